@@ -1,0 +1,12 @@
+// Package db owns Kedah Pulse's persisted domain: destinations, property
+// listings, social posts with their hourly sentiment rollups, scrape runs and
+// the cache-invalidation outbox. It holds every SQL statement for both
+// dialects (PostgreSQL and SQLite through uptrace/bun), the migrations, the
+// demo seed, and the tag vocabulary (tag.go) that names what each write
+// affects.
+//
+// It may import bun, the standard library and the pure sentiment package; it
+// never imports graph or server. Invariant: every write computes the cache
+// tags it affects inside its transaction and records them in the outbox in
+// that same transaction, so no committed write can lose its invalidation.
+package db

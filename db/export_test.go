@@ -1,0 +1,7 @@
+package db
+
+import "github.com/kedahpulse/kedahpulse/sentiment"
+
+// SetScorer replaces the sentiment scorer of s, for tests that need scores
+// they can predict.
+func SetScorer(s *Store, score func(text string) (float64, sentiment.Label)) { s.score = score }

@@ -1,0 +1,107 @@
+package db_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/kedahpulse/kedahpulse/db"
+)
+
+func ptr[T any](v T) *T { return &v }
+
+// wantInputError fails unless err is an *db.InputError on field.
+func wantInputError(t *testing.T, err error, field string) {
+	t.Helper()
+	var in *db.InputError
+	if !errors.As(err, &in) {
+		t.Fatalf("err = %v, want *InputError on %q", err, field)
+	}
+	if in.Field != field {
+		t.Fatalf("InputError field = %q (%v), want %q", in.Field, in, field)
+	}
+}
+
+func mustDestination(t *testing.T, s *db.Store, name, city string, cat db.Category) *db.Destination {
+	t.Helper()
+	d, _, err := s.CreateDestination(context.Background(), db.DestinationInput{Name: name, City: city, Category: cat})
+	if err != nil {
+		t.Fatalf("create destination %q: %v", name, err)
+	}
+	return d
+}
+
+func mustProperty(t *testing.T, s *db.Store, in db.PropertyInput) *db.Property {
+	t.Helper()
+	if in.Location == "" {
+		in.Location = "Jalan Mawar 1, Kedah"
+	}
+	p, _, err := s.CreateProperty(context.Background(), in)
+	if err != nil {
+		t.Fatalf("create property %q: %v", in.Title, err)
+	}
+	return p
+}
+
+// count returns the number of rows of table.
+func count(t *testing.T, s *db.Store, table string) int {
+	t.Helper()
+	n, err := s.DB.NewSelect().TableExpr(table).Count(context.Background())
+	if err != nil {
+		t.Fatalf("count %s: %v", table, err)
+	}
+	return int(n)
+}
+
+// counter adds a fresh QueryCounter to s.
+func counter(s *db.Store) *db.QueryCounter {
+	c := new(db.QueryCounter)
+	s.DB.AddQueryHook(c)
+	return c
+}
+
+func equalTags(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// wantChange checks that change has exactly tags (sorted) and that its
+// outbox row holds them.
+func wantChange(t *testing.T, s *db.Store, change db.Change, tags ...string) {
+	t.Helper()
+	if len(tags) == 0 {
+		if len(change.Tags) != 0 || change.OutboxID != 0 {
+			t.Fatalf("change = %+v, want empty", change)
+		}
+		return
+	}
+	if !equalTags(change.Tags, tags) {
+		t.Fatalf("tags = %q, want %q", change.Tags, tags)
+	}
+	var e db.OutboxEntry
+	if err := s.DB.NewSelect().Model(&e).Where("id = ?", change.OutboxID).Scan(context.Background()); err != nil {
+		t.Fatalf("outbox row %d: %v", change.OutboxID, err)
+	}
+	if !equalTags(e.Tags, tags) {
+		t.Fatalf("outbox tags = %q, want %q", e.Tags, tags)
+	}
+}
+
+// show formats a property with its destination id dereferenced.
+func show(p *db.Property) string {
+	dest := "none"
+	if p.DestinationID != nil {
+		dest = fmt.Sprint(*p.DestinationID)
+	}
+	return fmt.Sprintf("{%d %q %q %s %q dest=%s created=%s updated=%s}", p.ID, p.Title, p.Description, p.Price,
+		p.Location, dest, p.CreatedAt.Format(time.RFC3339Nano), p.UpdatedAt.Format(time.RFC3339Nano))
+}

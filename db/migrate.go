@@ -1,0 +1,191 @@
+package db
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/migrate"
+)
+
+// postRollup is one hour of one destination's posts. Analytics read only
+// these rows, so a summary costs O(buckets), never O(posts).
+type postRollup struct {
+	bun.BaseModel `bun:"table:post_rollups"`
+
+	DestinationID int64   `bun:",pk"`
+	Bucket        int64   `bun:",pk"` // unix seconds of the hour's start
+	Posts         int64   `bun:",notnull"`
+	Positive      int64   `bun:",notnull"`
+	Neutral       int64   `bun:",notnull"`
+	Negative      int64   `bun:",notnull"`
+	ScoreSum      float64 `bun:",notnull"`
+}
+
+// metaEntry is a key/value row of the meta table (the demo seed's marker).
+type metaEntry struct {
+	bun.BaseModel `bun:"table:meta"`
+
+	Name  string `bun:",pk"`
+	Value string `bun:",notnull"`
+}
+
+// migrations are the schema's history, oldest first. Each is written with
+// IF NOT EXISTS so a migration interrupted before it was marked applied can
+// simply run again.
+var migrations = migrate.NewMigrations()
+
+func init() {
+	migrations.Add(migrate.Migration{Name: "20250601000001", Comment: "init", Up: goMigration(migrateInit)})
+}
+
+// goMigration runs fn in a transaction of the migrator's database.
+func goMigration(fn func(ctx context.Context, tx bun.Tx) error) func(context.Context, *migrate.Migrator, *migrate.Migration) error {
+	return func(ctx context.Context, m *migrate.Migrator, _ *migrate.Migration) error {
+		return m.DB().RunInTx(ctx, nil, fn)
+	}
+}
+
+func migrateInit(ctx context.Context, tx bun.Tx) error {
+	tables := []struct {
+		model any
+		fks   []string
+	}{
+		{model: (*Destination)(nil)},
+		{model: (*Property)(nil), fks: []string{`("destination_id") REFERENCES "destinations" ("id") ON DELETE SET NULL`}},
+		{model: (*Post)(nil), fks: []string{`("destination_id") REFERENCES "destinations" ("id") ON DELETE CASCADE`}},
+		{model: (*postRollup)(nil), fks: []string{`("destination_id") REFERENCES "destinations" ("id") ON DELETE CASCADE`}},
+		{model: (*ScrapeRun)(nil)},
+		{model: (*OutboxEntry)(nil)},
+		{model: (*metaEntry)(nil)},
+	}
+	for _, t := range tables {
+		q := tx.NewCreateTable().Model(t.model).IfNotExists()
+		for _, fk := range t.fks {
+			q = q.ForeignKey(fk)
+		}
+		if _, err := q.Exec(ctx); err != nil {
+			return err
+		}
+	}
+	indexes := []struct {
+		model   any
+		name    string
+		unique  bool
+		columns []string
+	}{
+		{(*Destination)(nil), "destinations_name_id_idx", false, []string{"name", "id"}},
+		{(*Destination)(nil), "destinations_city_slug_idx", false, []string{"city_slug"}},
+		{(*Property)(nil), "properties_created_at_id_idx", false, []string{"created_at", "id"}},
+		{(*Property)(nil), "properties_price_cents_id_idx", false, []string{"price_cents", "id"}},
+		{(*Property)(nil), "properties_destination_id_created_at_id_idx", false, []string{"destination_id", "created_at", "id"}},
+		{(*Post)(nil), "posts_source_external_id_key", true, []string{"source", "external_id"}},
+		{(*Post)(nil), "posts_posted_at_id_idx", false, []string{"posted_at", "id"}},
+		{(*Post)(nil), "posts_destination_id_posted_at_id_idx", false, []string{"destination_id", "posted_at", "id"}},
+		{(*postRollup)(nil), "post_rollups_bucket_idx", false, []string{"bucket"}},
+		{(*ScrapeRun)(nil), "scrape_runs_started_at_idx", false, []string{"started_at"}},
+	}
+	for _, ix := range indexes {
+		q := tx.NewCreateIndex().Model(ix.model).Index(ix.name).Column(ix.columns...).IfNotExists()
+		if ix.unique {
+			q = q.Unique()
+		}
+		if _, err := q.Exec(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// migrateLockKey is the pg_advisory_lock key that serialises Migrate.
+const migrateLockKey int64 = 0x6b70_6d69_6772_6174 // "kpmigrat"
+
+// migrateLockWait bounds how long Migrate waits for SQLite's migration lock.
+const migrateLockWait = 30 * time.Second
+
+// Migrate applies the migrations not yet applied. It is safe to run twice
+// and from several processes at once:
+//
+//   - PostgreSQL: pg_advisory_lock, taken on one dedicated connection around
+//     the migrator's Init and Migrate, serialises migrators; the lock dies
+//     with its session, so a crashed process never leaves it behind.
+//   - SQLite: a file database has no session lock that spans connections, so
+//     Migrate inserts the row of bun's migration lock table (unique per
+//     migrations table), retrying with backoff for up to 30 s while another
+//     process holds it, and deletes it when done. BEGIN IMMEDIATE would
+//     block the migrator's own connections. A process killed while holding
+//     the lock leaves the row behind; after 30 s Migrate then fails naming
+//     the table bun_migration_locks, whose row can be deleted by hand.
+//
+// Each migration runs in its own transaction and is marked applied only
+// after it succeeded.
+func (s *Store) Migrate(ctx context.Context) error {
+	m := migrate.NewMigrator(s.DB, migrations, migrate.WithMarkAppliedOnSuccess(true))
+	var err error
+	if s.isPG() {
+		err = s.migratePG(ctx, m)
+	} else {
+		err = s.migrateSQLite(ctx, m)
+	}
+	if err != nil {
+		return fmt.Errorf("db: migrate: %w", err)
+	}
+	return nil
+}
+
+func (s *Store) migratePG(ctx context.Context, m *migrate.Migrator) (err error) {
+	conn, err := s.DB.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock(?)", migrateLockKey); err != nil {
+		return fmt.Errorf("lock: %w", err)
+	}
+	defer func() {
+		_, uerr := conn.ExecContext(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock(?)", migrateLockKey)
+		if err == nil && uerr != nil {
+			err = fmt.Errorf("unlock: %w", uerr)
+		}
+	}()
+	return runMigrator(ctx, m)
+}
+
+func (s *Store) migrateSQLite(ctx context.Context, m *migrate.Migrator) (err error) {
+	if err := m.Init(ctx); err != nil {
+		return fmt.Errorf("init: %w", err)
+	}
+	deadline := time.Now().Add(migrateLockWait)
+	for wait := 20 * time.Millisecond; ; wait = min(2*wait, time.Second) {
+		lerr := m.Lock(ctx)
+		if lerr == nil {
+			break
+		}
+		if time.Now().Add(wait).After(deadline) {
+			return fmt.Errorf("still locked after %s (a crashed migrator leaves a row in bun_migration_locks): %w",
+				migrateLockWait, lerr)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(wait):
+		}
+	}
+	defer func() {
+		if uerr := m.Unlock(context.WithoutCancel(ctx)); err == nil && uerr != nil {
+			err = fmt.Errorf("unlock: %w", uerr)
+		}
+	}()
+	return runMigrator(ctx, m)
+}
+
+func runMigrator(ctx context.Context, m *migrate.Migrator) error {
+	if err := m.Init(ctx); err != nil {
+		return fmt.Errorf("init: %w", err)
+	}
+	if _, err := m.Migrate(ctx); err != nil {
+		return err
+	}
+	return nil
+}

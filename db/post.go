@@ -1,0 +1,283 @@
+package db
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/uptrace/bun"
+)
+
+// maxFuturePost is how far after Now a post may claim to have been posted
+// (clock skew between us and the sources).
+const maxFuturePost = 5 * time.Minute
+
+// postChunk bounds the rows of one multi-row INSERT.
+const postChunk = 250
+
+// IngestPosts scores and stores posts, idempotently on (source,
+// externalId): a post already stored or repeated within the batch counts as
+// a duplicate. One invalid post rejects the whole batch before anything is
+// written. The hourly rollups are updated in the same transaction.
+func (s *Store) IngestPosts(ctx context.Context, posts []PostInput) (IngestResult, Change, error) {
+	res := IngestResult{Received: len(posts)}
+	if len(posts) > MaxIngestBatch {
+		return IngestResult{}, Change{}, Invalid("posts", "at most %d posts per batch", MaxIngestBatch)
+	}
+	if len(posts) == 0 {
+		return res, Change{}, nil
+	}
+	now := s.now()
+	rows := make([]*Post, len(posts))
+	needMatch := false
+	for i, in := range posts {
+		p, err := s.newPost(i, in, now)
+		if err != nil {
+			return IngestResult{}, Change{}, err
+		}
+		rows[i] = p
+		needMatch = needMatch || in.DestinationID == nil
+	}
+	var change Change
+	err := s.DB.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		dests, err := postDestinations(ctx, tx, posts, needMatch)
+		if err != nil {
+			return err
+		}
+		byID := make(map[int64]*Destination, len(dests))
+		for _, d := range dests {
+			byID[d.ID] = d
+		}
+		var matcher *Matcher
+		if needMatch {
+			matcher = NewMatcher(dests)
+		}
+		for i, in := range posts {
+			field := fmt.Sprintf("posts[%d].destinationId", i)
+			switch {
+			case in.DestinationID != nil:
+				if byID[*in.DestinationID] == nil {
+					return Invalid(field, "destination %d does not exist", *in.DestinationID)
+				}
+				id := *in.DestinationID
+				rows[i].DestinationID = &id
+			default:
+				id, ok := matcher.Match(rows[i].Text)
+				if !ok {
+					return Invalid(field, "no destination given or named in the text")
+				}
+				rows[i].DestinationID = &id
+			}
+		}
+
+		stored, err := insertPosts(ctx, tx, rows)
+		if err != nil {
+			return err
+		}
+		res.Stored = len(stored)
+		if len(stored) == 0 {
+			return nil
+		}
+		if err := addRollups(ctx, tx, stored); err != nil {
+			return err
+		}
+		tags := tagSet{}
+		tags.add(TagAnalytics)
+		for _, p := range stored {
+			d := byID[*p.DestinationID]
+			tags.add(DestinationAnalyticsTag(d.ID), CityAnalyticsTag(d.City))
+		}
+		change, err = s.record(ctx, tx, tags)
+		return err
+	})
+	if err != nil {
+		return IngestResult{}, Change{}, wrapWrite("ingest posts", err)
+	}
+	res.Duplicates = res.Received - res.Stored
+	return res, change, nil
+}
+
+// newPost validates posts[i] and scores it; its destination comes later.
+func (s *Store) newPost(i int, in PostInput, now time.Time) (*Post, error) {
+	field := func(name string) string { return fmt.Sprintf("posts[%d].%s", i, name) }
+	p := &Post{Author: in.Author, URL: in.URL, CreatedAt: now}
+	var err error
+	if p.Source, err = text(field("source"), in.Source, 1, maxSource); err != nil {
+		return nil, err
+	}
+	if p.ExternalID, err = text(field("externalId"), in.ExternalID, 1, maxExternalID); err != nil {
+		return nil, err
+	}
+	if p.Text, err = text(field("text"), in.Text, 1, maxPostText); err != nil {
+		return nil, err
+	}
+	switch {
+	case in.PostedAt.IsZero():
+		return nil, Invalid(field("postedAt"), "is required")
+	case in.PostedAt.After(now.Add(maxFuturePost)):
+		return nil, Invalid(field("postedAt"), "is in the future")
+	}
+	p.PostedAt = dbTime(in.PostedAt)
+	p.SentimentScore, p.SentimentLabel = s.scoreText(p.Text)
+	return p, nil
+}
+
+// postDestinations loads every destination when some post needs matching,
+// else only those the posts name.
+func postDestinations(ctx context.Context, idb bun.IDB, posts []PostInput, all bool) ([]*Destination, error) {
+	if all {
+		return listDestinations(ctx, idb)
+	}
+	seen := make(map[int64]bool)
+	var ids []int64
+	for _, p := range posts {
+		if id := *p.DestinationID; !seen[id] {
+			seen[id] = true
+			ids = append(ids, id)
+		}
+	}
+	dests := []*Destination{}
+	err := idb.NewSelect().Model(&dests).Where("id IN (?)", bun.In(ids)).Scan(ctx)
+	return dests, err
+}
+
+// insertPosts inserts the posts not yet stored and returns those it stored.
+// Repeats within rows are dropped first; rows already in the table are
+// skipped by ON CONFLICT DO NOTHING, whose RETURNING lists only new rows.
+func insertPosts(ctx context.Context, idb bun.IDB, rows []*Post) ([]*Post, error) {
+	type key struct{ source, externalID string }
+	byKey := make(map[key]*Post, len(rows))
+	unique := make([]*Post, 0, len(rows))
+	for _, p := range rows {
+		k := key{p.Source, p.ExternalID}
+		if byKey[k] == nil {
+			byKey[k] = p
+			unique = append(unique, p)
+		}
+	}
+	// Insert in key order, and upsert rollups in key order: concurrent
+	// ingests then take their row locks in one order and cannot deadlock.
+	slices.SortFunc(unique, func(a, b *Post) int {
+		return cmp.Or(strings.Compare(a.Source, b.Source), strings.Compare(a.ExternalID, b.ExternalID))
+	})
+	var stored []*Post
+	for start := 0; start < len(unique); start += postChunk {
+		chunk := unique[start:min(start+postChunk, len(unique))]
+		var keys []struct {
+			Source     string
+			ExternalID string
+		}
+		if _, err := idb.NewInsert().Model(&chunk).
+			On("CONFLICT (source, external_id) DO NOTHING").
+			Returning("source, external_id").
+			Exec(ctx, &keys); err != nil {
+			return nil, fmt.Errorf("insert posts: %w", err)
+		}
+		for _, k := range keys {
+			stored = append(stored, byKey[key{k.Source, k.ExternalID}])
+		}
+	}
+	return stored, nil
+}
+
+// addRollups adds posts to their hourly rollups.
+func addRollups(ctx context.Context, idb bun.IDB, posts []*Post) error {
+	type key struct{ dest, bucket int64 }
+	byKey := make(map[key]*postRollup)
+	var rollups []*postRollup
+	for _, p := range posts {
+		k := key{*p.DestinationID, bucketOf(p.PostedAt)}
+		r := byKey[k]
+		if r == nil {
+			r = &postRollup{DestinationID: k.dest, Bucket: k.bucket}
+			byKey[k] = r
+			rollups = append(rollups, r)
+		}
+		r.add(p.SentimentScore, p.SentimentLabel)
+	}
+	slices.SortFunc(rollups, func(a, b *postRollup) int {
+		return cmp.Or(cmp.Compare(a.DestinationID, b.DestinationID), cmp.Compare(a.Bucket, b.Bucket))
+	})
+	return upsertRollups(ctx, idb, rollups)
+}
+
+func (r *postRollup) add(score float64, label SentimentLabel) {
+	r.Posts++
+	r.ScoreSum += score
+	switch label {
+	case Positive:
+		r.Positive++
+	case Negative:
+		r.Negative++
+	default:
+		r.Neutral++
+	}
+}
+
+// upsertRollups adds rollups (at most one per key) to the stored ones.
+func upsertRollups(ctx context.Context, idb bun.IDB, rollups []*postRollup) error {
+	const chunkSize = 1000
+	for start := 0; start < len(rollups); start += chunkSize {
+		chunk := rollups[start:min(start+chunkSize, len(rollups))]
+		if _, err := idb.NewInsert().Model(&chunk).
+			On("CONFLICT (destination_id, bucket) DO UPDATE").
+			Set("posts = ?TableAlias.posts + EXCLUDED.posts").
+			Set("positive = ?TableAlias.positive + EXCLUDED.positive").
+			Set("neutral = ?TableAlias.neutral + EXCLUDED.neutral").
+			Set("negative = ?TableAlias.negative + EXCLUDED.negative").
+			Set("score_sum = ?TableAlias.score_sum + EXCLUDED.score_sum").
+			Exec(ctx); err != nil {
+			return fmt.Errorf("upsert rollups: %w", err)
+		}
+	}
+	return nil
+}
+
+// bucketOf is the unix second of the start of t's hour.
+func bucketOf(t time.Time) int64 { return t.Truncate(BucketSize).Unix() }
+
+// FindPosts returns a page of the posts posted in r.Window(Now()), of one
+// destination or of all, newest first.
+func (s *Store) FindPosts(ctx context.Context, destinationID *int64, r TimeRange, p Page) (*PostPage, error) {
+	if err := checkRange(r); err != nil {
+		return nil, err
+	}
+	if err := checkFirst(p.First); err != nil {
+		return nil, err
+	}
+	after, hasAfter, err := pageAfter(p, orderPostsNewest)
+	if err != nil {
+		return nil, err
+	}
+	start, end := r.Window(s.now())
+	filter := func(q *bun.SelectQuery) *bun.SelectQuery {
+		q = q.Where("post.posted_at >= ? AND post.posted_at < ?", start, end)
+		if destinationID != nil {
+			q = q.Where("post.destination_id = ?", *destinationID)
+		}
+		return q
+	}
+	total, err := filter(s.DB.NewSelect().Model((*Post)(nil))).Count(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("db: find posts: %w", err)
+	}
+	posts := []*Post{}
+	q := filter(s.DB.NewSelect().Model(&posts)).OrderExpr("post.posted_at DESC, post.id DESC").Limit(int64(p.First) + 1)
+	if hasAfter {
+		q = q.Where("(post.posted_at, post.id) < (?, ?)", microTime(after.Int), after.ID)
+	}
+	if err := q.Scan(ctx); err != nil {
+		return nil, fmt.Errorf("db: find posts: %w", err)
+	}
+	page := &PostPage{Posts: posts, Cursors: []string{}, TotalCount: int(total)}
+	if len(posts) > p.First {
+		page.Posts, page.HasNext = posts[:p.First], true
+	}
+	for _, post := range page.Posts {
+		page.Cursors = append(page.Cursors, encodeCursor(cursor{Order: orderPostsNewest, Int: post.PostedAt.UnixMicro(), ID: post.ID}))
+	}
+	return page, nil
+}

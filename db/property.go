@@ -1,0 +1,332 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/uptrace/bun"
+)
+
+// FindPropertiesByIDs returns the properties with the given ids in one
+// statement, in no particular order; missing ids are left out.
+func (s *Store) FindPropertiesByIDs(ctx context.Context, ids []int64) ([]*Property, error) {
+	props := []*Property{}
+	if len(ids) == 0 {
+		return props, nil
+	}
+	if err := s.DB.NewSelect().Model(&props).Where("id IN (?)", bun.In(ids)).Scan(ctx); err != nil {
+		return nil, fmt.Errorf("db: find properties: %w", err)
+	}
+	return props, nil
+}
+
+// FindPropertyIDs returns a page of the ids of the properties matching f in
+// order (NEWEST when empty), paged by keyset cursor.
+func (s *Store) FindPropertyIDs(ctx context.Context, f PropertyFilter, order PropertyOrder, p Page) (*IDPage, error) {
+	if order == "" {
+		order = OrderNewest
+	}
+	var keyCol, cmp, dir string
+	switch order {
+	case OrderNewest:
+		keyCol, cmp, dir = "p.created_at", "<", "DESC"
+	case OrderPriceAsc:
+		keyCol, cmp, dir = "p.price_cents", ">", "ASC"
+	case OrderPriceDesc:
+		keyCol, cmp, dir = "p.price_cents", "<", "DESC"
+	default:
+		return nil, Invalid("orderBy", "unknown order %q", order)
+	}
+	if err := checkFirst(p.First); err != nil {
+		return nil, err
+	}
+	after, hasAfter, err := pageAfter(p, string(order))
+	if err != nil {
+		return nil, err
+	}
+	filter := func(q *bun.SelectQuery) *bun.SelectQuery {
+		q = q.TableExpr("properties AS p")
+		if f.DestinationID != nil {
+			q = q.Where("p.destination_id = ?", *f.DestinationID)
+		}
+		if f.City != nil {
+			q = q.Where("p.destination_id IN (SELECT d.id FROM destinations AS d WHERE d.city_slug = ?)", CitySlug(*f.City))
+		}
+		if f.MinPrice != nil {
+			q = q.Where("p.price_cents >= ?", int64(*f.MinPrice))
+		}
+		if f.MaxPrice != nil {
+			q = q.Where("p.price_cents <= ?", int64(*f.MaxPrice))
+		}
+		if f.Search != nil && strings.TrimSpace(*f.Search) != "" {
+			pattern := "%" + escapeLike(strings.ToLower(strings.TrimSpace(*f.Search))) + "%"
+			q = q.Where("(lower(p.title) LIKE ? ESCAPE '!' OR lower(p.description) LIKE ? ESCAPE '!')", pattern, pattern)
+		}
+		return q
+	}
+	var rows []struct {
+		ID         int64
+		CreatedAt  time.Time
+		PriceCents int64
+		Total      int64
+	}
+	// The total rides along as a scalar subquery, so a page is one statement.
+	q := filter(s.DB.NewSelect()).Column("p.id", "p.created_at", "p.price_cents").
+		ColumnExpr("(?) AS total", filter(s.DB.NewSelect()).ColumnExpr("COUNT(*)")).
+		OrderExpr(keyCol + " " + dir + ", p.id " + dir).Limit(int64(p.First) + 1)
+	if hasAfter {
+		var key any = after.Int
+		if order == OrderNewest {
+			key = microTime(after.Int)
+		}
+		q = q.Where("("+keyCol+", p.id) "+cmp+" (?, ?)", key, after.ID)
+	}
+	if err := q.Scan(ctx, &rows); err != nil {
+		return nil, fmt.Errorf("db: find properties: %w", err)
+	}
+	total, err := totalOf(ctx, rows, func(i int) int64 { return rows[i].Total }, filter(s.DB.NewSelect()))
+	if err != nil {
+		return nil, fmt.Errorf("db: find properties: %w", err)
+	}
+	page := &IDPage{IDs: []int64{}, Cursors: []string{}, TotalCount: total}
+	for i, r := range rows {
+		if i == p.First {
+			page.HasNext = true
+			break
+		}
+		c := cursor{Order: string(order), Int: r.PriceCents, ID: r.ID}
+		if order == OrderNewest {
+			c.Int = r.CreatedAt.UnixMicro()
+		}
+		page.IDs = append(page.IDs, r.ID)
+		page.Cursors = append(page.Cursors, encodeCursor(c))
+	}
+	return page, nil
+}
+
+// FindPropertyIDsByDestinations returns, in one statement, the ids of at
+// most first properties of each destination, newest first. Every requested
+// id is a key of the result.
+func (s *Store) FindPropertyIDsByDestinations(ctx context.Context, destIDs []int64, first int) (map[int64][]int64, error) {
+	out := make(map[int64][]int64, len(destIDs))
+	for _, id := range destIDs {
+		out[id] = []int64{}
+	}
+	if len(destIDs) == 0 || first <= 0 {
+		return out, nil
+	}
+	var rows []struct {
+		ID            int64
+		DestinationID int64
+	}
+	err := s.DB.NewRaw(`SELECT id, destination_id FROM (
+	SELECT p.id, p.destination_id,
+		ROW_NUMBER() OVER (PARTITION BY p.destination_id ORDER BY p.created_at DESC, p.id DESC) AS rn
+	FROM properties AS p
+	WHERE p.destination_id IN (?)
+) AS ranked
+WHERE rn <= ?
+ORDER BY destination_id, rn`, bun.In(destIDs), first).Scan(ctx, &rows)
+	if err != nil {
+		return nil, fmt.Errorf("db: find properties by destinations: %w", err)
+	}
+	for _, r := range rows {
+		out[r.DestinationID] = append(out[r.DestinationID], r.ID)
+	}
+	return out, nil
+}
+
+type propertyFields struct {
+	Title, Description, Location string
+}
+
+func checkPropertyText(title, description, location *string) (propertyFields, error) {
+	var f propertyFields
+	var err error
+	if title != nil {
+		if f.Title, err = text("title", *title, 1, maxTitle); err != nil {
+			return f, err
+		}
+	}
+	if description != nil {
+		if f.Description, err = text("description", *description, 0, maxDescription); err != nil {
+			return f, err
+		}
+	}
+	if location != nil {
+		if f.Location, err = text("location", *location, 1, maxLocation); err != nil {
+			return f, err
+		}
+	}
+	return f, nil
+}
+
+// CreateProperty validates in and inserts a property.
+func (s *Store) CreateProperty(ctx context.Context, in PropertyInput) (*Property, Change, error) {
+	f, err := checkPropertyText(&in.Title, &in.Description, &in.Location)
+	if err != nil {
+		return nil, Change{}, err
+	}
+	if err := checkPrice("price", in.Price); err != nil {
+		return nil, Change{}, err
+	}
+	p := &Property{Title: f.Title, Description: f.Description, Location: f.Location, Price: in.Price,
+		DestinationID: in.DestinationID}
+	var change Change
+	err = s.DB.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		tags := tagSet{}
+		if p.DestinationID != nil {
+			d, err := destinationInput(ctx, tx, *p.DestinationID)
+			if err != nil {
+				return err
+			}
+			tags.add(DestinationPropertiesTag(d.ID), CityPropertiesTag(d.City))
+		}
+		p.CreatedAt = s.now()
+		p.UpdatedAt = p.CreatedAt
+		if _, err := tx.NewInsert().Model(p).Exec(ctx); err != nil {
+			return err
+		}
+		tags.add(PropertyTag(p.ID), TagProperties)
+		change, err = s.record(ctx, tx, tags)
+		return err
+	})
+	if err != nil {
+		return nil, Change{}, wrapWrite("create property", err)
+	}
+	return p, change, nil
+}
+
+// destinationInput reads the destination an input refers to; an unknown id
+// is an *InputError on "destinationId".
+func destinationInput(ctx context.Context, idb bun.IDB, id int64) (*Destination, error) {
+	d, err := findDestination(ctx, idb, id)
+	if errors.Is(err, ErrNotFound) {
+		return nil, Invalid("destinationId", "destination %d does not exist", id)
+	}
+	return d, err
+}
+
+// UpdateProperty changes the non-nil fields of property id.
+func (s *Store) UpdateProperty(ctx context.Context, id int64, u PropertyUpdate) (*Property, Change, error) {
+	f, err := checkPropertyText(u.Title, u.Description, u.Location)
+	if err != nil {
+		return nil, Change{}, err
+	}
+	if u.Price != nil {
+		if err := checkPrice("price", *u.Price); err != nil {
+			return nil, Change{}, err
+		}
+	}
+	if u.ClearDestination && u.DestinationID != nil {
+		return nil, Change{}, Invalid("destinationId", "cannot both set and clear the destination")
+	}
+	var p *Property
+	var change Change
+	err = s.DB.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		old := new(Property)
+		err := s.forUpdate(tx.NewSelect().Model(old).Where("id = ?", id)).Scan(ctx)
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		next := *old
+		if u.Title != nil {
+			next.Title = f.Title
+		}
+		if u.Description != nil {
+			next.Description = f.Description
+		}
+		if u.Location != nil {
+			next.Location = f.Location
+		}
+		if u.Price != nil {
+			next.Price = *u.Price
+		}
+		if u.DestinationID != nil {
+			next.DestinationID = u.DestinationID
+		}
+		if u.ClearDestination {
+			next.DestinationID = nil
+		}
+		tags := tagSet{}
+		if next.Price != old.Price {
+			tags.add(TagPropertiesPrice)
+		}
+		if next.Title != old.Title || next.Description != old.Description {
+			tags.add(TagPropertiesText)
+		}
+		if !equalIDPtr(next.DestinationID, old.DestinationID) {
+			for _, did := range []*int64{old.DestinationID, next.DestinationID} {
+				if did == nil {
+					continue
+				}
+				d, err := findDestination(ctx, tx, *did)
+				if errors.Is(err, ErrNotFound) && did == next.DestinationID {
+					return Invalid("destinationId", "destination %d does not exist", *did)
+				}
+				if err != nil {
+					return err
+				}
+				tags.add(DestinationPropertiesTag(d.ID), CityPropertiesTag(d.City))
+			}
+		}
+		if len(tags) == 0 && next.Location == old.Location {
+			p = old
+			return nil // nothing changes: no write, no tags
+		}
+		tags.add(PropertyTag(id))
+		next.UpdatedAt = s.now()
+		p = &next
+		if _, err := tx.NewUpdate().Model(p).
+			Column("title", "description", "price_cents", "location", "destination_id", "updated_at").
+			WherePK().Exec(ctx); err != nil {
+			return err
+		}
+		change, err = s.record(ctx, tx, tags)
+		return err
+	})
+	if err != nil {
+		return nil, Change{}, wrapWrite(fmt.Sprintf("update property %d", id), err)
+	}
+	return p, change, nil
+}
+
+// DeleteProperty deletes property id.
+func (s *Store) DeleteProperty(ctx context.Context, id int64) (Change, error) {
+	var change Change
+	err := s.DB.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		old := new(Property)
+		err := s.forUpdate(tx.NewSelect().Model(old).Where("id = ?", id)).Scan(ctx)
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		if _, err := tx.NewDelete().Model(old).WherePK().Exec(ctx); err != nil {
+			return err
+		}
+		tags := tagSet{}
+		tags.add(PropertyTag(id), TagProperties)
+		if old.DestinationID != nil {
+			d, err := findDestination(ctx, tx, *old.DestinationID)
+			if err != nil {
+				return err
+			}
+			tags.add(DestinationPropertiesTag(d.ID), CityPropertiesTag(d.City))
+		}
+		change, err = s.record(ctx, tx, tags)
+		return err
+	})
+	if err != nil {
+		return Change{}, wrapWrite(fmt.Sprintf("delete property %d", id), err)
+	}
+	return change, nil
+}

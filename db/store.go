@@ -1,0 +1,260 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect/pgdialect"
+	"github.com/uptrace/bun/dialect/sqlitedialect"
+	"github.com/uptrace/bun/driver/pgdriver"
+	"github.com/uptrace/bun/driver/sqliteshim"
+
+	"github.com/kedahpulse/kedahpulse/sentiment"
+)
+
+// Dialect names returned by Store.Dialect.
+const (
+	DialectPostgres = "pg"
+	DialectSQLite   = "sqlite"
+)
+
+// Store is the storage of Kedah Pulse on PostgreSQL or SQLite.
+type Store struct {
+	DB *bun.DB
+	// Now is the clock used for validation, analytics windows and
+	// timestamps. Open sets it to time.Now.
+	Now func() time.Time
+
+	dialect string
+	// score rates a post's text; nil means sentiment.Score. Tests replace it.
+	score func(text string) (float64, sentiment.Label)
+}
+
+// sqliteParams are appended to every SQLite DSN: WAL, a 5 s busy timeout,
+// foreign keys, and BEGIN IMMEDIATE for transactions so that a transaction
+// that reads before it writes never fails to upgrade its lock.
+const sqliteParams = "_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)" +
+	"&_pragma=synchronous(NORMAL)&_txlock=immediate"
+
+// Open connects to url and pings the database. A url starting with
+// "postgres://" or "postgresql://" opens PostgreSQL; "sqlite:path",
+// "sqlite::memory:", "file:..." or a plain file path open SQLite, creating
+// the file's parent directories.
+func Open(ctx context.Context, url string) (*Store, error) {
+	s := &Store{Now: time.Now}
+	switch {
+	case strings.HasPrefix(url, "postgres://"), strings.HasPrefix(url, "postgresql://"):
+		sqldb := sql.OpenDB(pgdriver.NewConnector(pgdriver.WithDSN(url)))
+		s.DB = bun.NewDB(sqldb, pgdialect.New())
+		s.dialect = DialectPostgres
+	default:
+		dsn, memory, err := sqliteDSN(url)
+		if err != nil {
+			return nil, fmt.Errorf("db: open: %w", err)
+		}
+		sqldb, err := sql.Open(sqliteshim.ShimName, dsn)
+		if err != nil {
+			return nil, fmt.Errorf("db: open: %w", err)
+		}
+		if memory {
+			// Every connection to ":memory:" is a database of its own, so
+			// keep exactly one connection, forever.
+			sqldb.SetMaxOpenConns(1)
+			sqldb.SetMaxIdleConns(1)
+			sqldb.SetConnMaxLifetime(0)
+			sqldb.SetConnMaxIdleTime(0)
+		}
+		s.DB = bun.NewDB(sqldb, sqlitedialect.New())
+		s.dialect = DialectSQLite
+	}
+	if err := s.DB.PingContext(ctx); err != nil {
+		s.DB.Close()
+		return nil, fmt.Errorf("db: open: ping: %w", err)
+	}
+	return s, nil
+}
+
+// sqliteDSN turns a SQLite url into a driver DSN carrying sqliteParams and
+// creates the parent directory of a file database.
+func sqliteDSN(url string) (dsn string, memory bool, err error) {
+	path := url
+	if rest, ok := strings.CutPrefix(url, "sqlite:"); ok {
+		path = strings.TrimPrefix(rest, "//")
+	}
+	if path == "" {
+		return "", false, errors.New("empty SQLite path")
+	}
+	file, query, _ := strings.Cut(path, "?")
+	name := strings.TrimPrefix(file, "file:")
+	memory = name == ":memory:" || name == "" || strings.Contains(query, "mode=memory")
+	if !memory {
+		if dir := filepath.Dir(name); dir != "." {
+			if err := os.MkdirAll(dir, 0o755); err != nil {
+				return "", false, err
+			}
+		}
+	}
+	sep := "?"
+	if strings.Contains(path, "?") {
+		sep = "&"
+	}
+	return path + sep + sqliteParams, memory, nil
+}
+
+// Close closes the database.
+func (s *Store) Close() error {
+	if err := s.DB.Close(); err != nil {
+		return fmt.Errorf("db: close: %w", err)
+	}
+	return nil
+}
+
+// Ping checks that the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.DB.PingContext(ctx); err != nil {
+		return fmt.Errorf("db: ping: %w", err)
+	}
+	return nil
+}
+
+// Dialect is "pg" or "sqlite".
+func (s *Store) Dialect() string { return s.dialect }
+
+func (s *Store) isPG() bool { return s.dialect == DialectPostgres }
+
+// now is the injected clock in UTC, truncated to microseconds: the
+// precision both dialects store, so that a value read back equals the value
+// written and keyset comparisons on times are exact.
+func (s *Store) now() time.Time {
+	clock := s.Now
+	if clock == nil {
+		clock = time.Now
+	}
+	return dbTime(clock())
+}
+
+// dbTime is t as stored: UTC, microseconds.
+func dbTime(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
+
+func (s *Store) scoreText(text string) (float64, SentimentLabel) {
+	score := s.score
+	if score == nil {
+		score = sentiment.Score
+	}
+	v, label := score(text)
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		v = 0
+	}
+	switch l := SentimentLabel(label); l {
+	case Positive, Negative:
+		return v, l
+	}
+	return v, Neutral
+}
+
+// forUpdate locks the selected rows until the transaction ends on
+// PostgreSQL. SQLite needs nothing: its write transactions begin IMMEDIATE
+// and are serialised.
+func (s *Store) forUpdate(q *bun.SelectQuery) *bun.SelectQuery {
+	if s.isPG() {
+		return q.For("UPDATE")
+	}
+	return q
+}
+
+// tagSet collects the cache tags a write affects.
+type tagSet map[string]struct{}
+
+func (t tagSet) add(tags ...string) {
+	for _, tag := range tags {
+		t[tag] = struct{}{}
+	}
+}
+
+func (t tagSet) sorted() []string {
+	out := make([]string, 0, len(t))
+	for tag := range t {
+		out = append(out, tag)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// record writes tags to the outbox through idb, which must be the write's
+// transaction, and returns the Change. No tags, no row, an empty Change.
+func (s *Store) record(ctx context.Context, idb bun.IDB, tags tagSet) (Change, error) {
+	if len(tags) == 0 {
+		return Change{}, nil
+	}
+	e := &OutboxEntry{Tags: tags.sorted(), CreatedAt: s.now()}
+	if _, err := idb.NewInsert().Model(e).Exec(ctx); err != nil {
+		return Change{}, fmt.Errorf("write outbox: %w", err)
+	}
+	return Change{Tags: e.Tags, OutboxID: e.ID}, nil
+}
+
+// isUniqueViolation reports whether err is a unique-constraint violation.
+func isUniqueViolation(err error) bool {
+	var pgErr pgdriver.Error
+	if errors.As(err, &pgErr) {
+		return pgErr.Field('C') == "23505"
+	}
+	return strings.Contains(err.Error(), "UNIQUE constraint failed")
+}
+
+// escapeLike escapes s for a LIKE pattern using '!' as the escape character.
+func escapeLike(s string) string {
+	r := strings.NewReplacer("!", "!!", "%", "!%", "_", "!_")
+	return r.Replace(s)
+}
+
+// AfterScanRow normalises times read back to UTC.
+func (d *Destination) AfterScanRow(context.Context) error {
+	d.CreatedAt, d.UpdatedAt = d.CreatedAt.UTC(), d.UpdatedAt.UTC()
+	return nil
+}
+
+// AfterScanRow normalises times read back to UTC.
+func (p *Property) AfterScanRow(context.Context) error {
+	p.CreatedAt, p.UpdatedAt = p.CreatedAt.UTC(), p.UpdatedAt.UTC()
+	return nil
+}
+
+// AfterScanRow normalises times read back to UTC.
+func (p *Post) AfterScanRow(context.Context) error {
+	p.PostedAt, p.CreatedAt = p.PostedAt.UTC(), p.CreatedAt.UTC()
+	return nil
+}
+
+// AfterScanRow normalises times read back to UTC.
+func (r *ScrapeRun) AfterScanRow(context.Context) error {
+	r.StartedAt = r.StartedAt.UTC()
+	if r.FinishedAt != nil {
+		t := r.FinishedAt.UTC()
+		r.FinishedAt = &t
+	}
+	return nil
+}
+
+// AfterScanRow normalises times read back to UTC.
+func (e *OutboxEntry) AfterScanRow(context.Context) error {
+	e.CreatedAt = e.CreatedAt.UTC()
+	return nil
+}
+
+var (
+	_ bun.AfterScanRowHook = (*Destination)(nil)
+	_ bun.AfterScanRowHook = (*Property)(nil)
+	_ bun.AfterScanRowHook = (*Post)(nil)
+	_ bun.AfterScanRowHook = (*ScrapeRun)(nil)
+	_ bun.AfterScanRowHook = (*OutboxEntry)(nil)
+)

@@ -1,0 +1,85 @@
+package db
+
+import (
+	"fmt"
+	"strings"
+	"unicode"
+
+	"golang.org/x/text/unicode/norm"
+)
+
+// The cache-tag vocabulary. Every cached entry carries the tags its content
+// depends on; every write names the tags it changes. This file is the only
+// place that spells a tag. Tags match [a-z0-9:._-]+ so they can be written
+// into cache entry headers unescaped.
+const (
+	// TagProperties guards every property list's membership, order and count
+	// against creates and deletes.
+	TagProperties = "properties"
+	// TagPropertiesPrice guards property lists filtered or ordered by price.
+	TagPropertiesPrice = "properties:price"
+	// TagPropertiesText guards property lists filtered by a search string.
+	TagPropertiesText = "properties:text"
+	// TagDestinations guards destination lists and anything whose membership
+	// depends on a destination's name, city or category.
+	TagDestinations = "destinations"
+	// TagAnalytics guards global analytics (all destinations).
+	TagAnalytics = "analytics"
+)
+
+// PropertyTag names one property row.
+func PropertyTag(id int64) string { return fmt.Sprintf("property:%d", id) }
+
+// DestinationTag names one destination row.
+func DestinationTag(id int64) string { return fmt.Sprintf("destination:%d", id) }
+
+// DestinationPropertiesTag guards lists of the properties of one destination.
+func DestinationPropertiesTag(id int64) string { return fmt.Sprintf("destination:%d:properties", id) }
+
+// DestinationAnalyticsTag guards the sentiment, trends and posts of one destination.
+func DestinationAnalyticsTag(id int64) string { return fmt.Sprintf("destination:%d:analytics", id) }
+
+// CityPropertiesTag guards property lists filtered by city.
+func CityPropertiesTag(city string) string { return "city:" + CitySlug(city) + ":properties" }
+
+// CityAnalyticsTag guards analytics filtered by city.
+func CityAnalyticsTag(city string) string { return "city:" + CitySlug(city) + ":analytics" }
+
+// CitySlug folds a city name to the form used in tags and filters: accents
+// removed, lower case, runs of other characters turned into one '-'.
+// "Alor Setar" and "alor  SETAR" give the same slug.
+func CitySlug(city string) string { return Slugify(city) }
+
+// Slugify lower-cases s, strips accents and joins its words with '-'.
+func Slugify(s string) string {
+	var b strings.Builder
+	dash := false
+	for _, r := range norm.NFD.String(s) {
+		switch {
+		case unicode.Is(unicode.Mn, r):
+			continue
+		case r < unicode.MaxASCII && (unicode.IsLetter(r) || unicode.IsDigit(r)):
+			if dash && b.Len() > 0 {
+				b.WriteByte('-')
+			}
+			dash = false
+			b.WriteRune(unicode.ToLower(r))
+		default:
+			dash = true
+		}
+	}
+	return b.String()
+}
+
+// ValidTag reports whether s is a well-formed tag.
+func ValidTag(s string) bool {
+	if s == "" || len(s) > 200 {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || strings.ContainsRune(":._-", r)) {
+			return false
+		}
+	}
+	return true
+}
