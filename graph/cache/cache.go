@@ -1,0 +1,477 @@
+package cache
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"slices"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// AllTag is carried implicitly by every entry that Load and SetResponse
+// write; Clear bumps it.
+const AllTag = "all"
+
+// Options tune a Cache. Zero values mean the defaults.
+type Options struct {
+	Timeout          time.Duration         // per store call; default 50ms
+	BreakerThreshold int                   // consecutive store failures that open the breaker; default 5
+	BreakerCooldown  time.Duration         // default 1s; after it, one call is let through (half-open)
+	Logger           *slog.Logger          // default slog.Default()
+	Registerer       prometheus.Registerer // nil = no Prometheus metrics
+	FlushInterval    time.Duration         // how often Run adds local counters to the store's; default 1s
+}
+
+// Cache reads through a Store with tag invalidation, in-process coalescing
+// of fills, a per-call timeout and a circuit breaker. Store failures never
+// fail a Load: it falls back to the source. Safe for concurrent use.
+type Cache struct {
+	store    Store
+	backend  string
+	opt      Options
+	log      *slog.Logger
+	breaker  *breaker
+	flights  flights
+	counters counters
+	metrics  *metrics
+}
+
+// New returns a Cache on store. backend ("REDIS" or "MEMORY") is reported
+// by Stats.
+func New(store Store, backend string, o Options) *Cache {
+	if o.Timeout <= 0 {
+		o.Timeout = 50 * time.Millisecond
+	}
+	if o.BreakerThreshold <= 0 {
+		o.BreakerThreshold = 5
+	}
+	if o.BreakerCooldown <= 0 {
+		o.BreakerCooldown = time.Second
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.FlushInterval <= 0 {
+		o.FlushInterval = time.Second
+	}
+	return &Cache{
+		store:   store,
+		backend: backend,
+		opt:     o,
+		log:     o.Logger,
+		breaker: &breaker{threshold: o.BreakerThreshold, cooldown: o.BreakerCooldown, now: time.Now},
+		metrics: newMetrics(o.Registerer),
+	}
+}
+
+// Store returns the cache's store.
+func (c *Cache) Store() Store { return c.store }
+
+// do runs one store call with the breaker and the per-call timeout. Failures
+// are counted under op; the caller decides whether to log.
+func (c *Cache) do(ctx context.Context, op string, fn func(context.Context) error) error {
+	probe, err := c.breaker.allow()
+	if err != nil {
+		c.countError(op)
+		return err
+	}
+	cctx, cancel := context.WithTimeout(ctx, c.opt.Timeout)
+	err = fn(cctx)
+	cancel()
+	switch {
+	case err == nil:
+		c.breaker.done(probe, success)
+	case ctx.Err() != nil: // the caller gave up; says nothing about the store
+		c.breaker.done(probe, neutral)
+	default:
+		c.breaker.done(probe, failure)
+	}
+	if err != nil {
+		c.countError(op)
+	}
+	return err
+}
+
+func (c *Cache) countError(op string) {
+	if c.metrics != nil {
+		c.metrics.errors.WithLabelValues(op).Inc()
+	}
+}
+
+// Lookup is one value a Load reads: its key and the tags whose invalidation
+// must make it miss. Tags match [a-z0-9:._-]+; AllTag is added implicitly.
+// Lookups of one Load with the same key must carry the same tags.
+type Lookup struct {
+	Key  string
+	Tags []string
+}
+
+// group is the lookups of one Load sharing a key.
+type group struct {
+	key  string
+	tags []string // sorted, unique, with AllTag
+	idx  []int    // indices into the lookups
+}
+
+// Load reads lookups through the cache for schema coordinate coord (which
+// labels the statistics), calling fill for the misses, and returns one value
+// per lookup.
+//
+//  1. One Store.Get reads every key and the current versions of the union of
+//     their tags (plus AllTag).
+//  2. An entry is a hit iff its header lists exactly its lookup's tags, each
+//     at its current version.
+//  3. Misses are coalesced with concurrent Loads of the same key at the same
+//     tag versions: a Load that saw newer versions never joins a flight
+//     started before them. Misses nobody is filling are claimed and passed to
+//     fill in one call; the others are awaited (until ctx ends). A failed
+//     fill fails its waiters too.
+//  4. fill gets the indices of the claimed lookups and returns one value per
+//     index, in order; a nil value means "no value" and is cached as an
+//     empty payload (negative caching), which a hit returns as nil. (So an
+//     empty value and no value are the same thing to the cache.) The values are stored in one
+//     Store.Set with ttl (none if ttl <= 0), each headed by its tags at the
+//     versions read in step 1, before fill ran: a fill that raced an
+//     invalidation is stored under the old version and never validates.
+//  5. An error from fill is returned as is and nothing is cached.
+//  6. A store failure (including a timeout or the breaker being open) is
+//     logged at Warn and counted; Load then calls fill for every lookup and
+//     writes nothing back. Load never fails because of the cache.
+//  7. If ctx carries a Recorder, Load records the tag versions of every
+//     value it returns, or disables the Recorder if the store failed.
+//
+// Returned values may be shared with concurrent Loads and must not be
+// modified. Lookups with invalid tags make Load fail without calling fill.
+func (c *Cache) Load(ctx context.Context, coord string, ttl time.Duration, lookups []Lookup,
+	fill func(ctx context.Context, misses []int) ([][]byte, error)) ([][]byte, error) {
+	out := make([][]byte, len(lookups))
+	if len(lookups) == 0 {
+		return out, nil
+	}
+	groups, tags, err := groupLookups(lookups)
+	if err != nil {
+		return nil, fmt.Errorf("cache: load %s: %w", coord, err)
+	}
+	keys := make([]string, len(groups))
+	for g := range groups {
+		keys[g] = groups[g].key
+	}
+	rec := recorderFrom(ctx)
+
+	var values [][]byte
+	var versions map[string]string
+	err = c.do(ctx, "get", func(ctx context.Context) (err error) {
+		values, versions, err = c.store.Get(ctx, keys, tags)
+		return err
+	})
+	if err != nil {
+		c.log.Warn("cache: read failed; loading from source", "coord", coord, "err", err)
+		if rec != nil {
+			rec.Disable()
+		}
+		c.count(coord, 0, len(lookups))
+		return c.fillAll(ctx, fill, groups, out)
+	}
+
+	var misses []int // groups
+	hits := 0
+	for g := range groups {
+		hdr, payload, ok := validEntry(values[g], groups[g].tags, versions)
+		if !ok {
+			misses = append(misses, g)
+			continue
+		}
+		if len(payload) == 0 {
+			payload = nil // a cached "no value"
+		}
+		for _, i := range groups[g].idx {
+			out[i] = payload
+		}
+		hits += len(groups[g].idx)
+		if rec != nil {
+			rec.record(hdr)
+		}
+	}
+	c.count(coord, hits, len(lookups)-hits)
+	if len(misses) == 0 {
+		return out, nil
+	}
+
+	// The versions each miss will be stored and recorded with.
+	captured := make([][]tagVersion, len(misses))
+	fkeys := make([]string, len(misses))
+	for m, g := range misses {
+		captured[m] = make([]tagVersion, len(groups[g].tags))
+		for j, t := range groups[g].tags {
+			captured[m][j] = tagVersion{Tag: t, Version: versions[t]}
+		}
+		fkeys[m] = flightKey(groups[g].key, groups[g].tags, versions)
+	}
+	fl, owned := c.flights.claim(fkeys)
+	var mine []int // indices into misses
+	for m := range misses {
+		if owned[m] {
+			mine = append(mine, m)
+		}
+	}
+	if len(mine) > 0 {
+		vals, err := c.fillOwned(ctx, coord, ttl, fill, groups, misses, mine, captured, fkeys, fl)
+		if err != nil {
+			return nil, err
+		}
+		for j, m := range mine {
+			for _, i := range groups[misses[m]].idx {
+				out[i] = vals[j]
+			}
+		}
+	}
+	for m := range misses {
+		if owned[m] {
+			continue
+		}
+		v, err := c.flights.wait(ctx, fl[m])
+		if err != nil {
+			return nil, err
+		}
+		for _, i := range groups[misses[m]].idx {
+			out[i] = v
+		}
+	}
+	if rec != nil {
+		for m := range misses {
+			rec.record(captured[m])
+		}
+	}
+	return out, nil
+}
+
+// groupLookups groups lookups by key and returns the union of their tags
+// (with AllTag), sorted.
+func groupLookups(lookups []Lookup) ([]group, []string, error) {
+	groups := make([]group, 0, len(lookups))
+	byKey := make(map[string]int, len(lookups))
+	union := map[string]struct{}{AllTag: {}}
+	for i, l := range lookups {
+		if g, ok := byKey[l.Key]; ok {
+			groups[g].idx = append(groups[g].idx, i)
+			continue
+		}
+		for _, t := range l.Tags {
+			if !validToken(t) {
+				return nil, nil, fmt.Errorf("invalid tag %q", t)
+			}
+			union[t] = struct{}{}
+		}
+		byKey[l.Key] = len(groups)
+		groups = append(groups, group{key: l.Key, tags: tagSet(l.Tags), idx: []int{i}})
+	}
+	return groups, sortedKeys(union), nil
+}
+
+// validEntry decodes raw and reports whether it is valid: its header lists
+// exactly tags (sorted), each at its version in versions.
+func validEntry(raw []byte, tags []string, versions map[string]string) ([]tagVersion, []byte, bool) {
+	if raw == nil {
+		return nil, nil, false
+	}
+	hdr, payload, err := decodeEntry(raw)
+	if err != nil || len(hdr) != len(tags) {
+		return nil, nil, false
+	}
+	for j, tv := range hdr {
+		if tv.Tag != tags[j] || tv.Version != versions[tv.Tag] {
+			return nil, nil, false
+		}
+	}
+	return hdr, payload, true
+}
+
+// fillOwned fills the misses this Load claimed, stores them and completes
+// their flights. It returns one value per element of mine.
+func (c *Cache) fillOwned(ctx context.Context, coord string, ttl time.Duration,
+	fill func(context.Context, []int) ([][]byte, error),
+	groups []group, misses, mine []int, captured [][]tagVersion, fkeys []string, fl []*flight) (vals [][]byte, err error) {
+	ownKeys := make([]string, len(mine))
+	ownFlights := make([]*flight, len(mine))
+	idx := make([]int, len(mine))
+	for j, m := range mine {
+		ownKeys[j], ownFlights[j] = fkeys[m], fl[m]
+		idx[j] = groups[misses[m]].idx[0]
+	}
+	finished := false
+	defer func() {
+		if !finished { // fill panicked: release the waiters, then re-panic
+			c.flights.finish(ownKeys, ownFlights, nil, fmt.Errorf("cache: load %s: fill panicked", coord))
+		}
+	}()
+	vals, err = fill(ctx, idx)
+	if err == nil && len(vals) != len(idx) {
+		err = fmt.Errorf("cache: load %s: fill returned %d values for %d misses", coord, len(vals), len(idx))
+	}
+	if err == nil && ttl > 0 {
+		items := make([]Item, 0, len(mine))
+		for j, m := range mine {
+			b, eerr := encodeEntry(captured[m], vals[j])
+			if eerr != nil { // cannot happen: tags and versions were checked
+				c.log.Error("cache: encode entry", "coord", coord, "err", eerr)
+				continue
+			}
+			items = append(items, Item{Key: groups[misses[m]].key, Value: b, TTL: ttl})
+		}
+		// Store even if the caller goes away: the value is already paid for.
+		serr := c.do(context.WithoutCancel(ctx), "set", func(ctx context.Context) error {
+			return c.store.Set(ctx, items)
+		})
+		if serr != nil {
+			c.log.Warn("cache: write failed", "coord", coord, "err", serr)
+		}
+	}
+	// Complete the flights only after the write, so a Load arriving in
+	// between finds either the flight or the entry, and never fills again.
+	c.flights.finish(ownKeys, ownFlights, vals, err)
+	finished = true
+	return vals, err
+}
+
+// fillAll is Load without the store: fill everything, write nothing.
+func (c *Cache) fillAll(ctx context.Context, fill func(context.Context, []int) ([][]byte, error), groups []group, out [][]byte) ([][]byte, error) {
+	idx := make([]int, len(groups))
+	for g := range groups {
+		idx[g] = groups[g].idx[0]
+	}
+	vals, err := fill(ctx, idx)
+	if err != nil {
+		return nil, err
+	}
+	if len(vals) != len(idx) {
+		return nil, fmt.Errorf("cache: fill returned %d values for %d misses", len(vals), len(idx))
+	}
+	for g := range groups {
+		for _, i := range groups[g].idx {
+			out[i] = vals[g]
+		}
+	}
+	return out, nil
+}
+
+// Invalidate gives tags new versions in one round trip, so every entry
+// carrying any of them misses from the moment it returns. It returns the
+// store's error (callers keep their outbox row and retry; invalidation is
+// idempotent), or ErrBreakerOpen at once while the breaker is open.
+func (c *Cache) Invalidate(ctx context.Context, tags ...string) error {
+	for _, t := range tags {
+		if !validToken(t) {
+			return fmt.Errorf("cache: invalidate: invalid tag %q", t)
+		}
+	}
+	tags = slices.Compact(slices.Sorted(slices.Values(tags)))
+	if len(tags) == 0 {
+		return nil
+	}
+	err := c.do(ctx, "bump", func(ctx context.Context) error {
+		return c.store.Bump(ctx, tags)
+	})
+	if err != nil {
+		return fmt.Errorf("cache: invalidate %d tags: %w", len(tags), err)
+	}
+	c.counters.add(invalidationsName, int64(len(tags)))
+	if c.metrics != nil {
+		c.metrics.invalidations.Add(float64(len(tags)))
+	}
+	return nil
+}
+
+// Clear invalidates every entry written by Load and SetResponse.
+func (c *Cache) Clear(ctx context.Context) error { return c.Invalidate(ctx, AllTag) }
+
+// GetResponse returns the whole response stored under key if every tag in
+// its header is still at the stored version. It takes two round trips: the
+// entry, then the versions of the tags it names (Store.Versions; an absent
+// tag means invalid). Hits and misses count under coordinate "response".
+// Store failures are logged and count as misses.
+func (c *Cache) GetResponse(ctx context.Context, key string) ([]byte, bool) {
+	v, ok := c.getResponse(ctx, key)
+	if ok {
+		c.count(responseCoordinate, 1, 0)
+	} else {
+		c.count(responseCoordinate, 0, 1)
+	}
+	return v, ok
+}
+
+func (c *Cache) getResponse(ctx context.Context, key string) ([]byte, bool) {
+	var values [][]byte
+	err := c.do(ctx, "get", func(ctx context.Context) (err error) {
+		values, _, err = c.store.Get(ctx, []string{key}, nil)
+		return err
+	})
+	if err != nil {
+		c.log.Warn("cache: read failed", "coord", responseCoordinate, "err", err)
+		return nil, false
+	}
+	if len(values) != 1 || values[0] == nil {
+		return nil, false
+	}
+	hdr, payload, err := decodeEntry(values[0])
+	if err != nil || len(hdr) == 0 {
+		return nil, false
+	}
+	tags := make([]string, len(hdr))
+	for i, tv := range hdr {
+		tags[i] = tv.Tag
+	}
+	var current map[string]string
+	err = c.do(ctx, "versions", func(ctx context.Context) (err error) {
+		current, err = c.store.Versions(ctx, tags)
+		return err
+	})
+	if err != nil {
+		c.log.Warn("cache: read failed", "coord", responseCoordinate, "err", err)
+		return nil, false
+	}
+	for _, tv := range hdr {
+		if cur, ok := current[tv.Tag]; !ok || cur != tv.Version {
+			return nil, false
+		}
+	}
+	return payload, true
+}
+
+// SetResponse stores a whole response under key, valid while every tag in
+// versions keeps its version. versions must include AllTag (every Load
+// records it; see Recorder); without it, or with ttl <= 0, nothing is
+// stored, since Clear could not reach the entry. Failures are logged.
+func (c *Cache) SetResponse(ctx context.Context, key string, value []byte, versions map[string]string, ttl time.Duration) {
+	if ttl <= 0 {
+		return
+	}
+	if _, ok := versions[AllTag]; !ok {
+		c.log.Debug("cache: response not stored: no version of the all tag", "key", key)
+		return
+	}
+	hdr := make([]tagVersion, 0, len(versions))
+	for _, t := range sortedKeys(versions) {
+		hdr = append(hdr, tagVersion{Tag: t, Version: versions[t]})
+	}
+	b, err := encodeEntry(hdr, value)
+	if err != nil {
+		c.log.Warn("cache: response not stored", "key", key, "err", err)
+		return
+	}
+	err = c.do(context.WithoutCancel(ctx), "set", func(ctx context.Context) error {
+		return c.store.Set(ctx, []Item{{Key: key, Value: b, TTL: ttl}})
+	})
+	if err != nil {
+		c.log.Warn("cache: write failed", "coord", responseCoordinate, "err", err)
+	}
+}
+
+// Healthy pings the store within the per-call timeout, bypassing the
+// breaker (for /readyz).
+func (c *Cache) Healthy(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, c.opt.Timeout)
+	defer cancel()
+	return c.store.Ping(ctx)
+}

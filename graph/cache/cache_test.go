@@ -1,0 +1,582 @@
+package cache_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/kedahpulse/kedahpulse/graph/cache"
+	"github.com/kedahpulse/kedahpulse/graph/cache/cachetest"
+)
+
+// newCache returns a Cache on s with a generous timeout (a loaded CI machine
+// must not turn a slow Redis reply into a degraded Load) and no logging.
+func newCache(tb testing.TB, s cache.Store, o cache.Options) *cache.Cache {
+	tb.Helper()
+	if o.Timeout == 0 {
+		o.Timeout = 5 * time.Second
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	backend := "MEMORY"
+	if _, ok := s.(*cache.RedisStore); ok {
+		backend = "REDIS"
+	}
+	return cache.New(s, backend, o)
+}
+
+// source stands in for the database: values with a version per key.
+type source struct {
+	mu sync.Mutex
+	v  map[string]int
+}
+
+func newSource() *source { return &source{v: make(map[string]int)} }
+
+func (s *source) get(key string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.v[key]
+}
+
+func (s *source) bump(key string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.v[key]++
+	return s.v[key]
+}
+
+// filler is a fill function reading the source that counts its calls and
+// the keys it filled.
+type filler struct {
+	src   *source
+	calls atomic.Int64
+	mu    sync.Mutex
+	keys  map[string]int
+	// before, if set, runs after the source was read and before fill
+	// returns.
+	before func(keys []string)
+}
+
+func newFiller(src *source) *filler { return &filler{src: src, keys: make(map[string]int)} }
+
+func (f *filler) fill(lookups []cache.Lookup) func(context.Context, []int) ([][]byte, error) {
+	return func(_ context.Context, misses []int) ([][]byte, error) {
+		f.calls.Add(1)
+		vals := make([][]byte, len(misses))
+		keys := make([]string, len(misses))
+		for j, i := range misses {
+			keys[j] = lookups[i].Key
+			vals[j] = []byte(strconv.Itoa(f.src.get(lookups[i].Key)))
+		}
+		f.mu.Lock()
+		for _, k := range keys {
+			f.keys[k]++
+		}
+		f.mu.Unlock()
+		if f.before != nil {
+			f.before(keys)
+		}
+		return vals, nil
+	}
+}
+
+func (f *filler) filled(key string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.keys[key]
+}
+
+func mustLoad(tb testing.TB, c *cache.Cache, ctx context.Context, lookups []cache.Lookup, fill func(context.Context, []int) ([][]byte, error)) []string {
+	tb.Helper()
+	vals, err := c.Load(ctx, "Query.test", time.Hour, lookups, fill)
+	if err != nil {
+		tb.Errorf("Load: %v", err) // not Fatal: this runs on other goroutines too
+		return make([]string, len(lookups))
+	}
+	out := make([]string, len(vals))
+	for i, v := range vals {
+		out[i] = string(v)
+	}
+	return out
+}
+
+func mustInvalidate(tb testing.TB, c *cache.Cache, tags ...string) {
+	tb.Helper()
+	if err := c.Invalidate(context.Background(), tags...); err != nil {
+		tb.Fatalf("Invalidate(%v): %v", tags, err)
+	}
+}
+
+func TestLoadHitAfterFill(t *testing.T) {
+	cachetest.EachStore(t, func(t *testing.T, s cache.Store) {
+		c := newCache(t, s, cache.Options{})
+		ctx := context.Background()
+		src := newSource()
+		src.bump("a")
+		f := newFiller(src)
+		lookups := []cache.Lookup{{Key: "a", Tags: []string{"x"}}, {Key: "b", Tags: []string{"y"}}}
+		if got := mustLoad(t, c, ctx, lookups, f.fill(lookups)); !slices.Equal(got, []string{"1", "0"}) {
+			t.Fatalf("first Load = %v", got)
+		}
+		src.bump("a") // not invalidated: the cache keeps answering 1, by design
+		if got := mustLoad(t, c, ctx, lookups, f.fill(lookups)); !slices.Equal(got, []string{"1", "0"}) {
+			t.Fatalf("second Load = %v", got)
+		}
+		if n := f.calls.Load(); n != 1 {
+			t.Fatalf("fill ran %d times, want 1", n)
+		}
+		if got := mustLoad(t, c, ctx, nil, f.fill(nil)); len(got) != 0 {
+			t.Fatalf("Load of nothing = %v", got)
+		}
+	})
+}
+
+func TestInvalidatePrecision(t *testing.T) {
+	cachetest.EachStore(t, func(t *testing.T, s cache.Store) {
+		c := newCache(t, s, cache.Options{})
+		ctx := context.Background()
+		f := newFiller(newSource())
+		lookups := []cache.Lookup{
+			{Key: "a", Tags: []string{"x", "y"}},
+			{Key: "b", Tags: []string{"y"}},
+			{Key: "c", Tags: []string{"z"}},
+			{Key: "d"}, // AllTag only
+		}
+		mustLoad(t, c, ctx, lookups, f.fill(lookups))
+		check := func(step string, want ...string) {
+			t.Helper()
+			f.mu.Lock()
+			clear(f.keys)
+			f.mu.Unlock()
+			mustLoad(t, c, ctx, lookups, f.fill(lookups))
+			var refilled []string
+			for _, l := range lookups {
+				if f.filled(l.Key) > 0 {
+					refilled = append(refilled, l.Key)
+				}
+			}
+			if !slices.Equal(refilled, want) {
+				t.Errorf("%s: refilled %v, want %v", step, refilled, want)
+			}
+		}
+		check("no invalidation")
+		mustInvalidate(t, c, "x")
+		check("after x", "a")
+		mustInvalidate(t, c, "y")
+		check("after y", "a", "b")
+		mustInvalidate(t, c, "z", "unused")
+		check("after z", "c")
+		if err := c.Clear(ctx); err != nil {
+			t.Fatal(err)
+		}
+		check("after Clear", "a", "b", "c", "d")
+		check("after refill")
+	})
+}
+
+func TestLoadDifferentTagsForKeyMiss(t *testing.T) {
+	cachetest.EachStore(t, func(t *testing.T, s cache.Store) {
+		c := newCache(t, s, cache.Options{})
+		ctx := context.Background()
+		f := newFiller(newSource())
+		one := []cache.Lookup{{Key: "k", Tags: []string{"x"}}}
+		two := []cache.Lookup{{Key: "k", Tags: []string{"x", "y"}}}
+		mustLoad(t, c, ctx, one, f.fill(one))
+		mustLoad(t, c, ctx, two, f.fill(two)) // an entry filled without y must not serve a lookup depending on y
+		mustLoad(t, c, ctx, one, f.fill(one))
+		if n := f.calls.Load(); n != 3 {
+			t.Fatalf("fill ran %d times, want 3", n)
+		}
+	})
+}
+
+func TestLoadDuplicateKeys(t *testing.T) {
+	cachetest.EachStore(t, func(t *testing.T, s cache.Store) {
+		c := newCache(t, s, cache.Options{})
+		var got [][]int
+		fill := func(_ context.Context, misses []int) ([][]byte, error) {
+			got = append(got, slices.Clone(misses))
+			vals := make([][]byte, len(misses))
+			for j, i := range misses {
+				vals[j] = []byte(fmt.Sprint("v", i))
+			}
+			return vals, nil
+		}
+		lookups := []cache.Lookup{{Key: "a", Tags: []string{"x"}}, {Key: "b"}, {Key: "a", Tags: []string{"x"}}}
+		vals := mustLoad(t, c, context.Background(), lookups, fill)
+		if !slices.Equal(vals, []string{"v0", "v1", "v0"}) || len(got) != 1 || !slices.Equal(got[0], []int{0, 1}) {
+			t.Fatalf("Load = %v, fill got %v", vals, got)
+		}
+	})
+}
+
+func TestNegativeCaching(t *testing.T) {
+	cachetest.EachStore(t, func(t *testing.T, s cache.Store) {
+		c := newCache(t, s, cache.Options{})
+		var calls int
+		fill := func(_ context.Context, misses []int) ([][]byte, error) {
+			calls++
+			return [][]byte{nil, {}}, nil
+		}
+		lookups := []cache.Lookup{{Key: "absent", Tags: []string{"x"}}, {Key: "empty"}}
+		for range 2 {
+			vals, err := c.Load(context.Background(), "Query.test", time.Hour, lookups, fill)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(vals) != 2 || vals[0] != nil || len(vals[1]) != 0 {
+				t.Fatalf("Load = %#v", vals)
+			}
+		}
+		if calls != 1 {
+			t.Fatalf("fill ran %d times, want 1: a nil value must be cached", calls)
+		}
+	})
+}
+
+func TestFillErrorNotCached(t *testing.T) {
+	cachetest.EachStore(t, func(t *testing.T, s cache.Store) {
+		c := newCache(t, s, cache.Options{})
+		ctx := context.Background()
+		boom := errors.New("db down")
+		calls := 0
+		failing := func(context.Context, []int) ([][]byte, error) { calls++; return nil, boom }
+		wrongCount := func(context.Context, []int) ([][]byte, error) { calls++; return [][]byte{[]byte("x")}, nil }
+		ok := func(_ context.Context, misses []int) ([][]byte, error) {
+			calls++
+			return slices.Repeat([][]byte{[]byte("ok")}, len(misses)), nil
+		}
+		lookups := []cache.Lookup{{Key: "a"}, {Key: "b"}}
+		if _, err := c.Load(ctx, "Query.test", time.Hour, lookups, failing); !errors.Is(err, boom) {
+			t.Fatalf("Load error = %v, want %v", err, boom)
+		}
+		if _, err := c.Load(ctx, "Query.test", time.Hour, lookups, wrongCount); err == nil {
+			t.Fatal("fill returning too few values: no error")
+		}
+		if got := mustLoad(t, c, ctx, lookups, ok); !slices.Equal(got, []string{"ok", "ok"}) {
+			t.Fatalf("Load = %v", got)
+		}
+		if calls != 3 {
+			t.Fatalf("fill ran %d times, want 3", calls)
+		}
+	})
+}
+
+func TestInvalidTags(t *testing.T) {
+	c := newCache(t, cache.NewMemoryStore(0), cache.Options{})
+	ctx := context.Background()
+	fill := func(context.Context, []int) ([][]byte, error) { t.Fatal("fill called"); return nil, nil }
+	for _, tag := range []string{"", "Upper", "with space", "new\nline"} {
+		if _, err := c.Load(ctx, "Q.x", time.Hour, []cache.Lookup{{Key: "k", Tags: []string{tag}}}, fill); err == nil {
+			t.Errorf("Load with tag %q: no error", tag)
+		}
+		if err := c.Invalidate(ctx, tag); err == nil {
+			t.Errorf("Invalidate(%q): no error", tag)
+		}
+		if cache.ValidTag(tag) {
+			t.Errorf("ValidTag(%q)", tag)
+		}
+	}
+	if err := c.Invalidate(ctx); err != nil {
+		t.Errorf("Invalidate(): %v", err)
+	}
+}
+
+func TestLoadFillPanicReleasesWaiters(t *testing.T) {
+	c := newCache(t, cache.NewMemoryStore(0), cache.Options{})
+	lookups := []cache.Lookup{{Key: "k"}}
+	waiterErr := make(chan error, 1)
+	panicking := func(context.Context, []int) ([][]byte, error) {
+		go func() {
+			_, err := c.Load(context.Background(), "Q.x", time.Hour, lookups, func(context.Context, []int) ([][]byte, error) {
+				return nil, errors.New("waiter must not fill")
+			})
+			waiterErr <- err
+		}()
+		waitFor(t, func() bool { return cache.FlightWaiters(c) == 1 })
+		panic("boom")
+	}
+	func() {
+		defer func() {
+			if recover() == nil {
+				t.Error("panic did not propagate")
+			}
+		}()
+		_, _ = c.Load(context.Background(), "Q.x", time.Hour, lookups, panicking)
+	}()
+	if err := <-waiterErr; err == nil || !strings.Contains(err.Error(), "panicked") {
+		t.Fatalf("waiter error = %v", err)
+	}
+}
+
+func TestLoadWaiterRespectsContext(t *testing.T) {
+	c := newCache(t, cache.NewMemoryStore(0), cache.Options{})
+	lookups := []cache.Lookup{{Key: "k"}}
+	release := make(chan struct{})
+	entered := make(chan struct{})
+	go func() {
+		_, _ = c.Load(context.Background(), "Q.x", time.Hour, lookups, func(context.Context, []int) ([][]byte, error) {
+			close(entered)
+			<-release
+			return [][]byte{[]byte("v")}, nil
+		})
+	}()
+	<-entered
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		waitFor(t, func() bool { return cache.FlightWaiters(c) == 1 })
+		cancel()
+	}()
+	_, err := c.Load(ctx, "Q.x", time.Hour, lookups, func(context.Context, []int) ([][]byte, error) {
+		return nil, errors.New("waiter must not fill")
+	})
+	close(release)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("waiter error = %v, want context.Canceled", err)
+	}
+}
+
+// waitFor polls cond until it holds, failing the test after 10 seconds. It waits for
+// an event, never for a duration.
+func waitFor(tb testing.TB, cond func() bool) {
+	tb.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			tb.Error("condition not reached in 10s") // not Fatal: this runs on other goroutines too
+			return
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+func TestRecorder(t *testing.T) {
+	cachetest.EachStore(t, func(t *testing.T, s cache.Store) {
+		c := newCache(t, s, cache.Options{})
+		f := newFiller(newSource())
+		a := []cache.Lookup{{Key: "a", Tags: []string{"x", "y"}}}
+		b := []cache.Lookup{{Key: "b", Tags: []string{"x"}}}
+
+		ctx, rec := cache.WithRecorder(context.Background())
+		mustLoad(t, c, ctx, a, f.fill(a)) // fill: captured versions
+		filled, ok := rec.Versions()
+		if !ok || len(filled) != 3 || filled["x"] == "" || filled["y"] == "" || filled[cache.AllTag] == "" {
+			t.Fatalf("after a fill: %v %v", filled, ok)
+		}
+		ctx, rec = cache.WithRecorder(context.Background())
+		mustLoad(t, c, ctx, a, f.fill(a)) // hit: the stored header
+		hit, ok := rec.Versions()
+		if !ok || fmt.Sprint(hit) != fmt.Sprint(filled) {
+			t.Fatalf("after a hit: %v %v, want %v", hit, ok, filled)
+		}
+
+		// A response whose parts straddle an invalidation is inconsistent.
+		ctx, rec = cache.WithRecorder(context.Background())
+		mustLoad(t, c, ctx, a, f.fill(a))
+		mustInvalidate(t, c, "x")
+		mustLoad(t, c, ctx, b, f.fill(b))
+		if v, ok := rec.Versions(); ok {
+			t.Fatalf("x seen at two versions, yet consistent: %v", v)
+		}
+
+		ctx, rec = cache.WithRecorder(context.Background())
+		mustLoad(t, c, ctx, b, f.fill(b))
+		rec.Disable()
+		if _, ok := rec.Versions(); ok {
+			t.Fatal("disabled recorder is consistent")
+		}
+	})
+}
+
+func TestResponse(t *testing.T) {
+	cachetest.EachStore(t, func(t *testing.T, s cache.Store) {
+		c := newCache(t, s, cache.Options{})
+		f := newFiller(newSource())
+		lookups := []cache.Lookup{{Key: "a", Tags: []string{"x"}}, {Key: "b", Tags: []string{"y"}}}
+		build := func() map[string]string {
+			ctx, rec := cache.WithRecorder(context.Background())
+			mustLoad(t, c, ctx, lookups, f.fill(lookups))
+			v, ok := rec.Versions()
+			if !ok {
+				t.Fatal("inconsistent")
+			}
+			return v
+		}
+		ctx := context.Background()
+		if _, ok := c.GetResponse(ctx, "resp:1"); ok {
+			t.Fatal("hit on an empty cache")
+		}
+		c.SetResponse(ctx, "resp:1", []byte(`{"data":1}`), build(), time.Hour)
+		if v, ok := c.GetResponse(ctx, "resp:1"); !ok || string(v) != `{"data":1}` {
+			t.Fatalf("GetResponse = %q %v", v, ok)
+		}
+		mustInvalidate(t, c, "y")
+		if _, ok := c.GetResponse(ctx, "resp:1"); ok {
+			t.Fatal("hit after invalidating one of its tags")
+		}
+		c.SetResponse(ctx, "resp:1", []byte(`{"data":2}`), build(), time.Hour)
+		if v, ok := c.GetResponse(ctx, "resp:1"); !ok || string(v) != `{"data":2}` {
+			t.Fatalf("GetResponse = %q %v", v, ok)
+		}
+		cache.DropTag(t, s, "x") // evicted tag: the response must miss, and not recreate it
+		if _, ok := c.GetResponse(ctx, "resp:1"); ok {
+			t.Fatal("hit after its tag was dropped")
+		}
+		if v, _ := s.Versions(ctx, []string{"x"}); len(v) != 0 {
+			t.Fatal("GetResponse recreated a tag")
+		}
+		c.SetResponse(ctx, "resp:2", []byte("r"), build(), time.Hour)
+		if err := c.Clear(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := c.GetResponse(ctx, "resp:2"); ok {
+			t.Fatal("hit after Clear")
+		}
+		c.SetResponse(ctx, "resp:3", []byte("r"), map[string]string{"x": "1"}, time.Hour) // no AllTag: not stored
+		if _, ok := c.GetResponse(ctx, "resp:3"); ok {
+			t.Fatal("a response without the all tag was stored")
+		}
+		st, err := c.Stats(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Responses != (cache.FieldStats{Coordinate: "response", Hits: 2, Misses: 5}) {
+			t.Errorf("Responses = %+v", st.Responses)
+		}
+		for _, fs := range st.Fields {
+			if fs.Coordinate == "response" {
+				t.Error("Fields includes response")
+			}
+		}
+	})
+}
+
+func TestStats(t *testing.T) {
+	cachetest.EachStore(t, func(t *testing.T, s cache.Store) {
+		ctx := context.Background()
+		reg := prometheus.NewRegistry()
+		c1 := newCache(t, s, cache.Options{Registerer: reg})
+		c2 := newCache(t, s, cache.Options{Registerer: reg}) // another process on the same store
+		f := newFiller(newSource())
+		ab := []cache.Lookup{{Key: "a", Tags: []string{"x"}}, {Key: "b"}}
+		q := []cache.Lookup{{Key: "q"}}
+		load := func(c *cache.Cache, coord string, lookups []cache.Lookup) {
+			t.Helper()
+			if _, err := c.Load(ctx, coord, time.Hour, lookups, f.fill(lookups)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		load(c1, "Query.a", ab) // 2 misses
+		load(c1, "Query.a", ab) // 2 hits
+		load(c2, "Query.b", q)  // 1 miss
+		load(c2, "Query.a", ab) // 2 hits
+		mustInvalidate(t, c1, "x", "y")
+		c2.GetResponse(ctx, "r") // 1 response miss
+
+		st, err := c1.Stats(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Hits != 2 || st.Misses != 2 || st.Invalidations != 2 {
+			t.Errorf("before flushing, c1 sees %+v, want only its own counts", st)
+		}
+		for _, c := range []*cache.Cache{c1, c2} {
+			if err := c.Flush(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for i, c := range []*cache.Cache{c1, c2} {
+			st, err := c.Stats(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := []cache.FieldStats{{"Query.a", 4, 2}, {"Query.b", 0, 1}}
+			if st.Hits != 4 || st.Misses != 4 || st.Invalidations != 2 ||
+				st.Responses != (cache.FieldStats{"response", 0, 1}) || !slices.Equal(st.Fields, want) {
+				t.Errorf("cache %d: Stats = %+v", i+1, st)
+			}
+			if st.Keys < 3 {
+				t.Errorf("Keys = %d", st.Keys)
+			}
+			_, isRedis := s.(*cache.RedisStore)
+			if isRedis != (st.Backend == "REDIS") || isRedis != (st.Redis != nil) {
+				t.Errorf("Backend %q, Redis %+v", st.Backend, st.Redis)
+			}
+		}
+		if err := c1.Flush(ctx); err != nil { // nothing pending: no change
+			t.Fatal(err)
+		}
+
+		// Prometheus: both caches share the collectors.
+		got := gather(t, reg)
+		want := map[string]float64{
+			`kedahpulse_cache_hits_total{coordinate="Query.a"}`:    4,
+			`kedahpulse_cache_misses_total{coordinate="Query.a"}`:  2,
+			`kedahpulse_cache_misses_total{coordinate="Query.b"}`:  1,
+			`kedahpulse_cache_misses_total{coordinate="response"}`: 1,
+			`kedahpulse_cache_invalidations_total`:                 2,
+		}
+		for k, v := range want {
+			if got[k] != v {
+				t.Errorf("%s = %v, want %v", k, got[k], v)
+			}
+		}
+	})
+}
+
+// gather returns every sample of reg as name{labels} -> value.
+func gather(tb testing.TB, reg *prometheus.Registry) map[string]float64 {
+	tb.Helper()
+	families, err := reg.Gather()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	out := make(map[string]float64)
+	for _, fam := range families {
+		for _, m := range fam.GetMetric() {
+			var parts []string
+			for _, l := range m.GetLabel() {
+				parts = append(parts, fmt.Sprintf("%s=%q", l.GetName(), l.GetValue()))
+			}
+			name := fam.GetName()
+			if len(parts) > 0 {
+				name += "{" + strings.Join(parts, ",") + "}"
+			}
+			out[name] = m.GetCounter().GetValue()
+		}
+	}
+	return out
+}
+
+func TestRunFlushesOnStop(t *testing.T) {
+	cachetest.EachStore(t, func(t *testing.T, s cache.Store) {
+		c := newCache(t, s, cache.Options{FlushInterval: time.Hour})
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { c.Run(ctx); close(done) }()
+		lookups := []cache.Lookup{{Key: "a"}}
+		f := newFiller(newSource())
+		mustLoad(t, c, context.Background(), lookups, f.fill(lookups))
+		cancel()
+		<-done
+		got, err := s.Counters(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got["misses|Query.test"] != 1 {
+			t.Fatalf("shared counters after Run returned: %v", got)
+		}
+	})
+}

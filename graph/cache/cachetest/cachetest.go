@@ -1,0 +1,201 @@
+// Package cachetest runs tests on every cache store: the in-process one and
+// a real Redis (TEST_REDIS_URL, default redis://127.0.0.1:6379/0). Each Redis
+// user gets a random key prefix, so parallel test runs never collide and
+// nothing ever flushes a shared server; the prefix's keys are deleted at
+// cleanup. When Redis is unreachable the Redis tests are skipped, except
+// under CI=true, where that is a failure.
+package cachetest
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/kedahpulse/kedahpulse/graph/cache"
+)
+
+// DefaultRedisURL is used when TEST_REDIS_URL is unset.
+const DefaultRedisURL = "redis://127.0.0.1:6379/0"
+
+// EachStore runs fn as subtests "memory" and "redis", each on a fresh,
+// empty store that is closed at cleanup.
+func EachStore(t *testing.T, fn func(t *testing.T, s cache.Store)) {
+	t.Helper()
+	t.Run("memory", func(t *testing.T) {
+		s := cache.NewMemoryStore(0)
+		t.Cleanup(func() { _ = s.Close() })
+		fn(t, s)
+	})
+	t.Run("redis", func(t *testing.T) {
+		fn(t, NewRedisStore(t))
+	})
+}
+
+// NewRedisStore returns a RedisStore under a fresh prefix.
+func NewRedisStore(tb testing.TB) *cache.RedisStore {
+	tb.Helper()
+	client, prefix, _ := NewRedis(tb)
+	return cache.NewRedisStore(client, prefix)
+}
+
+// RoundTrips counts a client's round trips to Redis: one per command sent
+// alone and one per pipeline. Connection setup (HELLO, AUTH, SELECT,
+// CLIENT SETINFO) is not counted, so counts do not depend on the pool.
+type RoundTrips struct{ n atomic.Int64 }
+
+// Load returns the count.
+func (r *RoundTrips) Load() int64 { return r.n.Load() }
+
+// Reset sets the count to zero.
+func (r *RoundTrips) Reset() { r.n.Store(0) }
+
+// NewRedis connects to the test Redis and returns the client (closed and its
+// prefix's keys deleted at cleanup), a fresh random key prefix, and the
+// client's round-trip counter, which starts at zero.
+func NewRedis(tb testing.TB) (client redis.UniversalClient, prefix string, counter *RoundTrips) {
+	tb.Helper()
+	url := os.Getenv("TEST_REDIS_URL")
+	if url == "" {
+		url = DefaultRedisURL
+	}
+	client, err := cache.OpenRedis(url)
+	if err != nil {
+		tb.Fatalf("cachetest: %v", err)
+	}
+	if err := ping(url, client); err != nil {
+		_ = client.Close()
+		if os.Getenv("CI") == "true" {
+			tb.Fatalf("cachetest: redis at %s unreachable (CI=true): %v", url, err)
+		}
+		tb.Skipf("cachetest: redis at %s unreachable: %v", url, err)
+	}
+	prefix = "kptest:" + randomHex(8) + ":"
+	tb.Cleanup(func() {
+		_ = client.Close() // a RedisStore's Close may have closed it already
+		// A client of its own: the test's may be closed.
+		c, err := cache.OpenRedis(url)
+		if err != nil {
+			tb.Errorf("cachetest: %v", err)
+			return
+		}
+		defer c.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := DeletePrefix(ctx, c, prefix); err != nil {
+			tb.Errorf("cachetest: delete %s*: %v", prefix, err)
+		}
+	})
+	counter = &RoundTrips{}
+	client.AddHook(roundTripHook{counter})
+	return client, prefix, counter
+}
+
+// unreachable remembers the URLs that failed a ping, so a missing server
+// costs one dial timeout per test binary rather than one per test.
+var unreachable sync.Map // url -> error
+
+func ping(url string, client redis.UniversalClient) error {
+	if err, ok := unreachable.Load(url); ok {
+		return err.(error)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	err := client.Ping(ctx).Err()
+	if err != nil {
+		unreachable.Store(url, err)
+	}
+	return err
+}
+
+// ScanPrefix returns every key under prefix, with SCAN (tests only: a
+// request path must never scan). On a cluster it scans every master.
+func ScanPrefix(ctx context.Context, client redis.UniversalClient, prefix string) ([]string, error) {
+	c, ok := client.(*redis.ClusterClient)
+	if !ok {
+		return scan(ctx, client, prefix)
+	}
+	var mu sync.Mutex
+	var keys []string
+	err := c.ForEachMaster(ctx, func(ctx context.Context, node *redis.Client) error {
+		k, err := scan(ctx, node, prefix)
+		mu.Lock()
+		keys = append(keys, k...)
+		mu.Unlock()
+		return err
+	})
+	return keys, err
+}
+
+func scan(ctx context.Context, c redis.Cmdable, prefix string) ([]string, error) {
+	var keys []string
+	it := c.Scan(ctx, 0, prefix+"*", 1000).Iterator()
+	for it.Next(ctx) {
+		keys = append(keys, it.Val())
+	}
+	return keys, it.Err()
+}
+
+// DeletePrefix deletes every key under prefix (tests only).
+func DeletePrefix(ctx context.Context, client redis.UniversalClient, prefix string) error {
+	keys, err := ScanPrefix(ctx, client, prefix)
+	if err != nil {
+		return err
+	}
+	pipe := client.Pipeline()
+	for _, k := range keys {
+		pipe.Del(ctx, k)
+	}
+	if len(keys) == 0 {
+		return nil
+	}
+	_, err = pipe.Exec(ctx)
+	return err
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// roundTripHook counts round trips.
+type roundTripHook struct{ n *RoundTrips }
+
+func (h roundTripHook) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+func (h roundTripHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		if !setupCommand(cmd.Name()) {
+			h.n.n.Add(1)
+		}
+		return next(ctx, cmd)
+	}
+}
+
+func (h roundTripHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		for _, c := range cmds {
+			if !setupCommand(c.Name()) {
+				h.n.n.Add(1)
+				break
+			}
+		}
+		return next(ctx, cmds)
+	}
+}
+
+func setupCommand(name string) bool {
+	switch strings.ToLower(name) {
+	case "hello", "auth", "select", "client":
+		return true
+	}
+	return false
+}

@@ -1,0 +1,159 @@
+package cache
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+)
+
+// Test hooks reaching into the stores and the Cache.
+
+var ParseInfo = parseInfo
+
+// SetClock replaces the clock of c's circuit breaker.
+func SetClock(c *Cache, now func() time.Time) {
+	c.breaker.mu.Lock()
+	defer c.breaker.mu.Unlock()
+	c.breaker.now = now
+}
+
+// FlightWaiters returns how many Loads are waiting on another Load's fill.
+func FlightWaiters(c *Cache) int { return c.flights.waiting() }
+
+// SetMemoryClock replaces m's clock.
+func SetMemoryClock(m *MemoryStore, now func() time.Time) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.now = now
+}
+
+// DropTag deletes tag's version in the backend, as an eviction, an expiry
+// or a restart would.
+func DropTag(tb testing.TB, s Store, tag string) {
+	tb.Helper()
+	switch s := s.(type) {
+	case *MemoryStore:
+		s.mu.Lock()
+		delete(s.items, "t:"+tag)
+		s.mu.Unlock()
+	case *RedisStore:
+		if err := s.client.Del(context.Background(), s.tagKey(tag)).Err(); err != nil {
+			tb.Fatal(err)
+		}
+	default:
+		tb.Fatalf("DropTag: unknown store %T", s)
+	}
+}
+
+// DropAllTags deletes every tag version in the backend (a FLUSH of the tag
+// keys).
+func DropAllTags(tb testing.TB, s Store) {
+	tb.Helper()
+	switch s := s.(type) {
+	case *MemoryStore:
+		s.mu.Lock()
+		for k := range s.items {
+			if strings.HasPrefix(k, "t:") {
+				delete(s.items, k)
+			}
+		}
+		s.mu.Unlock()
+	case *RedisStore:
+		ctx := context.Background()
+		for _, k := range redisKeys(tb, s, s.prefix+"t:") {
+			if err := s.client.Del(ctx, k).Err(); err != nil {
+				tb.Fatal(err)
+			}
+		}
+	default:
+		tb.Fatalf("DropAllTags: unknown store %T", s)
+	}
+}
+
+// KeyTTLs returns the remaining TTL of every key the store holds (on Redis,
+// under its prefix, found with SCAN); a key without a TTL has a negative
+// one.
+func KeyTTLs(tb testing.TB, s Store) map[string]time.Duration {
+	tb.Helper()
+	ttls := make(map[string]time.Duration)
+	switch s := s.(type) {
+	case *MemoryStore:
+		s.mu.Lock()
+		now := s.now()
+		for k, it := range s.items {
+			ttls[k] = it.expires.Sub(now)
+		}
+		s.mu.Unlock()
+	case *RedisStore:
+		ctx := context.Background()
+		for _, k := range redisKeys(tb, s, s.prefix) {
+			d, err := s.client.PTTL(ctx, k).Result()
+			if err != nil {
+				tb.Fatal(err)
+			}
+			ttls[strings.TrimPrefix(k, s.prefix)] = d
+		}
+	default:
+		tb.Fatalf("KeyTTLs: unknown store %T", s)
+	}
+	return ttls
+}
+
+// EntryTTL returns the remaining TTL of key's entry, or 0 if it has none.
+func EntryTTL(tb testing.TB, s Store, key string) time.Duration {
+	tb.Helper()
+	return ttlOf(tb, s, "e:"+key)
+}
+
+// TagTTLOf returns the remaining TTL of tag, or 0 if it has none.
+func TagTTLOf(tb testing.TB, s Store, tag string) time.Duration {
+	tb.Helper()
+	return ttlOf(tb, s, "t:"+tag)
+}
+
+func ttlOf(tb testing.TB, s Store, k string) time.Duration {
+	switch s := s.(type) {
+	case *MemoryStore:
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		it, ok := s.items[k]
+		if !ok {
+			return 0
+		}
+		return max(it.expires.Sub(s.now()), 0)
+	case *RedisStore:
+		d, err := s.client.PTTL(context.Background(), s.prefix+k).Result()
+		if err != nil {
+			tb.Fatal(err)
+		}
+		return max(d, 0)
+	default:
+		tb.Fatalf("ttl: unknown store %T", s)
+		return 0
+	}
+}
+
+// StatsTTL returns the TTL of a Redis store's shared counters.
+func StatsTTL(tb testing.TB, s *RedisStore) time.Duration {
+	tb.Helper()
+	d, err := s.client.PTTL(context.Background(), s.statsKey()).Result()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return d
+}
+
+func redisKeys(tb testing.TB, s *RedisStore, prefix string) []string {
+	tb.Helper()
+	ctx := context.Background()
+	var keys []string
+	it := s.client.Scan(ctx, 0, prefix+"*", 1000).Iterator()
+	for it.Next(ctx) {
+		keys = append(keys, it.Val())
+	}
+	if err := it.Err(); err != nil {
+		tb.Fatal(err)
+	}
+	return keys
+}

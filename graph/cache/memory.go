@@ -1,0 +1,216 @@
+package cache
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+)
+
+// DefaultMaxEntries is the MemoryStore size when NewMemoryStore gets 0.
+const DefaultMaxEntries = 100_000
+
+// MemoryStore is the in-process Store of the embedded default: one
+// mutex-guarded map holding entries and tag versions (under "e:" and "t:"
+// like Redis keys), each with an expiry. It has the same semantics as
+// RedisStore and no goroutine.
+//
+// Expired items are removed when read, and by a sweep whenever an insert
+// takes the map past maxEntries: the sweep first drops every expired item,
+// then, if still over, the items closest to expiry (entries usually, as tag
+// versions live for TagTTL) until the map is at 90% of maxEntries, so the
+// sweep's cost is spread over many inserts. Dropping a tag is safe: it comes
+// back with a fresh version, so its old entries miss.
+type MemoryStore struct {
+	mu         sync.Mutex
+	items      map[string]memItem
+	counters   map[string]int64
+	maxEntries int
+	now        func() time.Time
+}
+
+type memItem struct {
+	value   []byte // entries; nil for tags
+	version string // tags
+	expires time.Time
+}
+
+var _ Store = (*MemoryStore)(nil)
+
+// NewMemoryStore returns an empty store holding at most maxEntries entries
+// and tags together (0 means DefaultMaxEntries).
+func NewMemoryStore(maxEntries int) *MemoryStore {
+	if maxEntries <= 0 {
+		maxEntries = DefaultMaxEntries
+	}
+	return &MemoryStore{
+		items:      make(map[string]memItem),
+		counters:   make(map[string]int64),
+		maxEntries: maxEntries,
+		now:        time.Now,
+	}
+}
+
+// live returns the item at k unless it is absent or expired (which it
+// deletes). Callers hold m.mu.
+func (m *MemoryStore) live(k string, now time.Time) (memItem, bool) {
+	it, ok := m.items[k]
+	if !ok {
+		return memItem{}, false
+	}
+	if !now.Before(it.expires) {
+		delete(m.items, k)
+		return memItem{}, false
+	}
+	return it, true
+}
+
+// Get returns copies of the values under keys and the versions of tags,
+// creating absent tags with a fresh version.
+func (m *MemoryStore) Get(_ context.Context, keys, tags []string) ([][]byte, map[string]string, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	now := m.now()
+	values := make([][]byte, len(keys))
+	for i, k := range keys {
+		if it, ok := m.live("e:"+k, now); ok {
+			values[i] = slices.Clone(it.value)
+			if values[i] == nil {
+				values[i] = []byte{}
+			}
+		}
+	}
+	versions := make(map[string]string, len(tags))
+	created := false
+	for _, t := range tags {
+		if it, ok := m.live("t:"+t, now); ok {
+			versions[t] = it.version
+			continue
+		}
+		v := newVersion()
+		m.items["t:"+t] = memItem{version: v, expires: now.Add(TagTTL)}
+		versions[t] = v
+		created = true
+	}
+	if created {
+		m.sweep(now)
+	}
+	return values, versions, nil
+}
+
+// Versions returns the versions of the tags that exist.
+func (m *MemoryStore) Versions(_ context.Context, tags []string) (map[string]string, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	now := m.now()
+	versions := make(map[string]string, len(tags))
+	for _, t := range tags {
+		if it, ok := m.live("t:"+t, now); ok {
+			versions[t] = it.version
+		}
+	}
+	return versions, nil
+}
+
+// Set stores copies of the items' values.
+func (m *MemoryStore) Set(_ context.Context, items []Item) error {
+	for _, it := range items {
+		if it.TTL <= 0 {
+			return errNonPositiveTTL(it)
+		}
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	now := m.now()
+	for _, it := range items {
+		v := make([]byte, len(it.Value))
+		copy(v, it.Value)
+		m.items["e:"+it.Key] = memItem{value: v, expires: now.Add(it.TTL)}
+	}
+	m.sweep(now)
+	return nil
+}
+
+// Bump gives tags fresh versions.
+func (m *MemoryStore) Bump(_ context.Context, tags []string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	now := m.now()
+	for _, t := range tags {
+		m.items["t:"+t] = memItem{version: newVersion(), expires: now.Add(TagTTL)}
+	}
+	m.sweep(now)
+	return nil
+}
+
+// sweep brings the map back under maxEntries; see MemoryStore. Callers hold
+// m.mu.
+func (m *MemoryStore) sweep(now time.Time) {
+	if len(m.items) <= m.maxEntries {
+		return
+	}
+	for k, it := range m.items {
+		if !now.Before(it.expires) {
+			delete(m.items, k)
+		}
+	}
+	if len(m.items) <= m.maxEntries {
+		return
+	}
+	type keyed struct {
+		key     string
+		expires time.Time
+	}
+	all := make([]keyed, 0, len(m.items))
+	for k, it := range m.items {
+		all = append(all, keyed{k, it.expires})
+	}
+	slices.SortFunc(all, func(a, b keyed) int { return a.expires.Compare(b.expires) })
+	target := m.maxEntries * 9 / 10
+	for _, kv := range all[:len(all)-target] {
+		delete(m.items, kv.key)
+	}
+}
+
+// AddCounters adds deltas to the store's counters.
+func (m *MemoryStore) AddCounters(_ context.Context, deltas map[string]int64) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for k, d := range deltas {
+		m.counters[k] += d
+	}
+	return nil
+}
+
+// Counters returns a copy of the counters.
+func (m *MemoryStore) Counters(context.Context) (map[string]int64, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	c := make(map[string]int64, len(m.counters))
+	for k, v := range m.counters {
+		c[k] = v
+	}
+	return c, nil
+}
+
+// Keys counts entries and tags, including expired ones not yet removed (as
+// Redis's DBSIZE does).
+func (m *MemoryStore) Keys(context.Context) (int64, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return int64(len(m.items)), nil
+}
+
+// Info returns nil: there is no server.
+func (m *MemoryStore) Info(context.Context) (*Info, error) { return nil, nil }
+
+// Ping always succeeds.
+func (m *MemoryStore) Ping(context.Context) error { return nil }
+
+// Close does nothing; the store holds no resources beyond memory.
+func (m *MemoryStore) Close() error { return nil }
+
+func errNonPositiveTTL(it Item) error {
+	return fmt.Errorf("cache: set %q: ttl %v must be positive", it.Key, it.TTL)
+}

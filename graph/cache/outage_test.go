@@ -1,0 +1,197 @@
+package cache_test
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/kedahpulse/kedahpulse/graph/cache"
+)
+
+// switchStore counts the calls that reach it and sends them to broken, or
+// to healthy once healed.
+type switchStore struct {
+	broken, healthy cache.Store
+	healed          atomic.Bool
+	calls           atomic.Int64
+}
+
+func (s *switchStore) target() cache.Store {
+	s.calls.Add(1)
+	if s.healed.Load() {
+		return s.healthy
+	}
+	return s.broken
+}
+
+func (s *switchStore) Get(ctx context.Context, keys, tags []string) ([][]byte, map[string]string, error) {
+	return s.target().Get(ctx, keys, tags)
+}
+func (s *switchStore) Versions(ctx context.Context, tags []string) (map[string]string, error) {
+	return s.target().Versions(ctx, tags)
+}
+func (s *switchStore) Set(ctx context.Context, items []cache.Item) error {
+	return s.target().Set(ctx, items)
+}
+func (s *switchStore) Bump(ctx context.Context, tags []string) error {
+	return s.target().Bump(ctx, tags)
+}
+func (s *switchStore) AddCounters(ctx context.Context, d map[string]int64) error {
+	return s.target().AddCounters(ctx, d)
+}
+func (s *switchStore) Counters(ctx context.Context) (map[string]int64, error) {
+	return s.target().Counters(ctx)
+}
+func (s *switchStore) Keys(ctx context.Context) (int64, error)       { return s.target().Keys(ctx) }
+func (s *switchStore) Info(ctx context.Context) (*cache.Info, error) { return s.target().Info(ctx) }
+func (s *switchStore) Ping(ctx context.Context) error                { return s.target().Ping(ctx) }
+func (s *switchStore) Close() error                                  { return nil }
+
+// failingStore fails every call, like a store behind a dead network.
+type failingStore struct{ cache.Store }
+
+var errDown = errors.New("store down")
+
+func (failingStore) Get(context.Context, []string, []string) ([][]byte, map[string]string, error) {
+	return nil, nil, errDown
+}
+func (failingStore) Versions(context.Context, []string) (map[string]string, error) {
+	return nil, errDown
+}
+func (failingStore) Set(context.Context, []cache.Item) error             { return errDown }
+func (failingStore) Bump(context.Context, []string) error                { return errDown }
+func (failingStore) AddCounters(context.Context, map[string]int64) error { return errDown }
+func (failingStore) Counters(context.Context) (map[string]int64, error)  { return nil, errDown }
+func (failingStore) Keys(context.Context) (int64, error)                 { return 0, errDown }
+func (failingStore) Ping(context.Context) error                          { return errDown }
+
+// An unreachable store never fails a Load; Invalidate reports it; the
+// breaker stops calling the store, probes after the cooldown, and closes
+// when the store is back.
+func TestOutage(t *testing.T) {
+	for name, broken := range map[string]func(t *testing.T) cache.Store{
+		"memory": func(*testing.T) cache.Store { return failingStore{cache.NewMemoryStore(0)} },
+		"redis": func(t *testing.T) cache.Store {
+			client := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", MaxRetries: -1, DialerRetries: 1})
+			t.Cleanup(func() { _ = client.Close() })
+			return cache.NewRedisStore(client, "kptest:dead:")
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			s := &switchStore{broken: broken(t), healthy: cache.NewMemoryStore(0)}
+			reg := prometheus.NewRegistry()
+			c := newCache(t, s, cache.Options{Timeout: time.Second, BreakerThreshold: 3, BreakerCooldown: time.Minute, Registerer: reg})
+			now := time.Unix(1_000_000, 0)
+			cache.SetClock(c, func() time.Time { return now }) // this test's goroutine only
+			ctx := context.Background()
+			lookups := []cache.Lookup{{Key: "a", Tags: []string{"x"}}, {Key: "b"}}
+			fills := 0
+			fill := func(_ context.Context, misses []int) ([][]byte, error) {
+				fills++
+				vals := make([][]byte, len(misses))
+				for j, i := range misses {
+					vals[j] = []byte(lookups[i].Key)
+				}
+				return vals, nil
+			}
+			load := func(step string) {
+				t.Helper()
+				rctx, rec := cache.WithRecorder(ctx)
+				vals, err := c.Load(rctx, "Query.x", time.Hour, lookups, fill)
+				if err != nil || len(vals) != 2 || string(vals[0]) != "a" || string(vals[1]) != "b" {
+					t.Fatalf("%s: Load = %q, %v", step, vals, err)
+				}
+				if _, ok := rec.Versions(); ok == !s.healed.Load() {
+					t.Fatalf("%s: recorder consistent = %v", step, ok)
+				}
+			}
+			calls := func(step string, want int64) {
+				t.Helper()
+				if n := s.calls.Swap(0); n != want {
+					t.Fatalf("%s: %d store calls, want %d", step, n, want)
+				}
+			}
+
+			if err := c.Invalidate(ctx, "x"); err == nil || errors.Is(err, cache.ErrBreakerOpen) {
+				t.Fatalf("Invalidate on a dead store: %v", err)
+			}
+			load("failure 2")
+			load("failure 3")
+			calls("closed breaker", 3)
+			if fills != 2 {
+				t.Fatalf("fill ran %d times, want 2", fills)
+			}
+
+			load("open")
+			if err := c.Invalidate(ctx, "x"); !errors.Is(err, cache.ErrBreakerOpen) {
+				t.Fatalf("Invalidate with the breaker open: %v", err)
+			}
+			c.GetResponse(ctx, "r")
+			calls("open breaker", 0)
+
+			now = now.Add(time.Minute) // half-open: one probe, which fails
+			load("failed probe")
+			load("reopened")
+			calls("failed probe", 1)
+
+			s.healed.Store(true)
+			now = now.Add(time.Minute)
+			load("successful probe") // Get and Set
+			calls("successful probe", 2)
+			fills = 0
+			load("closed again") // a hit
+			calls("closed again", 1)
+			if fills != 0 {
+				t.Fatal("no hit after the store came back")
+			}
+			if err := c.Invalidate(ctx, "x"); err != nil {
+				t.Fatal(err)
+			}
+
+			got := gather(t, reg)
+			if got[`kedahpulse_cache_errors_total{op="get"}`] < 4 || got[`kedahpulse_cache_errors_total{op="bump"}`] != 2 {
+				t.Errorf("error metrics: %v", got)
+			}
+		})
+	}
+}
+
+func TestHealthy(t *testing.T) {
+	if err := newCache(t, cache.NewMemoryStore(0), cache.Options{}).Healthy(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	client := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", MaxRetries: -1, DialerRetries: 1})
+	c := newCache(t, cache.NewRedisStore(client, "kptest:dead:"), cache.Options{Timeout: time.Second})
+	t.Cleanup(func() { _ = c.Store().Close() })
+	if err := c.Healthy(context.Background()); err == nil {
+		t.Fatal("Healthy on a dead store")
+	}
+}
+
+func TestStatsDuringOutage(t *testing.T) {
+	c := newCache(t, failingStore{cache.NewMemoryStore(0)}, cache.Options{})
+	lookups := []cache.Lookup{{Key: "a"}}
+	mustLoad(t, c, context.Background(), lookups, func(context.Context, []int) ([][]byte, error) {
+		return [][]byte{nil}, nil
+	})
+	st, err := c.Stats(context.Background())
+	if err == nil {
+		t.Fatal("no error")
+	}
+	if st.Misses != 1 || !slices.Equal(st.Fields, []cache.FieldStats{{"Query.test", 0, 1}}) {
+		t.Fatalf("local figures: %+v", st)
+	}
+	if err := c.Flush(context.Background()); err == nil {
+		t.Fatal("Flush: no error")
+	}
+	st, _ = c.Stats(context.Background())
+	if st.Misses != 1 {
+		t.Fatalf("a failed Flush lost the counts: %+v", st)
+	}
+}

@@ -1,0 +1,295 @@
+package cache
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// RedisStore is a Store on Redis 7.0 or later: a single node, Sentinel or
+// Cluster, through redis.UniversalClient. Every method sends one pipeline of
+// single-key commands, so a cluster client splits it by slot without
+// CROSSSLOT errors. Keys live under the store's prefix: entries at
+// prefix+"e:"+key, tag versions at prefix+"t:"+tag and the shared counters in
+// the hash prefix+"stats".
+type RedisStore struct {
+	client redis.UniversalClient
+	prefix string
+}
+
+var _ Store = (*RedisStore)(nil)
+
+// statsTTL is how long the shared counters survive without any AddCounters.
+const statsTTL = 30 * 24 * time.Hour
+
+// NewRedisStore returns a store using client under prefix (for example
+// "kp:v1:"; change the version part when the entry format changes). The
+// store owns client: Close closes it.
+func NewRedisStore(client redis.UniversalClient, prefix string) *RedisStore {
+	return &RedisStore{client: client, prefix: prefix}
+}
+
+func (s *RedisStore) entryKey(key string) string { return s.prefix + "e:" + key }
+func (s *RedisStore) tagKey(tag string) string   { return s.prefix + "t:" + tag }
+func (s *RedisStore) statsKey() string           { return s.prefix + "stats" }
+
+// tagTTLSeconds is TagTTL as the EX argument.
+var tagTTLSeconds = int64(TagTTL / time.Second)
+
+// Get sends one pipeline: GET for every key, then for every tag
+// SET tag <fresh> NX GET EX TagTTL, which returns the existing version or
+// nil when ours was stored.
+func (s *RedisStore) Get(ctx context.Context, keys, tags []string) ([][]byte, map[string]string, error) {
+	if len(keys) == 0 && len(tags) == 0 {
+		return nil, map[string]string{}, nil
+	}
+	pipe := s.client.Pipeline()
+	gets := make([]*redis.StringCmd, len(keys))
+	for i, k := range keys {
+		gets[i] = pipe.Get(ctx, s.entryKey(k))
+	}
+	fresh := make([]string, len(tags))
+	sets := make([]*redis.Cmd, len(tags))
+	for i, t := range tags {
+		fresh[i] = newVersion()
+		sets[i] = pipe.Do(ctx, "set", s.tagKey(t), fresh[i], "nx", "get", "ex", tagTTLSeconds)
+	}
+	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+		return nil, nil, fmt.Errorf("cache: redis get: %w", err)
+	}
+	values := make([][]byte, len(keys))
+	for i, cmd := range gets {
+		b, err := cmd.Bytes()
+		switch {
+		case errors.Is(err, redis.Nil):
+		case err != nil:
+			return nil, nil, fmt.Errorf("cache: redis get: %w", err)
+		default:
+			values[i] = b
+		}
+	}
+	versions := make(map[string]string, len(tags))
+	for i, cmd := range sets {
+		v, err := cmd.Text()
+		switch {
+		case errors.Is(err, redis.Nil):
+			versions[tags[i]] = fresh[i]
+		case err != nil:
+			return nil, nil, fmt.Errorf("cache: redis get tag: %w", err)
+		default:
+			versions[tags[i]] = v
+		}
+	}
+	return values, versions, nil
+}
+
+// Versions sends one pipeline of GETs; absent tags are left out.
+func (s *RedisStore) Versions(ctx context.Context, tags []string) (map[string]string, error) {
+	versions := make(map[string]string, len(tags))
+	if len(tags) == 0 {
+		return versions, nil
+	}
+	pipe := s.client.Pipeline()
+	cmds := make([]*redis.StringCmd, len(tags))
+	for i, t := range tags {
+		cmds[i] = pipe.Get(ctx, s.tagKey(t))
+	}
+	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+		return nil, fmt.Errorf("cache: redis versions: %w", err)
+	}
+	for i, cmd := range cmds {
+		v, err := cmd.Result()
+		switch {
+		case errors.Is(err, redis.Nil):
+		case err != nil:
+			return nil, fmt.Errorf("cache: redis versions: %w", err)
+		default:
+			versions[tags[i]] = v
+		}
+	}
+	return versions, nil
+}
+
+// Set sends one pipeline of SET key value PX ttl.
+func (s *RedisStore) Set(ctx context.Context, items []Item) error {
+	if len(items) == 0 {
+		return nil
+	}
+	for _, it := range items {
+		if it.TTL <= 0 {
+			return errNonPositiveTTL(it)
+		}
+	}
+	_, err := s.client.Pipelined(ctx, func(pipe redis.Pipeliner) error {
+		for _, it := range items {
+			pipe.Do(ctx, "set", s.entryKey(it.Key), it.Value, "px", it.TTL.Milliseconds())
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("cache: redis set: %w", err)
+	}
+	return nil
+}
+
+// Bump sends one pipeline of SET tag <fresh> EX TagTTL.
+func (s *RedisStore) Bump(ctx context.Context, tags []string) error {
+	if len(tags) == 0 {
+		return nil
+	}
+	_, err := s.client.Pipelined(ctx, func(pipe redis.Pipeliner) error {
+		for _, t := range tags {
+			pipe.Do(ctx, "set", s.tagKey(t), newVersion(), "ex", tagTTLSeconds)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("cache: redis bump: %w", err)
+	}
+	return nil
+}
+
+// AddCounters sends one pipeline: HINCRBY per counter, then EXPIRE on the
+// hash so counters of an abandoned prefix go away.
+func (s *RedisStore) AddCounters(ctx context.Context, deltas map[string]int64) error {
+	if len(deltas) == 0 {
+		return nil
+	}
+	_, err := s.client.Pipelined(ctx, func(pipe redis.Pipeliner) error {
+		for name, d := range deltas {
+			pipe.HIncrBy(ctx, s.statsKey(), name, d)
+		}
+		pipe.Expire(ctx, s.statsKey(), statsTTL)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("cache: redis add counters: %w", err)
+	}
+	return nil
+}
+
+// Counters reads the shared counters with HGETALL.
+func (s *RedisStore) Counters(ctx context.Context) (map[string]int64, error) {
+	m, err := s.client.HGetAll(ctx, s.statsKey()).Result()
+	if err != nil {
+		return nil, fmt.Errorf("cache: redis counters: %w", err)
+	}
+	counters := make(map[string]int64, len(m))
+	for k, v := range m {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("cache: redis counter %q: %w", k, err)
+		}
+		counters[k] = n
+	}
+	return counters, nil
+}
+
+// Keys returns DBSIZE: every key of the Redis database, not only this
+// prefix's (a cluster client sums the masters). Counting only the prefix
+// would need SCAN, which a request path must not run.
+func (s *RedisStore) Keys(ctx context.Context) (int64, error) {
+	n, err := s.client.DBSize(ctx).Result()
+	if err != nil {
+		return 0, fmt.Errorf("cache: redis dbsize: %w", err)
+	}
+	return n, nil
+}
+
+// Info reads INFO stats, memory and clients (on a cluster, of one node).
+func (s *RedisStore) Info(ctx context.Context) (*Info, error) {
+	text, err := s.client.Info(ctx, "stats", "memory", "clients").Result()
+	if err != nil {
+		return nil, fmt.Errorf("cache: redis info: %w", err)
+	}
+	return parseInfo(text), nil
+}
+
+// parseInfo picks the figures Info reports out of INFO text; missing or
+// malformed fields are left at zero.
+func parseInfo(text string) *Info {
+	info := &Info{}
+	fields := map[string]*int64{
+		"keyspace_hits":     &info.KeyspaceHits,
+		"keyspace_misses":   &info.KeyspaceMisses,
+		"used_memory":       &info.UsedMemoryBytes,
+		"connected_clients": &info.ConnectedClients,
+	}
+	sc := bufio.NewScanner(strings.NewReader(text))
+	for sc.Scan() {
+		name, value, ok := strings.Cut(strings.TrimSpace(sc.Text()), ":")
+		if p, want := fields[name]; ok && want {
+			if n, err := strconv.ParseInt(value, 10, 64); err == nil {
+				*p = n
+			}
+		}
+	}
+	return info
+}
+
+// Ping checks the connection.
+func (s *RedisStore) Ping(ctx context.Context) error {
+	if err := s.client.Ping(ctx).Err(); err != nil {
+		return fmt.Errorf("cache: redis ping: %w", err)
+	}
+	return nil
+}
+
+// Close closes the client.
+func (s *RedisStore) Close() error { return s.client.Close() }
+
+// OpenRedis returns a client for url:
+//
+//	redis://[user:pass@]host:port/db, rediss://...      a single node
+//	redis-cluster://host:port?addr=host2:port2&addr=...  a cluster (rediss-cluster:// for TLS)
+//	redis-sentinel://host:port?master_name=mymaster&addr=host2:port2  Sentinel (rediss-sentinel:// for TLS)
+//
+// Query parameters are go-redis's option names in snake case (dial_timeout,
+// max_retries, ...). The client is not contacted; call Ping to check it.
+func OpenRedis(rawURL string) (redis.UniversalClient, error) {
+	scheme, rest, ok := strings.Cut(rawURL, "://")
+	if !ok {
+		return nil, fmt.Errorf("cache: redis url %q: missing scheme", redactURL(rawURL))
+	}
+	switch scheme {
+	case "redis", "rediss":
+		o, err := redis.ParseURL(rawURL)
+		if err != nil {
+			return nil, fmt.Errorf("cache: redis url %q: %w", redactURL(rawURL), err)
+		}
+		return redis.NewClient(o), nil
+	case "redis-cluster", "rediss-cluster":
+		o, err := redis.ParseClusterURL(strings.TrimSuffix(scheme, "-cluster") + "://" + rest)
+		if err != nil {
+			return nil, fmt.Errorf("cache: redis url %q: %w", redactURL(rawURL), err)
+		}
+		return redis.NewClusterClient(o), nil
+	case "redis-sentinel", "rediss-sentinel":
+		o, err := redis.ParseFailoverURL(strings.TrimSuffix(scheme, "-sentinel") + "://" + rest)
+		if err != nil {
+			return nil, fmt.Errorf("cache: redis url %q: %w", redactURL(rawURL), err)
+		}
+		if o.MasterName == "" {
+			return nil, fmt.Errorf("cache: redis url %q: master_name is required for sentinel", redactURL(rawURL))
+		}
+		return redis.NewFailoverClient(o), nil
+	default:
+		return nil, fmt.Errorf("cache: redis url %q: unknown scheme %q", redactURL(rawURL), scheme)
+	}
+}
+
+// redactURL hides a password so the URL can go into an error or a log.
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unparsable url)"
+	}
+	return u.Redacted()
+}

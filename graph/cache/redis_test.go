@@ -1,0 +1,63 @@
+package cache_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/kedahpulse/kedahpulse/graph/cache"
+	"github.com/kedahpulse/kedahpulse/graph/cache/cachetest"
+)
+
+// Round trips to Redis per operation: what a request costs.
+func TestRedisRoundTrips(t *testing.T) {
+	client, prefix, rt := cachetest.NewRedis(t)
+	c := newCache(t, cache.NewRedisStore(client, prefix), cache.Options{})
+	ctx := context.Background()
+	lookups := make([]cache.Lookup, 50)
+	for i := range lookups {
+		lookups[i] = cache.Lookup{Key: fmt.Sprint("property:", i), Tags: []string{fmt.Sprint("property:", i), "properties"}}
+	}
+	f := newFiller(newSource())
+	step := func(name string, want int64, op func()) {
+		t.Helper()
+		rt.Reset()
+		op()
+		if n := rt.Load(); n != want {
+			t.Errorf("%s: %d round trips, want %d", name, n, want)
+		}
+	}
+	load := func() { mustLoad(t, c, ctx, lookups, f.fill(lookups)) }
+	step("Load of 50, all missing (Get + Set)", 2, load)
+	step("Load of 50, all hits", 1, load)
+	step("Invalidate of 3 tags", 1, func() { mustInvalidate(t, c, "property:1", "property:2", "property:3") })
+	step("Load of 50, 3 missing", 2, load)
+	step("Flush", 1, func() {
+		if err := c.Flush(ctx); err != nil {
+			t.Fatal(err)
+		}
+	})
+	step("GetResponse of an absent key", 1, func() { c.GetResponse(ctx, "resp") })
+	step("SetResponse", 1, func() {
+		c.SetResponse(ctx, "resp", []byte("r"), map[string]string{cache.AllTag: "1"}, time.Hour)
+	})
+	step("GetResponse of a present key (Get + Versions)", 2, func() { c.GetResponse(ctx, "resp") })
+	if f.calls.Load() != 2 {
+		t.Errorf("fill ran %d times, want 2", f.calls.Load())
+	}
+}
+
+// A Cache whose Redis restarted empty (simulated by a second store on a
+// fresh prefix sharing nothing) simply misses.
+func TestRedisPrefixIsolation(t *testing.T) {
+	c1 := newCache(t, cachetest.NewRedisStore(t), cache.Options{})
+	c2 := newCache(t, cachetest.NewRedisStore(t), cache.Options{})
+	lookups := []cache.Lookup{{Key: "k"}}
+	f := newFiller(newSource())
+	mustLoad(t, c1, context.Background(), lookups, f.fill(lookups))
+	mustLoad(t, c2, context.Background(), lookups, f.fill(lookups))
+	if f.calls.Load() != 2 {
+		t.Fatalf("fill ran %d times, want 2: prefixes must not share entries", f.calls.Load())
+	}
+}

@@ -1,0 +1,245 @@
+package cache
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// FieldStats counts lookups of one schema coordinate.
+type FieldStats struct {
+	Coordinate   string
+	Hits, Misses int64
+}
+
+// Stats are totals over every process sharing the store: the store's shared
+// counters plus this process's deltas not yet flushed.
+type Stats struct {
+	Backend string // "REDIS" or "MEMORY"
+	// Hits and Misses include responses. Keys is Store.Keys: on Redis,
+	// DBSIZE, the whole database.
+	Hits, Misses, Invalidations, Keys int64
+	Responses                         FieldStats   // GetResponse, coordinate "response"
+	Fields                            []FieldStats // Load, sorted by coordinate
+	Redis                             *Info        // nil on MEMORY
+}
+
+// Counter names in the store's shared counters.
+const (
+	hitsPrefix         = "hits|"
+	missesPrefix       = "misses|"
+	invalidationsName  = "invalidations"
+	responseCoordinate = "response"
+)
+
+// counters are this process's deltas not yet added to the store.
+type counters struct {
+	mu      sync.Mutex
+	pending map[string]int64
+}
+
+func (c *counters) add(name string, n int64) {
+	if n == 0 {
+		return
+	}
+	c.mu.Lock()
+	if c.pending == nil {
+		c.pending = make(map[string]int64)
+	}
+	c.pending[name] += n
+	c.mu.Unlock()
+}
+
+// take returns the pending deltas and starts afresh.
+func (c *counters) take() map[string]int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	p := c.pending
+	c.pending = nil
+	return p
+}
+
+// snapshot returns a copy of the pending deltas.
+func (c *counters) snapshot() map[string]int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s := make(map[string]int64, len(c.pending))
+	for k, v := range c.pending {
+		s[k] = v
+	}
+	return s
+}
+
+// restore adds back deltas a failed flush took.
+func (c *counters) restore(deltas map[string]int64) {
+	for k, v := range deltas {
+		c.add(k, v)
+	}
+}
+
+// metrics are the Prometheus collectors, nil without a Registerer.
+type metrics struct {
+	hits, misses  *prometheus.CounterVec
+	invalidations prometheus.Counter
+	errors        *prometheus.CounterVec
+}
+
+func newMetrics(r prometheus.Registerer) *metrics {
+	if r == nil {
+		return nil
+	}
+	return &metrics{
+		hits: register(r, prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "kedahpulse_cache_hits_total",
+			Help: "Cache lookups answered from the cache, by schema coordinate.",
+		}, []string{"coordinate"})),
+		misses: register(r, prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "kedahpulse_cache_misses_total",
+			Help: "Cache lookups answered by the source, by schema coordinate.",
+		}, []string{"coordinate"})),
+		invalidations: register(r, prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "kedahpulse_cache_invalidations_total",
+			Help: "Tags invalidated.",
+		})),
+		errors: register(r, prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "kedahpulse_cache_errors_total",
+			Help: "Failed or skipped cache store calls, by operation.",
+		}, []string{"op"})),
+	}
+}
+
+// register registers c, or returns the collector already registered under
+// its name (a second Cache in the same process shares the metrics).
+func register[C prometheus.Collector](r prometheus.Registerer, c C) C {
+	if err := r.Register(c); err != nil {
+		var are prometheus.AlreadyRegisteredError
+		if errors.As(err, &are) {
+			if existing, ok := are.ExistingCollector.(C); ok {
+				return existing
+			}
+		}
+		panic(fmt.Sprintf("cache: register metric: %v", err))
+	}
+	return c
+}
+
+// count records hits and misses of coord locally and in Prometheus.
+func (c *Cache) count(coord string, hits, misses int) {
+	c.counters.add(hitsPrefix+coord, int64(hits))
+	c.counters.add(missesPrefix+coord, int64(misses))
+	if c.metrics != nil {
+		if hits > 0 {
+			c.metrics.hits.WithLabelValues(coord).Add(float64(hits))
+		}
+		if misses > 0 {
+			c.metrics.misses.WithLabelValues(coord).Add(float64(misses))
+		}
+	}
+}
+
+// Stats returns the totals of every process sharing the store. When the
+// store fails it returns this process's unflushed figures with the error.
+func (c *Cache) Stats(ctx context.Context) (Stats, error) {
+	st := Stats{Backend: c.backend}
+	totals := c.counters.snapshot()
+	var shared map[string]int64
+	var keys int64
+	var info *Info
+	err := c.do(ctx, "counters", func(ctx context.Context) (err error) {
+		shared, err = c.store.Counters(ctx)
+		return err
+	})
+	if err == nil {
+		err = c.do(ctx, "keys", func(ctx context.Context) (err error) {
+			keys, err = c.store.Keys(ctx)
+			return err
+		})
+	}
+	if err == nil {
+		err = c.do(ctx, "info", func(ctx context.Context) (err error) {
+			info, err = c.store.Info(ctx)
+			return err
+		})
+	}
+	for k, v := range shared {
+		totals[k] += v
+	}
+	st.Keys, st.Redis = keys, info
+	fields := make(map[string]*FieldStats)
+	field := func(coord string) *FieldStats {
+		f, ok := fields[coord]
+		if !ok {
+			f = &FieldStats{Coordinate: coord}
+			fields[coord] = f
+		}
+		return f
+	}
+	for name, v := range totals {
+		switch {
+		case name == invalidationsName:
+			st.Invalidations += v
+		case strings.HasPrefix(name, hitsPrefix):
+			field(strings.TrimPrefix(name, hitsPrefix)).Hits += v
+			st.Hits += v
+		case strings.HasPrefix(name, missesPrefix):
+			field(strings.TrimPrefix(name, missesPrefix)).Misses += v
+			st.Misses += v
+		}
+	}
+	for _, coord := range sortedKeys(fields) {
+		if coord == responseCoordinate {
+			st.Responses = *fields[coord]
+			continue
+		}
+		st.Fields = append(st.Fields, *fields[coord])
+	}
+	if st.Responses.Coordinate == "" {
+		st.Responses.Coordinate = responseCoordinate
+	}
+	if err != nil {
+		return st, fmt.Errorf("cache: stats: %w", err)
+	}
+	return st, nil
+}
+
+// Flush adds this process's counter deltas to the store's shared counters.
+// On failure the deltas are kept for the next Flush.
+func (c *Cache) Flush(ctx context.Context) error {
+	deltas := c.counters.take()
+	if len(deltas) == 0 {
+		return nil
+	}
+	err := c.do(ctx, "flush", func(ctx context.Context) error {
+		return c.store.AddCounters(ctx, deltas)
+	})
+	if err != nil {
+		c.counters.restore(deltas)
+		return err
+	}
+	return nil
+}
+
+// Run flushes the counters every FlushInterval until ctx is done, then
+// flushes once more (with a fresh timeout) and returns.
+func (c *Cache) Run(ctx context.Context) {
+	t := time.NewTicker(c.opt.FlushInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+			if err := c.Flush(ctx); err != nil {
+				c.log.Warn("cache: flush counters", "err", err)
+			}
+		case <-ctx.Done():
+			if err := c.Flush(context.WithoutCancel(ctx)); err != nil {
+				c.log.Warn("cache: final flush of counters", "err", err)
+			}
+			return
+		}
+	}
+}

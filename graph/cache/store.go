@@ -1,0 +1,54 @@
+package cache
+
+import (
+	"context"
+	"time"
+)
+
+// Store is a cache backend. Each method is one round trip to the backend.
+// Implementations: *RedisStore and *MemoryStore. They never interpret
+// values.
+type Store interface {
+	// Get returns the raw values stored under keys (nil where absent or
+	// expired) and the current version of every tag in tags. A tag that has
+	// no version yet is given a fresh random one atomically (only if still
+	// absent, with TTL TagTTL), so every requested tag is in the result.
+	Get(ctx context.Context, keys, tags []string) ([][]byte, map[string]string, error)
+	// Versions returns the current versions of tags; absent tags are left
+	// out of the map (not created).
+	Versions(ctx context.Context, tags []string) (map[string]string, error)
+	// Set stores items, each with its own TTL (required, > 0).
+	Set(ctx context.Context, items []Item) error
+	// Bump gives every tag a new random version (TTL TagTTL).
+	Bump(ctx context.Context, tags []string) error
+	// AddCounters adds deltas to the counters shared by every process using
+	// the backend; Counters reads their totals.
+	AddCounters(ctx context.Context, deltas map[string]int64) error
+	Counters(ctx context.Context) (map[string]int64, error)
+	// Keys counts the keys the backend holds (Redis: DBSIZE).
+	Keys(ctx context.Context) (int64, error)
+	// Info returns Redis server figures, or nil for the in-process store.
+	Info(ctx context.Context) (*Info, error)
+	Ping(ctx context.Context) error
+	Close() error
+}
+
+// Item is one value to store.
+type Item struct {
+	Key   string
+	Value []byte
+	TTL   time.Duration
+}
+
+// Info holds Redis INFO figures.
+type Info struct {
+	KeyspaceHits     int64
+	KeyspaceMisses   int64
+	UsedMemoryBytes  int64
+	ConnectedClients int64
+}
+
+// TagTTL is how long a tag version lives after it was created or bumped. It
+// is longer than any entry's TTL; when a tag expires anyway, entries carrying
+// it simply miss.
+const TagTTL = 7 * 24 * time.Hour

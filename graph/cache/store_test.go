@@ -1,0 +1,388 @@
+package cache_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"regexp"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/kedahpulse/kedahpulse/graph/cache"
+	"github.com/kedahpulse/kedahpulse/graph/cache/cachetest"
+)
+
+// The conformance suite: every Store behaves the same.
+
+var versionRE = regexp.MustCompile(`^[0-9a-f]{16}$`)
+
+func TestStoreGetSet(t *testing.T) {
+	cachetest.EachStore(t, func(t *testing.T, s cache.Store) {
+		ctx := context.Background()
+		values, versions, err := s.Get(ctx, []string{"a", "b"}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if values[0] != nil || values[1] != nil || len(versions) != 0 {
+			t.Fatalf("empty store: Get = %q %v", values, versions)
+		}
+		in := []byte("value a")
+		err = s.Set(ctx, []cache.Item{
+			{Key: "a", Value: in, TTL: time.Hour},
+			{Key: "b", Value: []byte{}, TTL: time.Hour},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		in[0] = 'X' // the store must have copied it
+		values, _, err = s.Get(ctx, []string{"a", "b", "c"}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(values[0]) != "value a" {
+			t.Errorf("a = %q", values[0])
+		}
+		if values[1] == nil || len(values[1]) != 0 {
+			t.Errorf("b = %#v, want empty and present", values[1])
+		}
+		if values[2] != nil {
+			t.Errorf("c = %q, want absent", values[2])
+		}
+		values[0][0] = 'Y' // nor may a caller's change reach the store
+		if err := s.Set(ctx, []cache.Item{{Key: "b", Value: []byte("b2"), TTL: time.Hour}}); err != nil {
+			t.Fatal(err)
+		}
+		values, _, err = s.Get(ctx, []string{"a", "b"}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(values[0]) != "value a" || string(values[1]) != "b2" {
+			t.Errorf("after overwrite: %q", values)
+		}
+		if err := s.Set(ctx, []cache.Item{{Key: "z", Value: []byte("z")}}); err == nil {
+			t.Error("Set without a TTL succeeded")
+		}
+	})
+}
+
+func TestStoreTTL(t *testing.T) {
+	cachetest.EachStore(t, func(t *testing.T, s cache.Store) {
+		ctx := context.Background()
+		err := s.Set(ctx, []cache.Item{
+			{Key: "long", Value: []byte("l"), TTL: time.Hour},
+			{Key: "short", Value: []byte("s"), TTL: 50 * time.Millisecond},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := cache.EntryTTL(t, s, "long"); d <= 59*time.Minute || d > time.Hour {
+			t.Errorf("TTL of long = %v, want about 1h", d)
+		}
+		if _, _, err := s.Get(ctx, nil, []string{"tag"}); err != nil {
+			t.Fatal(err)
+		}
+		if d := cache.TagTTLOf(t, s, "tag"); d <= cache.TagTTL-time.Minute || d > cache.TagTTL {
+			t.Errorf("TTL of a created tag = %v, want about %v", d, cache.TagTTL)
+		}
+		if err := s.Bump(ctx, []string{"bumped"}); err != nil {
+			t.Fatal(err)
+		}
+		if d := cache.TagTTLOf(t, s, "bumped"); d <= cache.TagTTL-time.Minute || d > cache.TagTTL {
+			t.Errorf("TTL of a bumped tag = %v, want about %v", d, cache.TagTTL)
+		}
+		// One real expiry: wait until it is gone (bounded), never for a fixed time.
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			values, _, err := s.Get(ctx, []string{"short", "long"}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if values[1] == nil {
+				t.Fatal("long expired")
+			}
+			if values[0] == nil {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("short never expired")
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	})
+}
+
+func TestStoreTagsCreatedOnce(t *testing.T) {
+	cachetest.EachStore(t, func(t *testing.T, s cache.Store) {
+		ctx := context.Background()
+		_, v1, err := s.Get(ctx, nil, []string{"x", "y"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, v2, err := s.Get(ctx, []string{"k"}, []string{"y", "x"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tag := range []string{"x", "y"} {
+			if !versionRE.MatchString(v1[tag]) {
+				t.Errorf("version of %s = %q", tag, v1[tag])
+			}
+			if v1[tag] != v2[tag] {
+				t.Errorf("version of %s changed between Gets: %q, %q", tag, v1[tag], v2[tag])
+			}
+		}
+		if v1["x"] == v1["y"] {
+			t.Error("two tags got the same version")
+		}
+	})
+}
+
+func TestStoreBump(t *testing.T) {
+	cachetest.EachStore(t, func(t *testing.T, s cache.Store) {
+		ctx := context.Background()
+		_, before, err := s.Get(ctx, nil, []string{"x", "y"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Bump(ctx, []string{"x", "new"}); err != nil {
+			t.Fatal(err)
+		}
+		_, after, err := s.Get(ctx, nil, []string{"x", "y"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if after["x"] == before["x"] || !versionRE.MatchString(after["x"]) {
+			t.Errorf("x: %q -> %q, want a new version", before["x"], after["x"])
+		}
+		if after["y"] != before["y"] {
+			t.Errorf("y changed: %q -> %q", before["y"], after["y"])
+		}
+		got, err := s.Versions(ctx, []string{"new"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !versionRE.MatchString(got["new"]) {
+			t.Errorf("bumping an absent tag: version %q", got["new"])
+		}
+	})
+}
+
+func TestStoreVersions(t *testing.T) {
+	cachetest.EachStore(t, func(t *testing.T, s cache.Store) {
+		ctx := context.Background()
+		got, err := s.Versions(ctx, []string{"x"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 0 {
+			t.Fatalf("Versions of an absent tag = %v", got)
+		}
+		got, err = s.Versions(ctx, []string{"x"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 0 {
+			t.Fatalf("Versions created the tag: %v", got)
+		}
+		_, created, err := s.Get(ctx, nil, []string{"x"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err = s.Versions(ctx, []string{"x", "absent"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 1 || got["x"] != created["x"] {
+			t.Fatalf("Versions = %v, want x=%s only", got, created["x"])
+		}
+	})
+}
+
+func TestStoreCounters(t *testing.T) {
+	cachetest.EachStore(t, func(t *testing.T, s cache.Store) {
+		ctx := context.Background()
+		got, err := s.Counters(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 0 {
+			t.Fatalf("fresh counters = %v", got)
+		}
+		if err := s.AddCounters(ctx, map[string]int64{"hits|Q.a": 3, "invalidations": 1}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.AddCounters(ctx, map[string]int64{"hits|Q.a": 2, "misses|Q.a": 7}); err != nil {
+			t.Fatal(err)
+		}
+		got, err = s.Counters(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := map[string]int64{"hits|Q.a": 5, "misses|Q.a": 7, "invalidations": 1}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("counters = %v, want %v", got, want)
+		}
+		if rs, ok := s.(*cache.RedisStore); ok {
+			if d := cache.StatsTTL(t, rs); d <= 29*24*time.Hour {
+				t.Errorf("TTL of the counters = %v, want about 30 days", d)
+			}
+		}
+	})
+}
+
+func TestStoreKeys(t *testing.T) {
+	cachetest.EachStore(t, func(t *testing.T, s cache.Store) {
+		ctx := context.Background()
+		before, err := s.Keys(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Set(ctx, []cache.Item{{Key: "a", Value: []byte("a"), TTL: time.Hour}, {Key: "b", Value: []byte("b"), TTL: time.Hour}}); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := s.Get(ctx, nil, []string{"x"}); err != nil {
+			t.Fatal(err)
+		}
+		after, err := s.Keys(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch s.(type) {
+		case *cache.MemoryStore:
+			if before != 0 || after != 3 {
+				t.Errorf("Keys = %d then %d, want 0 then 3", before, after)
+			}
+		default: // DBSIZE counts the whole database, shared with other tests
+			if after < 3 {
+				t.Errorf("Keys = %d, want at least 3", after)
+			}
+		}
+		info, err := s.Info(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch s.(type) {
+		case *cache.MemoryStore:
+			if info != nil {
+				t.Errorf("memory Info = %+v, want nil", info)
+			}
+		default:
+			if info == nil || info.UsedMemoryBytes <= 0 || info.ConnectedClients <= 0 {
+				t.Errorf("redis Info = %+v", info)
+			}
+		}
+		if err := s.Ping(ctx); err != nil {
+			t.Error(err)
+		}
+	})
+}
+
+func TestMemoryStoreEviction(t *testing.T) {
+	ctx := context.Background()
+	m := cache.NewMemoryStore(10)
+	now := time.Unix(1_000_000, 0)
+	cache.SetMemoryClock(m, func() time.Time { return now })
+	// Five that will have expired, then 10 more with growing TTLs.
+	for i := range 5 {
+		if err := m.Set(ctx, []cache.Item{{Key: fmt.Sprint("old", i), Value: []byte("o"), TTL: time.Second}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	now = now.Add(2 * time.Second)
+	for i := range 10 {
+		if err := m.Set(ctx, []cache.Item{{Key: fmt.Sprint("k", i), Value: []byte("v"), TTL: time.Duration(i+1) * time.Minute}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	n, _ := m.Keys(ctx)
+	if n != 10 {
+		t.Fatalf("Keys = %d, want 10 (expired ones swept first)", n)
+	}
+	// One more: over the limit with nothing expired, the closest to expiry go
+	// until 9 remain.
+	if err := m.Set(ctx, []cache.Item{{Key: "k10", Value: []byte("v"), TTL: time.Hour}}); err != nil {
+		t.Fatal(err)
+	}
+	n, _ = m.Keys(ctx)
+	if n != 9 {
+		t.Fatalf("Keys = %d, want 9", n)
+	}
+	values, _, _ := m.Get(ctx, []string{"k0", "k1", "k2", "k3", "k9", "k10"}, nil)
+	for i, want := range []bool{false, false, true, true, true, true} {
+		if (values[i] != nil) != want {
+			t.Errorf("value %d present = %v, want %v", i, values[i] != nil, want)
+		}
+	}
+	// A swept tag comes back with a fresh version.
+	_, v1, _ := m.Get(ctx, nil, []string{"tag"})
+	for i := range 20 {
+		_ = m.Set(ctx, []cache.Item{{Key: fmt.Sprint("x", i), Value: []byte("v"), TTL: 30 * 24 * time.Hour}})
+	}
+	_, v2, _ := m.Get(ctx, nil, []string{"tag"})
+	if v1["tag"] == v2["tag"] {
+		t.Error("tag survived eviction of everything closer to expiry than 30 days")
+	}
+}
+
+func TestOpenRedis(t *testing.T) {
+	tests := map[string]struct {
+		url     string
+		wantErr bool
+		check   func(redis.UniversalClient) bool
+	}{
+		"single": {url: "redis://user:pw@h:6380/2", check: func(c redis.UniversalClient) bool {
+			cl, ok := c.(*redis.Client)
+			return ok && cl.Options().Addr == "h:6380" && cl.Options().DB == 2 && cl.Options().Password == "pw"
+		}},
+		"tls": {url: "rediss://h:6380/0", check: func(c redis.UniversalClient) bool {
+			cl, ok := c.(*redis.Client)
+			return ok && cl.Options().TLSConfig != nil
+		}},
+		"cluster": {url: "redis-cluster://h1:7000?addr=h2:7001&addr=h3:7002", check: func(c redis.UniversalClient) bool {
+			cl, ok := c.(*redis.ClusterClient)
+			return ok && fmt.Sprint(cl.Options().Addrs) == "[h1:7000 h2:7001 h3:7002]"
+		}},
+		"sentinel": {url: "redis-sentinel://s1:26379?master_name=mymaster&addr=s2:26379", check: func(c redis.UniversalClient) bool {
+			_, ok := c.(*redis.Client)
+			return ok
+		}},
+		"sentinel without master": {url: "redis-sentinel://s1:26379", wantErr: true},
+		"unknown scheme":          {url: "memcached://h:11211", wantErr: true},
+		"no scheme":               {url: "h:6379", wantErr: true},
+		"bad option":              {url: "redis://h:6379?no_such_option=1", wantErr: true},
+		"cluster with bad option": {url: "redis-cluster://h:7000?no_such_option=1", wantErr: true},
+	}
+	for name, tt := range tests {
+		t.Run(name, func(t *testing.T) {
+			c, err := cache.OpenRedis(tt.url)
+			if tt.wantErr {
+				if err == nil {
+					_ = c.Close()
+					t.Fatal("no error")
+				}
+				if bytes.Contains([]byte(err.Error()), []byte("pw")) {
+					t.Errorf("error leaks the password: %v", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			if !tt.check(c) {
+				t.Errorf("unexpected client %T", c)
+			}
+		})
+	}
+}
+
+func TestParseInfo(t *testing.T) {
+	text := "# Stats\r\ntotal_connections_received:9\r\nkeyspace_hits:120\r\nkeyspace_misses:30\r\n\r\n" +
+		"# Memory\r\nused_memory:1048576\r\nused_memory_human:1.00M\r\n\r\n# Clients\r\nconnected_clients:4\r\n"
+	got := cache.ParseInfo(text)
+	want := cache.Info{KeyspaceHits: 120, KeyspaceMisses: 30, UsedMemoryBytes: 1048576, ConnectedClients: 4}
+	if *got != want {
+		t.Errorf("ParseInfo = %+v, want %+v", *got, want)
+	}
+}
