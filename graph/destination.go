@@ -1,0 +1,136 @@
+package graph
+
+import (
+	"errors"
+
+	"context"
+
+	"github.com/kedahpulse/kedahpulse/db"
+	"github.com/kedahpulse/kedahpulse/graph/model"
+)
+
+const (
+	coordQueryDestinations = "Query.destinations"
+	coordQueryDestination  = "Query.destination"
+)
+
+// destinationsArgs are the canonical arguments of Query.destinations.
+type destinationsArgs struct {
+	City     *string      `json:"c,omitempty"`
+	Category *db.Category `json:"cat,omitempty"`
+	First    int          `json:"first"`
+	After    string       `json:"after,omitempty"`
+}
+
+func (r *Resolver) destinations(ctx context.Context, city *string, category *db.Category, first *int, after *string) (*model.DestinationConnection, error) {
+	n, err := pageSize(first, defaultFirst)
+	if err != nil {
+		return nil, err
+	}
+	a := destinationsArgs{Category: category, First: n, After: str(after)}
+	if a.City, err = cityArg(city); err != nil {
+		return nil, err
+	}
+	page, err := readOne(ctx, r, coordQueryDestinations, a, []string{db.TagDestinations}, func(ctx context.Context) (*db.IDPage, error) {
+		return r.Store.FindDestinationIDs(ctx, db.DestinationFilter{City: a.City, Category: a.Category}, db.Page{First: a.First, After: a.After})
+	})
+	if err != nil {
+		return nil, err
+	}
+	rows, errs := r.loadersFor(ctx).destination.LoadMany(ctx, page.IDs)()
+	if err := firstError(errs); err != nil {
+		return nil, err
+	}
+	conn := &model.DestinationConnection{TotalCount: page.TotalCount, PageInfo: pageInfo(page), Edges: []*model.DestinationEdge{}}
+	for i, d := range rows {
+		if d != nil {
+			conn.Edges = append(conn.Edges, &model.DestinationEdge{Cursor: page.Cursors[i], Node: d})
+		}
+	}
+	return conn, nil
+}
+
+// destination answers Query.destination: by id through the loader, by slug
+// through a cached slug → id lookup (slugs never change; creates and deletes
+// bump the destinations tag).
+func (r *Resolver) destination(ctx context.Context, id *int64, slug *string) (*db.Destination, error) {
+	if (id == nil) == (slug == nil) {
+		return nil, db.Invalid("id", "give exactly one of id and slug")
+	}
+	if slug != nil {
+		found, err := readOne(ctx, r, coordQueryDestination, struct{ Slug string }{*slug}, []string{db.TagDestinations},
+			func(ctx context.Context) (int64, error) {
+				d, err := r.Store.FindDestinationBySlug(ctx, *slug)
+				if err != nil {
+					return 0, ignoreNotFound(err)
+				}
+				return d.ID, nil
+			})
+		if err != nil || found == 0 {
+			return nil, err
+		}
+		id = &found
+	}
+	return r.destinationByID(ctx, *id)
+}
+
+func (r *Resolver) destinationByID(ctx context.Context, id int64) (*db.Destination, error) {
+	return r.loadersFor(ctx).destination.Load(ctx, id)()
+}
+
+// destinationOf resolves an optional destination reference.
+func (r *Resolver) destinationOf(ctx context.Context, id *int64) (*db.Destination, error) {
+	if id == nil {
+		return nil, nil
+	}
+	return r.destinationByID(ctx, *id)
+}
+
+// requiredDestination resolves a non-null destination reference.
+func (r *Resolver) requiredDestination(ctx context.Context, id int64) (*db.Destination, error) {
+	d, err := r.destinationByID(ctx, id)
+	if err == nil && d == nil {
+		err = db.ErrNotFound
+	}
+	return d, err
+}
+
+func (r *Resolver) createDestination(ctx context.Context, in model.CreateDestinationInput) (*db.Destination, error) {
+	d, ch, err := r.Store.CreateDestination(ctx, db.DestinationInput{
+		Name: in.Name, Slug: str(in.Slug), City: in.City, Category: in.Category, Description: in.Description,
+		Latitude: in.Latitude, Longitude: in.Longitude,
+	})
+	if err != nil {
+		return nil, err
+	}
+	r.Deliver(ctx, ch)
+	return d, nil
+}
+
+func (r *Resolver) updateDestination(ctx context.Context, id int64, in model.UpdateDestinationInput) (*db.Destination, error) {
+	d, ch, err := r.Store.UpdateDestination(ctx, id, db.DestinationUpdate{
+		Name: in.Name, City: in.City, Category: in.Category, Description: in.Description,
+		Latitude: in.Latitude, Longitude: in.Longitude,
+	})
+	if err != nil {
+		return nil, err
+	}
+	r.Deliver(ctx, ch)
+	return d, nil
+}
+
+func (r *Resolver) deleteDestination(ctx context.Context, id int64) (bool, error) {
+	ch, err := r.Store.DeleteDestination(ctx, id)
+	if err != nil {
+		return false, err
+	}
+	r.Deliver(ctx, ch)
+	return true, nil
+}
+
+func ignoreNotFound(err error) error {
+	if errors.Is(err, db.ErrNotFound) {
+		return nil
+	}
+	return err
+}

@@ -1,0 +1,186 @@
+package graph_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/kedahpulse/kedahpulse/db"
+	"github.com/kedahpulse/kedahpulse/db/dbtest"
+	"github.com/kedahpulse/kedahpulse/graph"
+	"github.com/kedahpulse/kedahpulse/graph/cache"
+	"github.com/kedahpulse/kedahpulse/graph/cache/cachetest"
+)
+
+const adminToken = "test-admin-token"
+
+// env is one running API: a real database, a real cache store, the real
+// HTTP handler, and counters of SQL statements and Redis round trips.
+type env struct {
+	t        testing.TB
+	store    *db.Store
+	cache    *cache.Cache
+	resolver *graph.Resolver
+	handler  http.Handler
+	sql      *db.QueryCounter
+	trips    *cachetest.RoundTrips // nil on the in-process store
+	clock    *clock
+	gate     atomic.Pointer[gate] // holds a matching cache write, when set
+}
+
+// gatedStore is the real cache store with a gate in front of Set: a test
+// can hold a reader after its database read and before its cache write.
+type gatedStore struct {
+	cache.Store
+	e *env
+}
+
+func (s gatedStore) Set(ctx context.Context, items []cache.Item) error {
+	if g := s.e.gate.Load(); g != nil {
+		g.hold(items)
+	}
+	return s.Store.Set(ctx, items)
+}
+
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+func (c *clock) Add(d time.Duration) { c.mu.Lock(); c.now = c.now.Add(d); c.mu.Unlock() }
+
+type envOption func(*graph.Options)
+
+func noResponseCache(o *graph.Options) { o.NoResponseCache = true }
+
+// newEnv builds an API on dialect ("sqlite" or "postgres") and backend
+// ("memory" or "redis").
+func newEnv(t testing.TB, dialect, backend string, opts ...envOption) *env {
+	t.Helper()
+	e := &env{t: t, store: dbtest.Open(t, dialect), sql: &db.QueryCounter{},
+		clock: &clock{now: time.Date(2026, 11, 20, 10, 30, 0, 0, time.UTC)}}
+	e.store.Now = e.clock.Now
+	e.store.DB.AddQueryHook(e.sql)
+	var store cache.Store
+	name := "MEMORY"
+	if backend == "redis" {
+		client, prefix, trips := cachetest.NewRedis(t)
+		store, e.trips, name = cache.NewRedisStore(client, prefix), trips, "REDIS"
+	} else {
+		store = cache.NewMemoryStore(0)
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	e.cache = cache.New(gatedStore{store, e}, name, cache.Options{Logger: log, Timeout: 2 * time.Second})
+	e.resolver = &graph.Resolver{Store: e.store, Cache: e.cache, Log: log, Now: e.clock.Now, LoaderWait: 5 * time.Millisecond}
+	o := graph.Options{AdminToken: adminToken, Introspection: true}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	e.handler = graph.NewHandler(e.resolver, o)
+	return e
+}
+
+// eachEnv runs fn on SQLite with the in-process cache and on PostgreSQL
+// with Redis: both storage dialects and both cache stores.
+func eachEnv(t *testing.T, fn func(t *testing.T, e *env), opts ...envOption) {
+	for _, c := range []struct{ dialect, backend string }{{"sqlite", "memory"}, {"postgres", "redis"}} {
+		t.Run(c.dialect+"+"+c.backend, func(t *testing.T) { fn(t, newEnv(t, c.dialect, c.backend, opts...)) })
+	}
+}
+
+// result is a decoded GraphQL response with its HTTP status and headers.
+type result struct {
+	Status int
+	Header http.Header
+	Data   map[string]any
+	Errors []struct {
+		Message    string         `json:"message"`
+		Extensions map[string]any `json:"extensions"`
+	}
+	Raw string
+}
+
+func (r *result) code() string {
+	if len(r.Errors) == 0 {
+		return ""
+	}
+	c, _ := r.Errors[0].Extensions["code"].(string)
+	return c
+}
+
+// do sends a query; admin adds the admin token.
+func (e *env) do(query string, vars map[string]any, admin bool) *result {
+	e.t.Helper()
+	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
+	req := httptest.NewRequest(http.MethodPost, "/graphql", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	if admin {
+		req.Header.Set("Authorization", "Bearer "+adminToken)
+	}
+	rec := httptest.NewRecorder()
+	e.handler.ServeHTTP(rec, req)
+	res := &result{Status: rec.Code, Header: rec.Header(), Raw: rec.Body.String()}
+	if err := json.Unmarshal(rec.Body.Bytes(), res); err != nil {
+		e.t.Fatalf("decode response %q: %v", rec.Body.String(), err)
+	}
+	return res
+}
+
+// ok sends a query that must succeed and returns its data.
+func (e *env) ok(query string, vars map[string]any, admin bool) map[string]any {
+	e.t.Helper()
+	res := e.do(query, vars, admin)
+	if len(res.Errors) > 0 || res.Status != http.StatusOK {
+		e.t.Fatalf("query failed (%d): %s\n%s", res.Status, res.Raw, query)
+	}
+	return res.Data
+}
+
+// counts runs fn and returns the SQL statements and Redis round trips it
+// cost (round trips are -1 on the in-process store).
+func (e *env) counts(fn func()) (sql, trips int64) {
+	e.sql.Reset()
+	if e.trips != nil {
+		e.trips.Reset()
+	}
+	fn()
+	trips = -1
+	if e.trips != nil {
+		trips = e.trips.Load()
+	}
+	return e.sql.Count(), trips
+}
+
+// path walks decoded JSON: path(data, "a", "b", 0, "c").
+func path(v any, steps ...any) any {
+	for _, s := range steps {
+		switch k := s.(type) {
+		case string:
+			m, _ := v.(map[string]any)
+			v = m[k]
+		case int:
+			l, _ := v.([]any)
+			if k >= len(l) {
+				return nil
+			}
+			v = l[k]
+		}
+	}
+	return v
+}
+
+func id(v any) string { s, _ := v.(string); return s }
+
+func jsonString(v any) string { b, _ := json.Marshal(v); return string(b) }
+
+func contains(s, sub string) bool { return strings.Contains(s, sub) }

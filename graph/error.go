@@ -1,0 +1,66 @@
+package graph
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/kedahpulse/kedahpulse/db"
+)
+
+// Error codes carried in extensions.code.
+const (
+	CodeBadUserInput    = "BAD_USER_INPUT"
+	CodeUnauthenticated = "UNAUTHENTICATED"
+	CodeNotFound        = "NOT_FOUND"
+	CodeInternal        = "INTERNAL_SERVER_ERROR"
+	CodeUnavailable     = "SERVICE_UNAVAILABLE"
+)
+
+// ErrUnauthenticated is returned when an admin-only field is asked for
+// without a valid admin token.
+var ErrUnauthenticated = errors.New("admin token required: send Authorization: Bearer <ADMIN_TOKEN>")
+
+// ErrUnavailable wraps failures of a dependency (the database) that a client
+// can retry.
+var ErrUnavailable = errors.New("service temporarily unavailable")
+
+// errorPresenter maps errors to extensions.code once, at the edge. Internal
+// errors are logged with their path and masked.
+func errorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
+	return func(ctx context.Context, err error) *gqlerror.Error {
+		gqlErr := graphql.DefaultErrorPresenter(ctx, err)
+		if gqlErr.Extensions == nil {
+			gqlErr.Extensions = map[string]any{}
+		}
+		var inputErr *db.InputError
+		switch {
+		case errors.As(err, &inputErr):
+			gqlErr.Message = inputErr.Error()
+			gqlErr.Extensions["code"] = CodeBadUserInput
+			if inputErr.Field != "" {
+				gqlErr.Extensions["field"] = inputErr.Field
+			}
+		case errors.Is(err, db.ErrNotFound):
+			gqlErr.Message = "not found"
+			gqlErr.Extensions["code"] = CodeNotFound
+		case errors.Is(err, ErrUnauthenticated):
+			gqlErr.Message = ErrUnauthenticated.Error()
+			gqlErr.Extensions["code"] = CodeUnauthenticated
+		case errors.Is(err, ErrUnavailable):
+			log.ErrorContext(ctx, "dependency unavailable", "path", gqlErr.Path.String(), "err", err)
+			gqlErr.Message = ErrUnavailable.Error()
+			gqlErr.Extensions["code"] = CodeUnavailable
+		case gqlErr.Extensions["code"] != nil:
+			// gqlgen's own parse and validation errors already carry a code.
+		default:
+			log.ErrorContext(ctx, "internal error", "path", gqlErr.Path.String(), "err", err)
+			gqlErr.Message = "internal server error"
+			gqlErr.Extensions["code"] = CodeInternal
+		}
+		return gqlErr
+	}
+}

@@ -1,0 +1,114 @@
+package graph
+
+import (
+	"context"
+
+	"github.com/kedahpulse/kedahpulse/db"
+	"github.com/kedahpulse/kedahpulse/graph/model"
+)
+
+const coordQueryProperties = "Query.properties"
+
+// properties answers Query.properties: the page of ids is cached under the
+// list's tags, the rows come through the property loader (cached per row).
+func (r *Resolver) properties(ctx context.Context, a propertiesArgs) (*model.PropertyConnection, error) {
+	page, err := readOne(ctx, r, coordQueryProperties, a, a.tags(), func(ctx context.Context) (*db.IDPage, error) {
+		return r.Store.FindPropertyIDs(ctx, a.filter(), a.Order, db.Page{First: a.First, After: a.After})
+	})
+	if err != nil {
+		return nil, err
+	}
+	rows, err := r.propertiesByID(ctx, page.IDs)
+	if err != nil {
+		return nil, err
+	}
+	conn := &model.PropertyConnection{TotalCount: page.TotalCount, PageInfo: pageInfo(page)}
+	for i, p := range rows {
+		if p != nil { // deleted since the page was read
+			conn.Edges = append(conn.Edges, &model.PropertyEdge{Cursor: page.Cursors[i], Node: p})
+		}
+	}
+	if conn.Edges == nil {
+		conn.Edges = []*model.PropertyEdge{}
+	}
+	return conn, nil
+}
+
+// propertiesByID loads properties in one batch, keeping the order of ids;
+// missing ones are nil.
+func (r *Resolver) propertiesByID(ctx context.Context, ids []int64) ([]*db.Property, error) {
+	rows, errs := r.loadersFor(ctx).property.LoadMany(ctx, ids)()
+	return rows, firstError(errs)
+}
+
+// destinationProperties answers Destination.properties.
+func (r *Resolver) destinationProperties(ctx context.Context, d *db.Destination, first *int) ([]*db.Property, error) {
+	n, err := pageSize(first, 10)
+	if err != nil {
+		return nil, err
+	}
+	ids, err := r.loadersFor(ctx).destProps.Load(ctx, destPropsKey{DestinationID: d.ID, First: n})()
+	if err != nil {
+		return nil, err
+	}
+	rows, err := r.propertiesByID(ctx, ids)
+	return compact(rows), err
+}
+
+func (r *Resolver) createProperty(ctx context.Context, in model.CreatePropertyInput) (*db.Property, error) {
+	p, ch, err := r.Store.CreateProperty(ctx, db.PropertyInput{
+		Title: in.Title, Description: in.Description, Price: in.Price, Location: in.Location, DestinationID: in.DestinationID,
+	})
+	if err != nil {
+		return nil, err
+	}
+	r.Deliver(ctx, ch)
+	return p, nil
+}
+
+func (r *Resolver) updateProperty(ctx context.Context, id int64, in model.UpdatePropertyInput) (*db.Property, error) {
+	p, ch, err := r.Store.UpdateProperty(ctx, id, db.PropertyUpdate{
+		Title: in.Title, Description: in.Description, Price: in.Price, Location: in.Location, DestinationID: in.DestinationID,
+	})
+	if err != nil {
+		return nil, err
+	}
+	r.Deliver(ctx, ch)
+	return p, nil
+}
+
+func (r *Resolver) deleteProperty(ctx context.Context, id int64) (bool, error) {
+	ch, err := r.Store.DeleteProperty(ctx, id)
+	if err != nil {
+		return false, err
+	}
+	r.Deliver(ctx, ch)
+	return true, nil
+}
+
+func pageInfo(p *db.IDPage) *model.PageInfo {
+	info := &model.PageInfo{HasNextPage: p.HasNext}
+	if n := len(p.Cursors); n > 0 {
+		info.EndCursor = &p.Cursors[n-1]
+	}
+	return info
+}
+
+func firstError(errs []error) error {
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func compact[T any](rows []*T) []*T {
+	out := rows[:0:0]
+	for _, row := range rows {
+		if row != nil {
+			out = append(out, row)
+		}
+	}
+	return out
+}

@@ -1,0 +1,90 @@
+package graph
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+
+	"github.com/kedahpulse/kedahpulse/graph/cache"
+)
+
+// cacheKey names the cache entry of a schema coordinate for one parent and
+// its canonical arguments. args must be a value whose JSON encoding is
+// canonical (a struct of normalised fields), so equal arguments give equal
+// keys and different arguments different ones.
+func cacheKey(coord string, parent int64, args any) string {
+	key := coord + "|" + strconv.FormatInt(parent, 10)
+	if args != nil {
+		b, err := json.Marshal(args)
+		if err != nil {
+			panic(fmt.Sprintf("graph: cache key args for %s: %v", coord, err)) // args are plain structs
+		}
+		key += "|" + string(b)
+	}
+	return key
+}
+
+// readThrough returns one value per key, reading through the cache under
+// coord (its TTL is the coordinate's maxAge). lookup names each key's entry
+// and tags; fetch reads the misses from the database in one call and returns
+// what it found. Keys fetch does not return are cached as null (negative
+// caching; the tags say when to forget it).
+func readThrough[K comparable, V any](ctx context.Context, r *Resolver, coord string, keys []K,
+	lookup func(K) cache.Lookup, fetch func(context.Context, []K) (map[K]V, error)) ([]V, error) {
+	lookups := make([]cache.Lookup, len(keys))
+	for i, k := range keys {
+		lookups[i] = lookup(k)
+	}
+	raw, err := r.Cache.Load(ctx, coord, r.Policy.TTL(coord), lookups,
+		func(ctx context.Context, misses []int) ([][]byte, error) {
+			missKeys := make([]K, len(misses))
+			for j, i := range misses {
+				missKeys[j] = keys[i]
+			}
+			found, err := fetch(ctx, missKeys)
+			if err != nil {
+				return nil, err
+			}
+			out := make([][]byte, len(misses))
+			for j, k := range missKeys {
+				if out[j], err = json.Marshal(found[k]); err != nil {
+					return nil, fmt.Errorf("graph: encode %s: %w", coord, err)
+				}
+			}
+			return out, nil
+		})
+	if err != nil {
+		return nil, err
+	}
+	vals := make([]V, len(keys))
+	for i, b := range raw {
+		if len(b) == 0 {
+			continue
+		}
+		if err := json.Unmarshal(b, &vals[i]); err != nil {
+			return nil, fmt.Errorf("graph: decode %s: %w", coord, err)
+		}
+	}
+	return vals, nil
+}
+
+// readOne reads a single argument-keyed value through the cache.
+func readOne[V any](ctx context.Context, r *Resolver, coord string, args any, tags []string,
+	fetch func(context.Context) (V, error)) (V, error) {
+	key := cacheKey(coord, 0, args)
+	vals, err := readThrough(ctx, r, coord, []string{key},
+		func(k string) cache.Lookup { return cache.Lookup{Key: k, Tags: tags} },
+		func(ctx context.Context, _ []string) (map[string]V, error) {
+			v, err := fetch(ctx)
+			if err != nil {
+				return nil, err
+			}
+			return map[string]V{key: v}, nil
+		})
+	if err != nil {
+		var zero V
+		return zero, err
+	}
+	return vals[0], nil
+}
