@@ -1,0 +1,11 @@
+// Package scrape owns the feed scraper: it fetches the configured RSS, Atom
+// and JSON feeds (conditionally, with timeouts and a size limit), maps their
+// items to posts about the destinations they name, and records each run as
+// a db.ScrapeRun. It imports db, gofeed, robfig/cron and redislock; it never
+// imports graph, which reaches it through an interface of its own, and it
+// reaches the cache only through the Deliverer it is given. Invariants: a
+// run's posts are stored only through db.Store.IngestPosts, the one ingest
+// path the ingestPosts mutation uses; only the tags IngestPosts returns are
+// invalidated; one process runs at a time and, with WithLock, one run
+// happens per scheduled tick across all processes.
+package scrape

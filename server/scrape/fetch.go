@@ -1,0 +1,190 @@
+package scrape
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/kedahpulse/kedahpulse/db"
+)
+
+// maxRedirects is how many redirects a feed request follows.
+const maxRedirects = 5
+
+// validators are the cache validators of a feed's last successful fetch,
+// sent back as If-None-Match and If-Modified-Since.
+type validators struct {
+	etag         string
+	lastModified string
+}
+
+// feedResult is one feed fetched, parsed and matched, ready to ingest.
+type feedResult struct {
+	url         string
+	posts       []db.PostInput // matched, DestinationID set
+	items       int            // items in the feed
+	unmatched   int            // items naming no destination (or with no text)
+	notModified bool           // the server answered 304
+	validators  validators     // to remember once the posts are stored
+	err         error
+	took        time.Duration // fetch, parse and match
+}
+
+// newClient returns the HTTP client feeds are fetched with. The per-feed
+// deadline comes from the request's context; the transport's timeouts bound
+// each phase below it.
+func newClient(cfg Config) *http.Client {
+	return &http.Client{
+		Transport: &http.Transport{
+			Proxy:                 http.ProxyFromEnvironment,
+			DialContext:           (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+			ForceAttemptHTTP2:     true,
+			TLSHandshakeTimeout:   10 * time.Second,
+			ResponseHeaderTimeout: cfg.FetchTimeout,
+			ExpectContinueTimeout: time.Second,
+			MaxIdleConns:          20,
+			MaxIdleConnsPerHost:   2,
+			IdleConnTimeout:       90 * time.Second,
+		},
+		CheckRedirect: func(_ *http.Request, via []*http.Request) error {
+			if len(via) >= maxRedirects {
+				return fmt.Errorf("stopped after %d redirects", maxRedirects)
+			}
+			return nil
+		},
+	}
+}
+
+// readFeed fetches, parses and matches the feed at feedURL. Its error, if
+// any, says what went wrong with this feed; the caller names the feed.
+func (s *Scraper) readFeed(ctx context.Context, feedURL string, m *db.Matcher) *feedResult {
+	start := time.Now()
+	r := &feedResult{url: feedURL}
+	r.err = s.readFeedInto(ctx, r, m)
+	r.took = time.Since(start)
+	return r
+}
+
+func (s *Scraper) readFeedInto(ctx context.Context, r *feedResult, m *db.Matcher) error {
+	u, err := url.Parse(r.url)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return errors.New("invalid feed URL: want http(s)://host/path")
+	}
+	body, v, err := s.fetch(ctx, r.url)
+	if err != nil {
+		return err
+	}
+	if body == nil {
+		r.notModified = true
+		return nil
+	}
+	feed, err := s.parse(bytes.NewReader(body))
+	if err != nil {
+		return fmt.Errorf("parse: %w", err)
+	}
+	r.validators = v
+	r.items = len(feed.Items)
+	for _, p := range feedPosts(feed, feedSource(u), s.now()) {
+		id, ok := m.Match(p.Text)
+		if !ok {
+			continue
+		}
+		p.DestinationID = &id
+		r.posts = append(r.posts, p)
+	}
+	r.unmatched = r.items - len(r.posts)
+	return nil
+}
+
+// fetch GETs feedURL conditionally. It returns the body and the response's
+// validators, or a nil body when the server answered 304 Not Modified.
+func (s *Scraper) fetch(ctx context.Context, feedURL string) ([]byte, validators, error) {
+	fctx, cancel := context.WithTimeout(ctx, s.cfg.FetchTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(fctx, http.MethodGet, feedURL, nil)
+	if err != nil {
+		return nil, validators{}, errors.New("invalid feed URL")
+	}
+	req.Header.Set("User-Agent", s.cfg.UserAgent)
+	req.Header.Set("Accept", "application/rss+xml, application/atom+xml, application/feed+json, "+
+		"application/json;q=0.9, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5")
+	if v, ok := s.validatorsOf(feedURL); ok {
+		if v.etag != "" {
+			req.Header.Set("If-None-Match", v.etag)
+		}
+		if v.lastModified != "" {
+			req.Header.Set("If-Modified-Since", v.lastModified)
+		}
+	}
+	resp, err := s.client.Do(req)
+	if err != nil {
+		return nil, validators{}, s.fetchError(ctx, fctx, err)
+	}
+	defer resp.Body.Close()
+	switch {
+	case resp.StatusCode == http.StatusNotModified:
+		return nil, validators{}, nil
+	case resp.StatusCode < 200 || resp.StatusCode > 299:
+		return nil, validators{}, fmt.Errorf("HTTP status %s", resp.Status)
+	case resp.ContentLength > s.cfg.MaxBytes:
+		return nil, validators{}, fmt.Errorf("feed larger than %d bytes", s.cfg.MaxBytes)
+	}
+	// Read one byte more than allowed: a body that fills the limit is too
+	// large, and is refused rather than parsed truncated.
+	body, err := io.ReadAll(io.LimitReader(resp.Body, s.cfg.MaxBytes+1))
+	if err != nil {
+		return nil, validators{}, s.fetchError(ctx, fctx, err)
+	}
+	if int64(len(body)) > s.cfg.MaxBytes {
+		return nil, validators{}, fmt.Errorf("feed larger than %d bytes", s.cfg.MaxBytes)
+	}
+	if len(body) == 0 {
+		body = []byte{} // an empty 200 is a parse error, not a 304
+	}
+	v := validators{etag: resp.Header.Get("ETag"), lastModified: resp.Header.Get("Last-Modified")}
+	return body, v, nil
+}
+
+// fetchError words a transport error: the feed's own deadline, the run's
+// end, or the error itself.
+func (s *Scraper) fetchError(runCtx, feedCtx context.Context, err error) error {
+	switch {
+	case runCtx.Err() != nil:
+		return fmt.Errorf("fetch: run ended: %w", context.Cause(runCtx))
+	case feedCtx.Err() != nil:
+		return fmt.Errorf("fetch: timed out after %s", s.cfg.FetchTimeout)
+	}
+	// The feed is named by the caller; url.Error would name it again (or
+	// name a redirect's target).
+	var uerr *url.Error
+	if errors.As(err, &uerr) {
+		err = uerr.Err
+	}
+	return fmt.Errorf("fetch: %w", err)
+}
+
+func (s *Scraper) validatorsOf(feedURL string) (validators, bool) {
+	s.validatorsMu.Lock()
+	defer s.validatorsMu.Unlock()
+	v, ok := s.validators[feedURL]
+	return v, ok
+}
+
+// remember keeps a feed's validators for the next run's conditional GET. It
+// is called only once the feed's posts are stored: remembering them earlier
+// would let a 304 hide posts whose ingest failed.
+func (s *Scraper) remember(feedURL string, v validators) {
+	s.validatorsMu.Lock()
+	defer s.validatorsMu.Unlock()
+	if v == (validators{}) {
+		delete(s.validators, feedURL)
+		return
+	}
+	s.validators[feedURL] = v
+}
