@@ -1,0 +1,131 @@
+package main
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"net"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/robfig/cron/v3"
+)
+
+// config is every setting of the server, read from the environment by
+// loadConfig. The README's configuration table documents each variable.
+type config struct {
+	DatabaseURL    string        // DATABASE_URL; empty: SQLite at data/kedahpulse.db (the embedded default)
+	Embedded       bool          // DATABASE_URL was empty
+	RedisURL       string        // REDIS_URL; empty: the in-process cache
+	AdminToken     string        // ADMIN_TOKEN; empty: generated at start and logged once
+	TokenGenerated bool          //
+	Addr           string        // ADDR, default 127.0.0.1:8080
+	LogLevel       slog.Level    // LOG_LEVEL: debug, info, warn, error (default info)
+	LogFormat      string        // LOG_FORMAT: text (default) or json
+	ScrapeSchedule string        // SCRAPE_SCHEDULE: cron spec, default "0 */2 * * *"; "off" disables
+	ScrapeFeeds    []string      // SCRAPE_FEEDS: comma-separated feed URLs
+	Introspection  bool          // INTROSPECTION: true (default) or false
+	Seed           string        // SEED: none or demo (default demo on the embedded default, none otherwise)
+	CachePrefix    string        // CACHE_PREFIX, default "kp:v1:"
+	CacheTimeout   time.Duration // CACHE_TIMEOUT, default 50ms
+	LoaderWait     time.Duration // LOADER_WAIT, default 1ms
+}
+
+const defaultSQLite = "sqlite:data/kedahpulse.db"
+
+// loadConfig reads and validates the configuration; an invalid value is an
+// error naming its variable.
+func loadConfig(getenv func(string) string) (config, error) {
+	c := config{
+		DatabaseURL:    getenv("DATABASE_URL"),
+		RedisURL:       getenv("REDIS_URL"),
+		AdminToken:     getenv("ADMIN_TOKEN"),
+		Addr:           or(getenv("ADDR"), "127.0.0.1:8080"),
+		LogFormat:      or(getenv("LOG_FORMAT"), "text"),
+		ScrapeSchedule: or(getenv("SCRAPE_SCHEDULE"), "0 */2 * * *"),
+		CachePrefix:    or(getenv("CACHE_PREFIX"), "kp:v1:"),
+	}
+	if c.DatabaseURL == "" {
+		c.DatabaseURL, c.Embedded = defaultSQLite, true
+	}
+	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		return c, fmt.Errorf("ADDR %q: want host:port: %w", c.Addr, err)
+	}
+	if err := c.LogLevel.UnmarshalText([]byte(or(getenv("LOG_LEVEL"), "info"))); err != nil {
+		return c, fmt.Errorf("LOG_LEVEL %q: want debug, info, warn or error", getenv("LOG_LEVEL"))
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		return c, fmt.Errorf("LOG_FORMAT %q: want text or json", c.LogFormat)
+	}
+	if c.ScrapeSchedule != "off" {
+		if _, err := cron.ParseStandard(c.ScrapeSchedule); err != nil {
+			return c, fmt.Errorf("SCRAPE_SCHEDULE %q: %w", c.ScrapeSchedule, err)
+		}
+	}
+	for _, f := range strings.Split(getenv("SCRAPE_FEEDS"), ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			if !strings.HasPrefix(f, "http://") && !strings.HasPrefix(f, "https://") {
+				return c, fmt.Errorf("SCRAPE_FEEDS: %q is not an http(s) URL", f)
+			}
+			c.ScrapeFeeds = append(c.ScrapeFeeds, f)
+		}
+	}
+	var err error
+	if c.Introspection, err = boolVar(getenv, "INTROSPECTION", true); err != nil {
+		return c, err
+	}
+	c.Seed = getenv("SEED")
+	switch {
+	case c.Seed == "" && c.Embedded:
+		c.Seed = "demo"
+	case c.Seed == "":
+		c.Seed = "none"
+	case c.Seed != "none" && c.Seed != "demo":
+		return c, fmt.Errorf("SEED %q: want none or demo", c.Seed)
+	}
+	if c.CacheTimeout, err = durationVar(getenv, "CACHE_TIMEOUT", 50*time.Millisecond); err != nil {
+		return c, err
+	}
+	if c.LoaderWait, err = durationVar(getenv, "LOADER_WAIT", time.Millisecond); err != nil {
+		return c, err
+	}
+	if c.AdminToken == "" {
+		b := make([]byte, 16)
+		rand.Read(b)
+		c.AdminToken, c.TokenGenerated = hex.EncodeToString(b), true
+	}
+	return c, nil
+}
+
+func or(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}
+
+func boolVar(getenv func(string) string, name string, def bool) (bool, error) {
+	v := getenv(name)
+	if v == "" {
+		return def, nil
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return def, fmt.Errorf("%s %q: want true or false", name, v)
+	}
+	return b, nil
+}
+
+func durationVar(getenv func(string) string, name string, def time.Duration) (time.Duration, error) {
+	v := getenv(name)
+	if v == "" {
+		return def, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < 0 {
+		return def, fmt.Errorf("%s %q: want a duration such as 50ms", name, v)
+	}
+	return d, nil
+}

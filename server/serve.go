@@ -1,0 +1,275 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql/playground"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/kedahpulse/kedahpulse/db"
+	"github.com/kedahpulse/kedahpulse/graph"
+	"github.com/kedahpulse/kedahpulse/graph/cache"
+	"github.com/kedahpulse/kedahpulse/server/scrape"
+)
+
+// run dispatches the subcommands; with none it serves.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cfg, err := loadConfig(getenv)
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg, stderr)
+	cmd := ""
+	if len(args) > 0 {
+		cmd, args = args[0], args[1:]
+	}
+	switch cmd {
+	case "", "serve":
+		return serve(ctx, cfg, log, nil)
+	case "seed":
+		return seedCommand(ctx, cfg, log, args, stdout)
+	case "scrape":
+		return scrapeCommand(ctx, cfg, log, stdout)
+	case "cache":
+		return cacheCommand(ctx, cfg, args, getenv, stdout)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	return fmt.Errorf("unknown command %q\n%s", cmd, usage)
+}
+
+const usage = `usage: server [command]
+  (none), serve             run the API server
+  seed [-destinations N] [-properties N] [-posts N] [-seed N]
+                            load a data set (default: the demo set) into DATABASE_URL
+  scrape                    run the scraper once and print the run
+  cache status              print the cache statistics of the running server at ADDR
+  cache invalidate TAG...   invalidate tags through the running server
+  cache clear               clear the cache through the running server
+`
+
+func newLogger(cfg config, w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// app is the wired program.
+type app struct {
+	cfg      config
+	log      *slog.Logger
+	store    *db.Store
+	redis    redis.UniversalClient // nil on the in-process cache
+	cache    *cache.Cache
+	resolver *graph.Resolver
+	scraper  *scrape.Scraper
+	registry *prometheus.Registry
+}
+
+// open connects the database (migrating it) and the cache.
+func open(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
+	a := &app{cfg: cfg, log: log, registry: prometheus.NewRegistry()}
+	var err error
+	if a.store, err = db.Open(ctx, cfg.DatabaseURL); err != nil {
+		return nil, fmt.Errorf("DATABASE_URL: %w", err)
+	}
+	if err := a.store.Migrate(ctx); err != nil {
+		a.store.Close()
+		return nil, fmt.Errorf("migrate: %w", err)
+	}
+	var store cache.Store
+	backend := "MEMORY"
+	if cfg.RedisURL != "" {
+		if a.redis, err = cache.OpenRedis(cfg.RedisURL); err != nil {
+			a.store.Close()
+			return nil, fmt.Errorf("REDIS_URL: %w", err)
+		}
+		store, backend = cache.NewRedisStore(a.redis, cfg.CachePrefix), "REDIS"
+	} else {
+		store = cache.NewMemoryStore(0)
+	}
+	a.cache = cache.New(store, backend, cache.Options{Timeout: cfg.CacheTimeout, Logger: log, Registerer: a.registry})
+	a.resolver = &graph.Resolver{Store: a.store, Cache: a.cache, Log: log, LoaderWait: cfg.LoaderWait}
+	a.scraper = scrape.New(a.store, a.resolver, scrape.Config{Feeds: cfg.ScrapeFeeds}, log)
+	if a.redis != nil {
+		a.scraper = a.scraper.WithLock(a.redis, cfg.CachePrefix+"scrape-lock")
+	}
+	a.resolver.Scraper = a.scraper
+	return a, nil
+}
+
+func (a *app) close() {
+	a.cache.Store().Close()
+	a.store.Close()
+}
+
+// serve runs the server until ctx is done, then shuts down in order: the
+// scraper's cron (waiting for a running job), the HTTP server (letting
+// in-flight requests finish), the outbox relay (one last delivery), the
+// cache counters, and the database. listening, if set, is told the bound
+// address.
+func serve(ctx context.Context, cfg config, log *slog.Logger, listening func(net.Addr)) error {
+	a, err := open(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	if err := a.seedIfAsked(ctx); err != nil {
+		return err
+	}
+	if cfg.TokenGenerated {
+		log.Warn("ADMIN_TOKEN not set; generated one for this run (send it as 'Authorization: Bearer <token>')", "admin_token", cfg.AdminToken)
+	}
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("ADDR %s: %w", cfg.Addr, err)
+	}
+	srv := &http.Server{
+		Handler:           a.routes(),
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       15 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
+	var wg sync.WaitGroup
+	wg.Go(func() { a.cache.Run(bg) })
+	wg.Go(func() { a.relay(bg, 2*time.Second) })
+	stopCron, err := a.scraper.Start(cfg.ScrapeSchedule)
+	if err != nil {
+		stopBG()
+		return err
+	}
+
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	backend := "memory"
+	if a.redis != nil {
+		backend = "redis"
+	}
+	log.Info("Kedah Pulse is up; open the Playground", "url", "http://"+ln.Addr().String()+"/",
+		"database", a.store.Dialect(), "cache", backend, "scrape_schedule", cfg.ScrapeSchedule, "feeds", len(cfg.ScrapeFeeds))
+	if listening != nil {
+		listening(ln.Addr())
+	}
+
+	select {
+	case err = <-served:
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	shutdown, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	if err := stopCron(shutdown); err != nil {
+		log.Warn("scraper did not stop cleanly", "err", err)
+	}
+	if err := srv.Shutdown(shutdown); err != nil {
+		log.Warn("HTTP shutdown", "err", err)
+	}
+	stopBG()
+	wg.Wait()
+	if n, err := a.resolver.DeliverPending(shutdown); err != nil {
+		log.Warn("pending invalidations stay in the outbox for the next start", "err", err)
+	} else if n > 0 {
+		log.Info("delivered pending invalidations", "rows", n)
+	}
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	return err
+}
+
+// relay delivers invalidations left in the outbox every interval until ctx
+// is done.
+func (a *app) relay(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		if n, err := a.resolver.DeliverPending(ctx); err != nil && ctx.Err() == nil {
+			a.log.Warn("outbox relay: delivery failed; retrying", "err", err)
+		} else if n > 0 {
+			a.log.Info("outbox relay: delivered pending invalidations", "rows", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+func (a *app) routes() http.Handler {
+	gql := graph.NewHandler(a.resolver, graph.Options{AdminToken: a.cfg.AdminToken, Introspection: a.cfg.Introspection})
+	a.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	duration := prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "kedahpulse_http_request_duration_seconds",
+		Help:    "Duration of GraphQL HTTP requests by method and status code.",
+		Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
+	}, []string{"method", "code", "cache"})
+	a.registry.MustRegister(duration)
+
+	mux := http.NewServeMux()
+	mux.Handle("GET /{$}", playground.Handler("Kedah Pulse", "/graphql"))
+	mux.Handle("/graphql", instrument(duration, gql))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok\n") })
+	mux.HandleFunc("GET /readyz", a.ready)
+	mux.Handle("GET /metrics", promhttp.HandlerFor(a.registry, promhttp.HandlerOpts{}))
+	return mux
+}
+
+// ready reports the database and the cache. A dead database makes the
+// server unready (503); a dead cache only degrades it (200), since every
+// request is still answered from the database.
+func (a *app) ready(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	status := map[string]string{"database": "ok", "cache": "ok"}
+	code := http.StatusOK
+	if err := a.store.Ping(ctx); err != nil {
+		status["database"], code = "down: "+err.Error(), http.StatusServiceUnavailable
+	}
+	if err := a.cache.Healthy(ctx); err != nil {
+		status["cache"] = "degraded: " + err.Error()
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	json.NewEncoder(w).Encode(status)
+}
+
+// instrument records request durations.
+func instrument(h *prometheus.HistogramVec, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w, code: http.StatusOK}
+		next.ServeHTTP(sw, r)
+		h.WithLabelValues(r.Method, strconv.Itoa(sw.code), w.Header().Get("X-Cache")).Observe(time.Since(start).Seconds())
+	})
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	code int
+}
+
+func (s *statusWriter) WriteHeader(code int) {
+	s.code = code
+	s.ResponseWriter.WriteHeader(code)
+}
