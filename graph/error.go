@@ -18,7 +18,17 @@ const (
 	CodeNotFound        = "NOT_FOUND"
 	CodeInternal        = "INTERNAL_SERVER_ERROR"
 	CodeUnavailable     = "SERVICE_UNAVAILABLE"
+	CodeBadRequest      = "BAD_REQUEST"
+	// CodeFailedPrecondition: the server is not set up for the request.
+	CodeFailedPrecondition = "FAILED_PRECONDITION"
 )
+
+// isRequestError reports an error gqlgen raised about the request before
+// any resolver ran: a *gqlerror.Error that wraps nothing and has no path.
+func isRequestError(err error) bool {
+	var g *gqlerror.Error
+	return errors.As(err, &g) && g.Err == nil && len(g.Path) == 0
+}
 
 // ErrUnauthenticated is returned when an admin-only field is asked for
 // without a valid admin token.
@@ -56,6 +66,13 @@ func errorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 			gqlErr.Extensions["code"] = CodeUnavailable
 		case gqlErr.Extensions["code"] != nil:
 			// gqlgen's own parse and validation errors already carry a code.
+		case isRequestError(err):
+			// gqlgen's transport rejected the request itself (malformed JSON,
+			// unsupported content type): the message is about the request.
+			gqlErr.Extensions["code"] = CodeBadRequest
+		case errors.Is(err, ErrNoScraper):
+			gqlErr.Message = ErrNoScraper.Error()
+			gqlErr.Extensions["code"] = CodeFailedPrecondition
 		default:
 			log.ErrorContext(ctx, "internal error", "path", gqlErr.Path.String(), "err", err)
 			gqlErr.Message = "internal server error"

@@ -110,8 +110,20 @@ func open(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 	if a.redis != nil {
 		a.scraper = a.scraper.WithLock(a.redis, cfg.CachePrefix+"scrape-lock")
 	}
-	a.resolver.Scraper = a.scraper
+	a.resolver.Scraper = busyAsUnavailable{a.scraper}
 	return a, nil
+}
+
+// busyAsUnavailable reports a scrape running in another process as a
+// retryable unavailability.
+type busyAsUnavailable struct{ *scrape.Scraper }
+
+func (s busyAsUnavailable) Run(ctx context.Context) (*db.ScrapeRun, error) {
+	run, err := s.Scraper.Run(ctx)
+	if errors.Is(err, scrape.ErrBusy) {
+		err = fmt.Errorf("%w: %w", graph.ErrUnavailable, err)
+	}
+	return run, err
 }
 
 func (a *app) close() {

@@ -1,0 +1,151 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kedahpulse/kedahpulse/db/dbtest"
+	"github.com/kedahpulse/kedahpulse/graph/cache/cachetest"
+)
+
+func TestLoadConfig(t *testing.T) {
+	env := func(kv ...string) func(string) string {
+		m := map[string]string{}
+		for i := 0; i+1 < len(kv); i += 2 {
+			m[kv[i]] = kv[i+1]
+		}
+		return func(k string) string { return m[k] }
+	}
+	c, err := loadConfig(env())
+	if err != nil || !c.Embedded || c.Seed != "demo" || c.Addr != "127.0.0.1:8080" || !c.TokenGenerated || c.ScrapeSchedule != "0 */2 * * *" {
+		t.Fatalf("defaults: %+v, %v", c, err)
+	}
+	if c, _ := loadConfig(env("DATABASE_URL", "postgres://x")); c.Seed != "none" {
+		t.Errorf("a configured DATABASE_URL seeds %q, want none", c.Seed)
+	}
+	for name, bad := range map[string][]string{
+		"LOG_LEVEL":       {"LOG_LEVEL", "loud"},
+		"LOG_FORMAT":      {"LOG_FORMAT", "xml"},
+		"SCRAPE_SCHEDULE": {"SCRAPE_SCHEDULE", "every day"},
+		"SCRAPE_FEEDS":    {"SCRAPE_FEEDS", "ftp://x"},
+		"INTROSPECTION":   {"INTROSPECTION", "maybe"},
+		"SEED":            {"SEED", "lots"},
+		"ADDR":            {"ADDR", "nowhere"},
+		"CACHE_TIMEOUT":   {"CACHE_TIMEOUT", "soon"},
+	} {
+		if _, err := loadConfig(env(bad...)); err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("%s=%q: error %v does not name the variable", bad[0], bad[1], err)
+		}
+	}
+}
+
+// The whole program, started as main starts it, on a free port: SQLite with
+// the in-process cache, and PostgreSQL with Redis.
+func TestServerEndToEnd(t *testing.T) {
+	_, prefix, _ := cachetest.NewRedis(t)
+	for name, vars := range map[string]map[string]string{
+		"sqlite+memory":  {"DATABASE_URL": "sqlite:" + filepath.Join(t.TempDir(), "kp.db")},
+		"postgres+redis": {"DATABASE_URL": dbtest.PostgresURL(t), "REDIS_URL": redisURL(), "CACHE_PREFIX": prefix},
+	} {
+		t.Run(name, func(t *testing.T) {
+			vars["ADDR"], vars["ADMIN_TOKEN"], vars["SEED"], vars["SCRAPE_SCHEDULE"] = "127.0.0.1:0", "tok", "none", "off"
+			cfg, err := loadConfig(func(k string) string { return vars[k] })
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			addr := make(chan net.Addr, 1)
+			done := make(chan error, 1)
+			go func() {
+				done <- serve(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), func(a net.Addr) { addr <- a })
+			}()
+			var base string
+			select {
+			case a := <-addr:
+				base = "http://" + a.String()
+			case err := <-done:
+				t.Fatalf("server stopped: %v", err)
+			}
+			for path, want := range map[string]int{"/healthz": 200, "/readyz": 200, "/": 200, "/metrics": 200} {
+				resp, err := http.Get(base + path)
+				if err != nil || resp.StatusCode != want {
+					t.Errorf("GET %s: %v %v", path, resp.StatusCode, err)
+				}
+				resp.Body.Close()
+			}
+			gql := func(token, query string) (map[string]any, *http.Response) {
+				req, _ := http.NewRequest("POST", base+"/graphql", strings.NewReader(query))
+				req.Header.Set("Content-Type", "application/json")
+				if token != "" {
+					req.Header.Set("Authorization", "Bearer "+token)
+				}
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer resp.Body.Close()
+				var out map[string]any
+				json.NewDecoder(resp.Body).Decode(&out)
+				return out, resp
+			}
+			create := `{"query":"mutation { createDestination(input: {name: \"Pantai Cenang\", city: \"Langkawi\", category: BEACH, description: \"Beach\"}) { id slug } }"}`
+			if out, _ := gql("wrong", create); !strings.Contains(fmt.Sprint(out), "UNAUTHENTICATED") {
+				t.Errorf("wrong token: %v", out)
+			}
+			if out, _ := gql("tok", create); !strings.Contains(fmt.Sprint(out), "pantai-cenang") {
+				t.Fatalf("create: %v", out)
+			}
+			read := `{"query":"{ destination(slug: \"pantai-cenang\") { name } }"}`
+			if _, resp := gql("", read); resp.Header.Get("X-Cache") != "MISS" {
+				t.Errorf("first read X-Cache %q", resp.Header.Get("X-Cache"))
+			}
+			if out, resp := gql("", read); resp.Header.Get("X-Cache") != "HIT" || !strings.Contains(fmt.Sprint(out), "Pantai Cenang") {
+				t.Errorf("second read: %v, X-Cache %q", out, resp.Header.Get("X-Cache"))
+			}
+			if out, _ := gql("tok", `{"query":"mutation { updateDestination(id: \"1\", input: {name: \"Pantai Cenang Baru\"}) { name } }"}`); out["errors"] != nil {
+				t.Fatalf("update: %v", out)
+			}
+			if out, _ := gql("", read); !strings.Contains(fmt.Sprint(out), "Pantai Cenang Baru") {
+				t.Errorf("stale after update: %v", out)
+			}
+			resp, err := http.Post(base+"/graphql", "application/json", bytes.NewReader([]byte("{bad")))
+			if err != nil || resp.StatusCode != http.StatusBadRequest {
+				t.Errorf("malformed JSON: %v %v", resp.StatusCode, err)
+			}
+			cancel()
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Errorf("shutdown: %v", err)
+				}
+			case <-time.After(30 * time.Second):
+				t.Fatal("server did not shut down")
+			}
+		})
+	}
+}
+
+func TestRunRejectsUnknownCommand(t *testing.T) {
+	err := run(context.Background(), []string{"frobnicate"}, func(string) string { return "" }, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "frobnicate") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func redisURL() string {
+	if u := os.Getenv("TEST_REDIS_URL"); u != "" {
+		return u
+	}
+	return cachetest.DefaultRedisURL
+}
