@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -67,19 +68,31 @@ func noResponseCache(o *graph.Options) { o.NoResponseCache = true }
 // ("memory" or "redis").
 func newEnv(t testing.TB, dialect, backend string, opts ...envOption) *env {
 	t.Helper()
-	e := &env{t: t, store: dbtest.Open(t, dialect), sql: &db.QueryCounter{},
-		clock: &clock{now: time.Date(2026, 11, 20, 10, 30, 0, 0, time.UTC)}}
-	e.store.Now = e.clock.Now
-	e.store.DB.AddQueryHook(e.sql)
 	var store cache.Store
+	var trips *cachetest.RoundTrips
 	name := "MEMORY"
 	if backend == "redis" {
-		client, prefix, trips := cachetest.NewRedis(t)
-		store, e.trips, name = cache.NewRedisStore(client, prefix), trips, "REDIS"
+		client, prefix, counter := cachetest.NewRedis(t)
+		store, trips, name = cache.NewRedisStore(client, prefix), counter, "REDIS"
 	} else {
 		store = cache.NewMemoryStore(0)
 	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	e := newEnvOn(t, dbtest.Open(t, dialect), store, name, opts...)
+	e.trips = trips
+	return e
+}
+
+// newEnvOn builds an API on an open database and a cache store.
+func newEnvOn(t testing.TB, dbStore *db.Store, store cache.Store, name string, opts ...envOption) *env {
+	e := &env{t: t, store: dbStore, sql: &db.QueryCounter{},
+		clock: &clock{now: time.Date(2026, 11, 20, 10, 30, 0, 0, time.UTC)}}
+	e.store.Now = e.clock.Now
+	e.store.DB.AddQueryHook(e.sql)
+	var logTo io.Writer = io.Discard
+	if testing.Verbose() {
+		logTo = os.Stderr
+	}
+	log := slog.New(slog.NewTextHandler(logTo, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	e.cache = cache.New(gatedStore{store, e}, name, cache.Options{Logger: log, Timeout: 2 * time.Second})
 	e.resolver = &graph.Resolver{Store: e.store, Cache: e.cache, Log: log, Now: e.clock.Now, LoaderWait: 5 * time.Millisecond}
 	o := graph.Options{AdminToken: adminToken, Introspection: true}
@@ -121,6 +134,13 @@ func (r *result) code() string {
 // do sends a query; admin adds the admin token.
 func (e *env) do(query string, vars map[string]any, admin bool) *result {
 	e.t.Helper()
+	return e.send(e.handler, query, vars, admin)
+}
+
+// doWith sends a query to another handler over the same API.
+func (e *env) doWith(h http.Handler, query string) *result { return e.send(h, query, nil, false) }
+
+func (e *env) send(h http.Handler, query string, vars map[string]any, admin bool) *result {
 	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
 	req := httptest.NewRequest(http.MethodPost, "/graphql", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
@@ -128,7 +148,7 @@ func (e *env) do(query string, vars map[string]any, admin bool) *result {
 		req.Header.Set("Authorization", "Bearer "+adminToken)
 	}
 	rec := httptest.NewRecorder()
-	e.handler.ServeHTTP(rec, req)
+	h.ServeHTTP(rec, req)
 	res := &result{Status: rec.Code, Header: rec.Header(), Raw: rec.Body.String()}
 	if err := json.Unmarshal(rec.Body.Bytes(), res); err != nil {
 		e.t.Fatalf("decode response %q: %v", rec.Body.String(), err)

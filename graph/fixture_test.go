@@ -66,3 +66,5 @@ func ids(v any) []string {
 }
 
 func sid(n int64) string { return strconv.FormatInt(n, 10) }
+
+func dbPropertyTitle(title string) db.PropertyUpdate { return db.PropertyUpdate{Title: &title} }

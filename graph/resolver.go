@@ -56,13 +56,20 @@ func (r *Resolver) Deliver(ctx context.Context, ch db.Change) {
 // DeliverPending delivers the invalidations left in the outbox by writes
 // whose own delivery failed (cache unreachable, or the process died between
 // commit and invalidation). Invalidation is idempotent, so delivering twice
-// is harmless. It returns how many outbox rows it delivered.
+// is harmless. Once the outbox is empty, the cache is told that every
+// invalidation that had failed before the drain began has been delivered,
+// so it serves reads again. It returns how many outbox rows it delivered.
 func (r *Resolver) DeliverPending(ctx context.Context) (int, error) {
+	mark := r.Cache.PendingMark()
 	delivered := 0
 	for {
 		rows, err := r.Store.PendingInvalidations(ctx, 100)
-		if err != nil || len(rows) == 0 {
+		if err != nil {
 			return delivered, err
+		}
+		if len(rows) == 0 {
+			r.Cache.Delivered(mark)
+			return delivered, nil
 		}
 		for _, row := range rows {
 			if err := r.Cache.Invalidate(ctx, row.Tags...); err != nil {

@@ -145,6 +145,14 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, listening func(net
 	if err := a.seedIfAsked(ctx); err != nil {
 		return err
 	}
+	// Writes whose invalidation a previous process could not deliver (Redis
+	// down, or killed between commit and invalidation) are in the outbox:
+	// deliver them before serving, or serve from the database until the
+	// relay has.
+	if _, err := a.resolver.DeliverPending(ctx); err != nil {
+		a.cache.MarkPending()
+		log.Warn("pending invalidations not delivered yet; reading from the database until they are", "err", err)
+	}
 	if cfg.TokenGenerated {
 		log.Warn("ADMIN_TOKEN not set; generated one for this run (send it as 'Authorization: Bearer <token>')", "admin_token", cfg.AdminToken)
 	}

@@ -2,6 +2,7 @@ package cache
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -36,6 +37,7 @@ type Cache struct {
 	flights  flights
 	counters counters
 	metrics  *metrics
+	pending  pending
 }
 
 // New returns a Cache on store. backend ("REDIS" or "MEMORY") is reported
@@ -162,12 +164,17 @@ func (c *Cache) Load(ctx context.Context, coord string, ttl time.Duration, looku
 
 	var values [][]byte
 	var versions map[string]string
-	err = c.do(ctx, "get", func(ctx context.Context) (err error) {
-		values, versions, err = c.store.Get(ctx, keys, tags)
-		return err
-	})
+	err = ErrPending
+	if !c.pending.active() {
+		err = c.do(ctx, "get", func(ctx context.Context) (err error) {
+			values, versions, err = c.store.Get(ctx, keys, tags)
+			return err
+		})
+	}
 	if err != nil {
-		c.log.Warn("cache: read failed; loading from source", "coord", coord, "err", err)
+		if !errors.Is(err, ErrPending) {
+			c.log.Warn("cache: read failed; loading from source", "coord", coord, "err", err)
+		}
 		if rec != nil {
 			rec.Disable()
 		}
@@ -374,6 +381,7 @@ func (c *Cache) Invalidate(ctx context.Context, tags ...string) error {
 		return c.store.Bump(ctx, tags)
 	})
 	if err != nil {
+		c.MarkPending()
 		return fmt.Errorf("cache: invalidate %d tags: %w", len(tags), err)
 	}
 	c.counters.add(invalidationsName, int64(len(tags)))
@@ -402,6 +410,9 @@ func (c *Cache) GetResponse(ctx context.Context, key string) ([]byte, bool) {
 }
 
 func (c *Cache) getResponse(ctx context.Context, key string) ([]byte, bool) {
+	if c.pending.active() {
+		return nil, false
+	}
 	var values [][]byte
 	err := c.do(ctx, "get", func(ctx context.Context) (err error) {
 		values, _, err = c.store.Get(ctx, []string{key}, nil)

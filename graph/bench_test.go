@@ -1,0 +1,84 @@
+package graph_test
+
+import (
+	"context"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/kedahpulse/kedahpulse/db"
+	"github.com/kedahpulse/kedahpulse/graph"
+)
+
+const dashboardQuery = `{
+  topDestinations(limit: 10, range: LAST_7_DAYS) { rank mentions averageScore destination { id name city } }
+  sentimentSummary(range: LAST_7_DAYS) { total positive neutral negative averageScore }
+  trends(range: LAST_7_DAYS, limit: 10) { mentions previousMentions growth averageScore series { date mentions } destination { name } }
+}`
+
+const properties50Query = `{ properties(first: 50) { totalCount edges { cursor node { id title price location
+  destination { id name city sentiment { total averageScore } } } } } }`
+
+// demoEnv is an API over the demo data set (200 destinations, 20 000
+// properties, 200 000 posts). b must be the top-level benchmark, which owns
+// the database for all its sub-benchmarks.
+func demoEnv(b *testing.B, dialect, backend string) *env {
+	e := newEnv(b, dialect, backend)
+	e.resolver.LoaderWait = time.Millisecond // the server's default (tests use more, for deterministic batches)
+	if err := e.store.Seed(context.Background(), db.DemoSeed()); err != nil {
+		b.Fatal(err)
+	}
+	return e
+}
+
+// BenchmarkQueries measures the dashboard and a nested property list on the
+// demo data: cold (empty cache), warm (field level only) and hot (response
+// level), reporting SQL statements and Redis round trips per request.
+func BenchmarkQueries(b *testing.B) {
+	for _, stack := range []struct{ dialect, backend string }{{"sqlite", "memory"}, {"postgres", "redis"}} {
+		e := demoEnv(b, stack.dialect, stack.backend)
+		for _, q := range []struct{ name, query string }{{"dashboard", dashboardQuery}, {"properties50", properties50Query}} {
+			for _, level := range []string{"cold", "warm", "hot"} {
+				b.Run(stack.dialect+"+"+stack.backend+"/"+q.name+"/"+level, func(b *testing.B) {
+					h := e.handler
+					if level != "hot" {
+						h = graph.NewHandler(e.resolver, graph.Options{AdminToken: adminToken, NoResponseCache: true})
+					}
+					run := func() *result { return e.doWith(h, q.query) }
+					if res := run(); len(res.Errors) > 0 {
+						b.Fatal(res.Raw)
+					}
+					e.sql.Reset()
+					if e.trips != nil {
+						e.trips.Reset()
+					}
+					b.ReportAllocs()
+					b.ResetTimer()
+					for b.Loop() {
+						if level == "cold" {
+							b.StopTimer()
+							e.cache.Clear(context.Background())
+							e.sql.Reset()
+							if e.trips != nil {
+								e.trips.Reset()
+							}
+							b.StartTimer()
+						}
+						if res := run(); res.Status != http.StatusOK {
+							b.Fatal(res.Raw)
+						}
+					}
+					b.StopTimer()
+					if level == "cold" {
+						b.ReportMetric(float64(e.sql.Count()), "sql/op") // the last iteration's
+					} else {
+						b.ReportMetric(float64(e.sql.Count())/float64(b.N), "sql/op")
+					}
+					if e.trips != nil && level != "cold" {
+						b.ReportMetric(float64(e.trips.Load())/float64(b.N), "redis/op")
+					}
+				})
+			}
+		}
+	}
+}
