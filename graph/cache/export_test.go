@@ -3,8 +3,11 @@ package cache
 import (
 	"context"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 )
 
 // Test hooks reaching into the stores and the Cache.
@@ -147,12 +150,24 @@ func StatsTTL(tb testing.TB, s *RedisStore) time.Duration {
 func redisKeys(tb testing.TB, s *RedisStore, prefix string) []string {
 	tb.Helper()
 	ctx := context.Background()
+	var mu sync.Mutex
 	var keys []string
-	it := s.client.Scan(ctx, 0, prefix+"*", 1000).Iterator()
-	for it.Next(ctx) {
-		keys = append(keys, it.Val())
+	scan := func(ctx context.Context, c redis.Cmdable) error {
+		it := c.Scan(ctx, 0, prefix+"*", 1000).Iterator()
+		for it.Next(ctx) {
+			mu.Lock()
+			keys = append(keys, it.Val())
+			mu.Unlock()
+		}
+		return it.Err()
 	}
-	if err := it.Err(); err != nil {
+	var err error
+	if cluster, ok := s.client.(*redis.ClusterClient); ok { // SCAN covers one node: ask every master
+		err = cluster.ForEachMaster(ctx, func(ctx context.Context, node *redis.Client) error { return scan(ctx, node) })
+	} else {
+		err = scan(ctx, s.client)
+	}
+	if err != nil {
 		tb.Fatal(err)
 	}
 	return keys

@@ -26,7 +26,8 @@ import (
 const DefaultRedisURL = "redis://127.0.0.1:6379/0"
 
 // EachStore runs fn as subtests "memory" and "redis", each on a fresh,
-// empty store that is closed at cleanup.
+// empty store that is closed at cleanup, and "redis-cluster" when
+// TEST_REDIS_CLUSTER_URL names a cluster (.ci/run starts one).
 func EachStore(t *testing.T, fn func(t *testing.T, s cache.Store)) {
 	t.Helper()
 	t.Run("memory", func(t *testing.T) {
@@ -37,6 +38,12 @@ func EachStore(t *testing.T, fn func(t *testing.T, s cache.Store)) {
 	t.Run("redis", func(t *testing.T) {
 		fn(t, NewRedisStore(t))
 	})
+	if url := os.Getenv("TEST_REDIS_CLUSTER_URL"); url != "" {
+		t.Run("redis-cluster", func(t *testing.T) {
+			client, prefix, _ := newRedis(t, url)
+			fn(t, cache.NewRedisStore(client, prefix))
+		})
+	}
 }
 
 // NewRedisStore returns a RedisStore under a fresh prefix.
@@ -66,6 +73,11 @@ func NewRedis(tb testing.TB) (client redis.UniversalClient, prefix string, count
 	if url == "" {
 		url = DefaultRedisURL
 	}
+	return newRedis(tb, url)
+}
+
+func newRedis(tb testing.TB, url string) (client redis.UniversalClient, prefix string, counter *RoundTrips) {
+	tb.Helper()
 	client, err := cache.OpenRedis(url)
 	if err != nil {
 		tb.Fatalf("cachetest: %v", err)
