@@ -185,19 +185,7 @@ func insertPosts(ctx context.Context, idb bun.IDB, rows []*Post) ([]*Post, error
 
 // addRollups adds posts to their hourly rollups.
 func addRollups(ctx context.Context, idb bun.IDB, posts []*Post) error {
-	type key struct{ dest, bucket int64 }
-	byKey := make(map[key]*postRollup)
-	var rollups []*postRollup
-	for _, p := range posts {
-		k := key{*p.DestinationID, bucketOf(p.PostedAt)}
-		r := byKey[k]
-		if r == nil {
-			r = &postRollup{DestinationID: k.dest, Bucket: k.bucket}
-			byKey[k] = r
-			rollups = append(rollups, r)
-		}
-		r.add(p.SentimentScore, p.SentimentLabel)
-	}
+	rollups := rollupsOf(posts)
 	slices.SortFunc(rollups, func(a, b *postRollup) int {
 		return cmp.Or(cmp.Compare(a.DestinationID, b.DestinationID), cmp.Compare(a.Bucket, b.Bucket))
 	})

@@ -92,12 +92,7 @@ func NewHandler(r *Resolver, o Options) http.Handler {
 		return gqlerror.Errorf("internal server error")
 	})
 
-	var h http.Handler = srv
-	if !o.NoResponseCache {
-		h = newResponseCache(r, es.Schema(), h)
-	} else {
-		h = cacheControlOnly(r, es.Schema(), h)
-	}
+	h := newResponseCache(r, es.Schema(), !o.NoResponseCache, srv)
 	h = r.withLoaders(h)
 	h = withAdmin(o.AdminToken, h)
 	return http.MaxBytesHandler(h, MaxBodyBytes)

@@ -146,11 +146,12 @@ func cacheControl(h Hint) string {
 	return "max-age=" + strconv.Itoa(h.MaxAge) + ", " + vis
 }
 
-// newResponseCache serves repeated identical queries from one cache entry
-// (keyed on the normalised document, operation name, variables and scope),
-// validated by the versions of every tag the response was built from. A
-// response with errors is never cached.
-func newResponseCache(r *Resolver, schema *ast.Schema, next http.Handler) http.Handler {
+// newResponseCache sets Cache-Control and X-Cache on every GraphQL
+// response and, when store is set, serves repeated identical queries from
+// one cache entry (keyed on the normalised document, operation name,
+// variables and scope), validated by the versions of every tag the response
+// was built from. A response with errors is never cached.
+func newResponseCache(r *Resolver, schema *ast.Schema, store bool, next http.Handler) http.Handler {
 	pl := &planner{schema: schema, policy: r.Policy, plans: lru.New[*plan](1000)}
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		p, ok := readParams(req)
@@ -161,7 +162,7 @@ func newResponseCache(r *Resolver, schema *ast.Schema, next http.Handler) http.H
 		ctx := req.Context()
 		plan := pl.plan(ctx, p.Query, p.OperationName)
 		vars, okVars := canonicalVariables(p.Variables)
-		if plan.doc == "" || !okVars {
+		if !store || plan.doc == "" || !okVars {
 			serveUncached(w, req, next, plan, nil, "", 0, r.Cache)
 			return
 		}
@@ -176,20 +177,6 @@ func newResponseCache(r *Resolver, schema *ast.Schema, next http.Handler) http.H
 		}
 		ctx, rec := cache.WithRecorder(ctx)
 		serveUncached(w, req.WithContext(ctx), next, plan, rec, key, time.Duration(plan.hint.MaxAge)*time.Second, r.Cache)
-	})
-}
-
-// cacheControlOnly sets Cache-Control and X-Cache without the response
-// level.
-func cacheControlOnly(r *Resolver, schema *ast.Schema, next http.Handler) http.Handler {
-	pl := &planner{schema: schema, policy: r.Policy, plans: lru.New[*plan](1000)}
-	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		p, ok := readParams(req)
-		if !ok {
-			next.ServeHTTP(w, req)
-			return
-		}
-		serveUncached(w, req, next, pl.plan(req.Context(), p.Query, p.OperationName), nil, "", 0, r.Cache)
 	})
 }
 

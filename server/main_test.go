@@ -59,24 +59,7 @@ func TestServerEndToEnd(t *testing.T) {
 		"postgres+redis": {"DATABASE_URL": dbtest.PostgresURL(t), "REDIS_URL": redisURL(), "CACHE_PREFIX": prefix},
 	} {
 		t.Run(name, func(t *testing.T) {
-			vars["ADDR"], vars["ADMIN_TOKEN"], vars["SEED"], vars["SCRAPE_SCHEDULE"] = "127.0.0.1:0", "tok", "none", "off"
-			cfg, err := loadConfig(func(k string) string { return vars[k] })
-			if err != nil {
-				t.Fatal(err)
-			}
-			ctx, cancel := context.WithCancel(context.Background())
-			addr := make(chan net.Addr, 1)
-			done := make(chan error, 1)
-			go func() {
-				done <- serve(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), func(a net.Addr) { addr <- a })
-			}()
-			var base string
-			select {
-			case a := <-addr:
-				base = "http://" + a.String()
-			case err := <-done:
-				t.Fatalf("server stopped: %v", err)
-			}
+			base := startServer(t, vars)
 			for path, want := range map[string]int{"/healthz": 200, "/readyz": 200, "/": 200, "/metrics": 200} {
 				resp, err := http.Get(base + path)
 				if err != nil || resp.StatusCode != want {
@@ -84,53 +67,27 @@ func TestServerEndToEnd(t *testing.T) {
 				}
 				resp.Body.Close()
 			}
-			gql := func(token, query string) (map[string]any, *http.Response) {
-				req, _ := http.NewRequest("POST", base+"/graphql", strings.NewReader(query))
-				req.Header.Set("Content-Type", "application/json")
-				if token != "" {
-					req.Header.Set("Authorization", "Bearer "+token)
-				}
-				resp, err := http.DefaultClient.Do(req)
-				if err != nil {
-					t.Fatal(err)
-				}
-				defer resp.Body.Close()
-				var out map[string]any
-				json.NewDecoder(resp.Body).Decode(&out)
-				return out, resp
-			}
-			create := `{"query":"mutation { createDestination(input: {name: \"Pantai Cenang\", city: \"Langkawi\", category: BEACH, description: \"Beach\"}) { id slug } }"}`
-			if out, _ := gql("wrong", create); !strings.Contains(fmt.Sprint(out), "UNAUTHENTICATED") {
+			create := `mutation { createDestination(input: {name: "Pantai Cenang", city: "Langkawi", category: BEACH, description: "Beach"}) { id slug } }`
+			if out, _ := send(t, base, "wrong", create, nil); !strings.Contains(fmt.Sprint(out), "UNAUTHENTICATED") {
 				t.Errorf("wrong token: %v", out)
 			}
-			if out, _ := gql("tok", create); !strings.Contains(fmt.Sprint(out), "pantai-cenang") {
+			if out, _ := send(t, base, "tok", create, nil); !strings.Contains(fmt.Sprint(out), "pantai-cenang") {
 				t.Fatalf("create: %v", out)
 			}
-			read := `{"query":"{ destination(slug: \"pantai-cenang\") { name } }"}`
-			if _, resp := gql("", read); resp.Header.Get("X-Cache") != "MISS" {
+			read := `{ destination(slug: "pantai-cenang") { name } }`
+			if _, resp := send(t, base, "", read, nil); resp.Header.Get("X-Cache") != "MISS" {
 				t.Errorf("first read X-Cache %q", resp.Header.Get("X-Cache"))
 			}
-			if out, resp := gql("", read); resp.Header.Get("X-Cache") != "HIT" || !strings.Contains(fmt.Sprint(out), "Pantai Cenang") {
+			if out, resp := send(t, base, "", read, nil); resp.Header.Get("X-Cache") != "HIT" || !strings.Contains(fmt.Sprint(out), "Pantai Cenang") {
 				t.Errorf("second read: %v, X-Cache %q", out, resp.Header.Get("X-Cache"))
 			}
-			if out, _ := gql("tok", `{"query":"mutation { updateDestination(id: \"1\", input: {name: \"Pantai Cenang Baru\"}) { name } }"}`); out["errors"] != nil {
-				t.Fatalf("update: %v", out)
-			}
-			if out, _ := gql("", read); !strings.Contains(fmt.Sprint(out), "Pantai Cenang Baru") {
+			post(t, base, "tok", `mutation { updateDestination(id: "1", input: {name: "Pantai Cenang Baru"}) { name } }`, nil)
+			if out := post(t, base, "", read, nil); !strings.Contains(fmt.Sprint(out), "Pantai Cenang Baru") {
 				t.Errorf("stale after update: %v", out)
 			}
 			resp, err := http.Post(base+"/graphql", "application/json", bytes.NewReader([]byte("{bad")))
 			if err != nil || resp.StatusCode != http.StatusBadRequest {
 				t.Errorf("malformed JSON: %v %v", resp.StatusCode, err)
-			}
-			cancel()
-			select {
-			case err := <-done:
-				if err != nil {
-					t.Errorf("shutdown: %v", err)
-				}
-			case <-time.After(30 * time.Second):
-				t.Fatal("server did not shut down")
 			}
 		})
 	}
@@ -164,7 +121,17 @@ func startServer(t *testing.T, vars map[string]string) string {
 	go func() {
 		done <- serve(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), func(a net.Addr) { addr <- a })
 	}()
-	t.Cleanup(func() { cancel(); <-done })
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("shutdown: %v", err)
+			}
+		case <-time.After(30 * time.Second):
+			t.Error("server did not shut down")
+		}
+	})
 	select {
 	case a := <-addr:
 		return "http://" + a.String()
@@ -174,7 +141,8 @@ func startServer(t *testing.T, vars map[string]string) string {
 	return ""
 }
 
-func post(t *testing.T, url, token, query string, vars map[string]any) map[string]any {
+// send posts a GraphQL request and returns the decoded body and response.
+func send(t *testing.T, url, token, query string, vars map[string]any) (map[string]any, *http.Response) {
 	t.Helper()
 	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
 	req, _ := http.NewRequest("POST", url+"/graphql", bytes.NewReader(body))
@@ -188,8 +156,18 @@ func post(t *testing.T, url, token, query string, vars map[string]any) map[strin
 	}
 	defer resp.Body.Close()
 	var out map[string]any
-	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || out["errors"] != nil {
-		t.Fatalf("%s: %v %v", query, out, err)
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+	return out, resp
+}
+
+// post sends a request that must succeed and returns its data.
+func post(t *testing.T, url, token, query string, vars map[string]any) map[string]any {
+	t.Helper()
+	out, _ := send(t, url, token, query, vars)
+	if out["errors"] != nil {
+		t.Fatalf("%s: %v", query, out["errors"])
 	}
 	return out["data"].(map[string]any)
 }

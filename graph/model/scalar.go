@@ -16,19 +16,30 @@ func MarshalID(id int64) graphql.Marshaler {
 	return graphql.WriterFunc(func(w io.Writer) { io.WriteString(w, strconv.Quote(strconv.FormatInt(id, 10))) })
 }
 
-// UnmarshalID accepts a positive decimal id as a string or an integer.
-func UnmarshalID(v any) (int64, error) {
-	var s string
+// numberText returns the exact text of a string or number input value.
+// JSON numbers arrive as json.Number and keep their text; literals in the
+// query arrive as int64 or float64, formatted back to their shortest exact
+// text.
+func numberText(v any) (string, bool) {
 	switch v := v.(type) {
 	case string:
-		s = v
+		return v, true
 	case json.Number:
-		s = v.String()
+		return v.String(), true
 	case int64:
-		s = strconv.FormatInt(v, 10)
+		return strconv.FormatInt(v, 10), true
 	case int:
-		s = strconv.Itoa(v)
-	default:
+		return strconv.Itoa(v), true
+	case float64:
+		return strconv.FormatFloat(v, 'f', -1, 64), true
+	}
+	return "", false
+}
+
+// UnmarshalID accepts a positive decimal id as a string or an integer.
+func UnmarshalID(v any) (int64, error) {
+	s, ok := numberText(v)
+	if !ok {
 		return 0, db.Invalid("", "invalid ID %v: want a positive integer", v)
 	}
 	id, err := strconv.ParseInt(s, 10, 64)
@@ -44,23 +55,10 @@ func MarshalDecimal(m db.Money) graphql.Marshaler {
 }
 
 // UnmarshalDecimal accepts "250000.5", 250000.5 or 250000 with at most two
-// decimals. JSON numbers arrive as json.Number and keep their exact text;
-// literals in the query arrive as int64 or float64, formatted back to their
-// shortest exact text before parsing.
+// decimals.
 func UnmarshalDecimal(v any) (db.Money, error) {
-	var s string
-	switch v := v.(type) {
-	case string:
-		s = v
-	case json.Number:
-		s = v.String()
-	case int64:
-		s = strconv.FormatInt(v, 10)
-	case int:
-		s = strconv.Itoa(v)
-	case float64:
-		s = strconv.FormatFloat(v, 'f', -1, 64)
-	default:
+	s, ok := numberText(v)
+	if !ok {
 		return 0, db.Invalid("", "invalid Decimal %v: want a string or number", v)
 	}
 	m, err := db.ParseMoney(s)
