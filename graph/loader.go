@@ -3,6 +3,7 @@ package graph
 import (
 	"context"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/graph-gophers/dataloader/v7"
@@ -45,10 +46,17 @@ type loaders struct {
 
 type loadersKey struct{}
 
+// requestLoaders makes a request's loaders on first use, so a request
+// answered by the response cache never builds them.
+type requestLoaders struct {
+	once    sync.Once
+	loaders *loaders
+}
+
 // withLoaders gives every request its own loaders.
 func (r *Resolver) withLoaders(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		ctx := context.WithValue(req.Context(), loadersKey{}, r.newLoaders())
+		ctx := context.WithValue(req.Context(), loadersKey{}, &requestLoaders{})
 		next.ServeHTTP(w, req.WithContext(ctx))
 	})
 }
@@ -56,10 +64,12 @@ func (r *Resolver) withLoaders(next http.Handler) http.Handler {
 // loadersFor returns the request's loaders; a context without them (a call
 // outside the HTTP handler) gets fresh ones rather than a panic.
 func (r *Resolver) loadersFor(ctx context.Context) *loaders {
-	if l, ok := ctx.Value(loadersKey{}).(*loaders); ok {
-		return l
+	rl, ok := ctx.Value(loadersKey{}).(*requestLoaders)
+	if !ok {
+		return r.newLoaders()
 	}
-	return r.newLoaders()
+	rl.once.Do(func() { rl.loaders = r.newLoaders() })
+	return rl.loaders
 }
 
 func (r *Resolver) newLoaders() *loaders {
