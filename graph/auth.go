@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/hex"
 	"net/http"
 	"strings"
 
@@ -11,7 +12,10 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 )
 
-type adminKey struct{}
+type (
+	adminKey  struct{}
+	viewerKey struct{}
+)
 
 // withAdmin records in the request context whether the request carries the
 // admin bearer token. The token is compared in constant time (over SHA-256
@@ -22,7 +26,11 @@ func withAdmin(token string, next http.Handler) http.Handler {
 		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 		sum := sha256.Sum256([]byte(strings.TrimSpace(got)))
 		admin := ok && token != "" && subtle.ConstantTimeCompare(sum[:], want[:]) == 1
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), adminKey{}, admin)))
+		ctx := context.WithValue(r.Context(), adminKey{}, admin)
+		if ok {
+			ctx = context.WithValue(ctx, viewerKey{}, hex.EncodeToString(sum[:8]))
+		}
+		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
 
@@ -31,6 +39,15 @@ func withAdmin(token string, next http.Handler) http.Handler {
 func IsAdmin(ctx context.Context) bool {
 	admin, _ := ctx.Value(adminKey{}).(bool)
 	return admin
+}
+
+// viewer identifies the caller for PRIVATE cache entries: a hash of its
+// bearer token, or "anonymous".
+func viewer(ctx context.Context) string {
+	if v, ok := ctx.Value(viewerKey{}).(string); ok {
+		return v
+	}
+	return "anonymous"
 }
 
 // adminQueries lists the query fields that need the admin token; every

@@ -26,15 +26,20 @@ func cacheKey(coord string, parent int64, args any) string {
 }
 
 // readThrough returns one value per key, reading through the cache under
-// coord (its TTL is the coordinate's maxAge). lookup names each key's entry
+// coord (its TTL is the coordinate's maxAge; PRIVATE coordinates are keyed
+// per caller). lookup names each key's entry
 // and tags; fetch reads the misses from the database in one call and returns
 // what it found. Keys fetch does not return are cached as null (negative
 // caching; the tags say when to forget it).
 func readThrough[K comparable, V any](ctx context.Context, r *Resolver, coord string, keys []K,
 	lookup func(K) cache.Lookup, fetch func(context.Context, []K) (map[K]V, error)) ([]V, error) {
+	private := r.Policy.Private(coord)
 	lookups := make([]cache.Lookup, len(keys))
 	for i, k := range keys {
 		lookups[i] = lookup(k)
+		if private { // a PRIVATE field's entries are the caller's own
+			lookups[i].Key += "|viewer:" + viewer(ctx)
+		}
 	}
 	raw, err := r.Cache.Load(ctx, coord, r.Policy.TTL(coord), lookups,
 		func(ctx context.Context, misses []int) ([][]byte, error) {
