@@ -53,7 +53,11 @@ func Open(ctx context.Context, url string) (*Store, error) {
 	s := &Store{Now: time.Now}
 	switch {
 	case strings.HasPrefix(url, "postgres://"), strings.HasPrefix(url, "postgresql://"):
-		sqldb := sql.OpenDB(pgdriver.NewConnector(pgdriver.WithDSN(url)))
+		// Bounded timeouts: an unreachable database fails a request in
+		// seconds instead of hanging it (DSN parameters may override them).
+		sqldb := sql.OpenDB(pgdriver.NewConnector(
+			pgdriver.WithDialTimeout(3*time.Second), pgdriver.WithReadTimeout(15*time.Second),
+			pgdriver.WithWriteTimeout(5*time.Second), pgdriver.WithDSN(url)))
 		s.DB = bun.NewDB(sqldb, pgdialect.New())
 		s.dialect = DialectPostgres
 	default:

@@ -60,7 +60,7 @@ func errorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 		case errors.Is(err, ErrUnauthenticated):
 			gqlErr.Message = ErrUnauthenticated.Error()
 			gqlErr.Extensions["code"] = CodeUnauthenticated
-		case errors.Is(err, ErrUnavailable):
+		case errors.Is(err, ErrUnavailable) || db.IsUnavailable(err):
 			log.ErrorContext(ctx, "dependency unavailable", "path", gqlErr.Path.String(), "err", err)
 			gqlErr.Message = ErrUnavailable.Error()
 			gqlErr.Extensions["code"] = CodeUnavailable
