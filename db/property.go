@@ -228,11 +228,7 @@ func (s *Store) UpdateProperty(ctx context.Context, id int64, u PropertyUpdate) 
 	var p *Property
 	var change Change
 	err = s.DB.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		old := new(Property)
-		err := s.forUpdate(tx.NewSelect().Model(old).Where("id = ?", id)).Scan(ctx)
-		if errors.Is(err, sql.ErrNoRows) {
-			return ErrNotFound
-		}
+		old, err := s.lockProperty(ctx, tx, id)
 		if err != nil {
 			return err
 		}
@@ -302,11 +298,7 @@ func (s *Store) UpdateProperty(ctx context.Context, id int64, u PropertyUpdate) 
 func (s *Store) DeleteProperty(ctx context.Context, id int64) (Change, error) {
 	var change Change
 	err := s.DB.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		old := new(Property)
-		err := s.forUpdate(tx.NewSelect().Model(old).Where("id = ?", id)).Scan(ctx)
-		if errors.Is(err, sql.ErrNoRows) {
-			return ErrNotFound
-		}
+		old, err := s.lockProperty(ctx, tx, id)
 		if err != nil {
 			return err
 		}
@@ -329,4 +321,14 @@ func (s *Store) DeleteProperty(ctx context.Context, id int64) (Change, error) {
 		return Change{}, wrapWrite(fmt.Sprintf("delete property %d", id), err)
 	}
 	return change, nil
+}
+
+// lockProperty reads property id for update inside tx.
+func (s *Store) lockProperty(ctx context.Context, tx bun.Tx, id int64) (*Property, error) {
+	p := new(Property)
+	err := s.forUpdate(tx.NewSelect().Model(p).Where("id = ?", id)).Scan(ctx)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	return p, err
 }
