@@ -422,6 +422,26 @@ func (c *Cache) getResponse(ctx context.Context, key string) ([]byte, bool) {
 	if c.pending.active() {
 		return nil, false
 	}
+	if v, ok := c.store.(EntryValidator); ok && v.ValidatesEntries() {
+		// One round trip: the entry and its tags' versions checked in Redis.
+		var raw []byte
+		var valid bool
+		err := c.do(ctx, "get", func(ctx context.Context) (err error) {
+			raw, valid, err = v.ValidEntry(ctx, key)
+			return err
+		})
+		if err != nil {
+			c.log.Warn("cache: read failed", "coord", responseCoordinate, "err", err)
+			return nil, false
+		}
+		if !valid {
+			return nil, false
+		}
+		hdr, payload, err := decodeEntry(raw)
+		return payload, err == nil && len(hdr) > 0
+	}
+	// Elsewhere (a cluster, whose tags live on other nodes; the in-process
+	// store) two steps: the entry, then the versions of the tags it names.
 	var values [][]byte
 	err := c.do(ctx, "get", func(ctx context.Context) (err error) {
 		values, _, err = c.store.Get(ctx, []string{key}, nil)

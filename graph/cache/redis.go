@@ -293,3 +293,49 @@ func redactURL(raw string) string {
 	}
 	return u.Redacted()
 }
+
+// validateScript returns the entry at KEYS[1] if every tag in its header
+// still has the version it was stored with (tag keys are ARGV[1]..tag), and
+// false otherwise: a response-level hit in one round trip. It reads tag keys
+// it was not given, which a single Redis node allows and a cluster does not,
+// so it is used only on a single node.
+var validateScript = redis.NewScript(`
+local v = redis.call('GET', KEYS[1])
+if not v then return false end
+local nl = string.find(v, '\n', 1, true)
+if not nl or nl == 1 then return false end
+local tag
+local i = 0
+for tok in string.gmatch(string.sub(v, 1, nl - 1), '%S+') do
+  if i % 2 == 0 then
+    tag = tok
+  elseif redis.call('GET', ARGV[1] .. tag) ~= tok then
+    return false
+  end
+  i = i + 1
+end
+if i % 2 == 1 then return false end
+return v
+`)
+
+var _ EntryValidator = (*RedisStore)(nil)
+
+// ValidatesEntries reports whether the client talks to one Redis node (not
+// a cluster, whose tags live on other nodes), where validateScript may run.
+func (s *RedisStore) ValidatesEntries() bool {
+	_, cluster := s.client.(*redis.ClusterClient)
+	return !cluster
+}
+
+// ValidEntry reads the entry at key and checks its tags' versions in one
+// round trip; ok is false when it is absent or stale.
+func (s *RedisStore) ValidEntry(ctx context.Context, key string) (raw []byte, ok bool, err error) {
+	v, err := validateScript.Run(ctx, s.client, []string{s.entryKey(key)}, s.prefix+"t:").Text()
+	if errors.Is(err, redis.Nil) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("cache: redis validate: %w", err)
+	}
+	return []byte(v), true, nil
+}

@@ -52,3 +52,14 @@ type Info struct {
 // is longer than any entry's TTL; when a tag expires anyway, entries carrying
 // it simply miss.
 const TagTTL = 7 * 24 * time.Hour
+
+// EntryValidator is a Store that can read an entry and check the versions
+// of the tags in its header in one round trip (a Lua script on a single
+// Redis node). Cache uses it for response-level reads when
+// ValidatesEntries is true.
+type EntryValidator interface {
+	ValidatesEntries() bool
+	// ValidEntry returns the raw entry at key when every tag in its header
+	// still has the version it was stored with; ok is false otherwise.
+	ValidEntry(ctx context.Context, key string) (raw []byte, ok bool, err error)
+}
