@@ -24,12 +24,14 @@ func withAdmin(token string, next http.Handler) http.Handler {
 	want := sha256.Sum256([]byte(token))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		sum := sha256.Sum256([]byte(strings.TrimSpace(got)))
-		admin := ok && token != "" && subtle.ConstantTimeCompare(sum[:], want[:]) == 1
-		ctx := context.WithValue(r.Context(), adminKey{}, admin)
-		if ok {
-			ctx = context.WithValue(ctx, viewerKey{}, hex.EncodeToString(sum[:8]))
+		if !ok { // anonymous: nothing to compare (most requests)
+			next.ServeHTTP(w, r)
+			return
 		}
+		sum := sha256.Sum256([]byte(strings.TrimSpace(got)))
+		admin := token != "" && subtle.ConstantTimeCompare(sum[:], want[:]) == 1
+		ctx := context.WithValue(r.Context(), adminKey{}, admin)
+		ctx = context.WithValue(ctx, viewerKey{}, hex.EncodeToString(sum[:8]))
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }

@@ -21,10 +21,27 @@ type Hint struct {
 // cacheable.
 type Policy struct {
 	schema *ast.Schema
+	coords map[string]Hint // every type's and field's own hint, read once
 }
 
 // NewPolicy reads the hints of schema.
-func NewPolicy(schema *ast.Schema) *Policy { return &Policy{schema: schema} }
+func NewPolicy(schema *ast.Schema) *Policy {
+	p := &Policy{schema: schema, coords: map[string]Hint{}}
+	for name, def := range schema.Types {
+		th := readHint(def.Directives)
+		p.coords[name] = Hint{MaxAge: th.maxAge, Private: th.private}
+		for _, fd := range def.Fields {
+			h := readHint(fd.Directives)
+			if !h.hasMaxAge { // a field without its own maxAge takes its type's
+				if rt := schema.Types[fd.Type.Name()]; rt != nil {
+					h.maxAge = readHint(rt.Directives).maxAge
+				}
+			}
+			p.coords[name+"."+fd.Name] = Hint{MaxAge: h.maxAge, Private: h.private}
+		}
+	}
+	return p
+}
 
 type rawHint struct {
 	maxAge           int
@@ -54,49 +71,11 @@ func readHint(dirs ast.DirectiveList) (h rawHint) {
 // TTL returns the maxAge of a schema coordinate: "Type.field" for a field's
 // own hint (falling back to its return type's), or "Type" for a type's hint.
 func (p *Policy) TTL(coord string) time.Duration {
-	typ, field, isField := cut(coord)
-	def := p.schema.Types[typ]
-	if def == nil {
-		return 0
-	}
-	if !isField {
-		return time.Duration(readHint(def.Directives).maxAge) * time.Second
-	}
-	fd := def.Fields.ForName(field)
-	if fd == nil {
-		return 0
-	}
-	h := readHint(fd.Directives)
-	if !h.hasMaxAge {
-		if rt := p.schema.Types[fd.Type.Name()]; rt != nil {
-			h = readHint(rt.Directives)
-		}
-	}
-	return time.Duration(h.maxAge) * time.Second
+	return time.Duration(p.coords[coord].MaxAge) * time.Second
 }
 
 // Private reports whether a coordinate's hint has scope PRIVATE.
-func (p *Policy) Private(coord string) bool {
-	typ, field, isField := cut(coord)
-	def := p.schema.Types[typ]
-	if def == nil {
-		return false
-	}
-	if !isField {
-		return readHint(def.Directives).private
-	}
-	fd := def.Fields.ForName(field)
-	return fd != nil && readHint(fd.Directives).private
-}
-
-func cut(coord string) (typ, field string, ok bool) {
-	for i := range len(coord) {
-		if coord[i] == '.' {
-			return coord[:i], coord[i+1:], true
-		}
-	}
-	return coord, "", false
-}
+func (p *Policy) Private(coord string) bool { return p.coords[coord].Private }
 
 // Operation computes the hint of op, a validated operation of doc.
 func (p *Policy) Operation(op *ast.OperationDefinition) Hint {

@@ -41,6 +41,8 @@ func readThrough[K comparable, V any](ctx context.Context, r *Resolver, coord st
 			lookups[i].Key += "|viewer:" + viewer(ctx)
 		}
 	}
+	vals := make([]V, len(keys))
+	fetched := make([]bool, len(keys)) // filled from this call's fetch: no need to decode
 	raw, err := r.Cache.Load(ctx, coord, r.Policy.TTL(coord), lookups,
 		func(ctx context.Context, misses []int) ([][]byte, error) {
 			missKeys := make([]K, len(misses))
@@ -56,15 +58,15 @@ func readThrough[K comparable, V any](ctx context.Context, r *Resolver, coord st
 				if out[j], err = json.Marshal(found[k]); err != nil {
 					return nil, fmt.Errorf("graph: encode %s: %w", coord, err)
 				}
+				vals[misses[j]], fetched[misses[j]] = found[k], true
 			}
 			return out, nil
 		})
 	if err != nil {
 		return nil, err
 	}
-	vals := make([]V, len(keys))
 	for i, b := range raw {
-		if len(b) == 0 {
+		if fetched[i] || len(b) == 0 {
 			continue
 		}
 		if err := json.Unmarshal(b, &vals[i]); err != nil {
