@@ -143,8 +143,9 @@ type analyticsArgs struct {
 }
 
 // tags are the analytics a figure depends on: one destination's, one
-// city's, or everyone's; rankings filtered by category or city also depend
-// on which destinations are in them.
+// city's, or everyone's; rankings also depend on which destinations exist
+// and their names, cities and categories. (A destination that moves city
+// bumps both cities' analytics tags, so a city's sums need no more.)
 func (a analyticsArgs) tags(ranking bool) []string {
 	var tags []string
 	switch {
@@ -158,7 +159,7 @@ func (a analyticsArgs) tags(ranking bool) []string {
 	default:
 		tags = append(tags, db.TagAnalytics)
 	}
-	if ranking || a.City != nil {
+	if ranking {
 		tags = append(tags, db.TagDestinations)
 	}
 	return tags
