@@ -50,12 +50,9 @@ func (r *Resolver) posts(ctx context.Context, destinationID *int64, rng *db.Time
 		return nil, err
 	}
 	conn := &model.PostConnection{TotalCount: page.TotalCount, Edges: make([]*model.PostEdge, len(page.Posts)),
-		PageInfo: &model.PageInfo{HasNextPage: page.HasNext}}
+		PageInfo: pageInfo(page.HasNext, page.Cursors)}
 	for i, p := range page.Posts {
 		conn.Edges[i] = &model.PostEdge{Cursor: page.Cursors[i], Node: p}
-	}
-	if n := len(page.Cursors); n > 0 {
-		conn.PageInfo.EndCursor = &page.Cursors[n-1]
 	}
 	return conn, nil
 }
@@ -121,7 +118,11 @@ func (r *Resolver) trends(ctx context.Context, rng *db.TimeRange, city *string, 
 }
 
 func (r *Resolver) destinationSentiment(ctx context.Context, d *db.Destination, rng *db.TimeRange) (*db.SentimentSummary, error) {
-	return r.loadersFor(ctx).sentiment.Load(ctx, rangeKey{DestinationID: d.ID, Range: rangeArg(rng)})()
+	s, err := r.loadersFor(ctx).sentiment.Load(ctx, rangeKey{DestinationID: d.ID, Range: rangeArg(rng)})()
+	if err != nil {
+		return nil, err
+	}
+	return &s, nil
 }
 
 func (r *Resolver) destinationTrend(ctx context.Context, d *db.Destination, rng *db.TimeRange) (*db.Trend, error) {

@@ -41,7 +41,7 @@ func (r *Resolver) destinations(ctx context.Context, city *string, category *db.
 	if err := firstError(errs); err != nil {
 		return nil, err
 	}
-	conn := &model.DestinationConnection{TotalCount: page.TotalCount, PageInfo: pageInfo(page), Edges: []*model.DestinationEdge{}}
+	conn := &model.DestinationConnection{TotalCount: page.TotalCount, PageInfo: pageInfo(page.HasNext, page.Cursors), Edges: []*model.DestinationEdge{}}
 	for i, d := range rows {
 		if d != nil {
 			conn.Edges = append(conn.Edges, &model.DestinationEdge{Cursor: page.Cursors[i], Node: d})

@@ -40,7 +40,7 @@ type loaders struct {
 	destination *dataloader.Loader[int64, *db.Destination]
 	property    *dataloader.Loader[int64, *db.Property]
 	destProps   *dataloader.Loader[destPropsKey, []int64]
-	sentiment   *dataloader.Loader[rangeKey, *db.SentimentSummary]
+	sentiment   *dataloader.Loader[rangeKey, db.SentimentSummary]
 	trend       *dataloader.Loader[rangeKey, *db.Trend]
 }
 
@@ -97,50 +97,34 @@ func (r *Resolver) newLoaders() *loaders {
 					Tags: []string{db.DestinationPropertiesTag(k.DestinationID)},
 				}
 			},
-			func(ctx context.Context, keys []destPropsKey) (map[destPropsKey][]int64, error) {
-				out := make(map[destPropsKey][]int64, len(keys))
-				for first, ks := range groupBy(keys, func(k destPropsKey) int { return k.First }) {
-					ids, err := r.Store.FindPropertyIDsByDestinations(ctx, mapSlice(ks, func(k destPropsKey) int64 { return k.DestinationID }), first)
-					if err != nil {
-						return nil, err
-					}
-					for _, k := range ks {
-						out[k] = ids[k.DestinationID]
-					}
-				}
-				return out, nil
-			}),
-		sentiment: newLoader(r, coordDestinationSentiment,
-			r.analyticsLookup(coordDestinationSentiment),
-			func(ctx context.Context, keys []rangeKey) (map[rangeKey]*db.SentimentSummary, error) {
-				out := make(map[rangeKey]*db.SentimentSummary, len(keys))
-				for rng, ks := range groupBy(keys, func(k rangeKey) db.TimeRange { return k.Range }) {
-					sums, err := r.Store.SentimentByDestinations(ctx, mapSlice(ks, func(k rangeKey) int64 { return k.DestinationID }), rng)
-					if err != nil {
-						return nil, err
-					}
-					for _, k := range ks {
-						s := sums[k.DestinationID]
-						out[k] = &s
-					}
-				}
-				return out, nil
-			}),
-		trend: newLoader(r, coordDestinationTrend,
-			r.analyticsLookup(coordDestinationTrend),
-			func(ctx context.Context, keys []rangeKey) (map[rangeKey]*db.Trend, error) {
-				out := make(map[rangeKey]*db.Trend, len(keys))
-				for rng, ks := range groupBy(keys, func(k rangeKey) db.TimeRange { return k.Range }) {
-					trends, err := r.Store.TrendsByDestinations(ctx, mapSlice(ks, func(k rangeKey) int64 { return k.DestinationID }), rng)
-					if err != nil {
-						return nil, err
-					}
-					for _, k := range ks {
-						out[k] = trends[k.DestinationID]
-					}
-				}
-				return out, nil
-			}),
+			perDestination(func(k destPropsKey) (int64, int) { return k.DestinationID, k.First }, r.Store.FindPropertyIDsByDestinations)),
+		sentiment: newLoader(r, coordDestinationSentiment, r.analyticsLookup(coordDestinationSentiment),
+			perDestination(rangeKey.split, r.Store.SentimentByDestinations)),
+		trend: newLoader(r, coordDestinationTrend, r.analyticsLookup(coordDestinationTrend),
+			perDestination(rangeKey.split, r.Store.TrendsByDestinations)),
+	}
+}
+
+func (k rangeKey) split() (int64, db.TimeRange) { return k.DestinationID, k.Range }
+
+// perDestination makes a batch fetch of per-destination values from a store
+// method that takes destination ids and one shared argument: one call per
+// distinct argument (usually one per batch).
+func perDestination[K, A comparable, V any](split func(K) (int64, A),
+	fetch func(context.Context, []int64, A) (map[int64]V, error)) func(context.Context, []K) (map[K]V, error) {
+	return func(ctx context.Context, keys []K) (map[K]V, error) {
+		out := make(map[K]V, len(keys))
+		for arg, ks := range groupBy(keys, func(k K) A { _, a := split(k); return a }) {
+			ids := mapSlice(ks, func(k K) int64 { id, _ := split(k); return id })
+			vals, err := fetch(ctx, ids, arg)
+			if err != nil {
+				return nil, err
+			}
+			for i, k := range ks {
+				out[k] = vals[ids[i]]
+			}
+		}
+		return out, nil
 	}
 }
 

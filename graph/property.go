@@ -22,7 +22,7 @@ func (r *Resolver) properties(ctx context.Context, a propertiesArgs) (*model.Pro
 	if err != nil {
 		return nil, err
 	}
-	conn := &model.PropertyConnection{TotalCount: page.TotalCount, PageInfo: pageInfo(page)}
+	conn := &model.PropertyConnection{TotalCount: page.TotalCount, PageInfo: pageInfo(page.HasNext, page.Cursors)}
 	for i, p := range rows {
 		if p != nil { // deleted since the page was read
 			conn.Edges = append(conn.Edges, &model.PropertyEdge{Cursor: page.Cursors[i], Node: p})
@@ -86,10 +86,10 @@ func (r *Resolver) deleteProperty(ctx context.Context, id int64) (bool, error) {
 	return true, nil
 }
 
-func pageInfo(p *db.IDPage) *model.PageInfo {
-	info := &model.PageInfo{HasNextPage: p.HasNext}
-	if n := len(p.Cursors); n > 0 {
-		info.EndCursor = &p.Cursors[n-1]
+func pageInfo(hasNext bool, cursors []string) *model.PageInfo {
+	info := &model.PageInfo{HasNextPage: hasNext}
+	if n := len(cursors); n > 0 {
+		info.EndCursor = &cursors[n-1]
 	}
 	return info
 }
