@@ -74,7 +74,7 @@ func (c *Cache) Store() Store { return c.store }
 // do runs one store call with the breaker and the per-call timeout. Failures
 // are counted under op; the caller decides whether to log.
 func (c *Cache) do(ctx context.Context, op string, fn func(context.Context) error) error {
-	if _, local := c.store.(*MemoryStore); local {
+	if c.backend == "MEMORY" {
 		// The in-process store never blocks on a network: no timeout (whose
 		// timer would cost more than the call) and no breaker.
 		err := fn(ctx)

@@ -3,6 +3,7 @@ package cache_test
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"slices"
 	"sync/atomic"
 	"testing"
@@ -86,7 +87,9 @@ func TestOutage(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			s := &switchStore{broken: broken(t), healthy: cache.NewMemoryStore(0)}
 			reg := prometheus.NewRegistry()
-			c := newCache(t, s, cache.Options{Timeout: time.Second, BreakerThreshold: 3, BreakerCooldown: time.Minute, Registerer: reg})
+			// switchStore stands in for a remote store: declared REDIS, it gets timeouts and the breaker.
+			c := cache.New(s, "REDIS", cache.Options{Timeout: time.Second, BreakerThreshold: 3, BreakerCooldown: time.Minute,
+				Registerer: reg, Logger: slog.New(slog.DiscardHandler)})
 			now := time.Unix(1_000_000, 0)
 			cache.SetClock(c, func() time.Time { return now }) // this test's goroutine only
 			ctx := context.Background()
