@@ -147,12 +147,12 @@ func (s *Store) CreateDestination(ctx context.Context, in DestinationInput) (*De
 func newDestination(in DestinationInput) (*Destination, error) {
 	d := &Destination{Category: in.Category, Latitude: in.Latitude, Longitude: in.Longitude}
 	var err error
-	if d.Name, err = text("name", in.Name, 1, maxName); err != nil {
+	if d.Name, err = text("name", in.Name, 1, MaxName); err != nil {
 		return nil, err
 	}
 	if d.Slug = strings.TrimSpace(in.Slug); d.Slug != "" {
-		if len(d.Slug) > maxSlug {
-			return nil, Invalid("slug", "must be at most %d characters", maxSlug)
+		if len(d.Slug) > MaxSlug {
+			return nil, Invalid("slug", "must be at most %d characters", MaxSlug)
 		}
 		if !slugRE.MatchString(d.Slug) {
 			return nil, Invalid("slug", "must be lower-case letters and digits joined by single dashes")
@@ -165,7 +165,7 @@ func newDestination(in DestinationInput) (*Destination, error) {
 	if err := checkCategory("category", d.Category); err != nil {
 		return nil, err
 	}
-	if d.Description, err = text("description", in.Description, 0, maxDescription); err != nil {
+	if d.Description, err = text("description", in.Description, 0, MaxDescription); err != nil {
 		return nil, err
 	}
 	if err := checkCoord("latitude", d.Latitude, 90); err != nil {
@@ -178,7 +178,7 @@ func newDestination(in DestinationInput) (*Destination, error) {
 }
 
 func checkCity(city string) (string, error) {
-	city, err := text("city", city, 1, maxCity)
+	city, err := text("city", city, 1, MaxCity)
 	if err != nil {
 		return "", err
 	}
@@ -191,8 +191,8 @@ func checkCity(city string) (string, error) {
 // freeSlug returns base, or base-2, base-3... whichever is free first.
 func freeSlug(ctx context.Context, idb bun.IDB, base string) (string, error) {
 	const room = len("-99999")
-	if len(base) > maxSlug-room {
-		base = strings.TrimRight(base[:maxSlug-room], "-")
+	if len(base) > MaxSlug-room {
+		base = strings.TrimRight(base[:MaxSlug-room], "-")
 	}
 	if base == "" {
 		base = "destination"
@@ -226,7 +226,7 @@ func (s *Store) UpdateDestination(ctx context.Context, id int64, u DestinationUp
 		next := *old
 		var err2 error
 		if u.Name != nil {
-			if next.Name, err2 = text("name", *u.Name, 1, maxName); err2 != nil {
+			if next.Name, err2 = text("name", *u.Name, 1, MaxName); err2 != nil {
 				return err2
 			}
 		}
@@ -243,7 +243,7 @@ func (s *Store) UpdateDestination(ctx context.Context, id int64, u DestinationUp
 			next.Category = *u.Category
 		}
 		if u.Description != nil {
-			if next.Description, err2 = text("description", *u.Description, 0, maxDescription); err2 != nil {
+			if next.Description, err2 = text("description", *u.Description, 0, MaxDescription); err2 != nil {
 				return err2
 			}
 		}

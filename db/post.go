@@ -105,13 +105,13 @@ func (s *Store) newPost(i int, in PostInput, now time.Time) (*Post, error) {
 	field := func(name string) string { return fmt.Sprintf("posts[%d].%s", i, name) }
 	p := &Post{Author: in.Author, URL: in.URL, CreatedAt: now}
 	var err error
-	if p.Source, err = text(field("source"), in.Source, 1, maxSource); err != nil {
+	if p.Source, err = text(field("source"), in.Source, 1, MaxSource); err != nil {
 		return nil, err
 	}
-	if p.ExternalID, err = text(field("externalId"), in.ExternalID, 1, maxExternalID); err != nil {
+	if p.ExternalID, err = text(field("externalId"), in.ExternalID, 1, MaxExternalID); err != nil {
 		return nil, err
 	}
-	if p.Text, err = text(field("text"), in.Text, 1, maxPostText); err != nil {
+	if p.Text, err = text(field("text"), in.Text, 1, MaxPostText); err != nil {
 		return nil, err
 	}
 	switch {

@@ -148,17 +148,17 @@ func checkPropertyText(title, description, location *string) (propertyFields, er
 	var f propertyFields
 	var err error
 	if title != nil {
-		if f.Title, err = text("title", *title, 1, maxTitle); err != nil {
+		if f.Title, err = text("title", *title, 1, MaxTitle); err != nil {
 			return f, err
 		}
 	}
 	if description != nil {
-		if f.Description, err = text("description", *description, 0, maxDescription); err != nil {
+		if f.Description, err = text("description", *description, 0, MaxDescription); err != nil {
 			return f, err
 		}
 	}
 	if location != nil {
-		if f.Location, err = text("location", *location, 1, maxLocation); err != nil {
+		if f.Location, err = text("location", *location, 1, MaxLocation); err != nil {
 			return f, err
 		}
 	}

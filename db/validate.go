@@ -6,17 +6,23 @@ import (
 	"unicode/utf8"
 )
 
-// Limits of the validated inputs, in characters (runes).
+// Limits of the validated inputs, in characters (runes). They are
+// exported so that every producer of input (the API's arguments, the
+// scraper's items) checks or truncates against the same numbers.
 const (
-	maxTitle       = 200
-	maxDescription = 10_000
-	maxLocation    = 200
-	maxName        = 200
-	maxSlug        = 100
-	maxCity        = 100
-	maxSource      = 100
-	maxExternalID  = 200
-	maxPostText    = 10_000
+	MaxTitle       = 200
+	MaxDescription = 10_000
+	MaxLocation    = 200
+	MaxName        = 200
+	MaxSlug        = 100
+	MaxCity        = 100
+	MaxSource      = 100
+	MaxExternalID  = 200
+	MaxPostText    = 10_000
+	MaxAuthor      = 200
+	MaxURL         = 2048
+	// MaxSearch bounds a text search (filter.search).
+	MaxSearch = 200
 	// MaxIngestBatch is the most posts one IngestPosts call accepts.
 	MaxIngestBatch = 1000
 )
