@@ -1,0 +1,310 @@
+package limit
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+)
+
+// Limits bound one document. Each is documented with its environment
+// variable in the README; Defaults are at least as strict as GraphQL
+// Armor's (characters 15,000, tokens 1,000, aliases 15, directives 50,
+// depth 6, cost 5,000).
+type Limits struct {
+	Characters int // bytes of query text
+	Tokens     int // lexer tokens, enforced by the parser
+	Aliases    int // aliased fields executed, fragments expanded
+	Directives int // directive uses executed, fragments expanded
+	Depth      int // selection nesting outside introspection, a leaf field counting 1
+	Cost       int // see Pricing
+	// Introspection bounds __schema and __type fields per operation, and
+	// IntrospectionDepth the nesting below them (GraphiQL's and graphql-js's
+	// introspection queries need 13 to 15 levels, which Depth would refuse).
+	Introspection      int
+	IntrospectionDepth int
+}
+
+// Defaults are the limits used where a field of Limits is zero.
+var Defaults = Limits{
+	Characters: 15_000, Tokens: 1_000, Aliases: 15, Directives: 50, Depth: 6, Cost: 5_000,
+	Introspection: 2, IntrospectionDepth: 16,
+}
+
+// WithDefaults returns l with its zero fields set from Defaults.
+func (l Limits) WithDefaults() Limits {
+	or := func(v, d int) int {
+		if v == 0 {
+			return d
+		}
+		return v
+	}
+	d := Defaults
+	return Limits{
+		Characters: or(l.Characters, d.Characters), Tokens: or(l.Tokens, d.Tokens),
+		Aliases: or(l.Aliases, d.Aliases), Directives: or(l.Directives, d.Directives),
+		Depth: or(l.Depth, d.Depth), Cost: or(l.Cost, d.Cost),
+		Introspection: or(l.Introspection, d.Introspection), IntrospectionDepth: or(l.IntrospectionDepth, d.IntrospectionDepth),
+	}
+}
+
+// Pricing says what fields cost. Every field costs 1. A field listed in
+// Pages costs 1 plus its children's cost times its page: the value of its
+// page argument (at least 1), Default when absent, Max when it is a
+// variable (the cost is computed once per document, before variables are
+// known). Surcharge adds a field's own extra cost from its arguments (a
+// text search costs more than a lookup). Introspection fields cost nothing
+// here: they are bounded by Introspection and IntrospectionDepth.
+type Pricing struct {
+	Pages     map[string]Page // by schema coordinate, "Type.field"
+	Surcharge func(coord string, args ast.ArgumentList) int
+}
+
+// Page prices a list field.
+type Page struct {
+	Arg          string // "" for a fixed size
+	Default, Max int
+}
+
+// Error codes in extensions.code.
+const (
+	CodeTooLarge      = "QUERY_TOO_LARGE"      // characters or tokens
+	CodeTooComplex    = "QUERY_TOO_COMPLEX"    // cost
+	CodeTooDeep       = "DEPTH_LIMIT_EXCEEDED" // depth or introspection depth
+	CodeTooManyFields = "TOO_MANY_ALIASES"     // aliases
+	CodeTooManyDirs   = "TOO_MANY_DIRECTIVES"  // directives
+	CodeIntrospection = "INTROSPECTION_LIMIT"  // introspection fields
+)
+
+// Exceeded is the error for a limit a document exceeds.
+func Exceeded(code, what string, got, limit int) *gqlerror.Error {
+	err := gqlerror.Errorf("%s %s exceeds the limit of %d", what, count(got), limit)
+	err.Extensions = map[string]any{"code": code, "limit": limit}
+	return err
+}
+
+func count(n int) string {
+	if n == math.MaxInt {
+		return "(too many to count)"
+	}
+	return strconv.Itoa(n)
+}
+
+// CheckCharacters refuses query text longer than l.Characters.
+func (l Limits) CheckCharacters(query string) *gqlerror.Error {
+	if len(query) > l.Characters {
+		return Exceeded(CodeTooLarge, "query of "+strconv.Itoa(len(query))+" characters:", len(query), l.Characters)
+	}
+	return nil
+}
+
+// Check measures every operation of doc, a parsed document that has not
+// been validated, against l and returns the first limit exceeded.
+func Check(schema *ast.Schema, doc *ast.QueryDocument, l Limits, p Pricing) *gqlerror.Error {
+	w := &walker{schema: schema, doc: doc, pricing: p, memo: map[memoKey]*totals{}}
+	for _, op := range doc.Operations {
+		root := rootType(schema, op.Operation)
+		t := w.selections(op.SelectionSet, root, false)
+		t.directives = add(t.directives, len(op.Directives))
+		switch {
+		case t.cycle:
+			return gqlerror.Errorf("fragments spread each other in a cycle")
+		case t.aliases > l.Aliases:
+			return Exceeded(CodeTooManyFields, "aliases:", t.aliases, l.Aliases)
+		case t.directives > l.Directives:
+			return Exceeded(CodeTooManyDirs, "directives:", t.directives, l.Directives)
+		case t.introspection > l.Introspection:
+			return Exceeded(CodeIntrospection, "introspection fields:", t.introspection, l.Introspection)
+		case t.depth > l.Depth:
+			return Exceeded(CodeTooDeep, "depth:", t.depth, l.Depth)
+		case t.introDepth > l.IntrospectionDepth:
+			return Exceeded(CodeTooDeep, "introspection depth:", t.introDepth, l.IntrospectionDepth)
+		case t.cost > l.Cost:
+			return Exceeded(CodeTooComplex, "cost:", t.cost, l.Cost)
+		}
+	}
+	return nil
+}
+
+func rootType(schema *ast.Schema, op ast.Operation) *ast.Definition {
+	switch op {
+	case ast.Mutation:
+		return schema.Mutation
+	case ast.Subscription:
+		return schema.Subscription
+	}
+	return schema.Query
+}
+
+// totals are what a selection set executes. Every sum saturates at
+// math.MaxInt.
+type totals struct {
+	cost, depth, introDepth, aliases, directives, introspection int
+	cycle                                                       bool
+}
+
+func (t *totals) addAll(o *totals) {
+	t.cost = add(t.cost, o.cost)
+	t.aliases = add(t.aliases, o.aliases)
+	t.directives = add(t.directives, o.directives)
+	t.introspection = add(t.introspection, o.introspection)
+	t.depth = max(t.depth, o.depth)
+	t.introDepth = max(t.introDepth, o.introDepth)
+	t.cycle = t.cycle || o.cycle
+}
+
+// scaled is t with its counts multiplied by n, as when a list repeats its
+// children n times. Depths do not scale.
+func (t totals) scaled(n int) totals {
+	t.cost, t.aliases, t.directives, t.introspection = mul(t.cost, n), mul(t.aliases, n), mul(t.directives, n), mul(t.introspection, n)
+	return t
+}
+
+func add(a, b int) int {
+	if a > math.MaxInt-b {
+		return math.MaxInt
+	}
+	return a + b
+}
+
+func mul(a, b int) int {
+	if a != 0 && b > math.MaxInt/a {
+		return math.MaxInt
+	}
+	return a * b
+}
+
+type memoKey struct {
+	fragment      string
+	introspecting bool
+}
+
+type walker struct {
+	schema  *ast.Schema
+	doc     *ast.QueryDocument
+	pricing Pricing
+	memo    map[memoKey]*totals // nil value: being walked (a cycle if met again)
+}
+
+// selections totals set, whose parent type is parent (nil when unknown:
+// the document is not validated yet, so names may be wrong).
+func (w *walker) selections(set ast.SelectionSet, parent *ast.Definition, introspecting bool) totals {
+	var t totals
+	for _, sel := range set {
+		switch s := sel.(type) {
+		case *ast.Field:
+			ft := w.field(s, parent, introspecting)
+			t.addAll(&ft)
+		case *ast.InlineFragment:
+			t.directives = add(t.directives, len(s.Directives))
+			typ := parent
+			if s.TypeCondition != "" {
+				typ = w.schema.Types[s.TypeCondition]
+			}
+			ft := w.selections(s.SelectionSet, typ, introspecting)
+			t.addAll(&ft)
+		case *ast.FragmentSpread:
+			t.directives = add(t.directives, len(s.Directives))
+			ft := w.fragment(s.Name, introspecting)
+			t.addAll(ft)
+		}
+	}
+	return t
+}
+
+func (w *walker) fragment(name string, introspecting bool) *totals {
+	k := memoKey{name, introspecting}
+	if t, seen := w.memo[k]; seen {
+		if t == nil {
+			return &totals{cycle: true}
+		}
+		return t
+	}
+	def := w.doc.Fragments.ForName(name)
+	if def == nil {
+		return &totals{} // validation reports the unknown fragment
+	}
+	w.memo[k] = nil
+	t := w.selections(def.SelectionSet, w.schema.Types[def.TypeCondition], introspecting)
+	t.directives = add(t.directives, len(def.Directives))
+	w.memo[k] = &t
+	return &t
+}
+
+func (w *walker) field(f *ast.Field, parent *ast.Definition, introspecting bool) totals {
+	var t totals
+	if f.Alias != "" && f.Alias != f.Name {
+		t.aliases = 1
+	}
+	t.directives = len(f.Directives)
+	entering := !introspecting && (f.Name == "__schema" || f.Name == "__type")
+	if entering {
+		t.introspection = 1
+	}
+	inside := introspecting || entering
+
+	var def *ast.FieldDefinition
+	var child *ast.Definition
+	if parent != nil {
+		if def = parent.Fields.ForName(f.Name); def != nil {
+			child = w.schema.Types[def.Type.Name()]
+		}
+	}
+	if entering {
+		switch f.Name { // the meta-fields are not in the Query type's fields
+		case "__schema":
+			child = w.schema.Types["__Schema"]
+		case "__type":
+			child = w.schema.Types["__Type"]
+		}
+	}
+	c := w.selections(f.SelectionSet, child, inside)
+	if inside {
+		t.introDepth = 1 + max(c.introDepth, c.depth)
+		c.depth = 0
+	} else {
+		t.depth = 1 + c.depth
+		t.introDepth = c.introDepth
+		t.cost = 1
+		if def != nil && parent != nil {
+			coord := parent.Name + "." + f.Name
+			if page, ok := w.pricing.Pages[coord]; ok {
+				c = c.scaled(pageSize(page, f.Arguments))
+			}
+			if w.pricing.Surcharge != nil {
+				t.cost = add(t.cost, w.pricing.Surcharge(coord, f.Arguments))
+			}
+		}
+	}
+	c.depth, c.introDepth = 0, 0
+	t.addAll(&c)
+	return t
+}
+
+// pageSize is the page a list field asks for: its argument's literal value
+// (at least 1), the default when absent, the maximum when it is a variable.
+func pageSize(p Page, args ast.ArgumentList) int {
+	if p.Arg == "" {
+		return p.Default
+	}
+	a := args.ForName(p.Arg)
+	if a == nil || a.Value == nil {
+		return max(p.Default, 1)
+	}
+	if a.Value.Kind != ast.IntValue {
+		return max(p.Max, 1) // a variable, or a wrong literal that validation refuses
+	}
+	n, err := strconv.Atoi(a.Value.Raw)
+	if err != nil || n > p.Max {
+		return max(p.Max, 1) // refused by the resolver, priced at the most it could be
+	}
+	return max(n, 1)
+}
+
+// String describes l for logs.
+func (l Limits) String() string {
+	return fmt.Sprintf("characters=%d tokens=%d aliases=%d directives=%d depth=%d cost=%d introspection=%d introspection_depth=%d",
+		l.Characters, l.Tokens, l.Aliases, l.Directives, l.Depth, l.Cost, l.Introspection, l.IntrospectionDepth)
+}

@@ -1,0 +1,150 @@
+package limit_test
+
+import (
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/vektah/gqlparser/v2"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/parser"
+
+	"github.com/kedahpulse/kedahpulse/graph/limit"
+)
+
+func loadSchema(t testing.TB) *ast.Schema {
+	t.Helper()
+	src, err := os.ReadFile("../../schema.graphqls")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return gqlparser.MustLoadSchema(&ast.Source{Name: "schema.graphqls", Input: string(src)})
+}
+
+var pricing = limit.Pricing{
+	Pages: map[string]limit.Page{
+		"Query.properties":       {Arg: "first", Default: 20, Max: 100},
+		"Destination.properties": {Arg: "first", Default: 10, Max: 100},
+		"Trend.series":           {Default: 90},
+	},
+	Surcharge: func(coord string, args ast.ArgumentList) int {
+		if coord == "Query.properties" && args.ForName("filter") != nil {
+			return 50
+		}
+		return 0
+	},
+}
+
+func check(t *testing.T, query string) (code string, limitValue any) {
+	t.Helper()
+	doc, err := parser.ParseQuery(&ast.Source{Input: query})
+	if err != nil {
+		t.Fatalf("parse: %v", err)
+	}
+	if e := limit.Check(loadSchema(t), doc, limit.Defaults, pricing); e != nil {
+		c, _ := e.Extensions["code"].(string)
+		return c, e.Extensions["limit"]
+	}
+	return "", nil
+}
+
+func bomb(n int, leaf string) string {
+	var b strings.Builder
+	b.WriteString("query Q { ...F0 }\n")
+	for i := range n {
+		fmt.Fprintf(&b, "fragment F%d on Query { ...F%d ...F%d }\n", i, i+1, i+1)
+	}
+	fmt.Fprintf(&b, "fragment F%d on Query { %s }\n", n, leaf)
+	return b.String()
+}
+
+func aliases(n int, field string) string {
+	var b strings.Builder
+	b.WriteString("{")
+	for i := range n {
+		fmt.Fprintf(&b, " a%d: %s", i, field)
+	}
+	b.WriteString(" }")
+	return b.String()
+}
+
+func TestCheck(t *testing.T) {
+	for name, c := range map[string]struct{ query, code string }{
+		"dashboard":    {`{ topDestinations(limit: 5) { rank destination { name city } } sentimentSummary { total } trends(limit: 3) { growth series { date mentions } } }`, ""},
+		"listing page": {`{ properties(first: 50) { totalCount edges { node { id title price location destination { id name city } } } } }`, ""},
+		// 2^40 expansions of one field, answered in a linear walk.
+		"fragment bomb":           {bomb(40, "sentimentSummary { total }"), limit.CodeTooComplex},
+		"fragment bomb of names":  {bomb(40, "__typename"), limit.CodeTooComplex},
+		"aliases":                 {aliases(16, "__typename"), limit.CodeTooManyFields},
+		"aliases in fragments":    {`{ ...A ...A } fragment A on Query { a1: __typename a2: __typename a3: __typename a4: __typename a5: __typename a6: __typename a7: __typename a8: __typename }`, limit.CodeTooManyFields},
+		"15 aliases":              {aliases(15, "__typename"), ""},
+		"directives":              {`{ __typename ` + strings.Repeat("@include(if: true) ", 51) + `}`, limit.CodeTooManyDirs},
+		"depth":                   {`{ properties { edges { node { destination { properties { destination { name } } } } } } }`, limit.CodeTooDeep},
+		"depth 6":                 {`{ properties { edges { node { destination { sentiment { total } } } } } }`, ""},
+		"depth through fragments": {`{ properties { ...E } } fragment E on PropertyConnection { edges { node { ...N } } } fragment N on Property { destination { properties { destination { name } } } }`, limit.CodeTooDeep},
+		"page sizes multiply":     {`{ properties(first: 100) { edges { node { destination { properties(first: 100) { id } } } } } }`, limit.CodeTooComplex},
+		"a variable page is priced at its maximum": {`query($n: Int) { properties(first: $n) { edges { node { destination { properties(first: $n) { id } } } } } }`, limit.CodeTooComplex},
+		"searches cost more":                       {aliases(15, `properties(filter: {search: "x"}, first: 0) { totalCount }`) + strings.Repeat(" ", 0), ""},
+		"aliased introspection":                    {aliases(2000, "__schema { queryType { name } }"), limit.CodeTooManyFields},
+		"introspection fields":                     {`{ __schema { queryType { name } } __type(name: "Query") { name } x: __type(name: "Property") { name } }`, limit.CodeIntrospection},
+		"introspection too deep":                   {`{ __schema { types { fields { type { ofType { ofType { ofType { ofType { ofType { ofType { ofType { ofType { ofType { ofType { ofType { ofType { ofType { ofType { name } } } } } } } } } } } } } } } } } } }`, limit.CodeTooDeep},
+		"fragment cycle":                           {`{ ...A } fragment A on Query { ...B } fragment B on Query { ...A }`, "cycle"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			got, _ := check(t, c.query)
+			if c.code == "cycle" {
+				if got != "" {
+					t.Fatalf("code %q, want a plain error", got)
+				}
+				return
+			}
+			if got != c.code {
+				t.Errorf("code %q, want %q", got, c.code)
+			}
+		})
+	}
+}
+
+// The introspection queries of graphql-js's getIntrospectionQuery() (as
+// GraphiQL sends it, with and without every option) pass the default limits
+// as they are, byte for byte, although they nest 13 to 15 levels deep.
+func TestIntrospectionQueriesPass(t *testing.T) {
+	for _, f := range []string{"introspection.graphql", "introspection-full.graphql"} {
+		src, err := os.ReadFile("../testdata/" + f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		doc, perr := parser.ParseQueryWithTokenLimit(&ast.Source{Input: string(src)}, limit.Defaults.Tokens)
+		if perr != nil {
+			t.Fatalf("%s: %v", f, perr)
+		}
+		if e := limit.Check(loadSchema(t), doc, limit.Defaults, pricing); e != nil {
+			t.Errorf("%s: %v", f, e)
+		}
+		if e := limit.Defaults.CheckCharacters(string(src)); e != nil {
+			t.Errorf("%s: %v", f, e)
+		}
+	}
+}
+
+func TestWithDefaults(t *testing.T) {
+	l := limit.Limits{Depth: 9}.WithDefaults()
+	if l.Depth != 9 || l.Cost != limit.Defaults.Cost || l.Aliases != 15 {
+		t.Errorf("%+v", l)
+	}
+}
+
+// Checking the largest document the defaults let through walks each
+// fragment once: benchmark it against a document of the same size without
+// fragments.
+func BenchmarkCheckFragmentBomb(b *testing.B) {
+	schema := loadSchema(b)
+	doc, err := parser.ParseQuery(&ast.Source{Input: bomb(200, "sentimentSummary { total }")})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		limit.Check(schema, doc, limit.Defaults, pricing)
+	}
+}
