@@ -2,6 +2,8 @@ package graph_test
 
 import (
 	"testing"
+
+	"github.com/kedahpulse/kedahpulse/graph"
 )
 
 const propertiesQuery = `query($first: Int) { properties(first: $first) { totalCount edges { node { id title price
@@ -24,7 +26,7 @@ func TestStatementsDoNotGrowWithPageSize(t *testing.T) {
 				t.Logf("%s(first: %d): %d statements cold", q.name, first, sql)
 			}
 		}
-	}, noResponseCache)
+	}, noResponseCache, func(o *graph.Options) { o.Limits.Cost = 20_000 }) // 50 trends of 90 points each
 }
 
 // A warm field level answers without SQL and in a constant number of cache

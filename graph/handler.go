@@ -3,145 +3,168 @@ package graph
 import (
 	"context"
 	"net/http"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
-	"github.com/99designs/gqlgen/graphql/handler/lru"
-	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
-	"github.com/kedahpulse/kedahpulse/db"
+	"github.com/kedahpulse/kedahpulse/graph/cachecontrol"
+	"github.com/kedahpulse/kedahpulse/graph/limit"
+	"github.com/kedahpulse/kedahpulse/graph/respcache"
 )
 
-// Options configure the GraphQL handler.
+// Options configure the GraphQL handler. Zero values mean the defaults.
 type Options struct {
 	AdminToken    string
 	Introspection bool
-	// ComplexityLimit bounds a query's cost: each field costs 1, and a list
-	// field multiplies its children's cost by its page size. 0 means 20 000.
-	ComplexityLimit int
-	// DepthLimit bounds selection nesting. 0 means 12.
-	DepthLimit int
+	// Limits bound each document before it is validated (limit.Defaults).
+	Limits limit.Limits
+	// MaxBodyBytes bounds a request body (1 MiB: room for an ingestPosts
+	// batch; the query text itself is bounded by Limits.Characters).
+	MaxBodyBytes int64
+	// DocumentCacheBytes bounds the prepared documents kept (32 MiB).
+	DocumentCacheBytes int
+	// Timeout bounds a request's execution (10 s); work stops when it passes
+	// or when the client goes away.
+	Timeout time.Duration
+	// RootConcurrency bounds how many root fields of one request resolve at
+	// once (4), so one request holds at most that many database
+	// connections.
+	RootConcurrency int
 	// NoResponseCache turns the whole-response level off (the field level
 	// stays on), for measuring the field level alone.
 	NoResponseCache bool
 }
 
-// MaxBodyBytes bounds a request body.
-const MaxBodyBytes = 1 << 20
+// Defaults of Options.
+const (
+	DefaultMaxBodyBytes       = 1 << 20
+	DefaultDocumentCacheBytes = 32 << 20
+	DefaultTimeout            = 10 * time.Second
+	DefaultRootConcurrency    = 4
+)
 
-// NewSchema returns the executable schema with the resolvers of r and the
-// complexity functions that cost list fields by their page size.
-func NewSchema(r *Resolver) graphql.ExecutableSchema {
-	cfg := Config{Resolvers: r}
-	c := &cfg.Complexity
-	per := func(child int, n *int, def int) int {
-		if n == nil || *n < 1 {
-			return 1 + child*def
-		}
-		return 1 + child**n
+func (o Options) withDefaults() Options {
+	o.Limits = o.Limits.WithDefaults()
+	if o.MaxBodyBytes <= 0 {
+		o.MaxBodyBytes = DefaultMaxBodyBytes
 	}
-	c.Query.Properties = func(ch int, _ *db.PropertyFilter, first *int, _ *string, _ *db.PropertyOrder) int {
-		return per(ch, first, defaultFirst)
+	if o.DocumentCacheBytes <= 0 {
+		o.DocumentCacheBytes = DefaultDocumentCacheBytes
 	}
-	c.Query.Destinations = func(ch int, _ *string, _ *db.Category, first *int, _ *string) int {
-		return per(ch, first, defaultFirst)
+	if o.Timeout <= 0 {
+		o.Timeout = DefaultTimeout
 	}
-	c.Query.Posts = func(ch int, _ *int64, _ *db.TimeRange, first *int, _ *string) int {
-		return per(ch, first, defaultFirst)
+	if o.RootConcurrency <= 0 {
+		o.RootConcurrency = DefaultRootConcurrency
 	}
-	c.Query.TopDestinations = func(ch int, limit *int, _ *db.TimeRange, _ *string, _ *db.Category) int { return per(ch, limit, 10) }
-	c.Query.Trends = func(ch int, _ *db.TimeRange, _ *string, _ *db.Category, limit *int) int { return per(ch, limit, 10) }
-	c.Query.ScrapeRuns = func(ch int, last *int) int { return per(ch, last, 10) }
-	c.Destination.Properties = func(ch int, first *int) int { return per(ch, first, 10) }
-	c.Trend.Series = func(ch int) int { return 1 + ch*90 }
-	return NewExecutableSchema(cfg)
+	return o
 }
 
+// NewSchema returns the executable schema with the resolvers of r.
+func NewSchema(r *Resolver) graphql.ExecutableSchema {
+	return NewExecutableSchema(Config{Resolvers: r})
+}
+
+// Pricing is what fields cost under the cost limit: list fields multiply
+// their children's cost by their page, and a text search costs more than
+// a lookup (it scans every listing).
+var Pricing = limit.Pricing{
+	Pages: map[string]limit.Page{
+		"Query.properties":       {Arg: "first", Default: defaultFirst, Max: maxFirst},
+		"Query.destinations":     {Arg: "first", Default: defaultFirst, Max: maxFirst},
+		"Query.posts":            {Arg: "first", Default: defaultFirst, Max: maxFirst},
+		"Query.topDestinations":  {Arg: "limit", Default: 10, Max: maxFirst},
+		"Query.trends":           {Arg: "limit", Default: 10, Max: maxFirst},
+		"Query.scrapeRuns":       {Arg: "last", Default: 10, Max: maxFirst},
+		"Destination.properties": {Arg: "first", Default: 10, Max: maxFirst},
+		"Trend.series":           {Default: 90},
+	},
+	Surcharge: func(coord string, args ast.ArgumentList) int {
+		if coord != "Query.properties" {
+			return 0
+		}
+		f := args.ForName("filter")
+		if f == nil || f.Value == nil {
+			return 0
+		}
+		if f.Value.Kind == ast.ObjectValue && f.Value.Children.ForName("search") == nil {
+			return 0
+		}
+		return searchCost // a search, or a variable that may hold one
+	},
+}
+
+// searchCost is the surcharge of a text search.
+const searchCost = 50
+
 // NewHandler serves GraphQL over POST and GET: admin auth, per-request
-// dataloaders, the whole-response cache, depth and complexity limits, and
-// the error presenter.
+// dataloaders, document limits, the whole-response cache and the error
+// presenter.
 func NewHandler(r *Resolver, o Options) http.Handler {
-	if o.ComplexityLimit == 0 {
-		o.ComplexityLimit = 20_000
-	}
-	if o.DepthLimit == 0 {
-		o.DepthLimit = 12
-	}
+	o = o.withDefaults()
 	es := NewSchema(r)
 	if r.Policy == nil {
-		r.Policy = NewPolicy(es.Schema())
+		r.Policy = cachecontrol.New(es.Schema())
+	}
+	t := &transport{
+		docs:    newDocuments(es.Schema(), o.Limits, Pricing, r.Policy, o.DocumentCacheBytes),
+		maxBody: o.MaxBodyBytes,
+	}
+	if !o.NoResponseCache {
+		t.resp = respcache.New(r.Cache, r.now)
 	}
 	srv := handler.New(es)
-	srv.AddTransport(transport.Options{})
-	srv.AddTransport(transport.GET{})
-	srv.AddTransport(transport.POST{})
-	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	srv.AddTransport(t)
+	srv.SetQueryCache(preparedQuery{})
 	if o.Introspection {
 		srv.Use(extension.Introspection{})
 	}
-	srv.Use(extension.FixedComplexityLimit(o.ComplexityLimit))
-	srv.Use(depthLimit(o.DepthLimit))
 	srv.AroundRootFields(requireAdmin)
-	srv.AroundResponses(noteErrors)
+	srv.AroundRootFields(boundRootFields)
 	srv.SetErrorPresenter(errorPresenter(r.Log))
 	srv.SetRecoverFunc(func(ctx context.Context, v any) error {
 		r.Log.ErrorContext(ctx, "panic in resolver", "panic", v)
 		return gqlerror.Errorf("internal server error")
 	})
 
-	h := newResponseCache(r, es.Schema(), !o.NoResponseCache, srv)
+	var h http.Handler = srv
+	h = withRequestBounds(o.Timeout, o.RootConcurrency, h)
 	h = r.withLoaders(h)
-	h = withAdmin(o.AdminToken, h)
-	return http.MaxBytesHandler(h, MaxBodyBytes)
+	return withAdmin(o.AdminToken, h)
 }
 
-// depthLimit refuses operations nested deeper than max.
-type depthLimit int
+type rootSlotsKey struct{}
 
-var _ interface {
-	graphql.HandlerExtension
-	graphql.OperationContextMutator
-} = depthLimit(0)
-
-func (depthLimit) ExtensionName() string                   { return "DepthLimit" }
-func (depthLimit) Validate(graphql.ExecutableSchema) error { return nil }
-
-func (d depthLimit) MutateOperationContext(_ context.Context, oc *graphql.OperationContext) *gqlerror.Error {
-	if oc.Operation == nil {
-		return nil
-	}
-	if depth := selectionDepth(oc.Operation.SelectionSet, map[string]bool{}); depth > int(d) {
-		err := gqlerror.Errorf("query is nested %d levels deep; the limit is %d", depth, int(d))
-		err.Extensions = map[string]any{"code": "DEPTH_LIMIT_EXCEEDED"}
-		return err
-	}
-	return nil
+// withRequestBounds gives each request its deadline and its root-field
+// slots.
+func withRequestBounds(timeout time.Duration, roots int, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), timeout)
+		defer cancel()
+		ctx = context.WithValue(ctx, rootSlotsKey{}, make(chan struct{}, roots))
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
 }
 
-func selectionDepth(set ast.SelectionSet, seen map[string]bool) int {
-	deepest := 0
-	for _, sel := range set {
-		d := 0
-		switch s := sel.(type) {
-		case *ast.Field:
-			if len(s.SelectionSet) > 0 {
-				d = 1 + selectionDepth(s.SelectionSet, seen)
-			} else {
-				d = 1
-			}
-		case *ast.InlineFragment:
-			d = selectionDepth(s.SelectionSet, seen)
-		case *ast.FragmentSpread:
-			if s.Definition != nil && !seen[s.Name] {
-				seen[s.Name] = true
-				d = selectionDepth(s.Definition.SelectionSet, seen)
-				delete(seen, s.Name)
-			}
-		}
-		deepest = max(deepest, d)
+// boundRootFields lets at most the request's slot count of root fields
+// resolve at once (gqlgen starts every root field of a query in its own
+// goroutine); a field that cannot get a slot before the deadline fails as
+// unavailable.
+func boundRootFields(ctx context.Context, next graphql.RootResolver) graphql.Marshaler {
+	slots, ok := ctx.Value(rootSlotsKey{}).(chan struct{})
+	if !ok {
+		return next(ctx)
 	}
-	return deepest
+	select {
+	case slots <- struct{}{}:
+	case <-ctx.Done():
+		graphql.AddError(ctx, unavailable(ctx.Err()))
+		return graphql.Null
+	}
+	defer func() { <-slots }()
+	return next(ctx)
 }

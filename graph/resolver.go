@@ -9,6 +9,7 @@ import (
 
 	"github.com/kedahpulse/kedahpulse/db"
 	"github.com/kedahpulse/kedahpulse/graph/cache"
+	"github.com/kedahpulse/kedahpulse/graph/cachecontrol"
 )
 
 // Scraper runs one scrape now, or returns the run already in progress.
@@ -20,8 +21,8 @@ type Scraper interface {
 type Resolver struct {
 	Store   *db.Store
 	Cache   *cache.Cache
-	Policy  *Policy
-	Scraper Scraper // nil: runScraper answers that scraping is not configured
+	Policy  *cachecontrol.Policy // nil: NewHandler reads it from the schema
+	Scraper Scraper              // nil: runScraper answers that scraping is not configured
 	Log     *slog.Logger
 	Now     func() time.Time
 	// LoaderWait is how long a dataloader collects keys before it runs a

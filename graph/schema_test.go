@@ -9,6 +9,7 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/kedahpulse/kedahpulse/graph"
+	"github.com/kedahpulse/kedahpulse/graph/cachecontrol"
 )
 
 const contractPath = "../../shared/contract/schema-contract.graphqls"
@@ -79,7 +80,7 @@ func TestSchemaKeepsTheContract(t *testing.T) {
 // the cache, and every coordinate they cache has a hint.
 func TestEveryCacheableFieldIsServedThroughTheCache(t *testing.T) {
 	schema := graph.NewSchema(&graph.Resolver{}).Schema()
-	policy := graph.NewPolicy(schema)
+	policy := cachecontrol.New(schema)
 	served := graph.CachedCoordinates()
 	for _, coord := range served {
 		if policy.TTL(coord) <= 0 {
@@ -110,36 +111,4 @@ func has(list []string, s string) bool {
 		}
 	}
 	return false
-}
-
-func TestPolicyHints(t *testing.T) {
-	schema := graph.NewSchema(&graph.Resolver{}).Schema()
-	p := graph.NewPolicy(schema)
-	for coord, want := range map[string]int{
-		"Query.destinations": 86400, "Destination": 43200, "Query.topDestinations": 21600, "Destination.sentiment": 7200,
-		"Query.trends": 1800, "Query.properties": 900, "Property": 3600, "Query.cacheStats": 0,
-	} {
-		if got := int(p.TTL(coord).Seconds()); got != want {
-			t.Errorf("TTL(%s) = %d, want %d", coord, got, want)
-		}
-	}
-	for _, c := range []struct {
-		query string
-		want  graph.Hint
-	}{
-		{`{ properties { edges { node { title destination { name } } } } }`, graph.Hint{MaxAge: 900}},
-		{`{ destinations { edges { node { name } } } }`, graph.Hint{MaxAge: 43200}},
-		{`{ destination(id: "1") { name sentiment { total } trend { series { mentions } } } }`, graph.Hint{MaxAge: 1800}},
-		{`{ sentimentSummary { total } cacheStats { hits } }`, graph.Hint{}},
-		{`{ __schema { types { name } } }`, graph.Hint{}},
-		{`query { ...F } fragment F on Query { property(id: "1") { title } }`, graph.Hint{MaxAge: 3600}},
-	} {
-		doc, errs := gqlparser.LoadQuery(schema, c.query)
-		if errs != nil {
-			t.Fatal(errs)
-		}
-		if got := p.Operation(doc.Operations[0]); got != c.want {
-			t.Errorf("%s: %+v, want %+v", c.query, got, c.want)
-		}
-	}
 }

@@ -1,0 +1,189 @@
+package graph
+
+import (
+	"container/list"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"strings"
+	"sync"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/errcode"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/formatter"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+	"github.com/vektah/gqlparser/v2/parser"
+	"github.com/vektah/gqlparser/v2/validator"
+	"github.com/vektah/gqlparser/v2/validator/rules"
+
+	"github.com/kedahpulse/kedahpulse/graph/cachecontrol"
+	"github.com/kedahpulse/kedahpulse/graph/limit"
+)
+
+// A document is a query text parsed, within its limits, and validated once,
+// with what the response level needs to know of each of its operations.
+type document struct {
+	ast  *ast.QueryDocument
+	id   string                       // hex sha256 of the normalised document
+	hint map[string]cachecontrol.Hint // by operation name ("" for an anonymous one)
+	size int                          // estimated bytes held
+}
+
+// operation returns the operation named name, or the only one when name
+// is empty (nil when there is no such operation).
+func (d *document) operation(name string) *ast.OperationDefinition {
+	if name == "" && len(d.ast.Operations) == 1 {
+		return d.ast.Operations[0]
+	}
+	return d.ast.Operations.ForName(name)
+}
+
+// documents prepares query texts: one parse (with the token limit), the
+// limits checked on the parsed text before anything else walks it, one
+// validation, and the cache hint of each operation. Prepared documents are
+// kept in an LRU bounded in bytes; a text that fails any step is not kept.
+type documents struct {
+	schema  *ast.Schema
+	limits  limit.Limits
+	pricing limit.Pricing
+	policy  *cachecontrol.Policy
+	rules   func() *rules.Rules
+
+	mu     sync.Mutex
+	budget int
+	used   int
+	lru    *list.List // of *docEntry, most recent first
+	byText map[string]*list.Element
+}
+
+type docEntry struct {
+	text string
+	doc  *document
+}
+
+// astBytesPerByte estimates the heap a parsed and validated document holds
+// per byte of its text (measured by TestDocumentSizeEstimate).
+const astBytesPerByte = 24
+
+func newDocuments(schema *ast.Schema, l limit.Limits, p limit.Pricing, policy *cachecontrol.Policy, budget int) *documents {
+	return &documents{
+		schema: schema, limits: l, pricing: p, policy: policy, budget: budget,
+		lru: list.New(), byText: map[string]*list.Element{},
+		rules: func() *rules.Rules {
+			// No "did you mean" suggestions: they describe the schema to
+			// clients that may not introspect it.
+			r := rules.NewDefaultRules()
+			r.RemoveRule("FieldsOnCorrectType")
+			r.AddRule(rules.FieldsOnCorrectTypeRuleWithoutSuggestions.Name, rules.FieldsOnCorrectTypeRuleWithoutSuggestions.RuleFunc)
+			r.RemoveRule("ScalarLeafs")
+			r.AddRule(rules.ScalarLeafsRuleWithoutSuggestions.Name, rules.ScalarLeafsRuleWithoutSuggestions.RuleFunc)
+			return r
+		},
+	}
+}
+
+// load returns the prepared document of text.
+func (ds *documents) load(text string) (*document, gqlerror.List) {
+	if d := ds.get(text); d != nil {
+		return d, nil
+	}
+	if err := ds.limits.CheckCharacters(text); err != nil {
+		return nil, gqlerror.List{err}
+	}
+	doc, err := parser.ParseQueryWithTokenLimit(&ast.Source{Input: text}, ds.limits.Tokens)
+	if err != nil {
+		gqlErr, ok := err.(*gqlerror.Error)
+		if !ok {
+			gqlErr = gqlerror.Wrap(err)
+		}
+		if strings.Contains(gqlErr.Message, "token limit") {
+			return nil, gqlerror.List{limit.Exceeded(limit.CodeTooLarge, "tokens:", ds.limits.Tokens+1, ds.limits.Tokens)}
+		}
+		errcode.Set(gqlErr, errcode.ParseFailed)
+		return nil, gqlerror.List{gqlErr}
+	}
+	if len(doc.Operations) == 0 {
+		err := gqlerror.Errorf("no operation provided")
+		errcode.Set(err, errcode.ValidationFailed)
+		return nil, gqlerror.List{err}
+	}
+	if err := limit.Check(ds.schema, doc, ds.limits, ds.pricing); err != nil {
+		return nil, gqlerror.List{err}
+	}
+	if errs := validator.ValidateWithRules(ds.schema, doc, ds.rules()); len(errs) > 0 {
+		for _, e := range errs {
+			errcode.Set(e, errcode.ValidationFailed)
+		}
+		return nil, errs
+	}
+	d := &document{ast: doc, hint: make(map[string]cachecontrol.Hint, len(doc.Operations)), size: len(text)*astBytesPerByte + 1024}
+	for _, op := range doc.Operations {
+		d.hint[op.Name] = ds.policy.Operation(op)
+	}
+	var b strings.Builder
+	formatter.NewFormatter(&b).FormatQueryDocument(doc)
+	sum := sha256.Sum256([]byte(b.String()))
+	d.id = hex.EncodeToString(sum[:])
+	ds.add(text, d)
+	return d, nil
+}
+
+func (ds *documents) get(text string) *document {
+	ds.mu.Lock()
+	defer ds.mu.Unlock()
+	el, ok := ds.byText[text]
+	if !ok {
+		return nil
+	}
+	ds.lru.MoveToFront(el)
+	return el.Value.(*docEntry).doc
+}
+
+func (ds *documents) add(text string, d *document) {
+	ds.mu.Lock()
+	defer ds.mu.Unlock()
+	if _, ok := ds.byText[text]; ok || d.size > ds.budget {
+		return
+	}
+	ds.byText[text] = ds.lru.PushFront(&docEntry{text: text, doc: d})
+	ds.used += d.size
+	for ds.used > ds.budget {
+		el := ds.lru.Back()
+		e := el.Value.(*docEntry)
+		ds.lru.Remove(el)
+		delete(ds.byText, e.text)
+		ds.used -= e.doc.size
+	}
+}
+
+// bytes reports the estimated bytes the prepared documents hold.
+func (ds *documents) bytes() int {
+	ds.mu.Lock()
+	defer ds.mu.Unlock()
+	return ds.used
+}
+
+// preparedQuery hands gqlgen the document the transport prepared for this
+// request, so that gqlgen neither parses nor validates it again. It is
+// gqlgen's query cache: Get answers from the request's context only, and
+// Add keeps nothing (documents keeps them, within its budget).
+type preparedQuery struct{}
+
+type preparedKey struct{}
+
+func withPrepared(ctx context.Context, d *document) context.Context {
+	return context.WithValue(ctx, preparedKey{}, d)
+}
+
+func (preparedQuery) Get(ctx context.Context, _ string) (*ast.QueryDocument, bool) {
+	d, ok := ctx.Value(preparedKey{}).(*document)
+	if !ok {
+		return nil, false
+	}
+	return d.ast, true
+}
+
+func (preparedQuery) Add(context.Context, string, *ast.QueryDocument) {}
+
+var _ graphql.Cache[*ast.QueryDocument] = preparedQuery{}
