@@ -5,7 +5,9 @@
 // imports graph, which reaches it through an interface of its own, and it
 // reaches the cache only through the Deliverer it is given. Invariants: a
 // run's posts are stored only through db.Store.IngestPosts, the one ingest
-// path the ingestPosts mutation uses; only the tags IngestPosts returns are
-// invalidated; one process runs at a time and, with WithLock, one run
+// path the ingestPosts mutation uses; a feed's posts come only from its own
+// host (redirects elsewhere, or from https to http, fail the feed unless
+// Config.RedirectHosts names the host); only the tags IngestPosts returns
+// are invalidated; one process runs at a time and, with WithLock, one run
 // happens per scheduled tick across all processes.
 package scrape

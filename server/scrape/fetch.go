@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/kedahpulse/kedahpulse/db"
@@ -38,7 +39,9 @@ type feedResult struct {
 
 // newClient returns the HTTP client feeds are fetched with. The per-feed
 // deadline comes from the request's context; the transport's timeouts bound
-// each phase below it.
+// the phases below it. Waiting for the response has no timeout of its own:
+// one equal to the deadline would race it and word the same timeout two
+// ways.
 func newClient(cfg Config) *http.Client {
 	return &http.Client{
 		Transport: &http.Transport{
@@ -46,19 +49,48 @@ func newClient(cfg Config) *http.Client {
 			DialContext:           (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
 			ForceAttemptHTTP2:     true,
 			TLSHandshakeTimeout:   10 * time.Second,
-			ResponseHeaderTimeout: cfg.FetchTimeout,
 			ExpectContinueTimeout: time.Second,
 			MaxIdleConns:          20,
 			MaxIdleConnsPerHost:   2,
 			IdleConnTimeout:       90 * time.Second,
 		},
-		CheckRedirect: func(_ *http.Request, via []*http.Request) error {
-			if len(via) >= maxRedirects {
-				return fmt.Errorf("stopped after %d redirects", maxRedirects)
-			}
-			return nil
-		},
+		CheckRedirect: redirectPolicy(cfg.RedirectHosts),
 	}
+}
+
+// redirectPolicy returns the client's CheckRedirect: a feed is followed at
+// most maxRedirects times, only to its own host or one of extraHosts, and
+// never from https to http. Whatever a redirect leads to is stored as the
+// feed's posts, so a feed must not be able to hand that choice to another
+// host.
+func redirectPolicy(extraHosts []string) func(*http.Request, []*http.Request) error {
+	allowed := make(map[string]bool, len(extraHosts))
+	for _, h := range extraHosts {
+		allowed[hostOf(&url.URL{Host: h})] = true
+	}
+	return func(req *http.Request, via []*http.Request) error {
+		if len(via) >= maxRedirects {
+			return fmt.Errorf("stopped after %d redirects", maxRedirects)
+		}
+		if via[len(via)-1].URL.Scheme == "https" && req.URL.Scheme != "https" {
+			return fmt.Errorf("redirect from https to %s refused", req.URL.Scheme)
+		}
+		if host := hostOf(req.URL); host != hostOf(via[0].URL) && !allowed[host] {
+			return fmt.Errorf("redirect to host %q refused: not the feed's host", host)
+		}
+		return nil
+	}
+}
+
+// hostOf is the host of u as redirects compare it: the host name in lower
+// case and the port, left out when it is the scheme's default, so that
+// http://x.my redirecting to https://x.my stays on its host.
+func hostOf(u *url.URL) string {
+	host, port := strings.ToLower(u.Hostname()), u.Port()
+	if port == "" || u.Scheme == "http" && port == "80" || u.Scheme == "https" && port == "443" {
+		return host
+	}
+	return net.JoinHostPort(host, port)
 }
 
 // readFeed fetches, parses and matches the feed at feedURL. Its error, if

@@ -51,6 +51,11 @@ type Config struct {
 	MaxBytes     int64         // per feed body; a larger feed is an error
 	UserAgent    string
 	BatchSize    int // posts per IngestPosts call, at most db.MaxIngestBatch
+	// RedirectHosts are the hosts any feed may be redirected to besides
+	// its own, as "host" or "host:port" (a scheme's default port left out).
+	// A redirect to any other host, or from https to http, fails the feed.
+	// None by default.
+	RedirectHosts []string
 }
 
 // Deliverer delivers a committed write's invalidation: it invalidates the
