@@ -20,7 +20,7 @@ func TestDatabaseOutage(t *testing.T) {
 	}
 	p := newProxy(t, dsn.Host)
 	dsn.Host = p.ln.Addr().String()
-	e := newEnvOn(t, dbtest.OpenURL(t, dsn.String()), cache.NewMemoryStore(0), "MEMORY")
+	e := newEnvOn(t, dbtest.OpenURL(t, dsn.String()), cache.NewMemoryStore(cache.MemoryLimits{}), "MEMORY")
 	if err := e.store.Migrate(context.Background()); err != nil {
 		t.Fatal(err)
 	}

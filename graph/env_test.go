@@ -86,7 +86,7 @@ func newEnv(t testing.TB, dialect, backend string, opts ...envOption) *env {
 		client, prefix, counter := cachetest.NewRedis(t)
 		store, trips, name = cache.NewRedisStore(client, prefix), counter, "REDIS"
 	} else {
-		store = cache.NewMemoryStore(0)
+		store = cache.NewMemoryStore(cache.MemoryLimits{})
 	}
 	e := newEnvOn(t, dbtest.Open(t, dialect), store, name, opts...)
 	e.trips = trips

@@ -12,7 +12,7 @@ import (
 
 // eachStoreB is cachetest.EachStore for benchmarks.
 func eachStoreB(b *testing.B, fn func(b *testing.B, s cache.Store)) {
-	b.Run("memory", func(b *testing.B) { fn(b, cache.NewMemoryStore(1_000_000)) })
+	b.Run("memory", func(b *testing.B) { fn(b, cache.NewMemoryStore(cache.MemoryLimits{MaxEntries: 1_000_000})) })
 	b.Run("redis", func(b *testing.B) { fn(b, cachetest.NewRedisStore(b)) })
 }
 

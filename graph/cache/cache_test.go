@@ -275,7 +275,7 @@ func TestFillErrorNotCached(t *testing.T) {
 }
 
 func TestInvalidTags(t *testing.T) {
-	c := newCache(t, cache.NewMemoryStore(0), cache.Options{})
+	c := newCache(t, cache.NewMemoryStore(cache.MemoryLimits{}), cache.Options{})
 	ctx := context.Background()
 	fill := func(context.Context, []int) ([][]byte, error) { t.Fatal("fill called"); return nil, nil }
 	for _, tag := range []string{"", "Upper", "with space", "new\nline"} {
@@ -295,7 +295,7 @@ func TestInvalidTags(t *testing.T) {
 }
 
 func TestLoadFillPanicReleasesWaiters(t *testing.T) {
-	c := newCache(t, cache.NewMemoryStore(0), cache.Options{})
+	c := newCache(t, cache.NewMemoryStore(cache.MemoryLimits{}), cache.Options{})
 	lookups := []cache.Lookup{{Key: "k"}}
 	waiterErr := make(chan error, 1)
 	panicking := func(context.Context, []int) ([][]byte, error) {
@@ -322,7 +322,7 @@ func TestLoadFillPanicReleasesWaiters(t *testing.T) {
 }
 
 func TestLoadWaiterRespectsContext(t *testing.T) {
-	c := newCache(t, cache.NewMemoryStore(0), cache.Options{})
+	c := newCache(t, cache.NewMemoryStore(cache.MemoryLimits{}), cache.Options{})
 	lookups := []cache.Lookup{{Key: "k"}}
 	release := make(chan struct{})
 	entered := make(chan struct{})

@@ -8,8 +8,21 @@ import (
 	"time"
 )
 
-// DefaultMaxEntries is the MemoryStore size when NewMemoryStore gets 0.
-const DefaultMaxEntries = 100_000
+// Defaults of MemoryLimits.
+const (
+	DefaultMaxEntries = 100_000
+	DefaultMaxBytes   = 64 << 20
+)
+
+// MemoryLimits bound a MemoryStore. Zero fields mean the defaults.
+type MemoryLimits struct {
+	MaxEntries int   // entries and tags together
+	MaxBytes   int64 // keys, values and versions, plus a fixed overhead per item
+}
+
+// itemOverhead approximates what the map and the item struct cost per item
+// beyond its key and value bytes.
+const itemOverhead = 96
 
 // MemoryStore is the in-process Store of the embedded default: one
 // mutex-guarded map holding entries and tag versions (under "e:" and "t:"
@@ -17,16 +30,17 @@ const DefaultMaxEntries = 100_000
 // RedisStore and no goroutine.
 //
 // Expired items are removed when read, and by a sweep whenever an insert
-// takes the map past maxEntries: the sweep first drops every expired item,
-// then, if still over, the items closest to expiry (entries usually, as tag
-// versions live for TagTTL) until the map is at 90% of maxEntries, so the
-// sweep's cost is spread over many inserts. Dropping a tag is safe: it comes
+// takes the map past either limit: the sweep first drops every expired
+// item, then, if still over, the items closest to expiry (entries usually,
+// as tag versions live for TagTTL) until the map is at 90% of both limits,
+// so the sweep's cost is spread over many inserts. Dropping a tag is safe: it comes
 // back with a fresh version, so its old entries miss.
 type MemoryStore struct {
 	mu         sync.Mutex
 	items      map[string]memItem
 	counters   map[string]int64
-	maxEntries int
+	limits     MemoryLimits
+	bytes      int64 // held by items, as itemSize counts
 	now        func() time.Time
 }
 
@@ -38,18 +52,45 @@ type memItem struct {
 
 var _ Store = (*MemoryStore)(nil)
 
-// NewMemoryStore returns an empty store holding at most maxEntries entries
-// and tags together (0 means DefaultMaxEntries).
-func NewMemoryStore(maxEntries int) *MemoryStore {
-	if maxEntries <= 0 {
-		maxEntries = DefaultMaxEntries
+// NewMemoryStore returns an empty store within l.
+func NewMemoryStore(l MemoryLimits) *MemoryStore {
+	if l.MaxEntries <= 0 {
+		l.MaxEntries = DefaultMaxEntries
+	}
+	if l.MaxBytes <= 0 {
+		l.MaxBytes = DefaultMaxBytes
 	}
 	return &MemoryStore{
-		items:      make(map[string]memItem),
-		counters:   make(map[string]int64),
-		maxEntries: maxEntries,
-		now:        time.Now,
+		items:    make(map[string]memItem),
+		counters: make(map[string]int64),
+		limits:   l,
+		now:      time.Now,
 	}
+}
+
+func itemSize(k string, it memItem) int64 {
+	return int64(len(k) + len(it.value) + len(it.version) + itemOverhead)
+}
+
+// put stores it at k, keeping the byte count. Callers hold m.mu.
+func (m *MemoryStore) put(k string, it memItem) {
+	if old, ok := m.items[k]; ok {
+		m.bytes -= itemSize(k, old)
+	}
+	m.items[k] = it
+	m.bytes += itemSize(k, it)
+}
+
+// remove deletes k, keeping the byte count. Callers hold m.mu.
+func (m *MemoryStore) remove(k string) {
+	if old, ok := m.items[k]; ok {
+		m.bytes -= itemSize(k, old)
+		delete(m.items, k)
+	}
+}
+
+func (m *MemoryStore) over(entries, bytes int64) bool {
+	return int64(len(m.items)) > entries || m.bytes > bytes
 }
 
 // live returns the item at k unless it is absent or expired (which it
@@ -60,7 +101,7 @@ func (m *MemoryStore) live(k string, now time.Time) (memItem, bool) {
 		return memItem{}, false
 	}
 	if !now.Before(it.expires) {
-		delete(m.items, k)
+		m.remove(k)
 		return memItem{}, false
 	}
 	return it, true
@@ -89,7 +130,7 @@ func (m *MemoryStore) Get(_ context.Context, keys, tags []string) ([][]byte, map
 			continue
 		}
 		v := newVersion()
-		m.items["t:"+t] = memItem{version: v, expires: now.Add(TagTTL)}
+		m.put("t:"+t, memItem{version: v, expires: now.Add(TagTTL)})
 		versions[t] = v
 		created = true
 	}
@@ -126,7 +167,7 @@ func (m *MemoryStore) Set(_ context.Context, items []Item) error {
 	for _, it := range items {
 		v := make([]byte, len(it.Value))
 		copy(v, it.Value)
-		m.items["e:"+it.Key] = memItem{value: v, expires: now.Add(it.TTL)}
+		m.put("e:"+it.Key, memItem{value: v, expires: now.Add(it.TTL)})
 	}
 	m.sweep(now)
 	return nil
@@ -138,24 +179,26 @@ func (m *MemoryStore) Bump(_ context.Context, tags []string) error {
 	defer m.mu.Unlock()
 	now := m.now()
 	for _, t := range tags {
-		m.items["t:"+t] = memItem{version: newVersion(), expires: now.Add(TagTTL)}
+		m.put("t:"+t, memItem{version: newVersion(), expires: now.Add(TagTTL)})
 	}
 	m.sweep(now)
 	return nil
 }
 
-// sweep brings the map back under maxEntries; see MemoryStore. Callers hold
-// m.mu.
+// sweep brings the map back within its limits; see MemoryStore. Callers
+// hold m.mu.
 func (m *MemoryStore) sweep(now time.Time) {
-	if len(m.items) <= m.maxEntries {
+	maxEntries, maxBytes := int64(m.limits.MaxEntries), m.limits.MaxBytes
+	if !m.over(maxEntries, maxBytes) {
 		return
 	}
 	for k, it := range m.items {
 		if !now.Before(it.expires) {
-			delete(m.items, k)
+			m.remove(k)
 		}
 	}
-	if len(m.items) <= m.maxEntries {
+	entries, bytes := maxEntries*9/10, maxBytes*9/10
+	if !m.over(entries, bytes) {
 		return
 	}
 	type keyed struct {
@@ -167,9 +210,11 @@ func (m *MemoryStore) sweep(now time.Time) {
 		all = append(all, keyed{k, it.expires})
 	}
 	slices.SortFunc(all, func(a, b keyed) int { return a.expires.Compare(b.expires) })
-	target := m.maxEntries * 9 / 10
-	for _, kv := range all[:len(all)-target] {
-		delete(m.items, kv.key)
+	for _, kv := range all {
+		if !m.over(entries, bytes) {
+			break
+		}
+		m.remove(kv.key)
 	}
 }
 
@@ -192,6 +237,13 @@ func (m *MemoryStore) Counters(context.Context) (map[string]int64, error) {
 		c[k] = v
 	}
 	return c, nil
+}
+
+// Bytes reports the bytes the store holds, as it counts them for MaxBytes.
+func (m *MemoryStore) Bytes() int64 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.bytes
 }
 
 // Keys counts entries and tags, including expired ones not yet removed (as

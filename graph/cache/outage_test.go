@@ -77,7 +77,7 @@ func (failingStore) Ping(context.Context) error                          { retur
 // when the store is back.
 func TestOutage(t *testing.T) {
 	for name, broken := range map[string]func(t *testing.T) cache.Store{
-		"memory": func(*testing.T) cache.Store { return failingStore{cache.NewMemoryStore(0)} },
+		"memory": func(*testing.T) cache.Store { return failingStore{cache.NewMemoryStore(cache.MemoryLimits{})} },
 		"redis": func(t *testing.T) cache.Store {
 			client := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", MaxRetries: -1, DialerRetries: 1})
 			t.Cleanup(func() { _ = client.Close() })
@@ -85,7 +85,7 @@ func TestOutage(t *testing.T) {
 		},
 	} {
 		t.Run(name, func(t *testing.T) {
-			s := &switchStore{broken: broken(t), healthy: cache.NewMemoryStore(0)}
+			s := &switchStore{broken: broken(t), healthy: cache.NewMemoryStore(cache.MemoryLimits{})}
 			reg := prometheus.NewRegistry()
 			// switchStore stands in for a remote store: declared REDIS, it gets timeouts and the breaker.
 			c := cache.New(s, "REDIS", cache.Options{Timeout: time.Second, BreakerThreshold: 3, BreakerCooldown: time.Minute,
@@ -172,7 +172,7 @@ func TestOutage(t *testing.T) {
 // but stale: reads bypass it, even once it is reachable again, until the
 // relay says every failed invalidation was delivered.
 func TestFailedInvalidationBypassesReadsUntilDelivered(t *testing.T) {
-	s := &switchStore{broken: failingStore{cache.NewMemoryStore(0)}, healthy: cache.NewMemoryStore(0)}
+	s := &switchStore{broken: failingStore{cache.NewMemoryStore(cache.MemoryLimits{})}, healthy: cache.NewMemoryStore(cache.MemoryLimits{})}
 	s.healed.Store(true)
 	c := newCache(t, s, cache.Options{Timeout: time.Second})
 	ctx := context.Background()
@@ -216,7 +216,7 @@ func TestFailedInvalidationBypassesReadsUntilDelivered(t *testing.T) {
 }
 
 func TestHealthy(t *testing.T) {
-	if err := newCache(t, cache.NewMemoryStore(0), cache.Options{}).Healthy(context.Background()); err != nil {
+	if err := newCache(t, cache.NewMemoryStore(cache.MemoryLimits{}), cache.Options{}).Healthy(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	client := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", MaxRetries: -1, DialerRetries: 1})
@@ -228,7 +228,7 @@ func TestHealthy(t *testing.T) {
 }
 
 func TestStatsDuringOutage(t *testing.T) {
-	c := newCache(t, failingStore{cache.NewMemoryStore(0)}, cache.Options{})
+	c := newCache(t, failingStore{cache.NewMemoryStore(cache.MemoryLimits{})}, cache.Options{})
 	lookups := []cache.Lookup{{Key: "a"}}
 	mustLoad(t, c, context.Background(), lookups, func(context.Context, []int) ([][]byte, error) {
 		return [][]byte{nil}, nil

@@ -280,7 +280,7 @@ func TestStoreKeys(t *testing.T) {
 
 func TestMemoryStoreEviction(t *testing.T) {
 	ctx := context.Background()
-	m := cache.NewMemoryStore(10)
+	m := cache.NewMemoryStore(cache.MemoryLimits{MaxEntries: 10})
 	now := time.Unix(1_000_000, 0)
 	cache.SetMemoryClock(m, func() time.Time { return now })
 	// Five that will have expired, then 10 more with growing TTLs.
@@ -384,5 +384,34 @@ func TestParseInfo(t *testing.T) {
 	want := cache.Info{KeyspaceHits: 120, KeyspaceMisses: 30, UsedMemoryBytes: 1048576, ConnectedClients: 4}
 	if *got != want {
 		t.Errorf("ParseInfo = %+v, want %+v", *got, want)
+	}
+}
+
+// The in-process store is bounded in bytes, not only in entries: a burst
+// of large distinct entries (what keys from unbounded input would make)
+// leaves it within MaxBytes.
+func TestMemoryStoreBoundedInBytes(t *testing.T) {
+	ctx := context.Background()
+	const limit = 1 << 20
+	m := cache.NewMemoryStore(cache.MemoryLimits{MaxBytes: limit})
+	value := make([]byte, 10<<10)
+	for i := range 1000 { // 10 MB offered
+		if err := m.Set(ctx, []cache.Item{{Key: fmt.Sprint("k", i), Value: value, TTL: time.Hour}}); err != nil {
+			t.Fatal(err)
+		}
+		if b := m.Bytes(); b > limit {
+			t.Fatalf("after %d sets the store holds %d bytes, over its %d", i+1, b, limit)
+		}
+	}
+	if n, _ := m.Keys(ctx); n < 50 {
+		t.Errorf("only %d keys kept in 1 MB of 10 KB entries", n)
+	}
+	// Overwrites and expiries keep the count exact.
+	for range 3 {
+		_ = m.Set(ctx, []cache.Item{{Key: "k999", Value: value, TTL: time.Hour}})
+	}
+	values, _, _ := m.Get(ctx, []string{"k999"}, nil)
+	if values[0] == nil {
+		t.Error("the newest entry was evicted")
 	}
 }

@@ -31,7 +31,7 @@ const DefaultRedisURL = "redis://127.0.0.1:6379/0"
 func EachStore(t *testing.T, fn func(t *testing.T, s cache.Store)) {
 	t.Helper()
 	t.Run("memory", func(t *testing.T) {
-		s := cache.NewMemoryStore(0)
+		s := cache.NewMemoryStore(cache.MemoryLimits{})
 		t.Cleanup(func() { _ = s.Close() })
 		fn(t, s)
 	})
