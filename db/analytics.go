@@ -91,6 +91,9 @@ func (s *Store) Sentiment(ctx context.Context, destinationID *int64, city *strin
 	if err := checkRange(r); err != nil {
 		return SentimentSummary{}, err
 	}
+	if err := checkCityFilter("city", city); err != nil {
+		return SentimentSummary{}, err
+	}
 	start, end := bucketWindow(r.Window(s.now()))
 	q := s.DB.NewSelect().TableExpr("post_rollups AS r").ColumnExpr(sumColumns).
 		Where("r.bucket >= ? AND r.bucket < ?", start, end)
@@ -194,10 +197,8 @@ func (s *Store) TopDestinations(ctx context.Context, r TimeRange, f DestinationF
 	if err := checkRange(r); err != nil {
 		return nil, err
 	}
-	if f.Category != nil {
-		if err := checkCategory("category", *f.Category); err != nil {
-			return nil, err
-		}
+	if err := checkDestinationFilter(f); err != nil {
+		return nil, err
 	}
 	ranks := []DestinationRank{}
 	if limit <= 0 {

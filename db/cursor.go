@@ -4,9 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/binary"
-	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/uptrace/bun"
 )
@@ -40,10 +38,13 @@ func encodeCursor(c cursor) string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-// decodeCursor parses s, which must be a cursor of order. Anything else is
-// an *InputError on field "after".
+// decodeCursor parses s, which must be a cursor of order whose key is one
+// a row can have. Anything else is an *InputError on field "after".
 func decodeCursor(s, order string) (cursor, error) {
 	bad := Invalid("after", "invalid cursor")
+	if checkText("after", s, 1, MaxCursor) != nil {
+		return cursor{}, bad
+	}
 	b, err := base64.RawURLEncoding.DecodeString(s)
 	if err != nil {
 		return cursor{}, bad
@@ -63,13 +64,29 @@ func decodeCursor(s, order string) (cursor, error) {
 		return cursor{}, bad
 	}
 	c.Str = string(b[k:])
-	if !utf8.ValidString(c.Str) || strings.IndexByte(c.Str, 0) >= 0 {
+	if checkText("after", c.Str, 0, MaxName) != nil {
 		return cursor{}, bad
 	}
 	if c.Order != order {
 		return cursor{}, Invalid("after", "cursor is not from this list or order")
 	}
+	if !c.keyInRange() {
+		return cursor{}, bad
+	}
 	return c, nil
+}
+
+// keyInRange reports whether c's Int key is one a row of its order can
+// have: a time both dialects accept (PostgreSQL fails on years before 1)
+// or a price.
+func (c cursor) keyInRange() bool {
+	switch c.Order {
+	case string(OrderNewest), orderPostsNewest:
+		return c.Int >= minTime.UnixMicro() && c.Int <= maxTime.UnixMicro()
+	case string(OrderPriceAsc), string(OrderPriceDesc):
+		return c.Int >= 0 && c.Int < int64(MaxMoney)
+	}
+	return true
 }
 
 // pageAfter decodes p.After when set; ok is false for the first page.
@@ -79,13 +96,6 @@ func pageAfter(p Page, order string) (c cursor, ok bool, err error) {
 	}
 	c, err = decodeCursor(p.After, order)
 	return c, err == nil, err
-}
-
-func checkFirst(first int) error {
-	if first < 0 {
-		return Invalid("first", "must not be negative")
-	}
-	return nil
 }
 
 func microTime(us int64) time.Time { return time.UnixMicro(us).UTC() }

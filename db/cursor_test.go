@@ -27,6 +27,13 @@ func TestCursor(t *testing.T) {
 		{"order length past the end", "_w", "NEWEST", false},
 		{"invalid UTF-8 key", encodeCursor(cursor{Order: orderDestinationName, Str: "\xff", ID: 1}), orderDestinationName, false},
 		{"NUL in key", encodeCursor(cursor{Order: orderDestinationName, Str: "a\x00b", ID: 1}), orderDestinationName, false},
+		{"name key of MaxName", encodeCursor(cursor{Order: orderDestinationName, Str: strings.Repeat("😀", MaxName), ID: 1}), orderDestinationName, true},
+		{"name key too long", encodeCursor(cursor{Order: orderDestinationName, Str: strings.Repeat("a", MaxName+1), ID: 1}), orderDestinationName, false},
+		{"longer than MaxCursor", strings.Repeat("A", MaxCursor+1), "NEWEST", false},
+		{"time before year 1", encodeCursor(cursor{Order: "NEWEST", Int: minTime.UnixMicro() - 1, ID: 1}), "NEWEST", false},
+		{"time after year 9999", encodeCursor(cursor{Order: orderPostsNewest, Int: maxTime.UnixMicro() + 1, ID: 1}), orderPostsNewest, false},
+		{"negative price", encodeCursor(cursor{Order: "PRICE_ASC", Int: -1, ID: 1}), "PRICE_ASC", false},
+		{"price of MaxMoney", encodeCursor(cursor{Order: "PRICE_DESC", Int: int64(MaxMoney), ID: 1}), "PRICE_DESC", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -49,6 +56,7 @@ func FuzzDecodeCursor(f *testing.F) {
 	f.Add(uint8(0), int64(1749983400123456), "", int64(7), "")
 	f.Add(uint8(3), int64(0), "Pantai Cenang", int64(1), "Bk5FV0VTVIDo26645psGAg")
 	f.Add(uint8(1), int64(-5), "", int64(-1), "%%%")
+	f.Add(uint8(1), int64(5), "", int64(-1), "")
 	f.Fuzz(func(t *testing.T, order uint8, key int64, str string, id int64, garbage string) {
 		// Garbage never panics, and is either rejected as input or decodes
 		// to a cursor that encodes back to the same string.
@@ -68,9 +76,10 @@ func FuzzDecodeCursor(f *testing.F) {
 		x := cursor{Order: cursorOrders[int(order)%len(cursorOrders)], Int: key, Str: str, ID: id}
 		s := encodeCursor(x)
 		got, err := decodeCursor(s, x.Order)
-		if !utf8.ValidString(str) || strings.IndexByte(str, 0) >= 0 {
+		if !utf8.ValidString(str) || strings.IndexByte(str, 0) >= 0 || utf8.RuneCountInString(str) > MaxName ||
+			!x.keyInRange() || len(s) > MaxCursor {
 			if err == nil {
-				t.Fatalf("decode accepted key %q", str)
+				t.Fatalf("decode accepted %+v", x)
 			}
 			return
 		}

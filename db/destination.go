@@ -26,6 +26,9 @@ func (s *Store) FindDestinationsByIDs(ctx context.Context, ids []int64) ([]*Dest
 
 // FindDestinationBySlug returns the destination with slug or ErrNotFound.
 func (s *Store) FindDestinationBySlug(ctx context.Context, slug string) (*Destination, error) {
+	if err := checkText("slug", slug, 0, MaxSlug); err != nil {
+		return nil, err
+	}
 	d := new(Destination)
 	err := s.DB.NewSelect().Model(d).Where("slug = ?", slug).Limit(1).Scan(ctx)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -57,10 +60,8 @@ func (s *Store) FindDestinationIDs(ctx context.Context, f DestinationFilter, p P
 	if err := checkFirst(p.First); err != nil {
 		return nil, err
 	}
-	if f.Category != nil {
-		if err := checkCategory("category", *f.Category); err != nil {
-			return nil, err
-		}
+	if err := checkDestinationFilter(f); err != nil {
+		return nil, err
 	}
 	after, hasAfter, err := pageAfter(p, orderDestinationName)
 	if err != nil {
@@ -175,6 +176,17 @@ func newDestination(in DestinationInput) (*Destination, error) {
 		return nil, err
 	}
 	return d, nil
+}
+
+// checkDestinationFilter checks the city and category of f.
+func checkDestinationFilter(f DestinationFilter) error {
+	if err := checkCityFilter("city", f.City); err != nil {
+		return err
+	}
+	if f.Category != nil {
+		return checkCategory("category", *f.Category)
+	}
+	return nil
 }
 
 func checkCity(city string) (string, error) {

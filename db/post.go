@@ -103,7 +103,7 @@ func (s *Store) IngestPosts(ctx context.Context, posts []PostInput) (IngestResul
 // newPost validates posts[i] and scores it; its destination comes later.
 func (s *Store) newPost(i int, in PostInput, now time.Time) (*Post, error) {
 	field := func(name string) string { return fmt.Sprintf("posts[%d].%s", i, name) }
-	p := &Post{Author: in.Author, URL: in.URL, CreatedAt: now}
+	p := &Post{CreatedAt: now}
 	var err error
 	if p.Source, err = text(field("source"), in.Source, 1, MaxSource); err != nil {
 		return nil, err
@@ -114,11 +114,20 @@ func (s *Store) newPost(i int, in PostInput, now time.Time) (*Post, error) {
 	if p.Text, err = text(field("text"), in.Text, 1, MaxPostText); err != nil {
 		return nil, err
 	}
+	if p.Author, err = optionalText(field("author"), in.Author, MaxAuthor); err != nil {
+		return nil, err
+	}
+	if p.URL, err = optionalText(field("url"), in.URL, MaxURL); err != nil {
+		return nil, err
+	}
 	switch {
 	case in.PostedAt.IsZero():
 		return nil, Invalid(field("postedAt"), "is required")
 	case in.PostedAt.After(now.Add(maxFuturePost)):
 		return nil, Invalid(field("postedAt"), "is in the future")
+	}
+	if err := checkTime(field("postedAt"), in.PostedAt); err != nil {
+		return nil, err
 	}
 	p.PostedAt = dbTime(in.PostedAt)
 	p.SentimentScore, p.SentimentLabel = s.scoreText(p.Text)

@@ -18,7 +18,8 @@ func (s *Store) FindPropertiesByIDs(ctx context.Context, ids []int64) ([]*Proper
 	if len(ids) == 0 {
 		return props, nil
 	}
-	if err := s.DB.NewSelect().Model(&props).Where("id IN (?)", bun.In(ids)).Scan(ctx); err != nil {
+	err := s.DB.NewSelect().Model(&props).Where("id IN (?)", bun.In(ids)).Scan(ctx)
+	if err != nil {
 		return nil, fmt.Errorf("db: find properties: %w", err)
 	}
 	return props, nil
@@ -48,6 +49,13 @@ func (s *Store) FindPropertyIDs(ctx context.Context, f PropertyFilter, order Pro
 	if err != nil {
 		return nil, err
 	}
+	if err := checkCityFilter("filter.city", f.City); err != nil {
+		return nil, err
+	}
+	pattern, err := searchPattern(f.Search)
+	if err != nil {
+		return nil, err
+	}
 	filter := func(q *bun.SelectQuery) *bun.SelectQuery {
 		q = q.TableExpr("properties AS p")
 		if f.DestinationID != nil {
@@ -62,8 +70,7 @@ func (s *Store) FindPropertyIDs(ctx context.Context, f PropertyFilter, order Pro
 		if f.MaxPrice != nil {
 			q = q.Where("p.price_cents <= ?", int64(*f.MaxPrice))
 		}
-		if f.Search != nil && strings.TrimSpace(*f.Search) != "" {
-			pattern := "%" + escapeLike(strings.ToLower(strings.TrimSpace(*f.Search))) + "%"
+		if pattern != "" {
 			q = q.Where("(lower(p.title) LIKE ? ESCAPE '!' OR lower(p.description) LIKE ? ESCAPE '!')", pattern, pattern)
 		}
 		return q
@@ -138,6 +145,19 @@ ORDER BY destination_id, rn`, bun.In(destIDs), first).Scan(ctx, &rows)
 		out[r.DestinationID] = append(out[r.DestinationID], r.ID)
 	}
 	return out, nil
+}
+
+// searchPattern checks a search and returns its LIKE pattern (escaped with
+// '!'); "" when there is no search.
+func searchPattern(search *string) (string, error) {
+	if search == nil {
+		return "", nil
+	}
+	s, err := text("filter.search", *search, 0, MaxSearch)
+	if err != nil || s == "" {
+		return "", err
+	}
+	return "%" + escapeLike(strings.ToLower(s)) + "%", nil
 }
 
 type propertyFields struct {
