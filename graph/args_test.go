@@ -41,6 +41,9 @@ func FuzzPropertiesKey(f *testing.F) {
 			return // invalid arguments never reach the cache
 		}
 		key := cacheKey(coordQueryProperties, 0, a)
+		if len(key) > 200 {
+			t.Fatalf("a key of %d bytes: %.100s", len(key), key)
+		}
 		// The same arguments spelled differently: city case and spacing, search case and padding.
 		b, err := build("  "+strings.ToUpper(city)+" ", " "+strings.ToUpper(search)+"  ", minP, maxP, first)
 		if err == nil && strings.ToLower(strings.ToUpper(search)) == strings.ToLower(search) &&

@@ -2,12 +2,18 @@ package graph
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"strconv"
 
 	"github.com/kedahpulse/kedahpulse/graph/cache"
 )
+
+// maxKeyArgs is the longest argument encoding a key carries as it is;
+// longer ones are hashed, so no input makes a long key.
+const maxKeyArgs = 128
 
 // cacheKey names the cache entry of a schema coordinate for one parent and
 // its canonical arguments. args must be a value whose JSON encoding is
@@ -19,6 +25,10 @@ func cacheKey(coord string, parent int64, args any) string {
 		b, err := json.Marshal(args)
 		if err != nil {
 			panic(fmt.Sprintf("graph: cache key args for %s: %v", coord, err)) // args are plain structs
+		}
+		if len(b) > maxKeyArgs {
+			sum := sha256.Sum256(b)
+			return key + "|#" + hex.EncodeToString(sum[:])
 		}
 		key += "|" + string(b)
 	}
