@@ -36,12 +36,12 @@ const itemOverhead = 96
 // so the sweep's cost is spread over many inserts. Dropping a tag is safe: it comes
 // back with a fresh version, so its old entries miss.
 type MemoryStore struct {
-	mu         sync.Mutex
-	items      map[string]memItem
-	counters   map[string]int64
-	limits     MemoryLimits
-	bytes      int64 // held by items, as itemSize counts
-	now        func() time.Time
+	mu       sync.Mutex
+	items    map[string]memItem
+	counters map[string]int64
+	limits   MemoryLimits
+	bytes    int64 // held by items, as itemSize counts
+	now      func() time.Time
 }
 
 type memItem struct {
