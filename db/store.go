@@ -45,11 +45,70 @@ type Store struct {
 const sqliteParams = "_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)" +
 	"&_pragma=synchronous(NORMAL)&_txlock=immediate"
 
-// Open connects to url and pings the database. A url starting with
-// "postgres://" or "postgresql://" opens PostgreSQL; "sqlite:path",
-// "sqlite::memory:", "file:..." or a plain file path open SQLite, creating
-// the file's parent directories.
+// PoolOptions bounds a Store's connection pool. A zero field takes its
+// default:
+//
+//   - MaxOpenConns: 16 on PostgreSQL, 8 on a SQLite file (SQLite runs one
+//     writer at a time, so more connections only queue on its lock);
+//   - MaxIdleConns: 16 (never more than MaxOpenConns);
+//   - ConnMaxLifetime: 30 minutes;
+//   - ConnMaxIdleTime: 5 minutes.
+//
+// A request that waits for a connection longer than its context allows
+// fails with an error for which IsUnavailable is true. A SQLite ":memory:"
+// database ignores the options: it keeps exactly one connection, forever,
+// since every connection to it is a database of its own.
+type PoolOptions struct {
+	MaxOpenConns    int
+	MaxIdleConns    int
+	ConnMaxLifetime time.Duration
+	ConnMaxIdleTime time.Duration
+}
+
+// DefaultPool is the pool Open uses: every field takes its default.
+var DefaultPool = PoolOptions{}
+
+// withDefaults fills the zero fields of o for a PostgreSQL or SQLite pool.
+func (o PoolOptions) withDefaults(sqlite bool) PoolOptions {
+	if o.MaxOpenConns == 0 {
+		o.MaxOpenConns = 16
+		if sqlite {
+			o.MaxOpenConns = 8
+		}
+	}
+	if o.MaxIdleConns == 0 {
+		o.MaxIdleConns = 16
+	}
+	o.MaxIdleConns = min(o.MaxIdleConns, o.MaxOpenConns)
+	if o.ConnMaxLifetime == 0 {
+		o.ConnMaxLifetime = 30 * time.Minute
+	}
+	if o.ConnMaxIdleTime == 0 {
+		o.ConnMaxIdleTime = 5 * time.Minute
+	}
+	return o
+}
+
+func (o PoolOptions) apply(sqldb *sql.DB) {
+	sqldb.SetMaxOpenConns(o.MaxOpenConns)
+	sqldb.SetMaxIdleConns(o.MaxIdleConns)
+	sqldb.SetConnMaxLifetime(o.ConnMaxLifetime)
+	sqldb.SetConnMaxIdleTime(o.ConnMaxIdleTime)
+}
+
+// Open is OpenWith(ctx, url, DefaultPool).
 func Open(ctx context.Context, url string) (*Store, error) {
+	return OpenWith(ctx, url, DefaultPool)
+}
+
+// OpenWith connects to url with a pool bounded by pool and pings the
+// database. A url starting with "postgres://" or "postgresql://" opens
+// PostgreSQL; "sqlite:path", "sqlite::memory:", "file:..." or a plain file
+// path open SQLite, creating the file's parent directories.
+func OpenWith(ctx context.Context, url string, pool PoolOptions) (*Store, error) {
+	if pool.MaxOpenConns < 0 || pool.MaxIdleConns < 0 || pool.ConnMaxLifetime < 0 || pool.ConnMaxIdleTime < 0 {
+		return nil, fmt.Errorf("db: open: negative pool option in %+v", pool)
+	}
 	s := &Store{Now: time.Now}
 	switch {
 	case strings.HasPrefix(url, "postgres://"), strings.HasPrefix(url, "postgresql://"):
@@ -58,6 +117,7 @@ func Open(ctx context.Context, url string) (*Store, error) {
 		sqldb := sql.OpenDB(pgdriver.NewConnector(
 			pgdriver.WithDialTimeout(3*time.Second), pgdriver.WithReadTimeout(15*time.Second),
 			pgdriver.WithWriteTimeout(5*time.Second), pgdriver.WithDSN(url)))
+		pool.withDefaults(false).apply(sqldb)
 		s.DB = bun.NewDB(sqldb, pgdialect.New())
 		s.dialect = DialectPostgres
 	default:
@@ -76,6 +136,8 @@ func Open(ctx context.Context, url string) (*Store, error) {
 			sqldb.SetMaxIdleConns(1)
 			sqldb.SetConnMaxLifetime(0)
 			sqldb.SetConnMaxIdleTime(0)
+		} else {
+			pool.withDefaults(true).apply(sqldb)
 		}
 		s.DB = bun.NewDB(sqldb, sqlitedialect.New())
 		s.dialect = DialectSQLite
