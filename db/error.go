@@ -1,13 +1,17 @@
 package db
 
 import (
+	"context"
 	"database/sql"
 	"database/sql/driver"
 	"errors"
 	"fmt"
 	"io"
 	"net"
+	"strings"
 	"syscall"
+
+	"github.com/uptrace/bun/driver/pgdriver"
 )
 
 // ErrNotFound is returned (wrapped) when a requested row does not exist.
@@ -32,13 +36,41 @@ func Invalid(field, format string, args ...any) error {
 	return &InputError{Field: field, Message: fmt.Sprintf(format, args...)}
 }
 
-// IsUnavailable reports whether err means the database could not be
-// reached (connection refused, reset, closed or timed out) rather than a
-// bad query or bad data: the request may be retried once it is back.
+// IsUnavailable reports whether err means the database cannot serve the
+// request now rather than a bad query or bad data, so that it may be
+// retried later:
+//
+//   - it could not be reached: connection refused, reset, closed or timed
+//     out;
+//   - the request's deadline passed, for instance while it waited for a
+//     pool connection (context.DeadlineExceeded);
+//   - PostgreSQL is out of resources (SQLSTATE class 53: disk full, out of
+//     memory, too many connections) or shutting down or starting up
+//     (57P01, 57P02, 57P03);
+//   - SQLite is busy or locked by another connection past its busy
+//     timeout, or its disk is full (SQLITE_BUSY, SQLITE_LOCKED,
+//     SQLITE_FULL).
+//
+// Driver errors are classified by their codes, never by their messages.
 func IsUnavailable(err error) bool {
+	if err == nil {
+		return false
+	}
 	var netErr net.Error
-	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
 		errors.Is(err, driver.ErrBadConn) || errors.Is(err, sql.ErrConnDone) ||
 		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) ||
-		errors.As(err, &netErr)
+		errors.As(err, &netErr) {
+		return true
+	}
+	var pgErr pgdriver.Error
+	if errors.As(err, &pgErr) {
+		switch code := pgErr.Field('C'); code {
+		case "57P01", "57P02", "57P03": // admin_shutdown, crash_shutdown, cannot_connect_now
+			return true
+		default:
+			return strings.HasPrefix(code, "53") // insufficient_resources
+		}
+	}
+	return sqliteUnavailable(err)
 }
