@@ -95,10 +95,9 @@ func newPropertiesArgs(f *db.PropertyFilter, first *int, after *string, order *d
 		}
 	}
 	if f.Search != nil {
+		// Its length and content are checked by db, before any SQL and
+		// before an error could be cached (a long search gets a hashed key).
 		if s := strings.ToLower(strings.TrimSpace(*f.Search)); s != "" {
-			if len(s) > 200 {
-				return propertiesArgs{}, db.Invalid("filter.search", "must be at most 200 characters")
-			}
 			a.Search = &s
 		}
 	}

@@ -316,3 +316,31 @@ func TestHostileConcurrentBombs(t *testing.T) {
 		t.Errorf("%d of 8 bombs refused", refused.Load())
 	}
 }
+
+// 6 and 9. Client strings are bounded and checked: NUL bytes, over-long
+// cities, slugs and searches, and out-of-range cursors answer
+// BAD_USER_INPUT with the field, on both databases, never
+// INTERNAL_SERVER_ERROR. (Before: a NUL byte reached PostgreSQL and came
+// back as an internal error; a 1 MB city made a 1 MB cache key.)
+func TestHostileInputIsRefusedAsBadInput(t *testing.T) {
+	eachEnv(t, func(t *testing.T, e *env) {
+		long := strings.Repeat("x", 300_000)
+		for name, c := range map[string]struct {
+			query string
+			vars  map[string]any
+		}{
+			"NUL in search":   {`query($s: String) { properties(filter: {search: $s}) { totalCount } }`, map[string]any{"s": "caf\x00e"}},
+			"long search":     {`query($s: String) { properties(filter: {search: $s}) { totalCount } }`, map[string]any{"s": long}},
+			"NUL in slug":     {`query($s: String) { destination(slug: $s) { id } }`, map[string]any{"s": "pantai\x00"}},
+			"long slug":       {`query($s: String) { destination(slug: $s) { id } }`, map[string]any{"s": long}},
+			"long city":       {`query($c: String) { sentimentSummary(city: $c) { total } }`, map[string]any{"c": long}},
+			"long list city":  {`query($c: String) { properties(filter: {city: $c}) { totalCount } }`, map[string]any{"c": long}},
+			"cursor far away": {`query($a: String) { properties(after: $a) { totalCount } }`, map[string]any{"a": "BE5FV0VTVP____________8B_____________wE"}},
+		} {
+			res := e.do(c.query, c.vars, false)
+			if res.code() != "BAD_USER_INPUT" {
+				t.Errorf("%s: %.300s", name, res.Raw)
+			}
+		}
+	})
+}
