@@ -57,8 +57,8 @@ func benchScrape(b *testing.B, feeds, items int) {
 			for f := range feeds {
 				urls[f] = fmt.Sprintf("%s/f%d.xml", base, f)
 			}
-			sc := New(s, &recorder{}, Config{Feeds: urls, Timeout: 10 * time.Minute, FetchTimeout: time.Minute},
-				slog.New(slog.DiscardHandler))
+			sc := New(s, &recorder{}, Config{Feeds: urls, Timeout: 10 * time.Minute, FetchTimeout: time.Minute,
+				MaxBytes: 64 << 20, MaxItems: items}, slog.New(slog.DiscardHandler))
 			sc.Now = s.Now
 
 			stored := 0

@@ -1,13 +1,15 @@
 // Package scrape owns the feed scraper: it fetches the configured RSS, Atom
-// and JSON feeds (conditionally, with timeouts and a size limit), maps their
-// items to posts about the destinations they name, and records each run as
-// a db.ScrapeRun. It imports db, gofeed, robfig/cron and redislock; it never
+// and JSON feeds (conditionally, with timeouts), maps their items to posts
+// about the destinations they name, and records each run as a
+// db.ScrapeRun. It imports db, gofeed, robfig/cron and redislock; it never
 // imports graph, which reaches it through an interface of its own, and it
 // reaches the cache only through the Deliverer it is given. Invariants: a
 // run's posts are stored only through db.Store.IngestPosts, the one ingest
-// path the ingestPosts mutation uses; a feed's posts come only from its own
-// host (redirects elsewhere, or from https to http, fail the feed unless
-// Config.RedirectHosts names the host); only the tags IngestPosts returns
-// are invalidated; one process runs at a time and, with WithLock, one run
-// happens per scheduled tick across all processes.
+// path the ingestPosts mutation uses; only the tags IngestPosts returns are
+// invalidated; one process runs at a time and, with WithLock, one run
+// happens per scheduled tick across all processes. A feed gets no more than
+// its Config allows: its posts come only from its own host (a redirect to
+// a host not in Config.RedirectHosts, or from https to http, fails it), and
+// reading it holds one copy of a body of at most Config.MaxBytes and builds
+// at most Config.MaxItems items.
 package scrape

@@ -3,8 +3,6 @@ package scrape
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"fmt"
-	"io"
 	"net/url"
 	"strings"
 	"time"
@@ -25,18 +23,6 @@ const (
 	maxURL        = 2000
 )
 
-// parseFeed detects the format of body (RSS, Atom or JSON Feed) and parses
-// it. A panic in the parser on hostile input fails this feed, not the
-// process: the workers that call it run outside cron.Recover.
-func parseFeed(body io.Reader) (feed *gofeed.Feed, err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			feed, err = nil, fmt.Errorf("parser panic: %v", p)
-		}
-	}()
-	return gofeed.NewParser().Parse(body)
-}
-
 // feedSource is the Source of the posts of the feed at u: "feed:" + host +
 // path of the URL the feed is configured with, which is stable across runs
 // (the feed's own link is not under our control). Too long a source is
@@ -49,11 +35,11 @@ func feedSource(u *url.URL) string {
 	return src
 }
 
-// feedPosts maps the items of feed to posts from source, their
-// destinations not yet set. Items with no text at all are left out.
-func feedPosts(feed *gofeed.Feed, source string, now time.Time) []db.PostInput {
-	posts := make([]db.PostInput, 0, len(feed.Items))
-	for _, it := range feed.Items {
+// feedPosts maps items to posts from source, their destinations not yet
+// set. Items with no text at all are left out.
+func feedPosts(items []*gofeed.Item, source string, now time.Time) []db.PostInput {
+	posts := make([]db.PostInput, 0, len(items))
+	for _, it := range items {
 		if p, ok := itemPost(it, source, now); ok {
 			posts = append(posts, p)
 		}

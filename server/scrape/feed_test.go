@@ -1,7 +1,6 @@
 package scrape
 
 import (
-	"bytes"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -105,15 +104,14 @@ func TestFeedSource(t *testing.T) {
 func TestParseFixtures(t *testing.T) {
 	for name, want := range map[string]string{"rss.xml": "rss", "atom.xml": "atom", "feed.json": "json"} {
 		body := readFixture(t, name)
-		feed, err := parseFeed(bytes.NewReader(body))
-		if err != nil {
+		if got := feedFormat(body); got != want {
+			t.Errorf("%s: format %q, want %q", name, got, want)
+		}
+		if _, _, err := parseFeed(body, DefaultMaxItems); err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
-		if feed.FeedType != want {
-			t.Errorf("%s: type %q, want %q", name, feed.FeedType, want)
-		}
 	}
-	if _, err := parseFeed(bytes.NewReader(readFixture(t, "garbage.txt"))); err == nil {
+	if _, _, err := parseFeed(readFixture(t, "garbage.txt"), DefaultMaxItems); err == nil {
 		t.Error("garbage parsed")
 	}
 }
@@ -187,11 +185,11 @@ func FuzzFeedPosts(f *testing.F) {
 	f.Add([]byte(`<rss><channel><item><title>a</title><pubDate>Mon, 01 Jan 0001 00:00:00 +0000</pubDate></item></channel></rss>`))
 	now := time.Date(2025, 6, 15, 10, 30, 0, 0, time.UTC)
 	f.Fuzz(func(t *testing.T, body []byte) {
-		feed, err := parseFeed(bytes.NewReader(body))
+		items, _, err := parseFeed(body, DefaultMaxItems)
 		if err != nil {
 			return
 		}
-		for _, p := range feedPosts(feed, "feed:example.com/rss", now) {
+		for _, p := range feedPosts(items, "feed:example.com/rss", now) {
 			checkPost(t, p, now)
 		}
 	})

@@ -1,7 +1,6 @@
 package scrape
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -29,7 +28,8 @@ type validators struct {
 type feedResult struct {
 	url         string
 	posts       []db.PostInput // matched, DestinationID set
-	items       int            // items in the feed
+	items       int            // items taken from the feed
+	skipped     int            // items past Config.MaxItems
 	unmatched   int            // items naming no destination (or with no text)
 	notModified bool           // the server answered 304
 	validators  validators     // to remember once the posts are stored
@@ -116,13 +116,13 @@ func (s *Scraper) readFeedInto(ctx context.Context, r *feedResult, m *db.Matcher
 		r.notModified = true
 		return nil
 	}
-	feed, err := s.parse(bytes.NewReader(body))
+	items, n, err := s.parse(body, s.cfg.MaxItems)
 	if err != nil {
 		return fmt.Errorf("parse: %w", err)
 	}
 	r.validators = v
-	r.items = len(feed.Items)
-	for _, p := range feedPosts(feed, feedSource(u), s.now()) {
+	r.items, r.skipped = len(items), n-len(items)
+	for _, p := range feedPosts(items, feedSource(u), s.now()) {
 		id, ok := m.Match(p.Text)
 		if !ok {
 			continue
@@ -167,20 +167,42 @@ func (s *Scraper) fetch(ctx context.Context, feedURL string) ([]byte, validators
 	case resp.ContentLength > s.cfg.MaxBytes:
 		return nil, validators{}, fmt.Errorf("feed larger than %d bytes", s.cfg.MaxBytes)
 	}
-	// Read one byte more than allowed: a body that fills the limit is too
-	// large, and is refused rather than parsed truncated.
-	body, err := io.ReadAll(io.LimitReader(resp.Body, s.cfg.MaxBytes+1))
+	body, err := readBody(resp.Body, resp.ContentLength, s.cfg.MaxBytes)
 	if err != nil {
 		return nil, validators{}, s.fetchError(ctx, fctx, err)
 	}
 	if int64(len(body)) > s.cfg.MaxBytes {
 		return nil, validators{}, fmt.Errorf("feed larger than %d bytes", s.cfg.MaxBytes)
 	}
-	if len(body) == 0 {
-		body = []byte{} // an empty 200 is a parse error, not a 304
-	}
 	v := validators{etag: resp.Header.Get("ETag"), lastModified: resp.Header.Get("Last-Modified")}
 	return body, v, nil
+}
+
+// readBody reads r to its end, but no more than limit+1 bytes: one more
+// than allowed, so that a body over the limit is refused rather than parsed
+// cut short. It reads into one buffer, sized by the Content-Length when
+// there is one, rather than one grown by doubling. The body is never nil:
+// an empty 200 is a parse error, not a 304.
+func readBody(r io.Reader, contentLength, limit int64) ([]byte, error) {
+	size := int64(64 << 10)
+	if contentLength >= 0 {
+		size = contentLength + 1 // room to see the end without growing
+	}
+	body := make([]byte, 0, min(size, limit+1))
+	r = io.LimitReader(r, limit+1)
+	for {
+		if len(body) == cap(body) {
+			body = append(body, 0)[:len(body)]
+		}
+		n, err := r.Read(body[len(body):cap(body)])
+		body = body[:len(body)+n]
+		switch {
+		case err == io.EOF:
+			return body, nil
+		case err != nil:
+			return nil, err
+		}
+	}
 }
 
 // fetchError words a transport error: the feed's own deadline, the run's

@@ -1,6 +1,8 @@
 package scrape
 
 import (
+	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -99,4 +101,60 @@ func TestHostOf(t *testing.T) {
 			t.Errorf("hostOf(%q) = %q, want %q", in, got, want)
 		}
 	}
+}
+
+// A feed over DefaultMaxBytes fails whole, however it is sent, rather than
+// be parsed cut short; of a feed with more than MaxItems items the first
+// MaxItems are stored.
+func TestRunFeedLimits(t *testing.T) {
+	const items, maxItems = 30, 20
+	var many strings.Builder
+	many.WriteString(`<?xml version="1.0"?><rss version="2.0"><channel><title>many</title>`)
+	for i := range items {
+		fmt.Fprintf(&many, `<item><title>Day %d at Pantai Cenang</title><guid>many-%d</guid></item>`, i, i)
+	}
+	many.WriteString(`</channel></rss>`)
+	// Valid but for its size: one byte over the default limit.
+	pad := DefaultMaxBytes + 1 - many.Len() - len("<!---->")
+	big := strings.Replace(many.String(), "<channel>", "<channel><!--"+strings.Repeat("x", pad)+"-->", 1)
+	routes := map[string]http.HandlerFunc{
+		"/many": func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, many.String()) },
+		"/big": func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Length", fmt.Sprint(len(big)))
+			io.WriteString(w, big)
+		},
+		"/big-chunked": func(w http.ResponseWriter, r *http.Request) {
+			for i := 0; i < len(big); i += 64 << 10 { // no Content-Length
+				io.WriteString(w, big[i:min(i+64<<10, len(big))])
+				w.(http.Flusher).Flush()
+			}
+		},
+	}
+	dbtest.EachStore(t, func(t *testing.T, s *db.Store) {
+		d := mustDestinations(t, s)
+		base := serve(t, routes)
+		logs := newLogSink(t)
+		sc := newTestScraper(t, s, &recorder{}, logs, Config{
+			Feeds:    []string{base + "/many", base + "/big", base + "/big-chunked"},
+			MaxItems: maxItems,
+		})
+		run := mustRun(t, sc)
+		if run.Status != db.RunSucceeded || run.PostsFetched != maxItems || run.PostsStored != maxItems {
+			t.Errorf("run = %s, %d fetched, %d stored; want SUCCEEDED, %d of each", run.Status, run.PostsFetched, run.PostsStored, maxItems)
+		}
+		for _, path := range []string{"/big", "/big-chunked"} {
+			if want := fmt.Sprintf("%s%s: feed larger than %d bytes", base, path, DefaultMaxBytes); !strings.Contains(deref(run.Error), want) {
+				t.Errorf("run error %q lacks %q", deref(run.Error), want)
+			}
+		}
+		for _, p := range postsOf(t, s, d["Pantai Cenang"].ID) {
+			var i int
+			if _, err := fmt.Sscanf(p.ExternalID, "many-%d", &i); err != nil || i >= maxItems {
+				t.Errorf("stored %s; want only the first %d items", p.ExternalID, maxItems)
+			}
+		}
+		if l := logs.last("scrape feed"); l["items"].Int64() != maxItems || l["skipped"].Int64() != items-maxItems {
+			t.Errorf("feed log = %v; want %d items, %d skipped", l, maxItems, items-maxItems)
+		}
+	})
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"sort"
@@ -22,7 +21,8 @@ import (
 const (
 	DefaultTimeout      = 5 * time.Minute
 	DefaultFetchTimeout = 20 * time.Second
-	DefaultMaxBytes     = 10 << 20
+	DefaultMaxBytes     = 2 << 20
+	DefaultMaxItems     = 500
 	DefaultUserAgent    = "KedahPulse-Scraper/1.0"
 	DefaultBatchSize    = 500
 )
@@ -48,9 +48,15 @@ type Config struct {
 	Feeds        []string      // feed URLs (SCRAPE_FEEDS)
 	Timeout      time.Duration // per run
 	FetchTimeout time.Duration // per feed: request, redirects and body
-	MaxBytes     int64         // per feed body; a larger feed is an error
-	UserAgent    string
-	BatchSize    int // posts per IngestPosts call, at most db.MaxIngestBatch
+	// MaxBytes bounds a feed's body: a larger one fails the feed ("feed
+	// larger than N bytes") rather than be parsed cut short.
+	MaxBytes int64
+	// MaxItems bounds the items taken from one feed: the first MaxItems in
+	// the feed's order (newest first in most feeds); the rest are skipped
+	// and counted in the feed's log line.
+	MaxItems  int
+	UserAgent string
+	BatchSize int // posts per IngestPosts call, at most db.MaxIngestBatch
 	// RedirectHosts are the hosts any feed may be redirected to besides
 	// its own, as "host" or "host:port" (a scheme's default port left out).
 	// A redirect to any other host, or from https to http, fails the feed.
@@ -77,7 +83,7 @@ type Scraper struct {
 	cfg     Config
 	log     *slog.Logger
 	client  *http.Client
-	parse   func(io.Reader) (*gofeed.Feed, error) // parseFeed; tests count calls
+	parse   func(body []byte, limit int) ([]*gofeed.Item, int, error) // parseFeed; tests count calls
 
 	// locker and lockKey are set by WithLock.
 	locker  *redislock.Client
@@ -102,6 +108,9 @@ func New(store *db.Store, deliver Deliverer, cfg Config, log *slog.Logger) *Scra
 	}
 	if cfg.MaxBytes <= 0 {
 		cfg.MaxBytes = DefaultMaxBytes
+	}
+	if cfg.MaxItems <= 0 {
+		cfg.MaxItems = DefaultMaxItems
 	}
 	if cfg.UserAgent == "" {
 		cfg.UserAgent = DefaultUserAgent
@@ -350,8 +359,9 @@ func (s *Scraper) ingest(ctx context.Context, r *feedResult, t *tally) {
 	if !r.notModified {
 		s.remember(r.url, r.validators)
 	}
-	s.log.InfoContext(ctx, "scrape feed", "url", r.url, "items", r.items, "matched", len(r.posts),
-		"stored", stored, "duplicates", duplicates, "not_modified", r.notModified, "took", took)
+	s.log.InfoContext(ctx, "scrape feed", "url", r.url, "items", r.items, "skipped", r.skipped,
+		"matched", len(r.posts), "stored", stored, "duplicates", duplicates, "not_modified", r.notModified,
+		"took", took)
 }
 
 func ptr[T any](v T) *T { return &v }

@@ -476,9 +476,9 @@ func TestRunConditionalGET(t *testing.T) {
 		})
 		sc := newTestScraper(t, s, &recorder{}, nil, Config{Feeds: []string{base + "/rss.xml"}, UserAgent: "kp-test/1"})
 		var parses atomic.Int32
-		sc.parse = func(r io.Reader) (*gofeed.Feed, error) {
+		sc.parse = func(body []byte, limit int) ([]*gofeed.Item, int, error) {
 			parses.Add(1)
-			return parseFeed(r)
+			return parseFeed(body, limit)
 		}
 
 		first := mustRun(t, sc)
@@ -517,11 +517,11 @@ func TestRunIngestFailureForgetsValidators(t *testing.T) {
 		sc := newTestScraper(t, s, &recorder{}, nil, Config{Feeds: []string{base + "/rss.xml"}})
 		// The destination list is read, then a destination the posts name
 		// disappears before they are stored: IngestPosts rejects the batch.
-		sc.parse = func(r io.Reader) (*gofeed.Feed, error) {
+		sc.parse = func(body []byte, limit int) ([]*gofeed.Item, int, error) {
 			if _, err := s.DeleteDestination(context.Background(), d["Gunung Jerai"].ID); err != nil && !errors.Is(err, db.ErrNotFound) {
 				t.Error(err)
 			}
-			return parseFeed(r)
+			return parseFeed(body, limit)
 		}
 		run := mustRun(t, sc)
 		if run.Status != db.RunFailed || !strings.Contains(deref(run.Error), "ingest: ") {
