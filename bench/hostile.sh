@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Hostile load: builds the server, starts it on the embedded default (an
+# empty SQLite database and the in-process cache) or on PostgreSQL + Redis,
+# and runs bench/hostile against it: for each attack of the hostile-input
+# issue, the answer, the server's CPU seconds and its peak RSS growth.
+# Usage: bench/hostile.sh [memory|redis] [git-rev]   (a rev measures an older build, for "before" figures)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+backend=${1:-memory}
+rev=${2:-}
+dir=$(mktemp -d)
+trap 'kill $(jobs -p) 2>/dev/null || true; [ -n "$rev" ] && git worktree remove --force "$dir/src" 2>/dev/null; rm -rf "$dir"' EXIT
+
+src=.
+if [ -n "$rev" ]; then git worktree add -q "$dir/src" "$rev"; src=$dir/src; fi
+(cd "$src" && go build -o "$dir/api" ./server)
+go build -o "$dir/hostile" ./bench/hostile
+env=(ADDR=127.0.0.1:18090 ADMIN_TOKEN=bench SCRAPE_SCHEDULE=off LOG_LEVEL=error DATABASE_URL="sqlite:$dir/kp.db" SEED=none)
+if [ "$backend" = redis ]; then
+  db="kp_hostile_$RANDOM"
+  psql -q -h 127.0.0.1 -U postgres -c "CREATE DATABASE $db" >/dev/null
+  env+=(DATABASE_URL="postgres://postgres@127.0.0.1:5432/$db?sslmode=disable" REDIS_URL=${REDIS_URL:-redis://127.0.0.1:6379/0} CACHE_PREFIX="kphostile$RANDOM:")
+fi
+ulimit -n 65536 2>/dev/null || true
+env "${env[@]}" "$dir/api" 2>"$dir/api.log" &
+pid=$!
+for _ in $(seq 60); do curl -sf localhost:18090/healthz >/dev/null && break; sleep 0.5; done
+echo "== $backend${rev:+ at $rev}"
+"$dir/hostile" -url http://127.0.0.1:18090/graphql -pid "$pid" "${@:3}"
+kill "$pid"; wait "$pid" 2>/dev/null || true
+if [ "$backend" = redis ]; then psql -q -h 127.0.0.1 -U postgres -c "DROP DATABASE $db" >/dev/null; fi

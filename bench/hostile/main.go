@@ -1,0 +1,249 @@
+// Command hostile sends the attacks of the hostile-input issue, one after
+// another, to a running server and reports for each the answer, the
+// server's CPU seconds and the growth of its peak RSS (read from
+// /proc/PID; the peak is reset between attacks through clear_refs, which
+// needs the same user or root). bench/hostile.sh builds and starts the
+// server and runs it.
+//
+//	go run ./bench/hostile -url http://127.0.0.1:18090/graphql -pid 1234
+package main
+
+import (
+	"bufio"
+	"bytes"
+	_ "embed"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+func main() {
+	url := flag.String("url", "http://127.0.0.1:18090/graphql", "GraphQL endpoint")
+	pid := flag.Int("pid", 0, "server process id (for CPU and RSS)")
+	idle := flag.Int("idle", 20_000, "idle connections to open in the connection attack (0 skips it)")
+	flag.Parse()
+	p := proc(*pid)
+	client := &http.Client{Timeout: 120 * time.Second}
+
+	fmt.Printf("%-34s %-44s %9s %12s\n", "attack", "answer", "cpu_s", "peak_rss_mb")
+	for _, a := range attacks() {
+		p.resetPeak()
+		cpu0, rss0 := p.cpu(), p.rss()
+		answer := a.run(client, *url)
+		fmt.Printf("%-34s %-44s %9.3f %12.1f\n", a.name, trim(answer, 44), p.cpu()-cpu0, float64(p.peak()-rss0)/(1<<20))
+	}
+	if *idle > 0 {
+		p.resetPeak()
+		cpu0, rss0 := p.cpu(), p.rss()
+		answer := idleConnections(*url, *idle)
+		fmt.Printf("%-34s %-44s %9.3f %12.1f\n", fmt.Sprintf("%d idle connections", *idle), trim(answer, 44), p.cpu()-cpu0, float64(p.peak()-rss0)/(1<<20))
+	}
+	fmt.Printf("server heap after all attacks: RSS %.1f MB\n", float64(p.rss())/(1<<20))
+}
+
+type attack struct {
+	name string
+	run  func(c *http.Client, url string) string
+}
+
+func attacks() []attack {
+	return []attack{
+		{"fragment bomb N=26 (1 KB)", post(query(fragmentBomb(26)))},
+		{"100 distinct 1 MB documents", func(c *http.Client, url string) string {
+			var last string
+			for i := range 100 {
+				var b strings.Builder
+				b.WriteString("{")
+				for j := range 45_000 {
+					fmt.Fprintf(&b, " x%d_%d: __typename", i, j)
+				}
+				b.WriteString(" }")
+				last = post(query(b.String()))(c, url)
+			}
+			return last
+		}},
+		{"1,500 conflicting fields (63 KB)", post(query(repeatField(1500, `sentimentSummary(city: "c%d") { total }`, false)))},
+		{"900 aliased searches (62 KB)", post(query(repeatField(900, `properties(filter: {search: "homestay%d"}, first: 0) { totalCount }`, true)))},
+		{"duplicate variables member", post(`{"query": "query L($city: String, $first: Int) { properties(filter: {city: $city}, first: $first) { totalCount } }", "variables": {"city": "Nowhere"}, "variables": {"first": 5}}`)},
+		{"2,000 aliased __schema (130 KB)", post(query(repeatField(2000, `__schema { types { name } }`, true)))},
+		{"1 MB city argument", post(`{"query": "query($c: String) { sentimentSummary(city: $c) { total } }", "variables": {"c": "` + strings.Repeat("x", 1<<20-200) + `"}}`)},
+		{"2,000 made-up HTTP methods", func(c *http.Client, url string) string {
+			var status string
+			for i := range 2000 {
+				req, _ := http.NewRequest("M"+strconv.Itoa(i), url, nil)
+				if resp, err := c.Do(req); err == nil {
+					io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+					status = resp.Status
+				}
+			}
+			return status
+		}},
+		{"graphql-js introspection query", post(query(introspection))},
+	}
+}
+
+func query(q string) string {
+	b, _ := json.Marshal(map[string]string{"query": q})
+	return string(b)
+}
+
+func fragmentBomb(n int) string {
+	var b strings.Builder
+	b.WriteString("query Q { ...F0 }\n")
+	for i := range n {
+		fmt.Fprintf(&b, "fragment F%d on Query { ...F%d ...F%d }\n", i, i+1, i+1)
+	}
+	fmt.Fprintf(&b, "fragment F%d on Query { sentimentSummary { total } }\n", n)
+	return b.String()
+}
+
+func repeatField(n int, field string, alias bool) string {
+	var b strings.Builder
+	b.WriteString("{")
+	for i := range n {
+		if alias {
+			fmt.Fprintf(&b, " x%d: ", i)
+		} else {
+			b.WriteString(" ")
+		}
+		if strings.Contains(field, "%d") {
+			fmt.Fprintf(&b, field, i)
+		} else {
+			b.WriteString(field)
+		}
+	}
+	b.WriteString(" }")
+	return b.String()
+}
+
+// post sends body and summarises the answer: status, size and first error
+// code.
+func post(body string) func(*http.Client, string) string {
+	return func(c *http.Client, url string) string {
+		resp, err := c.Post(url, "application/json", strings.NewReader(body))
+		if err != nil {
+			return "error: " + err.Error()
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		var r struct {
+			Errors []struct {
+				Extensions map[string]any `json:"extensions"`
+			} `json:"errors"`
+		}
+		json.Unmarshal(b, &r)
+		code := "data"
+		if len(r.Errors) > 0 {
+			code = fmt.Sprint(r.Errors[0].Extensions["code"])
+		}
+		return fmt.Sprintf("%d %s %s", resp.StatusCode, code, size(len(b)))
+	}
+}
+
+func size(n int) string {
+	switch {
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1fMB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1fKB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%dB", n)
+}
+
+// idleConnections opens n keep-alive connections that each send one
+// request and then sit idle, then checks that a new client is served.
+func idleConnections(url string, n int) string {
+	var lim syscall.Rlimit
+	if syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim) == nil && lim.Cur < uint64(n)+1000 {
+		lim.Cur = min(lim.Max, uint64(n)+1000)
+		syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim)
+	}
+	host := strings.TrimPrefix(strings.TrimPrefix(url, "http://"), "https://")
+	host, _, _ = strings.Cut(host, "/")
+	var conns []net.Conn
+	defer func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	}()
+	opened := 0
+	for range n {
+		c, err := net.DialTimeout("tcp", host, 2*time.Second)
+		if err != nil {
+			break
+		}
+		fmt.Fprintf(c, "GET /healthz HTTP/1.1\r\nHost: %s\r\n\r\n", host)
+		conns = append(conns, c)
+		opened++
+	}
+	for _, c := range conns { // read each answer so the connection is idle, not active
+		c.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
+		bufio.NewReader(c).ReadString('\n')
+	}
+	fresh := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+	resp, err := fresh.Get(strings.Replace(url, "/graphql", "/healthz", 1))
+	if err != nil {
+		return fmt.Sprintf("%d opened; new client: %v", opened, err)
+	}
+	resp.Body.Close()
+	return fmt.Sprintf("%d opened; new client: %d", opened, resp.StatusCode)
+}
+
+// proc reads a process's CPU time and memory from /proc.
+type proc int
+
+func (p proc) read(name string) []byte {
+	if p == 0 {
+		return nil
+	}
+	b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/%s", int(p), name))
+	return b
+}
+
+func (p proc) cpu() float64 {
+	f := strings.Fields(string(p.read("stat")))
+	if len(f) < 15 {
+		return 0
+	}
+	u, _ := strconv.ParseFloat(f[13], 64)
+	s, _ := strconv.ParseFloat(f[14], 64)
+	return (u + s) / 100 // clock ticks: USER_HZ is 100 on Linux
+}
+
+func (p proc) status(key string) int64 {
+	for line := range bytes.SplitSeq(p.read("status"), []byte("\n")) {
+		if v, ok := bytes.CutPrefix(line, []byte(key+":")); ok {
+			kb, _ := strconv.ParseInt(strings.Fields(string(v))[0], 10, 64)
+			return kb << 10
+		}
+	}
+	return 0
+}
+
+func (p proc) rss() int64  { return p.status("VmRSS") }
+func (p proc) peak() int64 { return p.status("VmHWM") }
+
+func (p proc) resetPeak() {
+	if p != 0 {
+		os.WriteFile(fmt.Sprintf("/proc/%d/clear_refs", int(p)), []byte("5"), 0)
+	}
+}
+
+func trim(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}
+
+//go:embed introspection.graphql
+var introspection string
