@@ -60,6 +60,10 @@ func errorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 		case errors.Is(err, ErrUnauthenticated):
 			gqlErr.Message = ErrUnauthenticated.Error()
 			gqlErr.Extensions["code"] = CodeUnauthenticated
+		case errors.Is(err, context.Canceled):
+			// The client went away; nobody reads this, and it is not a fault.
+			gqlErr.Message = "the request was cancelled"
+			gqlErr.Extensions["code"] = CodeUnavailable
 		case errors.Is(err, ErrUnavailable) || db.IsUnavailable(err):
 			log.ErrorContext(ctx, "dependency unavailable", "path", gqlErr.Path.String(), "err", err)
 			gqlErr.Message = ErrUnavailable.Error()
