@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"log/slog"
+	"math"
 	"net"
 	"strconv"
 	"strings"
@@ -31,9 +32,18 @@ type config struct {
 	CachePrefix    string        // CACHE_PREFIX, default "kp:v1:"
 	CacheTimeout   time.Duration // CACHE_TIMEOUT, default 50ms
 	LoaderWait     time.Duration // LOADER_WAIT, default 1ms
+	// MAX_CONNECTIONS, default 4096 (lower if the open-file limit, less 256
+	// kept for the database, the cache and files, is lower): the HTTP
+	// connections held open at most. At the limit a new connection closes
+	// the one idle the longest; if none is idle it waits.
+	MaxConnections int
+	IdleTimeout    time.Duration // IDLE_TIMEOUT, default 60s: a keep-alive connection idle this long is closed
 }
 
-const defaultSQLite = "sqlite:data/kedahpulse.db"
+const (
+	defaultSQLite         = "sqlite:data/kedahpulse.db"
+	defaultMaxConnections = 4096
+)
 
 // loadConfig reads and validates the configuration; an invalid value is an
 // error naming its variable.
@@ -91,12 +101,43 @@ func loadConfig(getenv func(string) string) (config, error) {
 	if c.LoaderWait, err = durationVar(getenv, "LOADER_WAIT", time.Millisecond); err != nil {
 		return c, err
 	}
+	if c.MaxConnections, err = maxConnections(getenv); err != nil {
+		return c, err
+	}
+	if c.IdleTimeout, err = durationVar(getenv, "IDLE_TIMEOUT", 60*time.Second); err != nil {
+		return c, err
+	}
+	if c.IdleTimeout == 0 {
+		return c, fmt.Errorf("IDLE_TIMEOUT %q: want a positive duration such as 60s", getenv("IDLE_TIMEOUT"))
+	}
 	if c.AdminToken == "" {
 		b := make([]byte, 16)
 		rand.Read(b)
 		c.AdminToken, c.TokenGenerated = hex.EncodeToString(b), true
 	}
 	return c, nil
+}
+
+// maxConnections reads MAX_CONNECTIONS: at most the open-file limit less
+// what the database and cache pools, the listener and files need, so that
+// the limit is reached before EMFILE is.
+func maxConnections(getenv func(string) string) (int, error) {
+	most, files := math.MaxInt32, uint64(0)
+	if n, ok := openFileLimit(); ok && n < math.MaxInt32 {
+		most, files = int(n-min(256, n/4)), n
+	}
+	v := getenv("MAX_CONNECTIONS")
+	if v == "" {
+		return min(defaultMaxConnections, most), nil
+	}
+	n, err := strconv.Atoi(v)
+	switch {
+	case err != nil || n < 1:
+		return 0, fmt.Errorf("MAX_CONNECTIONS %q: want a positive number", v)
+	case n > most:
+		return 0, fmt.Errorf("MAX_CONNECTIONS %d: the open-file limit (ulimit -n) is %d and %d of it is kept for the database, the cache and files; want at most %d", n, files, int(files)-most, most)
+	}
+	return n, nil
 }
 
 func or(v, def string) string {

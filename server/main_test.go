@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -31,6 +32,20 @@ func TestLoadConfig(t *testing.T) {
 	if err != nil || !c.Embedded || c.Seed != "demo" || c.Addr != "127.0.0.1:8080" || !c.TokenGenerated || c.ScrapeSchedule != "0 */2 * * *" {
 		t.Fatalf("defaults: %+v, %v", c, err)
 	}
+	if c.MaxConnections < 1 || c.MaxConnections > defaultMaxConnections || c.IdleTimeout != time.Minute {
+		t.Errorf("defaults: MAX_CONNECTIONS %d, IDLE_TIMEOUT %v", c.MaxConnections, c.IdleTimeout)
+	}
+	if files, ok := openFileLimit(); ok && files < 1<<30 {
+		over := strconv.FormatUint(files, 10)
+		if _, err := loadConfig(env("MAX_CONNECTIONS", over)); err == nil || !strings.Contains(err.Error(), "MAX_CONNECTIONS") {
+			t.Errorf("MAX_CONNECTIONS at the open-file limit %s: error %v", over, err)
+		}
+	}
+	for _, bad := range []string{"many", "-1"} {
+		if _, err := loadConfig(env("MAX_CONNECTIONS", bad)); err == nil || !strings.Contains(err.Error(), "MAX_CONNECTIONS") {
+			t.Errorf("MAX_CONNECTIONS=%q: error %v", bad, err)
+		}
+	}
 	if c, _ := loadConfig(env("DATABASE_URL", "postgres://x")); c.Seed != "none" {
 		t.Errorf("a configured DATABASE_URL seeds %q, want none", c.Seed)
 	}
@@ -43,6 +58,8 @@ func TestLoadConfig(t *testing.T) {
 		"SEED":            {"SEED", "lots"},
 		"ADDR":            {"ADDR", "nowhere"},
 		"CACHE_TIMEOUT":   {"CACHE_TIMEOUT", "soon"},
+		"MAX_CONNECTIONS": {"MAX_CONNECTIONS", "0"},
+		"IDLE_TIMEOUT":    {"IDLE_TIMEOUT", "0s"},
 	} {
 		if _, err := loadConfig(env(bad...)); err == nil || !strings.Contains(err.Error(), name) {
 			t.Errorf("%s=%q: error %v does not name the variable", bad[0], bad[1], err)

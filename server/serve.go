@@ -102,7 +102,7 @@ func open(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 		}
 		store, backend = cache.NewRedisStore(a.redis, cfg.CachePrefix), "REDIS"
 	} else {
-		store = cache.NewMemoryStore(0)
+		store = cache.NewMemoryStore(cache.MemoryLimits{})
 	}
 	a.cache = cache.New(store, backend, cache.Options{Timeout: cfg.CacheTimeout, Logger: log, Registerer: a.registry})
 	a.resolver = &graph.Resolver{Store: a.store, Cache: a.cache, Log: log, LoaderWait: cfg.LoaderWait}
@@ -130,6 +130,10 @@ func (a *app) close() {
 	a.cache.Store().Close()
 	a.store.Close()
 }
+
+// maxHeaderBytes bounds a request's line and headers; a GraphQL query sent
+// by GET is in the line, and stays far below it.
+const maxHeaderBytes = 64 << 10
 
 // serve runs the server until ctx is done, then shuts down in order: the
 // scraper's cron (waiting for a running job), the HTTP server (letting
@@ -161,12 +165,18 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, listening func(net
 	if err != nil {
 		return fmt.Errorf("ADDR %s: %w", cfg.Addr, err)
 	}
+	// Every connection costs a file descriptor, whatever the client: the
+	// limit closes idle ones for new ones, and the timeouts close those that
+	// idle or dribble.
+	limit := newConnLimit(cfg.MaxConnections, a.registry)
 	srv := &http.Server{
 		Handler:           a.routes(),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       15 * time.Second,
 		WriteTimeout:      60 * time.Second,
-		IdleTimeout:       120 * time.Second,
+		IdleTimeout:       cfg.IdleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
+		ConnState:         limit.track,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
@@ -180,7 +190,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, listening func(net
 	}
 
 	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
+	go func() { served <- srv.Serve(limit.listen(ln)) }()
 	backend := "memory"
 	if a.redis != nil {
 		backend = "redis"

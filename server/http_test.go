@@ -1,0 +1,236 @@
+package main
+
+import (
+	"bufio"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// Idle keep-alive connections cannot exhaust the server: beyond
+// MAX_CONNECTIONS the longest-idle ones are closed to make room, so every
+// new client is answered, and the server never holds more than the limit.
+func TestIdleConnectionsCannotExhaustServer(t *testing.T) {
+	const limit, idle = 50, 200
+	base := startServer(t, map[string]string{
+		"DATABASE_URL":    "sqlite:" + filepath.Join(t.TempDir(), "kp.db"),
+		"MAX_CONNECTIONS": strconv.Itoa(limit),
+	})
+	addr := strings.TrimPrefix(base, "http://")
+	most := 0
+	for i := range idle {
+		c, code := dialGet(t, addr, "/healthz")
+		defer c.Close()
+		if code != http.StatusOK {
+			t.Fatalf("idle connection %d: status %d", i, code)
+		}
+		if n := serverConns(t, addr); n > most {
+			most = n
+		}
+	}
+	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+	resp, err := client.Get(base + "/healthz")
+	if err != nil {
+		t.Fatalf("a new client after %d idle connections: %v", idle, err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("a new client after %d idle connections: status %d", idle, resp.StatusCode)
+	}
+	if most > limit {
+		t.Errorf("the server held %d connections; MAX_CONNECTIONS is %d", most, limit)
+	}
+	if n := metric(t, base, "kedahpulse_http_connections_evicted_total"); n < idle-limit {
+		t.Errorf("%v idle connections evicted, want at least %d", n, idle-limit)
+	}
+	t.Logf("%d idle connections, limit %d: at most %d open on the server side", idle, limit, most)
+}
+
+// A keep-alive connection left idle for IDLE_TIMEOUT is closed by the server.
+func TestIdleTimeout(t *testing.T) {
+	base := startServer(t, map[string]string{
+		"DATABASE_URL": "sqlite:" + filepath.Join(t.TempDir(), "kp.db"),
+		"IDLE_TIMEOUT": "100ms",
+	})
+	c, _ := dialGet(t, strings.TrimPrefix(base, "http://"), "/healthz")
+	defer c.Close()
+	c.SetReadDeadline(time.Now().Add(20 * time.Second)) // a guard against a hang, not a timing assertion
+	if n, err := c.Read(make([]byte, 1)); err != io.EOF {
+		t.Errorf("an idle connection past IDLE_TIMEOUT: read %d bytes, %v; want the server to close it (EOF)", n, err)
+	}
+}
+
+// Request headers beyond 64 KiB are refused before any handler runs.
+func TestHeaderLimit(t *testing.T) {
+	base := startServer(t, map[string]string{"DATABASE_URL": "sqlite:" + filepath.Join(t.TempDir(), "kp.db")})
+	for size, want := range map[int]int{1 << 10: http.StatusOK, 100 << 10: http.StatusRequestHeaderFieldsTooLarge} {
+		req, _ := http.NewRequest("GET", base+"/healthz", nil)
+		req.Header.Set("X-Padding", strings.Repeat("x", size))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatalf("%d-byte header: %v", size, err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("%d-byte header: status %d, want %d", size, resp.StatusCode, want)
+		}
+	}
+}
+
+// dialGet opens a connection, sends one keep-alive GET and reads the
+// answer, leaving the connection open and idle.
+func dialGet(t *testing.T, addr, path string) (net.Conn, int) {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.SetDeadline(time.Now().Add(30 * time.Second)) // a guard against a hang
+	fmt.Fprintf(c, "GET %s HTTP/1.1\r\nHost: kp\r\n\r\n", path)
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		c.Close()
+		t.Fatalf("GET %s: %v", path, err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	c.SetDeadline(time.Time{})
+	return c, resp.StatusCode
+}
+
+// serverConns counts the TCP connections this process holds open on the
+// server side of addr (its accepted sockets), from /proc.
+func serverConns(t *testing.T, addr string) int {
+	t.Helper()
+	if runtime.GOOS != "linux" {
+		t.Skip("counting sockets needs /proc")
+	}
+	return socketsOn(t, "self", addr)
+}
+
+// socketsOn counts the TCP sockets process pid ("self" or a number) holds
+// whose local address is addr, the listening socket excepted.
+func socketsOn(t *testing.T, pid, addr string) int {
+	t.Helper()
+	host, port, _ := net.SplitHostPort(addr)
+	ip := net.ParseIP(host).To4()
+	p, _ := strconv.Atoi(port)
+	// /proc/net/tcp writes an IPv4 address as its 32 bits in host order
+	// (little endian here) and the port in big endian, both in hex.
+	local := strings.ToUpper(hex.EncodeToString([]byte{ip[3], ip[2], ip[1], ip[0]}) + fmt.Sprintf(":%04X", p))
+	tcp, err := os.ReadFile("/proc/" + pid + "/net/tcp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	inodes := map[string]bool{}
+	for _, line := range strings.Split(string(tcp), "\n")[1:] {
+		f := strings.Fields(line)
+		if len(f) > 9 && f[1] == local && f[3] != "0A" { // 0A: LISTEN
+			inodes["socket:["+f[9]+"]"] = true
+		}
+	}
+	fds, err := os.ReadDir("/proc/" + pid + "/fd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, fd := range fds {
+		if link, err := os.Readlink("/proc/" + pid + "/fd/" + fd.Name()); err == nil && inodes[link] {
+			n++
+		}
+	}
+	return n
+}
+
+// metric reads one unlabelled sample from /metrics.
+func metric(t *testing.T, base, name string) float64 {
+	t.Helper()
+	for _, line := range strings.Split(getBody(t, base+"/metrics"), "\n") {
+		if v, ok := strings.CutPrefix(line, name+" "); ok {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				t.Fatalf("%s: %v", line, err)
+			}
+			return f
+		}
+	}
+	t.Fatalf("/metrics has no %s", name)
+	return 0
+}
+
+func getBody(t *testing.T, url string) string {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// proxy forwards TCP to target until stopped; then its port refuses
+// connections, as a database host that went away does.
+type proxy struct {
+	ln     net.Listener
+	target string
+	mu     sync.Mutex
+	conns  []net.Conn
+}
+
+func newProxy(t *testing.T, target string) *proxy {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &proxy{ln: ln, target: target}
+	t.Cleanup(p.stop)
+	go p.serve()
+	return p
+}
+
+func (p *proxy) addr() string { return p.ln.Addr().String() }
+
+func (p *proxy) serve() {
+	for {
+		c, err := p.ln.Accept()
+		if err != nil {
+			return
+		}
+		up, err := net.Dial("tcp", p.target)
+		if err != nil {
+			c.Close()
+			continue
+		}
+		p.mu.Lock()
+		p.conns = append(p.conns, c, up)
+		p.mu.Unlock()
+		go func() { io.Copy(up, c); up.Close() }()
+		go func() { io.Copy(c, up); c.Close() }()
+	}
+}
+
+// stop closes the listening port and every forwarded connection.
+func (p *proxy) stop() {
+	p.ln.Close()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, c := range p.conns {
+		c.Close()
+	}
+	p.conns = nil
+}
