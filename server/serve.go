@@ -284,14 +284,42 @@ func (a *app) ready(w http.ResponseWriter, r *http.Request) {
 	json.NewEncoder(w).Encode(status)
 }
 
-// instrument records request durations.
+// instrument records request durations. Every label comes from a fixed
+// set, so that no client can add series: each one costs the registry memory
+// for good.
 func instrument(h *prometheus.HistogramVec, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w, code: http.StatusOK}
 		next.ServeHTTP(sw, r)
-		h.WithLabelValues(r.Method, strconv.Itoa(sw.code), w.Header().Get("X-Cache")).Observe(time.Since(start).Seconds())
+		h.WithLabelValues(methodLabel(r.Method), codeLabel(sw.code), cacheLabel(w.Header().Get("X-Cache"))).Observe(time.Since(start).Seconds())
 	})
+}
+
+func methodLabel(m string) string {
+	switch m {
+	case http.MethodGet, http.MethodPost, http.MethodOptions, http.MethodHead:
+		return m
+	}
+	return "other"
+}
+
+// codeLabel is the code if net/http knows it, else its class ("5xx").
+func codeLabel(code int) string {
+	switch {
+	case http.StatusText(code) != "":
+		return strconv.Itoa(code)
+	case code >= 100 && code < 600:
+		return strconv.Itoa(code/100) + "xx"
+	}
+	return "other"
+}
+
+func cacheLabel(x string) string {
+	if x == "HIT" || x == "MISS" {
+		return x
+	}
+	return ""
 }
 
 type statusWriter struct {
