@@ -5,3 +5,6 @@ import "github.com/kedahpulse/kedahpulse/sentiment"
 // SetScorer replaces the sentiment scorer of s, for tests that need scores
 // they can predict.
 func SetScorer(s *Store, score func(text string) (float64, sentiment.Label)) { s.score = score }
+
+// MigrationCount is the number of migrations Migrate applies.
+func MigrationCount() int { return len(migrations.Sorted()) }

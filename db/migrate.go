@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect"
 	"github.com/uptrace/bun/migrate"
 )
 
@@ -38,6 +39,7 @@ var migrations = migrate.NewMigrations()
 
 func init() {
 	migrations.Add(migrate.Migration{Name: "20250601000001", Comment: "init", Up: goMigration(migrateInit)})
+	migrations.Add(migrate.Migration{Name: "20250701000001", Comment: "properties search_text", Up: goMigration(migrateSearchText)})
 }
 
 // goMigration runs fn in a transaction of the migrator's database.
@@ -96,6 +98,60 @@ func migrateInit(ctx context.Context, tx bun.Tx) error {
 		}
 	}
 	return nil
+}
+
+// migrateSearchText adds properties.search_text (see Property.SearchText)
+// and fills it for the rows already there. The column is added NOT NULL
+// with an empty default for those rows; PostgreSQL then drops the
+// default, SQLite cannot. A new database already has the column (migrateInit
+// creates the tables from the current models) and no rows to fill.
+func migrateSearchText(ctx context.Context, tx bun.Tx) error {
+	if tx.Dialect().Name() == dialect.PG {
+		if _, err := tx.ExecContext(ctx, `ALTER TABLE properties ADD COLUMN IF NOT EXISTS search_text VARCHAR NOT NULL DEFAULT ''`); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `ALTER TABLE properties ALTER COLUMN search_text DROP DEFAULT`); err != nil {
+			return err
+		}
+	} else {
+		var n int
+		if err := tx.NewRaw(`SELECT COUNT(*) FROM pragma_table_info('properties') WHERE name = 'search_text'`).Scan(ctx, &n); err != nil {
+			return err
+		}
+		if n == 0 {
+			if _, err := tx.ExecContext(ctx, `ALTER TABLE properties ADD COLUMN search_text VARCHAR NOT NULL DEFAULT ''`); err != nil {
+				return err
+			}
+		}
+	}
+	// The text of each row, in batches by id; a local model, so that later
+	// changes to Property cannot change what this migration does.
+	type propertyText struct {
+		bun.BaseModel `bun:"table:properties"`
+
+		ID          int64 `bun:",pk"`
+		Title       string
+		Description string
+		SearchText  string
+	}
+	const batch = 500
+	for after := int64(0); ; {
+		var rows []*propertyText
+		if err := tx.NewSelect().Model(&rows).Column("id", "title", "description").
+			Where("id > ?", after).Order("id").Limit(batch).Scan(ctx); err != nil {
+			return err
+		}
+		if len(rows) == 0 {
+			return nil
+		}
+		for _, r := range rows {
+			r.SearchText = searchText(r.Title, r.Description)
+		}
+		if _, err := tx.NewUpdate().Model(&rows).Column("search_text").Bulk().Exec(ctx); err != nil {
+			return err
+		}
+		after = rows[len(rows)-1].ID
+	}
 }
 
 // migrateLockKey is the pg_advisory_lock key that serialises Migrate.

@@ -82,6 +82,10 @@ type Property struct {
 	DestinationID *int64
 	CreatedAt     time.Time `bun:",notnull"`
 	UpdatedAt     time.Time `bun:",notnull"`
+	// SearchText is FoldText(Title) + "\n" + FoldText(Description), the
+	// column text search reads. BeforeAppendModel sets it on every insert
+	// and update; reads for clients leave it out.
+	SearchText string `bun:",notnull" json:"-"`
 }
 
 // Post is one social-media post or review about a destination, scored once
@@ -230,7 +234,7 @@ type IngestResult struct {
 
 // PropertyFilter narrows property lists. City matches the city of the
 // property's destination, compared by CitySlug. Search is a case-insensitive
-// substring of title or description.
+// substring of title or description, compared after FoldText.
 type PropertyFilter struct {
 	DestinationID *int64
 	City          *string

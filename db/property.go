@@ -7,8 +7,11 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/uptrace/bun"
+	"golang.org/x/text/cases"
+	"golang.org/x/text/unicode/norm"
 )
 
 // FindPropertiesByIDs returns the properties with the given ids in one
@@ -18,7 +21,7 @@ func (s *Store) FindPropertiesByIDs(ctx context.Context, ids []int64) ([]*Proper
 	if len(ids) == 0 {
 		return props, nil
 	}
-	err := s.DB.NewSelect().Model(&props).Where("id IN (?)", bun.In(ids)).Scan(ctx)
+	err := s.DB.NewSelect().Model(&props).ExcludeColumn("search_text").Where("id IN (?)", bun.In(ids)).Scan(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("db: find properties: %w", err)
 	}
@@ -71,7 +74,7 @@ func (s *Store) FindPropertyIDs(ctx context.Context, f PropertyFilter, order Pro
 			q = q.Where("p.price_cents <= ?", int64(*f.MaxPrice))
 		}
 		if pattern != "" {
-			q = q.Where("(lower(p.title) LIKE ? ESCAPE '!' OR lower(p.description) LIKE ? ESCAPE '!')", pattern, pattern)
+			q = q.Where("p.search_text LIKE ? ESCAPE '!'", pattern)
 		}
 		return q
 	}
@@ -148,7 +151,7 @@ ORDER BY destination_id, rn`, bun.In(destIDs), first).Scan(ctx, &rows)
 }
 
 // searchPattern checks a search and returns its LIKE pattern (escaped with
-// '!'); "" when there is no search.
+// '!') over search_text; "" when there is no search.
 func searchPattern(search *string) (string, error) {
 	if search == nil {
 		return "", nil
@@ -157,7 +160,35 @@ func searchPattern(search *string) (string, error) {
 	if err != nil || s == "" {
 		return "", err
 	}
-	return "%" + escapeLike(strings.ToLower(s)) + "%", nil
+	return "%" + escapeLike(FoldText(s)) + "%", nil
+}
+
+// FoldText is the case folding of text search, applied alike to the text
+// stored in search_text and to every search, in Go so that both dialects
+// answer the same whatever the database's locale: Unicode full case
+// folding of the canonical decomposition, recomposed (NFC). "CAFÉ", "Café"
+// and "cafe\u0301" fold to "café", "STRASSE" and "straße" to "strasse".
+// A dot above an i or j is dropped (they are dotted already), so that
+// "İSTANBUL" folds to "istanbul". Control characters (tabs, line breaks)
+// fold to spaces, so no search can span the line break searchText puts
+// between a title and a description.
+func FoldText(s string) string {
+	folded := cases.Fold().String(norm.NFD.String(s))
+	folded = softDotted.Replace(folded)
+	return norm.NFC.String(strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, folded))
+}
+
+// softDotted drops the combining dot above (U+0307) after i and j.
+var softDotted = strings.NewReplacer("i\u0307", "i", "j\u0307", "j")
+
+// searchText is what the search_text column holds for a property.
+func searchText(title, description string) string {
+	return FoldText(title) + "\n" + FoldText(description)
 }
 
 type propertyFields struct {
@@ -301,7 +332,7 @@ func (s *Store) UpdateProperty(ctx context.Context, id int64, u PropertyUpdate) 
 		next.UpdatedAt = s.now()
 		p = &next
 		if _, err := tx.NewUpdate().Model(p).
-			Column("title", "description", "price_cents", "location", "destination_id", "updated_at").
+			Column("title", "description", "search_text", "price_cents", "location", "destination_id", "updated_at").
 			WherePK().Exec(ctx); err != nil {
 			return err
 		}

@@ -295,6 +295,16 @@ func (p *Property) AfterScanRow(context.Context) error {
 	return nil
 }
 
+// BeforeAppendModel sets SearchText before every insert and update, so no
+// write path can leave it out of step with the title and description.
+func (p *Property) BeforeAppendModel(_ context.Context, q bun.Query) error {
+	switch q.(type) {
+	case *bun.InsertQuery, *bun.UpdateQuery:
+		p.SearchText = searchText(p.Title, p.Description)
+	}
+	return nil
+}
+
 // AfterScanRow normalises times read back to UTC.
 func (p *Post) AfterScanRow(context.Context) error {
 	p.PostedAt, p.CreatedAt = p.PostedAt.UTC(), p.CreatedAt.UTC()
@@ -318,9 +328,10 @@ func (e *OutboxEntry) AfterScanRow(context.Context) error {
 }
 
 var (
-	_ bun.AfterScanRowHook = (*Destination)(nil)
-	_ bun.AfterScanRowHook = (*Property)(nil)
-	_ bun.AfterScanRowHook = (*Post)(nil)
-	_ bun.AfterScanRowHook = (*ScrapeRun)(nil)
-	_ bun.AfterScanRowHook = (*OutboxEntry)(nil)
+	_ bun.AfterScanRowHook      = (*Destination)(nil)
+	_ bun.AfterScanRowHook      = (*Property)(nil)
+	_ bun.BeforeAppendModelHook = (*Property)(nil)
+	_ bun.AfterScanRowHook      = (*Post)(nil)
+	_ bun.AfterScanRowHook      = (*ScrapeRun)(nil)
+	_ bun.AfterScanRowHook      = (*OutboxEntry)(nil)
 )
