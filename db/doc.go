@@ -5,8 +5,11 @@
 // demo seed, and the tag vocabulary (tag.go) that names what each write
 // affects.
 //
-// It may import bun, the standard library and the pure sentiment package; it
-// never imports graph or server. Invariant: every write computes the cache
-// tags it affects inside its transaction and records them in the outbox in
-// that same transaction, so no committed write can lose its invalidation.
+// It may import bun and its drivers (the SQLite ones only for their error
+// codes), golang.org/x/text, the standard library and the pure sentiment
+// package; it never imports graph or server. Invariant: every write
+// computes the cache tags it affects inside its transaction and records
+// them in the outbox in that same transaction, so no committed write can
+// lose its invalidation. Every string a client sends is checked (valid
+// UTF-8, no NUL, bounded) before any SQL runs.
 package db
