@@ -7,9 +7,11 @@
 // run's posts are stored only through db.Store.IngestPosts, the one ingest
 // path the ingestPosts mutation uses; only the tags IngestPosts returns are
 // invalidated; one process runs at a time and, with WithLock, one run
-// happens per scheduled tick across all processes. A feed gets no more than
-// its Config allows: its posts come only from its own host (a redirect to
-// a host not in Config.RedirectHosts, or from https to http, fails it), and
+// happens per scheduled tick across all processes. Whatever a feed sends,
+// its posts come only from its own host (a redirect to
+// a host not in Config.RedirectHosts, or from https to http, fails it),
 // reading it holds one copy of a body of at most Config.MaxBytes and builds
-// at most Config.MaxItems items.
+// at most Config.MaxItems items, and every field of its posts is within
+// db's limits (db.MaxPostText and the others), valid UTF-8 without NUL
+// bytes, before IngestPosts sees it.
 package scrape

@@ -13,30 +13,25 @@ import (
 	"github.com/kedahpulse/kedahpulse/db"
 )
 
-// Limits of a mapped post, in runes. They mirror db's validation so that an
-// odd item can never make IngestPosts reject the batch it is in.
-const (
-	maxText       = 10_000
-	maxSource     = 100
-	maxExternalID = 200
-	maxAuthor     = 200
-	maxURL        = 2000
-)
-
 // feedSource is the Source of the posts of the feed at u: "feed:" + host +
 // path of the URL the feed is configured with, which is stable across runs
 // (the feed's own link is not under our control). Too long a source is
-// replaced by a hash of it.
+// replaced by a hash of it. It is valid UTF-8: ToLower makes the host so,
+// and EscapedPath is ASCII.
 func feedSource(u *url.URL) string {
 	src := "feed:" + strings.ToLower(u.Host) + u.EscapedPath()
-	if len(src) > maxSource { // EscapedPath is ASCII: bytes are runes
+	if len(src) > db.MaxSource { // bytes: at least as many as runes
 		return "feed:" + hash32(src)
 	}
 	return src
 }
 
 // feedPosts maps items to posts from source, their destinations not yet
-// set. Items with no text at all are left out.
+// set. Items with no text at all are left out. Every field of a post keeps
+// within db's limits (db.MaxPostText and the others), so that an odd item
+// never makes IngestPosts reject the batch it is in: text and author are
+// cut, an identifier too long is replaced by its hash, a link too long is
+// left out, and all are valid UTF-8 without NUL bytes.
 func feedPosts(items []*gofeed.Item, source string, now time.Time) []db.PostInput {
 	posts := make([]db.PostInput, 0, len(items))
 	for _, it := range items {
@@ -48,18 +43,22 @@ func feedPosts(items []*gofeed.Item, source string, now time.Time) []db.PostInpu
 }
 
 // itemPost maps one item. Text is the title, a newline and the plain text
-// of the content (else the description), at most maxText runes. ExternalID
-// is the GUID, else the link, else a hash of the text. PostedAt is the
-// published time, else the updated time, else now, and never after now.
+// of the content (else the description), at most db.MaxPostText runes.
+// ExternalID is the GUID, else the link, else a hash of the text. PostedAt
+// is the published time, else the updated time, else now, and never after
+// now. URL is the link when it is an absolute http(s) URL that fits.
 func itemPost(it *gofeed.Item, source string, now time.Time) (db.PostInput, bool) {
 	if it == nil {
 		return db.PostInput{}, false
 	}
-	title := stripHTML(it.Title)
+	// Each part is cut before they are joined: a megabyte of description
+	// is not copied again to keep its first ten thousand runes.
+	title := truncate(stripHTML(it.Title), db.MaxPostText)
 	body := stripHTML(it.Content)
 	if body == "" {
 		body = stripHTML(it.Description)
 	}
+	body = truncate(body, db.MaxPostText)
 	text := title
 	if body != "" && body != title {
 		if text != "" {
@@ -67,7 +66,7 @@ func itemPost(it *gofeed.Item, source string, now time.Time) (db.PostInput, bool
 		}
 		text += body
 	}
-	text = strings.TrimSpace(truncate(text, maxText))
+	text = strings.TrimSpace(truncate(text, db.MaxPostText))
 	if text == "" {
 		return db.PostInput{}, false
 	}
@@ -80,7 +79,7 @@ func itemPost(it *gofeed.Item, source string, now time.Time) (db.PostInput, bool
 	if name := itemAuthor(it); name != "" {
 		p.Author = &name
 	}
-	if link := cleanSpace(it.Link); link != "" && utf8.RuneCountInString(link) <= maxURL {
+	if link := itemURL(it.Link); link != "" {
 		p.URL = &link
 	}
 	return p, true
@@ -88,11 +87,11 @@ func itemPost(it *gofeed.Item, source string, now time.Time) (db.PostInput, bool
 
 // externalID is the item's GUID, else its link, else the first 32 hex
 // digits of the SHA-256 of its text. An identifier too long to store is
-// replaced by its hash.
+// replaced by its hash, which keeps it unique and stable.
 func externalID(it *gofeed.Item, text string) string {
 	for _, id := range []string{it.GUID, it.Link} {
 		if id = cleanSpace(id); id != "" {
-			if utf8.RuneCountInString(id) > maxExternalID {
+			if utf8.RuneCountInString(id) > db.MaxExternalID {
 				return hash32(id)
 			}
 			return id
@@ -101,10 +100,12 @@ func externalID(it *gofeed.Item, text string) string {
 	return hash32(text)
 }
 
+// postedAt is the item's time in UTC, which must fall in year 1 or later
+// (db refuses earlier ones; 0001-01-01 in a zone east of UTC does not).
 func postedAt(it *gofeed.Item, now time.Time) time.Time {
 	t := now
 	for _, p := range []*time.Time{it.PublishedParsed, it.UpdatedParsed} {
-		if p != nil && !p.IsZero() && p.Year() >= 1 {
+		if p != nil && !p.IsZero() && p.UTC().Year() >= 1 {
 			t = *p
 			break
 		}
@@ -123,10 +124,27 @@ func itemAuthor(it *gofeed.Item) string {
 	case it.Author != nil:
 		name = it.Author.Name
 	}
-	return truncate(cleanSpace(name), maxAuthor)
+	return strings.TrimSpace(truncate(cleanSpace(name), db.MaxAuthor))
 }
 
-// truncate cuts s to at most n runes.
+// itemURL is link cleaned, or "" unless it is an absolute http or https URL
+// of at most db.MaxURL runes: a longer one is left out rather than stored
+// cut, and any other scheme (javascript:, data:) has no place in a post a
+// client may render as a link.
+func itemURL(link string) string {
+	link = cleanSpace(link)
+	if link == "" || utf8.RuneCountInString(link) > db.MaxURL {
+		return ""
+	}
+	u, err := url.Parse(link)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return ""
+	}
+	return link
+}
+
+// truncate cuts s to at most n runes, on a rune boundary. A cut string is
+// a copy, so that a post does not keep the whole of a long one alive.
 func truncate(s string, n int) string {
 	if len(s) <= n {
 		return s
@@ -134,7 +152,7 @@ func truncate(s string, n int) string {
 	i := 0
 	for j := range s {
 		if i == n {
-			return s[:j]
+			return strings.Clone(s[:j])
 		}
 		i++
 	}

@@ -4,7 +4,6 @@ import (
 	"html"
 	"strings"
 	"unicode"
-	"unicode/utf8"
 )
 
 // blockTags are the elements that separate words: the text on either side
@@ -23,8 +22,8 @@ var rawTextTags = map[string]bool{"script": true, "style": true}
 
 // stripHTML returns the plain text of an HTML fragment: tags, comments and
 // declarations removed, the content of script and style dropped, entities
-// decoded, invalid UTF-8 and control characters replaced, and every run of
-// white space turned into one space. A '<' that cannot start a tag is text
+// decoded, invalid UTF-8 and NUL bytes dropped, other control characters
+// turned into spaces, and every run of white space turned into one space. A '<' that cannot start a tag is text
 // ("a < b", "<3"); a tag left open at the end is dropped, as browsers do.
 func stripHTML(s string) string {
 	var b strings.Builder
@@ -77,12 +76,16 @@ func stripHTML(s string) string {
 	return cleanSpace(html.UnescapeString(b.String()))
 }
 
-// cleanSpace makes s valid UTF-8, turns control characters (NUL among them)
-// into spaces and collapses white space to single spaces, trimmed.
+// cleanSpace drops invalid UTF-8 and NUL bytes from s (neither can be
+// stored), turns the other control characters into spaces and collapses
+// white space to single spaces, trimmed.
 func cleanSpace(s string) string {
-	s = strings.ToValidUTF8(s, string(utf8.RuneError))
+	s = strings.ToValidUTF8(s, "")
 	s = strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) {
+		switch {
+		case r == 0:
+			return -1
+		case unicode.IsControl(r):
 			return ' '
 		}
 		return r
