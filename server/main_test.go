@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -128,6 +129,12 @@ func redisURL() string {
 // test ends, and returns its base URL.
 func startServer(t *testing.T, vars map[string]string) string {
 	t.Helper()
+	return startServerLog(t, vars, io.Discard)
+}
+
+// startServerLog is startServer logging to w.
+func startServerLog(t *testing.T, vars map[string]string, w io.Writer) string {
+	t.Helper()
 	vars["ADDR"], vars["ADMIN_TOKEN"], vars["SEED"], vars["SCRAPE_SCHEDULE"] = "127.0.0.1:0", "tok", "none", "off"
 	cfg, err := loadConfig(func(k string) string { return vars[k] })
 	if err != nil {
@@ -136,7 +143,7 @@ func startServer(t *testing.T, vars map[string]string) string {
 	ctx, cancel := context.WithCancel(context.Background())
 	addr, done := make(chan net.Addr, 1), make(chan error, 1)
 	go func() {
-		done <- serve(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), func(a net.Addr) { addr <- a })
+		done <- serve(ctx, cfg, slog.New(slog.NewTextHandler(w, nil)), func(a net.Addr) { addr <- a })
 	}()
 	t.Cleanup(func() {
 		cancel()
@@ -156,6 +163,24 @@ func startServer(t *testing.T, vars map[string]string) string {
 		t.Fatalf("server stopped: %v", err)
 	}
 	return ""
+}
+
+// syncBuffer is a log the server writes while the test reads it.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 // send posts a GraphQL request and returns the decoded body and response.

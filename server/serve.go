@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -260,28 +259,13 @@ func (a *app) routes() http.Handler {
 	mux.Handle("GET /{$}", playground.Handler("Kedah Pulse", "/graphql"))
 	mux.Handle("/graphql", instrument(duration, gql))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok\n") })
-	mux.HandleFunc("GET /readyz", a.ready)
+	mux.Handle("GET /readyz", &readiness{
+		log:      a.log,
+		database: probe{name: "database", failed: "down", ping: a.store.Ping},
+		cache:    probe{name: "cache", failed: "degraded", ping: a.cache.Healthy},
+	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(a.registry, promhttp.HandlerOpts{}))
 	return mux
-}
-
-// ready reports the database and the cache. A dead database makes the
-// server unready (503); a dead cache only degrades it (200), since every
-// request is still answered from the database.
-func (a *app) ready(w http.ResponseWriter, r *http.Request) {
-	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-	defer cancel()
-	status := map[string]string{"database": "ok", "cache": "ok"}
-	code := http.StatusOK
-	if err := a.store.Ping(ctx); err != nil {
-		status["database"], code = "down: "+err.Error(), http.StatusServiceUnavailable
-	}
-	if err := a.cache.Healthy(ctx); err != nil {
-		status["cache"] = "degraded: " + err.Error()
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(code)
-	json.NewEncoder(w).Encode(status)
 }
 
 // instrument records request durations. Every label comes from a fixed
