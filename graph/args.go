@@ -9,7 +9,7 @@ import (
 // Paging bounds shared by every connection.
 const (
 	defaultFirst = 20
-	maxFirst     = 100
+	maxFirst     = db.MaxFirst
 )
 
 func pageSize(first *int, def int) (int, error) {
@@ -60,8 +60,8 @@ func cityArg(city *string) (*string, error) {
 }
 
 // propertiesArgs are the canonical arguments of Query.properties: defaults
-// applied, the city as its slug, the search folded to lower case and
-// trimmed (the search is case-insensitive), prices as exact cents.
+// applied, the city as its slug, the search folded as db folds it and
+// trimmed (the search is case-insensitive, so it is folded as db folds it), prices as exact cents.
 type propertiesArgs struct {
 	DestinationID *int64           `json:"d,omitempty"`
 	City          *string          `json:"c,omitempty"`
@@ -97,7 +97,7 @@ func newPropertiesArgs(f *db.PropertyFilter, first *int, after *string, order *d
 	if f.Search != nil {
 		// Its length and content are checked by db, before any SQL and
 		// before an error could be cached (a long search gets a hashed key).
-		if s := strings.ToLower(strings.TrimSpace(*f.Search)); s != "" {
+		if s := db.FoldText(strings.TrimSpace(*f.Search)); s != "" {
 			a.Search = &s
 		}
 	}
