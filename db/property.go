@@ -150,17 +150,28 @@ ORDER BY destination_id, rn`, bun.In(destIDs), first).Scan(ctx, &rows)
 	return out, nil
 }
 
+// Search checks a client's search text and returns it as the search
+// compares it: trimmed and folded (FoldText); "" when it is blank. The API
+// keys its cache on this form, so searches that fold alike share an entry.
+func Search(s string) (string, error) {
+	s, err := text("filter.search", s, 0, MaxSearch)
+	if err != nil {
+		return "", err
+	}
+	return FoldText(s), nil
+}
+
 // searchPattern checks a search and returns its LIKE pattern (escaped with
 // '!') over search_text; "" when there is no search.
 func searchPattern(search *string) (string, error) {
 	if search == nil {
 		return "", nil
 	}
-	s, err := text("filter.search", *search, 0, MaxSearch)
+	s, err := Search(*search)
 	if err != nil || s == "" {
 		return "", err
 	}
-	return "%" + escapeLike(FoldText(s)) + "%", nil
+	return "%" + escapeLike(s) + "%", nil
 }
 
 // FoldText is the case folding of text search, applied alike to the text

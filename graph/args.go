@@ -1,8 +1,6 @@
 package graph
 
 import (
-	"strings"
-
 	"github.com/kedahpulse/kedahpulse/db"
 )
 
@@ -95,9 +93,11 @@ func newPropertiesArgs(f *db.PropertyFilter, first *int, after *string, order *d
 		}
 	}
 	if f.Search != nil {
-		// Its length and content are checked by db, before any SQL and
-		// before an error could be cached (a long search gets a hashed key).
-		if s := db.FoldText(strings.TrimSpace(*f.Search)); s != "" {
+		s, err := db.Search(*f.Search)
+		if err != nil {
+			return propertiesArgs{}, err
+		}
+		if s != "" {
 			a.Search = &s
 		}
 	}
