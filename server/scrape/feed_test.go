@@ -297,9 +297,13 @@ func FuzzFeedPosts(f *testing.F) {
 	f.Add([]byte(`<rss><channel><item><title>a</title><pubDate>Mon, 01 Jan 0001 00:00:00 +0000</pubDate></item></channel></rss>`))
 	now := time.Date(2025, 6, 15, 10, 30, 0, 0, time.UTC)
 	f.Fuzz(func(t *testing.T, body []byte) {
-		items, _, err := parseFeed(body, DefaultMaxItems)
+		const limit = 3 // below the fixtures' items: the cut is fuzzed too
+		items, n, err := parseFeed(body, limit)
 		if err != nil {
 			return
+		}
+		if len(items) > limit || n < len(items) {
+			t.Fatalf("%d items of %d; want at most %d", len(items), n, limit)
 		}
 		for _, p := range feedPosts(items, "feed:example.com/rss", now) {
 			checkPost(t, p, now)
