@@ -48,10 +48,12 @@ type Info struct {
 	ConnectedClients int64
 }
 
-// TagTTL is how long a tag version lives after it was created or bumped. It
-// is longer than any entry's TTL; when a tag expires anyway, entries carrying
-// it simply miss.
-const TagTTL = 7 * 24 * time.Hour
+// TagTTL is how long a tag version lives after it was created or bumped:
+// twice the longest entry TTL (the schema's longest maxAge is 24 h), so a
+// tag outlives the entries that carry it, and no longer, since every read
+// of a new argument (a city nobody has asked for) creates a tag. When a tag
+// expires anyway, entries carrying it simply miss.
+const TagTTL = 48 * time.Hour
 
 // EntryValidator is a Store that can read an entry and check the versions
 // of the tags in its header in one round trip (a Lua script on a single
