@@ -126,6 +126,14 @@ func serverConns(t *testing.T, addr string) int {
 // whose local address is addr, the listening socket excepted.
 func socketsOn(t *testing.T, pid, addr string) int {
 	t.Helper()
+	n, err := countSockets(pid, addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func countSockets(pid, addr string) (int, error) {
 	host, port, _ := net.SplitHostPort(addr)
 	ip := net.ParseIP(host).To4()
 	p, _ := strconv.Atoi(port)
@@ -134,7 +142,7 @@ func socketsOn(t *testing.T, pid, addr string) int {
 	local := strings.ToUpper(hex.EncodeToString([]byte{ip[3], ip[2], ip[1], ip[0]}) + fmt.Sprintf(":%04X", p))
 	tcp, err := os.ReadFile("/proc/" + pid + "/net/tcp")
 	if err != nil {
-		t.Fatal(err)
+		return 0, err
 	}
 	inodes := map[string]bool{}
 	for _, line := range strings.Split(string(tcp), "\n")[1:] {
@@ -145,7 +153,7 @@ func socketsOn(t *testing.T, pid, addr string) int {
 	}
 	fds, err := os.ReadDir("/proc/" + pid + "/fd")
 	if err != nil {
-		t.Fatal(err)
+		return 0, err
 	}
 	n := 0
 	for _, fd := range fds {
@@ -153,7 +161,7 @@ func socketsOn(t *testing.T, pid, addr string) int {
 			n++
 		}
 	}
-	return n
+	return n, nil
 }
 
 // metric reads one unlabelled sample from /metrics.
