@@ -269,11 +269,3 @@ func startProcess(t *testing.T, vars map[string]string) (pid, addr string) {
 	}
 	return "", ""
 }
-
-func openFiles(t *testing.T, pid string) int {
-	fds, err := os.ReadDir("/proc/" + pid + "/fd")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return len(fds)
-}

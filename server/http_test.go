@@ -2,15 +2,12 @@ package main
 
 import (
 	"bufio"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/url"
-	"os"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -110,58 +107,6 @@ func dialGet(t *testing.T, addr, path string) (net.Conn, int) {
 	resp.Body.Close()
 	c.SetDeadline(time.Time{})
 	return c, resp.StatusCode
-}
-
-// serverConns counts the TCP connections this process holds open on the
-// server side of addr (its accepted sockets), from /proc.
-func serverConns(t *testing.T, addr string) int {
-	t.Helper()
-	if runtime.GOOS != "linux" {
-		t.Skip("counting sockets needs /proc")
-	}
-	return socketsOn(t, "self", addr)
-}
-
-// socketsOn counts the TCP sockets process pid ("self" or a number) holds
-// whose local address is addr, the listening socket excepted.
-func socketsOn(t *testing.T, pid, addr string) int {
-	t.Helper()
-	n, err := countSockets(pid, addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return n
-}
-
-func countSockets(pid, addr string) (int, error) {
-	host, port, _ := net.SplitHostPort(addr)
-	ip := net.ParseIP(host).To4()
-	p, _ := strconv.Atoi(port)
-	// /proc/net/tcp writes an IPv4 address as its 32 bits in host order
-	// (little endian here) and the port in big endian, both in hex.
-	local := strings.ToUpper(hex.EncodeToString([]byte{ip[3], ip[2], ip[1], ip[0]}) + fmt.Sprintf(":%04X", p))
-	tcp, err := os.ReadFile("/proc/" + pid + "/net/tcp")
-	if err != nil {
-		return 0, err
-	}
-	inodes := map[string]bool{}
-	for _, line := range strings.Split(string(tcp), "\n")[1:] {
-		f := strings.Fields(line)
-		if len(f) > 9 && f[1] == local && f[3] != "0A" { // 0A: LISTEN
-			inodes["socket:["+f[9]+"]"] = true
-		}
-	}
-	fds, err := os.ReadDir("/proc/" + pid + "/fd")
-	if err != nil {
-		return 0, err
-	}
-	n := 0
-	for _, fd := range fds {
-		if link, err := os.Readlink("/proc/" + pid + "/fd/" + fd.Name()); err == nil && inodes[link] {
-			n++
-		}
-	}
-	return n, nil
 }
 
 // metric reads one unlabelled sample from /metrics.
