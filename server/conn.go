@@ -15,7 +15,9 @@ import (
 // a slot before each accept. With none free it closes the connection idle
 // the longest (http.Server reports idleness through ConnState); only when
 // every connection is busy with a request does it wait, as
-// golang.org/x/net/netutil.LimitListener does.
+// golang.org/x/net/netutil.LimitListener does. The slot taken for the next
+// accept is one of the max: at the limit the server serves max-1
+// connections and keeps one for the next client.
 //
 // Closing an idle connection races with a request arriving on it, exactly as
 // IdleTimeout does; clients retry idempotent requests on a reused
