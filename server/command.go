@@ -56,7 +56,7 @@ func seedCommand(ctx context.Context, cfg config, log *slog.Logger, args []strin
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	store, err := db.Open(ctx, cfg.DatabaseURL)
+	store, err := db.OpenWith(ctx, cfg.DatabaseURL, db.PoolOptions{MaxOpenConns: cfg.DBMaxConns})
 	if err != nil {
 		return fmt.Errorf("DATABASE_URL: %w", err)
 	}
@@ -84,7 +84,7 @@ func scrapeCommand(ctx context.Context, cfg config, log *slog.Logger, stdout io.
 	defer a.close()
 	scraper := a.scraper
 	if a.redis == nil {
-		scraper = scrape.New(a.store, outboxOnly{}, scrape.Config{Feeds: cfg.ScrapeFeeds}, log)
+		scraper = scrape.New(a.store, outboxOnly{}, cfg.scrapeConfig(), log)
 	}
 	run, err := scraper.Run(ctx)
 	if err != nil {

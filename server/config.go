@@ -7,11 +7,15 @@ import (
 	"log/slog"
 	"math"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/robfig/cron/v3"
+
+	"github.com/kedahpulse/kedahpulse/graph"
+	"github.com/kedahpulse/kedahpulse/server/scrape"
 )
 
 // config is every setting of the server, read from the environment by
@@ -38,6 +42,21 @@ type config struct {
 	// the one idle the longest; if none is idle it waits.
 	MaxConnections int
 	IdleTimeout    time.Duration // IDLE_TIMEOUT, default 60s: a keep-alive connection idle this long is closed
+
+	// The bounds of one GraphQL request (graph.Options), each from its own
+	// variable: QUERY_MAX_CHARACTERS, QUERY_MAX_TOKENS, QUERY_MAX_ALIASES,
+	// QUERY_MAX_DIRECTIVES, QUERY_MAX_DEPTH, QUERY_MAX_COST,
+	// QUERY_MAX_INTROSPECTION, QUERY_MAX_INTROSPECTION_DEPTH,
+	// MAX_BODY_BYTES, DOCUMENT_CACHE_BYTES, REQUEST_TIMEOUT and
+	// ROOT_CONCURRENCY. Defaults: limit.Defaults and graph's Default*.
+	Request        graph.Options
+	DBMaxConns     int   // DB_MAX_CONNS, default 16 on PostgreSQL, 8 on SQLite (db.PoolOptions)
+	CacheMaxBytes  int64 // CACHE_MEMORY_BYTES, default 64 MiB: the in-process cache's size
+	ScrapeMaxBytes int64 // SCRAPE_MAX_BYTES, default 2 MiB: the largest feed read
+	ScrapeMaxItems int   // SCRAPE_MAX_ITEMS, default 500: items taken from one feed
+	// SCRAPE_REDIRECT_HOSTS: comma-separated hosts feeds may redirect to
+	// besides their own.
+	ScrapeRedirectHosts []string
 }
 
 const (
@@ -59,6 +78,9 @@ func loadConfig(getenv func(string) string) (config, error) {
 	}
 	if c.DatabaseURL == "" {
 		c.DatabaseURL, c.Embedded = defaultSQLite, true
+	}
+	if scheme, _, ok := strings.Cut(c.DatabaseURL, "://"); ok && !slices.Contains([]string{"postgres", "postgresql", "sqlite", "file"}, scheme) {
+		return c, fmt.Errorf("DATABASE_URL: unsupported scheme %q: want postgres://…, sqlite:path or a file path", scheme)
 	}
 	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
 		return c, fmt.Errorf("ADDR %q: want host:port: %w", c.Addr, err)
@@ -110,6 +132,9 @@ func loadConfig(getenv func(string) string) (config, error) {
 	if c.IdleTimeout == 0 {
 		return c, fmt.Errorf("IDLE_TIMEOUT %q: want a positive duration such as 60s", getenv("IDLE_TIMEOUT"))
 	}
+	if err := c.loadLimits(getenv); err != nil {
+		return c, err
+	}
 	if c.AdminToken == "" {
 		b := make([]byte, 16)
 		rand.Read(b)
@@ -136,6 +161,66 @@ func maxConnections(getenv func(string) string) (int, error) {
 		return 0, fmt.Errorf("MAX_CONNECTIONS %q: want a positive number", v)
 	case n > most:
 		return 0, fmt.Errorf("MAX_CONNECTIONS %d: the open-file limit (ulimit -n) is %d and %d of it is kept for the database, the cache and files; want at most %d", n, files, int(files)-most, most)
+	}
+	return n, nil
+}
+
+// loadLimits reads the bounds of requests, pools, the in-process cache and
+// the scraper. Unset variables keep their packages' defaults (zero values).
+func (c *config) loadLimits(getenv func(string) string) error {
+	r := &c.Request
+	for name, dst := range map[string]*int{
+		"QUERY_MAX_CHARACTERS": &r.Limits.Characters, "QUERY_MAX_TOKENS": &r.Limits.Tokens,
+		"QUERY_MAX_ALIASES": &r.Limits.Aliases, "QUERY_MAX_DIRECTIVES": &r.Limits.Directives,
+		"QUERY_MAX_DEPTH": &r.Limits.Depth, "QUERY_MAX_COST": &r.Limits.Cost,
+		"QUERY_MAX_INTROSPECTION": &r.Limits.Introspection, "QUERY_MAX_INTROSPECTION_DEPTH": &r.Limits.IntrospectionDepth,
+		"DOCUMENT_CACHE_BYTES": &r.DocumentCacheBytes, "ROOT_CONCURRENCY": &r.RootConcurrency,
+		"DB_MAX_CONNS": &c.DBMaxConns, "SCRAPE_MAX_ITEMS": &c.ScrapeMaxItems,
+	} {
+		n, err := positiveVar(getenv, name)
+		if err != nil {
+			return err
+		}
+		*dst = int(n)
+	}
+	for name, dst := range map[string]*int64{
+		"MAX_BODY_BYTES": &r.MaxBodyBytes, "CACHE_MEMORY_BYTES": &c.CacheMaxBytes, "SCRAPE_MAX_BYTES": &c.ScrapeMaxBytes,
+	} {
+		n, err := positiveVar(getenv, name)
+		if err != nil {
+			return err
+		}
+		*dst = n
+	}
+	var err error
+	if r.Timeout, err = durationVar(getenv, "REQUEST_TIMEOUT", graph.DefaultTimeout); err != nil {
+		return err
+	}
+	if r.Timeout == 0 {
+		return fmt.Errorf("REQUEST_TIMEOUT %q: want a positive duration such as 10s", getenv("REQUEST_TIMEOUT"))
+	}
+	for _, h := range strings.Split(getenv("SCRAPE_REDIRECT_HOSTS"), ",") {
+		if h = strings.TrimSpace(h); h != "" {
+			c.ScrapeRedirectHosts = append(c.ScrapeRedirectHosts, h)
+		}
+	}
+	return nil
+}
+
+// scrapeConfig is the scraper's configuration.
+func (c config) scrapeConfig() scrape.Config {
+	return scrape.Config{Feeds: c.ScrapeFeeds, MaxBytes: c.ScrapeMaxBytes, MaxItems: c.ScrapeMaxItems, RedirectHosts: c.ScrapeRedirectHosts}
+}
+
+// positiveVar reads a positive whole number (0 when unset).
+func positiveVar(getenv func(string) string, name string) (int64, error) {
+	v := getenv(name)
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.ParseInt(v, 10, 32)
+	if err != nil || n < 1 {
+		return 0, fmt.Errorf("%s %q: want a positive whole number", name, v)
 	}
 	return n, nil
 }

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/kedahpulse/kedahpulse/db/dbtest"
+	"github.com/kedahpulse/kedahpulse/graph"
 	"github.com/kedahpulse/kedahpulse/graph/cache/cachetest"
 )
 
@@ -47,6 +48,10 @@ func TestLoadConfig(t *testing.T) {
 			t.Errorf("MAX_CONNECTIONS=%q: error %v", bad, err)
 		}
 	}
+	if c, err := loadConfig(env("QUERY_MAX_DEPTH", "9", "CACHE_MEMORY_BYTES", "1048576", "SCRAPE_REDIRECT_HOSTS", "a.example, b.example:8080")); err != nil ||
+		c.Request.Limits.Depth != 9 || c.CacheMaxBytes != 1<<20 || len(c.ScrapeRedirectHosts) != 2 || c.Request.Timeout != graph.DefaultTimeout {
+		t.Errorf("limits: %+v %v", c.Request, err)
+	}
 	if c, _ := loadConfig(env("DATABASE_URL", "postgres://x")); c.Seed != "none" {
 		t.Errorf("a configured DATABASE_URL seeds %q, want none", c.Seed)
 	}
@@ -61,6 +66,12 @@ func TestLoadConfig(t *testing.T) {
 		"CACHE_TIMEOUT":   {"CACHE_TIMEOUT", "soon"},
 		"MAX_CONNECTIONS": {"MAX_CONNECTIONS", "0"},
 		"IDLE_TIMEOUT":    {"IDLE_TIMEOUT", "0s"},
+		"DATABASE_URL":    {"DATABASE_URL", "mysql://x"},
+		"QUERY_MAX_DEPTH": {"QUERY_MAX_DEPTH", "0"},
+		"QUERY_MAX_COST":  {"QUERY_MAX_COST", "lots"},
+		"MAX_BODY_BYTES":  {"MAX_BODY_BYTES", "-1"},
+		"REQUEST_TIMEOUT": {"REQUEST_TIMEOUT", "0s"},
+		"DB_MAX_CONNS":    {"DB_MAX_CONNS", "x"},
 	} {
 		if _, err := loadConfig(env(bad...)); err == nil || !strings.Contains(err.Error(), name) {
 			t.Errorf("%s=%q: error %v does not name the variable", bad[0], bad[1], err)
@@ -238,4 +249,28 @@ func TestTwoServersShareFreshness(t *testing.T) {
 		}
 	}
 	t.Logf("50 iterations, %d stale", stale)
+}
+
+// The request limits come from the environment: a server started with
+// QUERY_MAX_DEPTH=2 and QUERY_MAX_ALIASES=1 refuses what the defaults
+// allow, naming the limit.
+func TestLimitsFromEnvironment(t *testing.T) {
+	base := startServer(t, map[string]string{
+		"DATABASE_URL": "sqlite:" + filepath.Join(t.TempDir(), "kp.db"), "QUERY_MAX_DEPTH": "2", "QUERY_MAX_ALIASES": "1",
+	})
+	for query, code := range map[string]string{
+		`{ properties { totalCount } }`:                "",
+		`{ properties { edges { cursor } } }`:          "DEPTH_LIMIT_EXCEEDED",
+		`{ a: __typename b: __typename }`:              "TOO_MANY_ALIASES",
+		`{ a: __typename sentimentSummary { total } }`: "",
+	} {
+		out, _ := send(t, base, "", query, nil)
+		got := ""
+		if errs, ok := out["errors"].([]any); ok && len(errs) > 0 {
+			got, _ = errs[0].(map[string]any)["extensions"].(map[string]any)["code"].(string)
+		}
+		if got != code {
+			t.Errorf("%s: code %q, want %q (%v)", query, got, code, out)
+		}
+	}
 }

@@ -85,7 +85,7 @@ type app struct {
 func open(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 	a := &app{cfg: cfg, log: log, registry: prometheus.NewRegistry()}
 	var err error
-	if a.store, err = db.Open(ctx, cfg.DatabaseURL); err != nil {
+	if a.store, err = db.OpenWith(ctx, cfg.DatabaseURL, db.PoolOptions{MaxOpenConns: cfg.DBMaxConns}); err != nil {
 		return nil, fmt.Errorf("DATABASE_URL: %w", err)
 	}
 	if err := a.store.Migrate(ctx); err != nil {
@@ -101,11 +101,11 @@ func open(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 		}
 		store, backend = cache.NewRedisStore(a.redis, cfg.CachePrefix), "REDIS"
 	} else {
-		store = cache.NewMemoryStore(cache.MemoryLimits{})
+		store = cache.NewMemoryStore(cache.MemoryLimits{MaxBytes: cfg.CacheMaxBytes})
 	}
 	a.cache = cache.New(store, backend, cache.Options{Timeout: cfg.CacheTimeout, Logger: log, Registerer: a.registry})
 	a.resolver = &graph.Resolver{Store: a.store, Cache: a.cache, Log: log, LoaderWait: cfg.LoaderWait}
-	a.scraper = scrape.New(a.store, a.resolver, scrape.Config{Feeds: cfg.ScrapeFeeds}, log)
+	a.scraper = scrape.New(a.store, a.resolver, cfg.scrapeConfig(), log)
 	if a.redis != nil {
 		a.scraper = a.scraper.WithLock(a.redis, cfg.CachePrefix+"scrape-lock")
 	}
@@ -246,7 +246,9 @@ func (a *app) relay(ctx context.Context, every time.Duration) {
 }
 
 func (a *app) routes() http.Handler {
-	gql := graph.NewHandler(a.resolver, graph.Options{AdminToken: a.cfg.AdminToken, Introspection: a.cfg.Introspection})
+	opts := a.cfg.Request
+	opts.AdminToken, opts.Introspection = a.cfg.AdminToken, a.cfg.Introspection
+	gql := graph.NewHandler(a.resolver, opts)
 	a.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	duration := prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name:    "kedahpulse_http_request_duration_seconds",
