@@ -29,3 +29,13 @@ func (s *Store) AckInvalidation(ctx context.Context, id int64) error {
 	}
 	return nil
 }
+
+// InvalidationAcked reports whether outbox entry id has been acked (by
+// this process or any other relay sharing the database).
+func (s *Store) InvalidationAcked(ctx context.Context, id int64) (bool, error) {
+	n, err := s.DB.NewSelect().Model((*OutboxEntry)(nil)).Where("id = ?", id).Count(ctx)
+	if err != nil {
+		return false, fmt.Errorf("db: invalidation %d acked: %w", id, err)
+	}
+	return n == 0, nil
+}

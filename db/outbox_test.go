@@ -61,6 +61,12 @@ func TestOutbox(t *testing.T) {
 		if err := s.AckInvalidation(ctx, 12345); err != nil {
 			t.Fatal(err)
 		}
+		if acked, err := s.InvalidationAcked(ctx, c1.OutboxID); err != nil || !acked {
+			t.Fatalf("acked entry: %v, %v", acked, err)
+		}
+		if acked, err := s.InvalidationAcked(ctx, c2.OutboxID); err != nil || acked {
+			t.Fatalf("pending entry reported acked: %v, %v", acked, err)
+		}
 		pending, err = s.PendingInvalidations(ctx, 10)
 		if err != nil || len(pending) != 2 || pending[0].ID != c2.OutboxID {
 			t.Fatalf("after ack: %+v, %v", pending, err)
