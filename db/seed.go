@@ -96,8 +96,10 @@ func (s *Store) Seed(ctx context.Context, o SeedOptions) error {
 			}
 			progress("rollups", end, len(rollups))
 		}
+		// Everything cached before may be stale, per-id and per-city
+		// entries included: the seed invalidates every entry.
 		tags := tagSet{}
-		tags.add(TagDestinations, TagProperties, TagAnalytics)
+		tags.add(TagAll)
 		_, err = s.record(ctx, tx, tags)
 		return err
 	})

@@ -129,3 +129,31 @@ func TestSeed(t *testing.T) {
 		t.Errorf("SQLite and PostgreSQL seeds differ:\n%s\nvs\n%s", prints[0], prints[1])
 	}
 }
+
+// TestSeedInvalidatesAll: entries cached while the database was empty (a
+// destination read as null, a city with no properties) carry per-id and
+// per-city tags, so the seed's outbox row names every entry; seeding again
+// records nothing.
+func TestSeedInvalidatesAll(t *testing.T) {
+	t.Parallel()
+	dbtest.EachStore(t, func(t *testing.T, s *db.Store) {
+		ctx := context.Background()
+		opts := db.SeedOptions{Destinations: 3, Properties: 5, Posts: 10, Seed: 1}
+		for range 2 {
+			if err := s.Seed(ctx, opts); err != nil {
+				t.Fatal(err)
+			}
+		}
+		pending, err := s.PendingInvalidations(ctx, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var rows [][]string
+		for _, e := range pending {
+			rows = append(rows, e.Tags)
+		}
+		if len(rows) != 1 || !equalTags(rows[0], []string{db.TagAll}) {
+			t.Fatalf("outbox rows after seeding twice = %q, want one row of %q", rows, db.TagAll)
+		}
+	})
+}

@@ -25,6 +25,13 @@ const (
 	TagDestinations = "destinations"
 	// TagAnalytics guards global analytics (all destinations).
 	TagAnalytics = "analytics"
+	// TagAll names every cached entry. A write that rewrites data in bulk
+	// (the seed) records it, since entries cached before it, such as a
+	// destination read as null from an empty database, carry per-id and
+	// per-city tags it cannot enumerate. It must equal the cache's AllTag,
+	// which every entry carries implicitly; a test in graph/cache asserts
+	// that the two match.
+	TagAll = "all"
 )
 
 // PropertyTag names one property row.
