@@ -138,7 +138,7 @@ func (r *Resolver) ingestPosts(ctx context.Context, posts []*db.PostInput) (*mod
 	if err != nil {
 		return nil, err
 	}
-	r.Deliver(ctx, ch)
+	r.committed(ctx, ch)
 	tags := ch.Tags
 	if tags == nil {
 		tags = []string{}

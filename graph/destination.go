@@ -103,7 +103,7 @@ func (r *Resolver) createDestination(ctx context.Context, in model.CreateDestina
 	if err != nil {
 		return nil, err
 	}
-	r.Deliver(ctx, ch)
+	r.committed(ctx, ch)
 	return d, nil
 }
 
@@ -115,7 +115,7 @@ func (r *Resolver) updateDestination(ctx context.Context, id int64, in model.Upd
 	if err != nil {
 		return nil, err
 	}
-	r.Deliver(ctx, ch)
+	r.committed(ctx, ch)
 	return d, nil
 }
 
@@ -124,7 +124,7 @@ func (r *Resolver) deleteDestination(ctx context.Context, id int64) (bool, error
 	if err != nil {
 		return false, err
 	}
-	r.Deliver(ctx, ch)
+	r.committed(ctx, ch)
 	return true, nil
 }
 

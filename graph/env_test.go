@@ -20,6 +20,7 @@ import (
 	"github.com/kedahpulse/kedahpulse/graph"
 	"github.com/kedahpulse/kedahpulse/graph/cache"
 	"github.com/kedahpulse/kedahpulse/graph/cache/cachetest"
+	"github.com/kedahpulse/kedahpulse/outbox"
 )
 
 const adminToken = "test-admin-token"
@@ -31,6 +32,7 @@ type env struct {
 	store    *db.Store
 	cache    *cache.Cache
 	resolver *graph.Resolver
+	relay    *outbox.Relay
 	handler  http.Handler
 	sql      *db.QueryCounter
 	trips    *cachetest.RoundTrips // nil on the in-process store
@@ -105,7 +107,8 @@ func newEnvOn(t testing.TB, dbStore *db.Store, store cache.Store, name string, o
 	}
 	log := slog.New(slog.NewTextHandler(logTo, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	e.cache = cache.New(gatedStore{store, e}, name, cache.Options{Logger: log, Timeout: 2 * time.Second})
-	e.resolver = &graph.Resolver{Store: e.store, Cache: e.cache, Log: log, Now: e.clock.Now, LoaderWait: 5 * time.Millisecond}
+	e.relay = outbox.New(e.store, e.cache, log)
+	e.resolver = &graph.Resolver{Store: e.store, Cache: e.cache, Outbox: e.relay, Log: log, Now: e.clock.Now, LoaderWait: 5 * time.Millisecond}
 	o := graph.Options{AdminToken: adminToken, Introspection: true}
 	for _, opt := range opts {
 		opt(&o)

@@ -19,6 +19,9 @@ const (
 	CodeInternal        = "INTERNAL_SERVER_ERROR"
 	CodeUnavailable     = "SERVICE_UNAVAILABLE"
 	CodeBadRequest      = "BAD_REQUEST"
+	// CodeNotYetVisible: a mutation's change is saved, but other processes
+	// may answer from their caches until its invalidation is delivered.
+	CodeNotYetVisible = "INVALIDATION_PENDING"
 	// CodeFailedPrecondition: the server is not set up for the request.
 	CodeFailedPrecondition = "FAILED_PRECONDITION"
 )
@@ -60,6 +63,10 @@ func errorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 		case errors.Is(err, ErrUnauthenticated):
 			gqlErr.Message = ErrUnauthenticated.Error()
 			gqlErr.Extensions["code"] = CodeUnauthenticated
+		case errors.Is(err, ErrNotYetVisible):
+			log.WarnContext(ctx, "mutation acknowledged before its invalidation was delivered", "path", gqlErr.Path.String(), "err", err)
+			gqlErr.Message = ErrNotYetVisible.Error()
+			gqlErr.Extensions["code"] = CodeNotYetVisible
 		case errors.Is(err, context.Canceled):
 			// The client went away; nobody reads this, and it is not a fault.
 			gqlErr.Message = "the request was cancelled"

@@ -179,3 +179,24 @@ func TestNoStaleReadsUnderConcurrency(t *testing.T) {
 		}
 	})
 }
+
+// Several mutation fields in one request: the fields resolved after a
+// write read the state it left, not the request's loader memo filled
+// before it. (Before: c's destination kept the old name.)
+func TestLaterMutationFieldsSeeEarlierWrites(t *testing.T) {
+	eachEnv(t, func(t *testing.T, e *env) {
+		f := newFixture(t, e, 3)
+		p, d := f.props[2], f.dests[2] // property 2 is attached to destination 2
+		vars := map[string]any{"p": sid(p.ID), "d": sid(d.ID)}
+		data := e.ok(`mutation($p: ID!, $d: ID!) {
+			a: updateProperty(id: $p, input: {title: "Before"}) { destination { name } }
+			b: updateDestination(id: $d, input: {name: "Pekan Rabu Baru"}) { name }
+			c: updateProperty(id: $p, input: {title: "After"}) { title destination { name } } }`, vars, true)
+		if got := path(data, "a", "destination", "name"); got != d.Name {
+			t.Errorf("a: %v, want %q", got, d.Name)
+		}
+		if got := path(data, "c", "destination", "name"); got != "Pekan Rabu Baru" {
+			t.Errorf("c: destination %v after b renamed it, want Pekan Rabu Baru", got)
+		}
+	})
+}

@@ -49,7 +49,7 @@ type loadersKey struct{}
 // requestLoaders makes a request's loaders on first use, so a request
 // answered by the response cache never builds them.
 type requestLoaders struct {
-	once    sync.Once
+	mu      sync.Mutex
 	loaders *loaders
 }
 
@@ -68,8 +68,23 @@ func (r *Resolver) loadersFor(ctx context.Context) *loaders {
 	if !ok {
 		return r.newLoaders()
 	}
-	rl.once.Do(func() { rl.loaders = r.newLoaders() })
+	rl.mu.Lock()
+	defer rl.mu.Unlock()
+	if rl.loaders == nil {
+		rl.loaders = r.newLoaders()
+	}
 	return rl.loaders
+}
+
+// forgetLoaded drops the request's loaders and what they memoised, after a
+// write in the same request (mutation fields run one after another, so no
+// load of this request is in flight).
+func forgetLoaded(ctx context.Context) {
+	if rl, ok := ctx.Value(loadersKey{}).(*requestLoaders); ok {
+		rl.mu.Lock()
+		rl.loaders = nil
+		rl.mu.Unlock()
+	}
 }
 
 func (r *Resolver) newLoaders() *loaders {

@@ -62,7 +62,7 @@ func (r *Resolver) createProperty(ctx context.Context, in model.CreatePropertyIn
 	if err != nil {
 		return nil, err
 	}
-	r.Deliver(ctx, ch)
+	r.committed(ctx, ch)
 	return p, nil
 }
 
@@ -73,7 +73,7 @@ func (r *Resolver) updateProperty(ctx context.Context, id int64, in model.Update
 	if err != nil {
 		return nil, err
 	}
-	r.Deliver(ctx, ch)
+	r.committed(ctx, ch)
 	return p, nil
 }
 
@@ -82,7 +82,7 @@ func (r *Resolver) deleteProperty(ctx context.Context, id int64) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	r.Deliver(ctx, ch)
+	r.committed(ctx, ch)
 	return true, nil
 }
 

@@ -4,8 +4,12 @@ package graph
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
 	"time"
+
+	"github.com/99designs/gqlgen/graphql"
 
 	"github.com/kedahpulse/kedahpulse/db"
 	"github.com/kedahpulse/kedahpulse/graph/cache"
@@ -17,10 +21,17 @@ type Scraper interface {
 	Run(ctx context.Context) (*db.ScrapeRun, error)
 }
 
+// Deliverer makes a committed write visible to every process: it returns
+// nil once the change's invalidation is delivered (outbox.Relay is one).
+type Deliverer interface {
+	Deliver(ctx context.Context, ch db.Change) error
+}
+
 // Resolver is the one place dependencies are injected.
 type Resolver struct {
 	Store   *db.Store
 	Cache   *cache.Cache
+	Outbox  Deliverer
 	Policy  *cachecontrol.Policy // nil: NewHandler reads it from the schema
 	Scraper Scraper              // nil: runScraper answers that scraping is not configured
 	Log     *slog.Logger
@@ -30,56 +41,26 @@ type Resolver struct {
 	LoaderWait time.Duration
 }
 
+// ErrNotYetVisible is added to a mutation's response (beside its data)
+// when its change is saved but its invalidation could not be confirmed
+// before the request's deadline: other processes may still answer from
+// their caches until a relay delivers it.
+var ErrNotYetVisible = errors.New("the change is saved, but other servers may not show it yet")
+
+// committed follows every write of a mutation: it delivers the change's
+// invalidation (a failure is reported beside the data, not instead of it:
+// the write is committed) and forgets what the request's loaders loaded
+// before the write, so the fields resolved after it read the new state.
+func (r *Resolver) committed(ctx context.Context, ch db.Change) {
+	forgetLoaded(ctx)
+	if err := r.Outbox.Deliver(ctx, ch); err != nil {
+		graphql.AddError(ctx, fmt.Errorf("%w: %w", ErrNotYetVisible, err))
+	}
+}
+
 func (r *Resolver) now() time.Time {
 	if r.Now != nil {
 		return r.Now()
 	}
 	return time.Now()
-}
-
-// Deliver delivers a committed write's invalidation and acknowledges its
-// outbox row. When the cache cannot be reached the row stays in the outbox
-// and the relay (DeliverPending) delivers it later; the write itself has
-// succeeded, so the mutation does not fail.
-func (r *Resolver) Deliver(ctx context.Context, ch db.Change) {
-	if len(ch.Tags) == 0 {
-		return
-	}
-	if err := r.Cache.Invalidate(ctx, ch.Tags...); err != nil {
-		r.Log.WarnContext(ctx, "invalidation deferred to the outbox relay", "tags", ch.Tags, "outbox_id", ch.OutboxID, "err", err)
-		return
-	}
-	if err := r.Store.AckInvalidation(context.WithoutCancel(ctx), ch.OutboxID); err != nil {
-		r.Log.WarnContext(ctx, "outbox ack failed; the relay will deliver again (idempotent)", "outbox_id", ch.OutboxID, "err", err)
-	}
-}
-
-// DeliverPending delivers the invalidations left in the outbox by writes
-// whose own delivery failed (cache unreachable, or the process died between
-// commit and invalidation). Invalidation is idempotent, so delivering twice
-// is harmless. Once the outbox is empty, the cache is told that every
-// invalidation that had failed before the drain began has been delivered,
-// so it serves reads again. It returns how many outbox rows it delivered.
-func (r *Resolver) DeliverPending(ctx context.Context) (int, error) {
-	mark := r.Cache.PendingMark()
-	delivered := 0
-	for {
-		rows, err := r.Store.PendingInvalidations(ctx, 100)
-		if err != nil {
-			return delivered, err
-		}
-		if len(rows) == 0 {
-			r.Cache.Delivered(mark)
-			return delivered, nil
-		}
-		for _, row := range rows {
-			if err := r.Cache.Invalidate(ctx, row.Tags...); err != nil {
-				return delivered, err
-			}
-			if err := r.Store.AckInvalidation(ctx, row.ID); err != nil {
-				return delivered, err
-			}
-			delivered++
-		}
-	}
 }

@@ -31,7 +31,7 @@ func TestScrapeInvalidatesOnlyWhatItTouched(t *testing.T) {
 		before := path(e.ok(sentiment, touched, false), "destination", "sentiment", "total").(float64)
 		e.ok(sentiment, other, false)
 
-		s := scrape.New(e.store, e.resolver, scrape.Config{Feeds: []string{feed.URL + "/feed.xml"}}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+		s := scrape.New(e.store, e.relay, scrape.Config{Feeds: []string{feed.URL + "/feed.xml"}}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 		s.Now = e.clock.Now
 		run, err := s.Run(context.Background())
 		if err != nil || run.PostsStored != 2 {

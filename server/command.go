@@ -99,7 +99,7 @@ func scrapeCommand(ctx context.Context, cfg config, log *slog.Logger, stdout io.
 // that owns the in-process cache.
 type outboxOnly struct{}
 
-func (outboxOnly) Deliver(context.Context, db.Change) {}
+func (outboxOnly) Deliver(context.Context, db.Change) error { return nil }
 
 // cacheCommand inspects or changes the cache of the server running at ADDR
 // through its admin API.

@@ -21,6 +21,7 @@ import (
 	"github.com/kedahpulse/kedahpulse/db"
 	"github.com/kedahpulse/kedahpulse/graph"
 	"github.com/kedahpulse/kedahpulse/graph/cache"
+	"github.com/kedahpulse/kedahpulse/outbox"
 	"github.com/kedahpulse/kedahpulse/server/scrape"
 )
 
@@ -76,6 +77,7 @@ type app struct {
 	store    *db.Store
 	redis    redis.UniversalClient // nil on the in-process cache
 	cache    *cache.Cache
+	outbox   *outbox.Relay
 	resolver *graph.Resolver
 	scraper  *scrape.Scraper
 	registry *prometheus.Registry
@@ -104,8 +106,9 @@ func open(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 		store = cache.NewMemoryStore(cache.MemoryLimits{MaxBytes: cfg.CacheMaxBytes})
 	}
 	a.cache = cache.New(store, backend, cache.Options{Timeout: cfg.CacheTimeout, Logger: log, Registerer: a.registry})
-	a.resolver = &graph.Resolver{Store: a.store, Cache: a.cache, Log: log, LoaderWait: cfg.LoaderWait}
-	a.scraper = scrape.New(a.store, a.resolver, cfg.scrapeConfig(), log)
+	a.outbox = outbox.New(a.store, a.cache, log)
+	a.resolver = &graph.Resolver{Store: a.store, Cache: a.cache, Outbox: a.outbox, Log: log, LoaderWait: cfg.LoaderWait}
+	a.scraper = scrape.New(a.store, a.outbox, cfg.scrapeConfig(), log)
 	if a.redis != nil {
 		a.scraper = a.scraper.WithLock(a.redis, cfg.CachePrefix+"scrape-lock")
 	}
@@ -152,7 +155,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, listening func(net
 	// down, or killed between commit and invalidation) are in the outbox:
 	// deliver them before serving, or serve from the database until the
 	// relay has.
-	if _, err := a.resolver.DeliverPending(ctx); err != nil {
+	if _, err := a.outbox.Drain(ctx); err != nil {
 		a.cache.MarkPending()
 		log.Warn("pending invalidations not delivered yet; reading from the database until they are", "err", err)
 	}
@@ -181,7 +184,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, listening func(net
 	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
 	wg.Go(func() { a.cache.Run(bg) })
-	wg.Go(func() { a.relay(bg, 2*time.Second) })
+	wg.Go(func() { a.outbox.Run(bg, 2*time.Second) })
 	stopCron, err := a.scraper.Start(cfg.ScrapeSchedule)
 	if err != nil {
 		stopBG()
@@ -215,7 +218,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, listening func(net
 	}
 	stopBG()
 	wg.Wait()
-	if n, err := a.resolver.DeliverPending(shutdown); err != nil {
+	if n, err := a.outbox.Drain(shutdown); err != nil {
 		log.Warn("pending invalidations stay in the outbox for the next start", "err", err)
 	} else if n > 0 {
 		log.Info("delivered pending invalidations", "rows", n)
@@ -224,25 +227,6 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, listening func(net
 		err = nil
 	}
 	return err
-}
-
-// relay delivers invalidations left in the outbox every interval until ctx
-// is done.
-func (a *app) relay(ctx context.Context, every time.Duration) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		if n, err := a.resolver.DeliverPending(ctx); err != nil && ctx.Err() == nil {
-			a.log.Warn("outbox relay: delivery failed; retrying", "err", err)
-		} else if n > 0 {
-			a.log.Info("outbox relay: delivered pending invalidations", "rows", n)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
 }
 
 func (a *app) routes() http.Handler {

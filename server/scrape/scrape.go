@@ -65,10 +65,11 @@ type Config struct {
 }
 
 // Deliverer delivers a committed write's invalidation: it invalidates the
-// change's tags in the cache and acknowledges its outbox row. The GraphQL
-// resolver is one.
+// change's tags in the cache and acknowledges its outbox row, or says it
+// could not (the row then waits in the outbox for a relay). outbox.Relay is
+// one.
 type Deliverer interface {
-	Deliver(ctx context.Context, ch db.Change)
+	Deliver(ctx context.Context, ch db.Change) error
 }
 
 // Scraper pulls the configured feeds into the store. Run is safe for
@@ -339,7 +340,9 @@ func (s *Scraper) ingest(ctx context.Context, r *feedResult, t *tally) {
 		}
 		if len(ch.Tags) > 0 && s.deliver != nil {
 			dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), deliverTimeout)
-			s.deliver.Deliver(dctx, ch)
+			if err := s.deliver.Deliver(dctx, ch); err != nil {
+				s.log.Warn("scrape: invalidation left to the outbox relay", "tags", ch.Tags, "err", err)
+			}
 			cancel()
 		}
 	}

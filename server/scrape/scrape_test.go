@@ -33,10 +33,11 @@ type recorder struct {
 
 var _ Deliverer = (*recorder)(nil)
 
-func (r *recorder) Deliver(_ context.Context, ch db.Change) {
+func (r *recorder) Deliver(_ context.Context, ch db.Change) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.changes = append(r.changes, ch)
+	return nil
 }
 
 // tags returns the sorted union of the tags delivered so far and how many

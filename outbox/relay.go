@@ -1,0 +1,121 @@
+package outbox
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/kedahpulse/kedahpulse/db"
+	"github.com/kedahpulse/kedahpulse/graph/cache"
+)
+
+// ErrUndelivered is returned by Deliver when a committed change's
+// invalidation could not be confirmed before the deadline: the write is
+// saved, and other processes may answer from their caches until a relay
+// delivers it.
+var ErrUndelivered = errors.New("outbox: the change is saved, but its invalidation is not delivered yet")
+
+// DefaultWait is how long Deliver waits when its context has no deadline.
+const DefaultWait = 10 * time.Second
+
+// Relay delivers invalidations. Safe for concurrent use.
+type Relay struct {
+	store *db.Store
+	cache *cache.Cache
+	log   *slog.Logger
+	// Poll bounds the wait between two checks while Deliver waits for
+	// another relay (50 ms, doubling up to 500 ms).
+	poll time.Duration
+}
+
+// New returns a Relay from store's outbox to c.
+func New(store *db.Store, c *cache.Cache, log *slog.Logger) *Relay {
+	return &Relay{store: store, cache: c, log: log, poll: 50 * time.Millisecond}
+}
+
+// Deliver makes a committed change visible: it invalidates the change's
+// tags and acks its outbox row. When this process cannot invalidate (the
+// cache unreachable from here, its breaker open), it retries, and checks
+// whether another relay sharing the database has delivered the row, until
+// ctx's deadline (DefaultWait without one); then it returns
+// ErrUndelivered and the row stays for the relays. A client going away
+// does not stop it: the change is already committed.
+func (r *Relay) Deliver(ctx context.Context, ch db.Change) error {
+	if len(ch.Tags) == 0 {
+		return nil
+	}
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		deadline = time.Now().Add(DefaultWait)
+	}
+	ctx, cancel := context.WithDeadline(context.WithoutCancel(ctx), deadline)
+	defer cancel()
+	wait := r.poll
+	for {
+		err := r.cache.Invalidate(ctx, ch.Tags...)
+		if err == nil {
+			if err := r.store.AckInvalidation(ctx, ch.OutboxID); err != nil {
+				r.log.WarnContext(ctx, "outbox ack failed; a relay will deliver again (idempotent)", "outbox_id", ch.OutboxID, "err", err)
+			}
+			return nil
+		}
+		if acked, aerr := r.store.InvalidationAcked(ctx, ch.OutboxID); aerr == nil && acked {
+			return nil // another process's relay delivered it
+		}
+		select {
+		case <-ctx.Done():
+			r.log.WarnContext(ctx, "invalidation not delivered before the deadline; left to the relays", "tags", ch.Tags, "outbox_id", ch.OutboxID, "err", err)
+			return fmt.Errorf("%w: %w", ErrUndelivered, err)
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 500*time.Millisecond)
+	}
+}
+
+// Drain delivers every row in the outbox, oldest first, and returns how
+// many it delivered. Once the outbox is empty, the cache is told that every
+// invalidation that had failed before the drain began is delivered, so it
+// serves reads again.
+func (r *Relay) Drain(ctx context.Context) (int, error) {
+	mark := r.cache.PendingMark()
+	delivered := 0
+	for {
+		rows, err := r.store.PendingInvalidations(ctx, 100)
+		if err != nil {
+			return delivered, err
+		}
+		if len(rows) == 0 {
+			r.cache.Delivered(mark)
+			return delivered, nil
+		}
+		for _, row := range rows {
+			if err := r.cache.Invalidate(ctx, row.Tags...); err != nil {
+				return delivered, err
+			}
+			if err := r.store.AckInvalidation(ctx, row.ID); err != nil {
+				return delivered, err
+			}
+			delivered++
+		}
+	}
+}
+
+// Run drains the outbox every interval until ctx is done.
+func (r *Relay) Run(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		if n, err := r.Drain(ctx); err != nil && ctx.Err() == nil {
+			r.log.Warn("outbox relay: delivery failed; retrying", "err", err)
+		} else if n > 0 {
+			r.log.Info("outbox relay: delivered pending invalidations", "rows", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}

@@ -1,0 +1,141 @@
+package outbox_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/kedahpulse/kedahpulse/db"
+	"github.com/kedahpulse/kedahpulse/db/dbtest"
+	"github.com/kedahpulse/kedahpulse/graph/cache"
+	"github.com/kedahpulse/kedahpulse/graph/cache/cachetest"
+	"github.com/kedahpulse/kedahpulse/outbox"
+)
+
+// process is one server process's view: its cache (through its own Redis
+// client) and its relay, over a database shared with the others.
+type process struct {
+	cache *cache.Cache
+	relay *outbox.Relay
+}
+
+var discard = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+func newProcess(t *testing.T, store *db.Store, client redis.UniversalClient, prefix string) process {
+	c := cache.New(cache.NewRedisStore(client, prefix), "REDIS", cache.Options{Logger: discard, Timeout: 200 * time.Millisecond})
+	return process{cache: c, relay: outbox.New(store, c, discard)}
+}
+
+// unreachable is a Redis client for a port nothing listens on: a process
+// cut from Redis.
+func unreachable(t *testing.T) redis.UniversalClient {
+	c := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", MaxRetries: -1, DialTimeout: 50 * time.Millisecond})
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+func write(t *testing.T, s *db.Store) db.Change {
+	t.Helper()
+	_, ch, err := s.CreateDestination(context.Background(), db.DestinationInput{Name: "Pantai Cenang", City: "Langkawi", Category: db.CategoryBeach})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ch
+}
+
+func acked(t *testing.T, s *db.Store, ch db.Change) bool {
+	t.Helper()
+	ok, err := s.InvalidationAcked(context.Background(), ch.OutboxID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ok
+}
+
+// versions reads the tags' current versions through c.
+func versions(t *testing.T, c redis.UniversalClient, prefix string, tags []string) map[string]string {
+	t.Helper()
+	v, err := cache.NewRedisStore(c, prefix).Versions(context.Background(), tags)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+func TestDeliver(t *testing.T) {
+	store := dbtest.Open(t, "postgres")
+	client, prefix, _ := cachetest.NewRedis(t)
+	p := newProcess(t, store, client, prefix)
+	ch := write(t, store)
+	before := versions(t, client, prefix, ch.Tags)
+	if err := p.relay.Deliver(context.Background(), ch); err != nil {
+		t.Fatal(err)
+	}
+	if !acked(t, store, ch) {
+		t.Error("delivered, but the row was not acked")
+	}
+	after := versions(t, client, prefix, ch.Tags)
+	for _, tag := range ch.Tags {
+		if before[tag] != "" && before[tag] == after[tag] {
+			t.Errorf("tag %s kept its version", tag)
+		}
+	}
+}
+
+// A client that goes away right after the commit does not cancel the
+// delivery: the change is committed, so it must become visible.
+func TestDeliverOutlivesTheClient(t *testing.T) {
+	store := dbtest.Open(t, "postgres")
+	client, prefix, _ := cachetest.NewRedis(t)
+	p := newProcess(t, store, client, prefix)
+	ch := write(t, store)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := p.relay.Deliver(ctx, ch); err != nil || !acked(t, store, ch) {
+		t.Errorf("delivery with a cancelled context: %v, acked %v", err, acked(t, store, ch))
+	}
+}
+
+// A process cut from Redis does not acknowledge its write as delivered
+// until another process's relay has delivered it; if nobody does before
+// the deadline, it says so.
+func TestDeliverWaitsForAnotherRelay(t *testing.T) {
+	store := dbtest.Open(t, "postgres")
+	client, prefix, _ := cachetest.NewRedis(t)
+	cut := newProcess(t, store, unreachable(t), prefix)
+	healthy := newProcess(t, store, client, prefix)
+
+	ch := write(t, store)
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	if err := cut.relay.Deliver(ctx, ch); !errors.Is(err, outbox.ErrUndelivered) {
+		t.Fatalf("nobody delivered: %v, want ErrUndelivered", err)
+	}
+	if acked(t, store, ch) {
+		t.Fatal("undelivered, but acked")
+	}
+
+	ch = write(t, store)
+	done := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		done <- cut.relay.Deliver(ctx, ch)
+	}()
+	select {
+	case err := <-done:
+		t.Fatalf("the cut process acknowledged before anyone delivered: %v", err)
+	case <-time.After(100 * time.Millisecond):
+	}
+	if n, err := healthy.relay.Drain(context.Background()); err != nil || n < 2 {
+		t.Fatalf("the healthy relay delivered %d rows: %v", n, err)
+	}
+	if err := <-done; err != nil {
+		t.Errorf("after another relay delivered: %v", err)
+	}
+}
