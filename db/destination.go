@@ -307,6 +307,16 @@ func (s *Store) UpdateDestination(ctx context.Context, id int64, u DestinationUp
 func (s *Store) DeleteDestination(ctx context.Context, id int64) (Change, error) {
 	var change Change
 	err := s.DB.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		// The attached properties are locked before the destination, the
+		// order of property writes (their row, then shareDestinations), so
+		// that the two cannot deadlock. SQLite serialises writes anyway.
+		if s.isPG() {
+			var attached []int64
+			if err := tx.NewSelect().Model((*Property)(nil)).Column("id").Where("destination_id = ?", id).
+				Order("id").For("UPDATE").Scan(ctx, &attached); err != nil {
+				return fmt.Errorf("lock properties: %w", err)
+			}
+		}
 		d, err := s.lockDestination(ctx, tx, id)
 		if err != nil {
 			return err
@@ -351,14 +361,26 @@ func (s *Store) lockDestination(ctx context.Context, idb bun.IDB, id int64) (*De
 	return d, err
 }
 
-// findDestination reads destination id; ErrNotFound when it does not exist.
-func findDestination(ctx context.Context, idb bun.IDB, id int64) (*Destination, error) {
-	d := new(Destination)
-	err := idb.NewSelect().Model(d).Where("id = ?", id).Scan(ctx)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, ErrNotFound
+// shareDestinations reads the destinations with ids whose fields decide a
+// write's tags (a post's or a property's city), keyed by id; missing ids
+// are left out. On PostgreSQL the rows stay locked FOR SHARE until the
+// write's transaction ends, so an UpdateDestination or DeleteDestination of
+// one of them waits for the write to commit, or the write reads the row as
+// they committed it: either way the write's tags name the city the
+// destination has when the write commits. Rows are locked in id order.
+func (s *Store) shareDestinations(ctx context.Context, idb bun.IDB, ids []int64) (map[int64]*Destination, error) {
+	byID := make(map[int64]*Destination, len(ids))
+	if len(ids) == 0 {
+		return byID, nil
 	}
-	return d, err
+	dests := []*Destination{}
+	if err := s.forShare(idb.NewSelect().Model(&dests).Where("id IN (?)", bun.In(ids)).Order("id")).Scan(ctx); err != nil {
+		return nil, fmt.Errorf("share destinations: %w", err)
+	}
+	for _, d := range dests {
+		byID[d.ID] = d
+	}
+	return byID, nil
 }
 
 // wrapWrite prefixes err with the write's name, leaving an *InputError as

@@ -246,6 +246,182 @@ func TestDeleteDestination(t *testing.T) {
 	})
 }
 
+// TestCityChangeDuringWrite moves a destination to another city while a
+// write whose tags depend on that city is paused inside its transaction,
+// after it read the destination. Whichever of the two commits first, the
+// write's tags must name the city the destination has when the write
+// commits: were they the old city's after UpdateDestination committed, the
+// new city's entries cached in between would never be invalidated.
+func TestCityChangeDuringWrite(t *testing.T) {
+	t.Parallel()
+	const oldCity, newCity = "Langkawi", "Alor Setar"
+	type write func(ctx context.Context) (db.Change, error)
+	post := func(id *int64, text string) []db.PostInput {
+		return []db.PostInput{{Source: "t", ExternalID: text, Text: text, PostedAt: dbtest.Epoch.Add(-time.Hour), DestinationID: id}}
+	}
+	tests := []struct {
+		name, dest string
+		// pauseAt begins the write's first statement after its destination
+		// read: one that locks nothing UpdateDestination needs.
+		pauseAt string
+		tag     func(city string) string
+		prepare func(t *testing.T, s *db.Store, d *db.Destination) write
+	}{
+		{"ingest by id", "Pantai Cenang", `INSERT INTO "posts"`, db.CityAnalyticsTag,
+			func(t *testing.T, s *db.Store, d *db.Destination) write {
+				return func(ctx context.Context) (db.Change, error) {
+					_, c, err := s.IngestPosts(ctx, post(&d.ID, "by id"))
+					return c, err
+				}
+			}},
+		{"ingest matched", "Gunung Jerai", `INSERT INTO "posts"`, db.CityAnalyticsTag,
+			func(t *testing.T, s *db.Store, d *db.Destination) write {
+				return func(ctx context.Context) (db.Change, error) {
+					_, c, err := s.IngestPosts(ctx, post(nil, "Sunrise on Gunung Jerai"))
+					return c, err
+				}
+			}},
+		{"create property", "Tasik Pedu", `INSERT INTO "properties"`, db.CityPropertiesTag,
+			func(t *testing.T, s *db.Store, d *db.Destination) write {
+				return func(ctx context.Context) (db.Change, error) {
+					_, c, err := s.CreateProperty(ctx, db.PropertyInput{Title: "Chalet", Price: 100, Location: "Jalan 1", DestinationID: &d.ID})
+					return c, err
+				}
+			}},
+		{"update property onto destination", "Pulau Payar", `UPDATE "properties"`, db.CityPropertiesTag,
+			func(t *testing.T, s *db.Store, d *db.Destination) write {
+				p := mustProperty(t, s, db.PropertyInput{Title: "Villa", Price: 200})
+				return func(ctx context.Context) (db.Change, error) {
+					_, c, err := s.UpdateProperty(ctx, p.ID, db.PropertyUpdate{DestinationID: &d.ID})
+					return c, err
+				}
+			}},
+		{"update property off destination", "Bukit Hijau", `UPDATE "properties"`, db.CityPropertiesTag,
+			func(t *testing.T, s *db.Store, d *db.Destination) write {
+				p := mustProperty(t, s, db.PropertyInput{Title: "Homestay", Price: 300, DestinationID: &d.ID})
+				return func(ctx context.Context) (db.Change, error) {
+					_, c, err := s.UpdateProperty(ctx, p.ID, db.PropertyUpdate{ClearDestination: true})
+					return c, err
+				}
+			}},
+		{"delete property", "Telaga Tujuh", `INSERT INTO "cache_outbox"`, db.CityPropertiesTag,
+			func(t *testing.T, s *db.Store, d *db.Destination) write {
+				p := mustProperty(t, s, db.PropertyInput{Title: "Shoplot", Price: 400, DestinationID: &d.ID})
+				return func(ctx context.Context) (db.Change, error) { return s.DeleteProperty(ctx, p.ID) }
+			}},
+	}
+	type result struct {
+		change db.Change
+		err    error
+	}
+	dbtest.EachStore(t, func(t *testing.T, s *db.Store) {
+		s.DB.AddQueryHook(pauseHook{})
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				ctx := context.Background()
+				d := mustDestination(t, s, tt.dest, oldCity, db.CategoryNature)
+				w := tt.prepare(t, s, d)
+				paused, reached, release := pauseBefore(ctx, tt.pauseAt)
+				defer release()
+				wrote := make(chan result, 1)
+				go func() {
+					c, err := w(paused)
+					wrote <- result{c, err}
+				}()
+				select {
+				case <-reached:
+				case r := <-wrote:
+					t.Fatalf("the write did not pause before %s: %+v", tt.pauseAt, r)
+				}
+				updated := make(chan result, 1)
+				go func() {
+					_, c, err := s.UpdateDestination(ctx, d.ID, db.DestinationUpdate{City: ptr(newCity)})
+					updated <- result{c, err}
+				}()
+				var upd result
+				updateFirst := waitLockedOrDone(t, s, updated, &upd)
+				release()
+				wr := <-wrote
+				if !updateFirst {
+					upd = <-updated
+				}
+				if wr.err != nil || upd.err != nil {
+					t.Fatalf("write: %v; update destination: %v", wr.err, upd.err)
+				}
+				city, order := oldCity, "after"
+				if updateFirst {
+					city, order = newCity, "before"
+				}
+				if !slices.Contains(wr.change.Tags, tt.tag(city)) {
+					t.Fatalf("UpdateDestination committed %s the write, whose tags %q lack %q", order, wr.change.Tags, tt.tag(city))
+				}
+				if !slices.Contains(upd.change.Tags, tt.tag(newCity)) || !slices.Contains(upd.change.Tags, tt.tag(oldCity)) {
+					t.Fatalf("UpdateDestination tags %q lack its cities", upd.change.Tags)
+				}
+			})
+		}
+	})
+}
+
+// TestDeleteDestinationDuringPropertyWrite deletes a destination while a
+// write of one of its properties holds the property's row and is about to
+// read (and on PostgreSQL share-lock) the destination. Both must succeed:
+// DeleteDestination locks the properties it detaches before the
+// destination, the order of property writes, so the two cannot deadlock.
+func TestDeleteDestinationDuringPropertyWrite(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name  string
+		write func(ctx context.Context, s *db.Store, id int64) error
+	}{
+		{"update property", func(ctx context.Context, s *db.Store, id int64) error {
+			_, _, err := s.UpdateProperty(ctx, id, db.PropertyUpdate{ClearDestination: true})
+			return err
+		}},
+		{"delete property", func(ctx context.Context, s *db.Store, id int64) error {
+			_, err := s.DeleteProperty(ctx, id)
+			return err
+		}},
+	}
+	dbtest.EachStore(t, func(t *testing.T, s *db.Store) {
+		s.DB.AddQueryHook(pauseHook{})
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				ctx := context.Background()
+				d := mustDestination(t, s, "Pantai "+tt.name, "Langkawi", db.CategoryBeach)
+				p := mustProperty(t, s, db.PropertyInput{Title: "Chalet", Price: 100, DestinationID: &d.ID})
+				paused, reached, release := pauseBefore(ctx, `SELECT "destination".`)
+				defer release()
+				wrote := make(chan error, 1)
+				go func() { wrote <- tt.write(paused, s, p.ID) }()
+				select {
+				case <-reached:
+				case err := <-wrote:
+					t.Fatalf("the write did not pause before reading the destination: %v", err)
+				}
+				deleted := make(chan error, 1)
+				go func() {
+					_, err := s.DeleteDestination(ctx, d.ID)
+					deleted <- err
+				}()
+				var delErr error
+				deleteFirst := waitLockedOrDone(t, s, deleted, &delErr)
+				release()
+				writeErr := <-wrote
+				if !deleteFirst {
+					delErr = <-deleted
+				}
+				if writeErr != nil || delErr != nil {
+					t.Fatalf("property write: %v; delete destination: %v", writeErr, delErr)
+				}
+				if got, err := s.FindDestinationsByIDs(ctx, []int64{d.ID}); err != nil || len(got) != 0 {
+					t.Fatalf("destination left: %v %v", got, err)
+				}
+			})
+		}
+	})
+}
+
 func TestFindDestinationIDs(t *testing.T) {
 	t.Parallel()
 	dbtest.EachStore(t, func(t *testing.T, s *db.Store) {

@@ -10,6 +10,9 @@
 // package; it never imports graph or server. Invariant: every write
 // computes the cache tags it affects inside its transaction and records
 // them in the outbox in that same transaction, so no committed write can
-// lose its invalidation. Every string a client sends is checked (valid
-// UTF-8, no NUL, bounded) before any SQL runs.
+// lose its invalidation; the rows whose fields decide those tags (a
+// destination's city) are read locked, FOR SHARE on PostgreSQL, so that
+// the tags are those of the state the write commits in. Locks are taken
+// properties first, then destinations. Every string a client sends is
+// checked (valid UTF-8, no NUL, bounded) before any SQL runs.
 package db

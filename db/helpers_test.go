@@ -4,8 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/uptrace/bun"
 
 	"github.com/kedahpulse/kedahpulse/db"
 )
@@ -104,4 +108,71 @@ func show(p *db.Property) string {
 	}
 	return fmt.Sprintf("{%d %q %q %s %q dest=%s created=%s updated=%s}", p.ID, p.Title, p.Description, p.Price,
 		p.Location, dest, p.CreatedAt.Format(time.RFC3339Nano), p.UpdatedAt.Format(time.RFC3339Nano))
+}
+
+// pauseKey marks a context whose statements may pause (see pauseBefore).
+type pauseKey struct{}
+
+type pause struct {
+	prefix  string
+	once    sync.Once
+	reached chan struct{}
+	release chan struct{}
+}
+
+// pauseHook pauses the statements of contexts made by pauseBefore. Add it
+// to a store with s.DB.AddQueryHook before the store is used concurrently.
+type pauseHook struct{}
+
+var _ bun.QueryHook = pauseHook{}
+
+func (pauseHook) BeforeQuery(ctx context.Context, e *bun.QueryEvent) context.Context {
+	if p, ok := ctx.Value(pauseKey{}).(*pause); ok && strings.HasPrefix(e.Query, p.prefix) {
+		p.once.Do(func() {
+			close(p.reached)
+			<-p.release
+		})
+	}
+	return ctx
+}
+
+func (pauseHook) AfterQuery(context.Context, *bun.QueryEvent) {}
+
+// pauseBefore returns a context under which the first statement starting
+// with prefix waits, inside its transaction, until release is called;
+// reached is closed when it starts waiting. The store needs a pauseHook.
+func pauseBefore(ctx context.Context, prefix string) (_ context.Context, reached <-chan struct{}, release func()) {
+	p := &pause{prefix: prefix, reached: make(chan struct{}), release: make(chan struct{})}
+	var once sync.Once
+	return context.WithValue(ctx, pauseKey{}, p), p.reached, func() { once.Do(func() { close(p.release) }) }
+}
+
+// waitLockedOrDone returns true when done yields first, false once a
+// session of s's PostgreSQL database waits for a lock. On SQLite, which
+// shows no waits, it returns whether done has yielded already. It fails
+// the test after a minute of neither.
+func waitLockedOrDone[T any](t *testing.T, s *db.Store, done <-chan T, got *T) bool {
+	t.Helper()
+	ctx := context.Background()
+	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); {
+		select {
+		case *got = <-done:
+			return true
+		default:
+		}
+		if s.Dialect() != db.DialectPostgres {
+			return false
+		}
+		var waiting int
+		if err := s.DB.NewRaw(`SELECT COUNT(*) FROM pg_stat_activity
+WHERE datname = current_database() AND wait_event_type = 'Lock'`).Scan(ctx, &waiting); err != nil {
+			t.Fatal(err)
+		}
+		if waiting > 0 {
+			return false
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	t.Fatal("neither done nor waiting for a lock after a minute")
+	return false
 }

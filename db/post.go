@@ -43,33 +43,18 @@ func (s *Store) IngestPosts(ctx context.Context, posts []PostInput) (IngestResul
 	}
 	var change Change
 	err := s.DB.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		dests, err := postDestinations(ctx, tx, posts, needMatch)
+		if needMatch {
+			if err := matchPosts(ctx, tx, rows); err != nil {
+				return err
+			}
+		}
+		byID, err := s.shareDestinations(ctx, tx, postDestinations(rows))
 		if err != nil {
 			return err
 		}
-		byID := make(map[int64]*Destination, len(dests))
-		for _, d := range dests {
-			byID[d.ID] = d
-		}
-		var matcher *Matcher
-		if needMatch {
-			matcher = NewMatcher(dests)
-		}
-		for i, in := range posts {
-			field := fmt.Sprintf("posts[%d].destinationId", i)
-			switch {
-			case in.DestinationID != nil:
-				if byID[*in.DestinationID] == nil {
-					return Invalid(field, "destination %d does not exist", *in.DestinationID)
-				}
-				id := *in.DestinationID
-				rows[i].DestinationID = &id
-			default:
-				id, ok := matcher.Match(rows[i].Text)
-				if !ok {
-					return Invalid(field, "no destination given or named in the text")
-				}
-				rows[i].DestinationID = &id
+		for i, p := range rows {
+			if byID[*p.DestinationID] == nil {
+				return Invalid(fmt.Sprintf("posts[%d].destinationId", i), "destination %d does not exist", *p.DestinationID)
 			}
 		}
 
@@ -100,10 +85,15 @@ func (s *Store) IngestPosts(ctx context.Context, posts []PostInput) (IngestResul
 	return res, change, nil
 }
 
-// newPost validates posts[i] and scores it; its destination comes later.
+// newPost validates posts[i] and scores it. Its destination is the one it
+// names, if any, not yet checked; matchPosts finds the others.
 func (s *Store) newPost(i int, in PostInput, now time.Time) (*Post, error) {
 	field := func(name string) string { return fmt.Sprintf("posts[%d].%s", i, name) }
 	p := &Post{CreatedAt: now}
+	if in.DestinationID != nil {
+		id := *in.DestinationID
+		p.DestinationID = &id
+	}
 	var err error
 	if p.Source, err = text(field("source"), in.Source, 1, MaxSource); err != nil {
 		return nil, err
@@ -134,23 +124,40 @@ func (s *Store) newPost(i int, in PostInput, now time.Time) (*Post, error) {
 	return p, nil
 }
 
-// postDestinations loads every destination when some post needs matching,
-// else only those the posts name.
-func postDestinations(ctx context.Context, idb bun.IDB, posts []PostInput, all bool) ([]*Destination, error) {
-	if all {
-		return listDestinations(ctx, idb)
+// matchPosts sets the destination of each row that has none to the one
+// its text names. The names are read without a lock: a rename racing with
+// the ingest may match the old name, but the tags come from the locked
+// rows of shareDestinations.
+func matchPosts(ctx context.Context, idb bun.IDB, rows []*Post) error {
+	dests, err := listDestinations(ctx, idb)
+	if err != nil {
+		return err
 	}
+	matcher := NewMatcher(dests)
+	for i, p := range rows {
+		if p.DestinationID != nil {
+			continue
+		}
+		id, ok := matcher.Match(p.Text)
+		if !ok {
+			return Invalid(fmt.Sprintf("posts[%d].destinationId", i), "no destination given or named in the text")
+		}
+		p.DestinationID = &id
+	}
+	return nil
+}
+
+// postDestinations returns the distinct destinations of rows.
+func postDestinations(rows []*Post) []int64 {
 	seen := make(map[int64]bool)
 	var ids []int64
-	for _, p := range posts {
+	for _, p := range rows {
 		if id := *p.DestinationID; !seen[id] {
 			seen[id] = true
 			ids = append(ids, id)
 		}
 	}
-	dests := []*Destination{}
-	err := idb.NewSelect().Model(&dests).Where("id IN (?)", bun.In(ids)).Scan(ctx)
-	return dests, err
+	return ids
 }
 
 // insertPosts inserts the posts not yet stored and returns those it stored.

@@ -242,9 +242,13 @@ func (s *Store) CreateProperty(ctx context.Context, in PropertyInput) (*Property
 	err = s.DB.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		tags := tagSet{}
 		if p.DestinationID != nil {
-			d, err := destinationInput(ctx, tx, *p.DestinationID)
+			dests, err := s.shareDestinations(ctx, tx, []int64{*p.DestinationID})
 			if err != nil {
 				return err
+			}
+			d := dests[*p.DestinationID]
+			if d == nil {
+				return Invalid("destinationId", "destination %d does not exist", *p.DestinationID)
 			}
 			tags.add(DestinationPropertiesTag(d.ID), CityPropertiesTag(d.City))
 		}
@@ -261,16 +265,6 @@ func (s *Store) CreateProperty(ctx context.Context, in PropertyInput) (*Property
 		return nil, Change{}, wrapWrite("create property", err)
 	}
 	return p, change, nil
-}
-
-// destinationInput reads the destination an input refers to; an unknown id
-// is an *InputError on "destinationId".
-func destinationInput(ctx context.Context, idb bun.IDB, id int64) (*Destination, error) {
-	d, err := findDestination(ctx, idb, id)
-	if errors.Is(err, ErrNotFound) {
-		return nil, Invalid("destinationId", "destination %d does not exist", id)
-	}
-	return d, err
 }
 
 // UpdateProperty changes the non-nil fields of property id.
@@ -321,17 +315,22 @@ func (s *Store) UpdateProperty(ctx context.Context, id int64, u PropertyUpdate) 
 			tags.add(TagPropertiesText)
 		}
 		if !equalIDPtr(next.DestinationID, old.DestinationID) {
+			var ids []int64
 			for _, did := range []*int64{old.DestinationID, next.DestinationID} {
-				if did == nil {
-					continue
+				if did != nil {
+					ids = append(ids, *did)
 				}
-				d, err := findDestination(ctx, tx, *did)
-				if errors.Is(err, ErrNotFound) && did == next.DestinationID {
-					return Invalid("destinationId", "destination %d does not exist", *did)
-				}
-				if err != nil {
-					return err
-				}
+			}
+			dests, err := s.shareDestinations(ctx, tx, ids)
+			if err != nil {
+				return err
+			}
+			if next.DestinationID != nil && dests[*next.DestinationID] == nil {
+				return Invalid("destinationId", "destination %d does not exist", *next.DestinationID)
+			}
+			// The old destination cannot be missing: DeleteDestination
+			// locks this property's row, which we hold, before its own.
+			for _, d := range dests {
 				tags.add(DestinationPropertiesTag(d.ID), CityPropertiesTag(d.City))
 			}
 		}
@@ -364,17 +363,21 @@ func (s *Store) DeleteProperty(ctx context.Context, id int64) (Change, error) {
 		if err != nil {
 			return err
 		}
-		if _, err := tx.NewDelete().Model(old).WherePK().Exec(ctx); err != nil {
-			return err
-		}
 		tags := tagSet{}
 		tags.add(PropertyTag(id), TagProperties)
 		if old.DestinationID != nil {
-			d, err := findDestination(ctx, tx, *old.DestinationID)
+			dests, err := s.shareDestinations(ctx, tx, []int64{*old.DestinationID})
 			if err != nil {
 				return err
 			}
-			tags.add(DestinationPropertiesTag(d.ID), CityPropertiesTag(d.City))
+			// Its destination cannot be missing: DeleteDestination locks
+			// this property's row, which we hold, before its own.
+			for _, d := range dests {
+				tags.add(DestinationPropertiesTag(d.ID), CityPropertiesTag(d.City))
+			}
+		}
+		if _, err := tx.NewDelete().Model(old).WherePK().Exec(ctx); err != nil {
+			return err
 		}
 		change, err = s.record(ctx, tx, tags)
 		return err

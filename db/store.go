@@ -237,6 +237,17 @@ func (s *Store) forUpdate(q *bun.SelectQuery) *bun.SelectQuery {
 	return q
 }
 
+// forShare locks the selected rows against updates and deletes until the
+// transaction ends on PostgreSQL, letting other readers share them. It is
+// FOR SHARE, not FOR KEY SHARE, which lets an UPDATE of non-key columns
+// (a destination's city) through. SQLite needs nothing (see forUpdate).
+func (s *Store) forShare(q *bun.SelectQuery) *bun.SelectQuery {
+	if s.isPG() {
+		return q.For("SHARE")
+	}
+	return q
+}
+
 // tagSet collects the cache tags a write affects.
 type tagSet map[string]struct{}
 
