@@ -2,14 +2,18 @@
 # Load test of the hot path: a nested properties(first: 50) list served by
 # the API (response cache hit) and the same bytes served by a static Go
 # server, measured with wrk in the same run. Needs wrk (apt-get install wrk).
-# Usage: bench/wrk.sh [memory|redis]   (redis uses REDIS_URL, default local)
+# Usage: bench/wrk.sh [memory|redis] [git-rev]   (redis uses REDIS_URL, default local;
+# a rev measures an older build of the server, for before/after figures)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 backend=${1:-memory}
+rev=${2:-}
 dir=$(mktemp -d)
-trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$dir"' EXIT
+trap 'kill $(jobs -p) 2>/dev/null || true; [ -n "$rev" ] && git worktree remove --force "$dir/src" 2>/dev/null; rm -rf "$dir"' EXIT
 
-go build -o "$dir/api" ./server
+src=.
+if [ -n "$rev" ]; then git worktree add -q "$dir/src" "$rev"; src=$dir/src; fi
+(cd "$src" && go build -o "$dir/api" ./server)
 go build -o "$dir/static" ./bench/static
 env=(ADDR=127.0.0.1:18080 ADMIN_TOKEN=bench SCRAPE_SCHEDULE=off LOG_LEVEL=warn DATABASE_URL="sqlite:$dir/kp.db" SEED=demo)
 if [ "$backend" = redis ]; then env+=(REDIS_URL=${REDIS_URL:-redis://127.0.0.1:6379/0} CACHE_PREFIX="kpbench$RANDOM:"); fi
