@@ -13,6 +13,10 @@
 // lose its invalidation; the rows whose fields decide those tags (a
 // destination's city) are read locked, FOR SHARE on PostgreSQL, so that
 // the tags are those of the state the write commits in. Locks are taken
-// properties first, then destinations. Every string a client sends is
-// checked (valid UTF-8, no NUL, bounded) before any SQL runs.
+// properties first, then destinations. A bulk rewrite (the seed) records
+// TagAll, which names every cached entry. The processes that cache this
+// data register as cache peers (JoinCache), and only processes sharing one
+// cache are admitted together, since each invalidates only its own cache
+// before acking an outbox row. Every string a client sends is checked
+// (valid UTF-8, no NUL, bounded) before any SQL runs.
 package db

@@ -17,6 +17,11 @@ import (
 // ErrNotFound is returned (wrapped) when a requested row does not exist.
 var ErrNotFound = errors.New("not found")
 
+// ErrCacheConflict is returned (wrapped) by JoinCache when another live
+// process caches this database's data in a cache this one does not share,
+// so that neither would see the other's invalidations.
+var ErrCacheConflict = errors.New("another live process does not share this cache")
+
 // InputError reports input that fails validation. Field names the offending
 // input field as the API spells it ("price", "posts[3].text").
 type InputError struct {

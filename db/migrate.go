@@ -40,6 +40,7 @@ var migrations = migrate.NewMigrations()
 func init() {
 	migrations.Add(migrate.Migration{Name: "20250601000001", Comment: "init", Up: goMigration(migrateInit)})
 	migrations.Add(migrate.Migration{Name: "20250701000001", Comment: "properties search_text", Up: goMigration(migrateSearchText)})
+	migrations.Add(migrate.Migration{Name: "20250801000001", Comment: "cache_peers", Up: goMigration(migrateCachePeers)})
 }
 
 // goMigration runs fn in a transaction of the migrator's database.
@@ -152,6 +153,22 @@ func migrateSearchText(ctx context.Context, tx bun.Tx) error {
 		}
 		after = rows[len(rows)-1].ID
 	}
+}
+
+// migrateCachePeers creates the table of the processes that cache this
+// database's data (see JoinCache), from a local model so that later
+// changes to Peer cannot change what this migration does.
+func migrateCachePeers(ctx context.Context, tx bun.Tx) error {
+	type cachePeer struct {
+		bun.BaseModel `bun:"table:cache_peers"`
+
+		ID          string    `bun:",pk"`
+		Identity    string    `bun:",notnull"`
+		JoinedAt    time.Time `bun:",notnull"`
+		HeartbeatAt time.Time `bun:",notnull"`
+	}
+	_, err := tx.NewCreateTable().Model((*cachePeer)(nil)).IfNotExists().Exec(ctx)
+	return err
 }
 
 // migrateLockKey is the pg_advisory_lock key that serialises Migrate.

@@ -280,3 +280,14 @@ type OutboxEntry struct {
 	Tags      []string  `bun:",type:text,notnull"` // JSON text
 	CreatedAt time.Time `bun:",notnull"`
 }
+
+// Peer is a process that caches this database's data, registered by
+// JoinCache and kept live by Heartbeat. Identity names its cache.
+type Peer struct {
+	bun.BaseModel `bun:"table:cache_peers"`
+
+	ID          string    `bun:",pk"` // random, one per JoinCache
+	Identity    string    `bun:",notnull"`
+	JoinedAt    time.Time `bun:",notnull"`
+	HeartbeatAt time.Time `bun:",notnull"`
+}

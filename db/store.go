@@ -338,6 +338,12 @@ func (e *OutboxEntry) AfterScanRow(context.Context) error {
 	return nil
 }
 
+// AfterScanRow normalises times read back to UTC.
+func (p *Peer) AfterScanRow(context.Context) error {
+	p.JoinedAt, p.HeartbeatAt = p.JoinedAt.UTC(), p.HeartbeatAt.UTC()
+	return nil
+}
+
 var (
 	_ bun.AfterScanRowHook      = (*Destination)(nil)
 	_ bun.AfterScanRowHook      = (*Property)(nil)
@@ -345,4 +351,5 @@ var (
 	_ bun.AfterScanRowHook      = (*Post)(nil)
 	_ bun.AfterScanRowHook      = (*ScrapeRun)(nil)
 	_ bun.AfterScanRowHook      = (*OutboxEntry)(nil)
+	_ bun.AfterScanRowHook      = (*Peer)(nil)
 )

@@ -76,8 +76,24 @@ func OpenURL(tb testing.TB, dsn string) *db.Store {
 	c := NewClock(Epoch)
 	s.Now = c.Now
 	clocks.Store(s, c)
-	tb.Cleanup(func() { clocks.Delete(s) })
+	urls.Store(s, dsn)
+	tb.Cleanup(func() {
+		clocks.Delete(s)
+		urls.Delete(s)
+	})
 	return s
+}
+
+// Reopen returns another store on the database of s, as a second process
+// would open it, with a Clock of its own at Epoch; it is closed when tb
+// ends. s must have been opened here, on PostgreSQL or a SQLite file.
+func Reopen(tb testing.TB, s *db.Store) *db.Store {
+	tb.Helper()
+	dsn, ok := urls.Load(s)
+	if !ok {
+		tb.Fatal("dbtest: store not opened by dbtest")
+	}
+	return OpenURL(tb, dsn.(string))
 }
 
 // PostgresURL creates an empty database on the test server and returns its
@@ -161,7 +177,10 @@ func (c *Clock) Add(d time.Duration) {
 	c.t = c.t.Add(d)
 }
 
-var clocks sync.Map // *db.Store -> *Clock
+var (
+	clocks sync.Map // *db.Store -> *Clock
+	urls   sync.Map // *db.Store -> the DSN it was opened with
+)
 
 // ClockOf returns the Clock that drives s.Now for a store opened here.
 func ClockOf(tb testing.TB, s *db.Store) *Clock {

@@ -1,0 +1,169 @@
+package db_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/kedahpulse/kedahpulse/db"
+	"github.com/kedahpulse/kedahpulse/db/dbtest"
+)
+
+const peerTTL = 30 * time.Second
+
+// wantConflict fails unless err is ErrCacheConflict naming identity.
+func wantConflict(t *testing.T, err error, identity string) {
+	t.Helper()
+	if !errors.Is(err, db.ErrCacheConflict) || !strings.Contains(err.Error(), `"`+identity+`"`) {
+		t.Fatalf("err = %v, want ErrCacheConflict naming %q", err, identity)
+	}
+}
+
+// clearPeers deletes every cache peer of s's database.
+func clearPeers(t *testing.T, s *db.Store) {
+	t.Helper()
+	if _, err := s.DB.NewDelete().Model((*db.Peer)(nil)).Where("1 = 1").Exec(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestJoinCache joins two processes (two stores on one database, each with
+// its own clock) to caches.
+func TestJoinCache(t *testing.T) {
+	t.Parallel()
+	const redisA, redisB = "redis:127.0.0.1:6379/kp:", "redis:127.0.0.1:6379/other:"
+	tests := []struct {
+		name          string
+		first, second string
+		// secondAfter is how long after the first join the second joins;
+		// beat, when not zero, is when the first heartbeats.
+		secondAfter, beat time.Duration
+		conflict          bool
+	}{
+		{name: "two memory caches", first: "memory:a", second: "memory:b", conflict: true},
+		{name: "one memory cache twice", first: "memory:a", second: "memory:a", conflict: true},
+		{name: "memory after redis", first: redisA, second: "memory:b", conflict: true},
+		{name: "redis after memory", first: "memory:a", second: redisA, conflict: true},
+		{name: "one redis cache", first: redisA, second: redisA},
+		{name: "two redis caches", first: redisA, second: redisB, conflict: true},
+		{name: "stale memory peer", first: "memory:a", second: "memory:b", secondAfter: peerTTL},
+		{name: "stale redis peer", first: redisA, second: redisB, secondAfter: peerTTL + time.Second},
+		{name: "almost stale", first: "memory:a", second: "memory:b", secondAfter: peerTTL - time.Microsecond, conflict: true},
+		{name: "kept live by heartbeat", first: "memory:a", second: "memory:b", secondAfter: peerTTL + time.Second,
+			beat: peerTTL / 2, conflict: true},
+	}
+	dbtest.EachStore(t, func(t *testing.T, s *db.Store) {
+		ctx := context.Background()
+		other := dbtest.Reopen(t, s)
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				clearPeers(t, s)
+				dbtest.ClockOf(t, s).Set(dbtest.Epoch)
+				dbtest.ClockOf(t, other).Set(dbtest.Epoch.Add(tt.secondAfter))
+				p1, err := s.JoinCache(ctx, tt.first, peerTTL)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(p1.ID) != 32 || p1.Identity != tt.first || !p1.HeartbeatAt.Equal(dbtest.Epoch) {
+					t.Fatalf("peer = %+v", p1)
+				}
+				if tt.beat != 0 {
+					dbtest.ClockOf(t, s).Set(dbtest.Epoch.Add(tt.beat))
+					if err := s.Heartbeat(ctx, p1); err != nil {
+						t.Fatal(err)
+					}
+				}
+				p2, err := other.JoinCache(ctx, tt.second, peerTTL)
+				if tt.conflict {
+					wantConflict(t, err, tt.first)
+					if n := count(t, s, "cache_peers"); n != 1 {
+						t.Fatalf("cache_peers = %d after a conflict, want 1", n)
+					}
+					return
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				if p2.ID == p1.ID {
+					t.Fatalf("two peers share id %s", p1.ID)
+				}
+				stale := tt.secondAfter >= peerTTL
+				if err := s.Heartbeat(ctx, p1); stale != errors.Is(err, db.ErrNotFound) {
+					t.Fatalf("heartbeat of the first peer: %v (stale: %v)", err, stale)
+				}
+			})
+		}
+		t.Run("leave", func(t *testing.T) {
+			clearPeers(t, s)
+			p1, err := s.JoinCache(ctx, "memory:a", peerTTL)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for range 2 {
+				if err := s.LeaveCache(ctx, p1); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := s.Heartbeat(ctx, p1); !errors.Is(err, db.ErrNotFound) {
+				t.Fatalf("heartbeat after leaving: %v, want ErrNotFound", err)
+			}
+			if _, err := other.JoinCache(ctx, "memory:b", peerTTL); err != nil {
+				t.Fatal(err)
+			}
+		})
+		t.Run("invalid", func(t *testing.T) {
+			for _, id := range []string{"", "memory:\x00", strings.Repeat("x", db.MaxIdentity+1)} {
+				if _, err := s.JoinCache(ctx, id, peerTTL); err == nil {
+					t.Fatalf("JoinCache(%q) succeeded", id)
+				}
+			}
+			if _, err := s.JoinCache(ctx, "memory:a", 0); err == nil {
+				t.Fatal("JoinCache with ttl 0 succeeded")
+			}
+		})
+	})
+}
+
+// TestJoinCacheConcurrently starts two processes with conflicting caches
+// together, many times: exactly one joins each time.
+func TestJoinCacheConcurrently(t *testing.T) {
+	t.Parallel()
+	const rounds = 30
+	dbtest.EachStore(t, func(t *testing.T, s *db.Store) {
+		ctx := context.Background()
+		stores := []*db.Store{s, dbtest.Reopen(t, s)}
+		identities := [][2]string{{"memory:a", "memory:b"}, {"redis:x/a:", "redis:x/b:"}}
+		for round := range rounds {
+			clearPeers(t, s)
+			ids := identities[round%len(identities)]
+			errs := make([]error, len(stores))
+			start := make(chan struct{})
+			var wg sync.WaitGroup
+			for i, st := range stores {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					<-start
+					_, errs[i] = st.JoinCache(ctx, ids[i], peerTTL)
+				}()
+			}
+			close(start)
+			wg.Wait()
+			joined := 0
+			for i, err := range errs {
+				switch {
+				case err == nil:
+					joined++
+				case !errors.Is(err, db.ErrCacheConflict):
+					t.Fatalf("round %d, store %d: %v", round, i, err)
+				}
+			}
+			if n := count(t, s, "cache_peers"); joined != 1 || n != 1 {
+				t.Fatalf("round %d: %d joined, %d peers registered (%v), want 1 and 1", round, joined, n, errs)
+			}
+		}
+	})
+}
