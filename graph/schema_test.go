@@ -8,7 +8,9 @@ import (
 	"github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
 
+	"github.com/kedahpulse/kedahpulse/db"
 	"github.com/kedahpulse/kedahpulse/graph"
+	"github.com/kedahpulse/kedahpulse/graph/cache"
 	"github.com/kedahpulse/kedahpulse/graph/cachecontrol"
 )
 
@@ -111,4 +113,11 @@ func has(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// db's tag for "every entry" is the tag every cache entry carries.
+func TestEveryEntryTagMatchesTheCache(t *testing.T) {
+	if db.TagAll != cache.AllTag {
+		t.Errorf("db.TagAll %q, cache.AllTag %q", db.TagAll, cache.AllTag)
+	}
 }

@@ -151,6 +151,11 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, listening func(net
 	if err := a.seedIfAsked(ctx); err != nil {
 		return err
 	}
+	peer, err := a.joinCache(ctx)
+	if err != nil {
+		return err
+	}
+	defer a.store.LeaveCache(context.WithoutCancel(ctx), peer)
 	// Writes whose invalidation a previous process could not deliver (Redis
 	// down, or killed between commit and invalidation) are in the outbox:
 	// deliver them before serving, or serve from the database until the
@@ -185,6 +190,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, listening func(net
 	var wg sync.WaitGroup
 	wg.Go(func() { a.cache.Run(bg) })
 	wg.Go(func() { a.outbox.Run(bg, 2*time.Second) })
+	wg.Go(func() { a.heartbeat(bg, peer) })
 	stopCron, err := a.scraper.Start(cfg.ScrapeSchedule)
 	if err != nil {
 		stopBG()
