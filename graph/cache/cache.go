@@ -138,7 +138,8 @@ type group struct {
 //     tag versions: a Load that saw newer versions never joins a flight
 //     started before them. Misses nobody is filling are claimed and passed to
 //     fill in one call; the others are awaited (until ctx ends). A failed
-//     fill fails its waiters too.
+//     fill fails its waiters too, unless it failed after its Load's ctx
+//     ended: then a waiter adopts the flight and fills it with its own ctx.
 //  4. fill gets the indices of the claimed lookups and returns one value per
 //     index, in order; a nil value means "no value" and is cached as an
 //     empty payload (negative caching), which a hit returns as nil. (So an
@@ -226,14 +227,24 @@ func (c *Cache) Load(ctx context.Context, coord string, ttl time.Duration, looku
 		fkeys[m] = flightKey(groups[g].key, groups[g].tags, versions)
 	}
 	fl, owned := c.flights.claim(fkeys)
-	var mine []int // indices into misses
+	var mine []int   // indices into misses
+	var joined []int // indices into misses: the flights still to wait on
 	for m := range misses {
 		if owned[m] {
 			mine = append(mine, m)
+		} else {
+			joined = append(joined, m)
 		}
 	}
+	defer func() { // on an early return, leave the flights not waited on
+		left := make([]*flight, len(joined))
+		for j, m := range joined {
+			left[j] = fl[m]
+		}
+		c.flights.leave(left)
+	}()
 	if len(mine) > 0 {
-		vals, err := c.fillOwned(ctx, coord, ttl, fill, groups, misses, mine, captured, fkeys, fl)
+		vals, err := c.fillOwned(ctx, coord, ttl, fill, groups, misses, mine, captured, fl)
 		if err != nil {
 			return nil, err
 		}
@@ -243,11 +254,17 @@ func (c *Cache) Load(ctx context.Context, coord string, ttl time.Duration, looku
 			}
 		}
 	}
-	for m := range misses {
-		if owned[m] {
-			continue
+	for len(joined) > 0 {
+		m := joined[0]
+		joined = joined[1:]
+		v, adopted, err := c.flights.wait(ctx, fl[m])
+		if adopted { // its owner went away: fill it as its owner would have
+			var vals [][]byte
+			vals, err = c.fillOwned(ctx, coord, ttl, fill, groups, misses, []int{m}, captured, fl)
+			if err == nil {
+				v = vals[0]
+			}
 		}
-		v, err := c.flights.wait(ctx, fl[m])
 		if err != nil {
 			return nil, err
 		}
@@ -308,18 +325,17 @@ func validEntry(raw []byte, tags []string, versions map[string]string) ([]tagVer
 // their flights. It returns one value per element of mine.
 func (c *Cache) fillOwned(ctx context.Context, coord string, ttl time.Duration,
 	fill func(context.Context, []int) ([][]byte, error),
-	groups []group, misses, mine []int, captured [][]tagVersion, fkeys []string, fl []*flight) (vals [][]byte, err error) {
-	ownKeys := make([]string, len(mine))
+	groups []group, misses, mine []int, captured [][]tagVersion, fl []*flight) (vals [][]byte, err error) {
 	ownFlights := make([]*flight, len(mine))
 	idx := make([]int, len(mine))
 	for j, m := range mine {
-		ownKeys[j], ownFlights[j] = fkeys[m], fl[m]
+		ownFlights[j] = fl[m]
 		idx[j] = groups[misses[m]].idx[0]
 	}
 	finished := false
 	defer func() {
 		if !finished { // fill panicked: release the waiters, then re-panic
-			c.flights.finish(ownKeys, ownFlights, nil, fmt.Errorf("cache: load %s: fill panicked", coord))
+			c.flights.finish(ownFlights, nil, fmt.Errorf("cache: load %s: fill panicked", coord))
 		}
 	}()
 	vals, err = fill(ctx, idx)
@@ -346,7 +362,13 @@ func (c *Cache) fillOwned(ctx context.Context, coord string, ttl time.Duration,
 	}
 	// Complete the flights only after the write, so a Load arriving in
 	// between finds either the flight or the entry, and never fills again.
-	c.flights.finish(ownKeys, ownFlights, vals, err)
+	if err != nil && ctx.Err() != nil {
+		// This Load's caller went away, which says nothing to the Loads
+		// waiting on it: hand the flights over to them.
+		c.flights.abandon(ownFlights)
+	} else {
+		c.flights.finish(ownFlights, vals, err)
+	}
 	finished = true
 	return vals, err
 }

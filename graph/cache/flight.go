@@ -13,6 +13,11 @@ import (
 // joins a flight whose fill may predate the invalidation. Unlike
 // singleflight, one call claims many keys at once and fills them in one
 // batch.
+//
+// A flight whose owner's context ended before its fill succeeded is handed
+// over, not failed: one of its waiters (or the next Load to claim its key)
+// adopts it and fills it with its own context, so one client going away never
+// fails another's request. With no Load attached, it is dropped.
 type flights struct {
 	mu      sync.Mutex
 	m       map[string]*flight
@@ -20,9 +25,13 @@ type flights struct {
 }
 
 type flight struct {
-	done  chan struct{} // closed when value and err are set
-	value []byte
-	err   error
+	key      string
+	done     chan struct{} // closed when the flight finishes or is orphaned
+	finished bool          // value and err are set
+	value    []byte
+	err      error
+	attached int  // Loads that joined the flight and have not yet left it
+	orphan   bool // the owner gave up; the next Load to see it adopts it
 }
 
 // flightKey identifies key at the tag versions in tags (sorted, with
@@ -39,8 +48,10 @@ func flightKey(key string, tags []string, versions map[string]string) string {
 	return b.String()
 }
 
-// claim returns, for each flight key, the flight this call now owns or the
-// flight another call owns (owned[i] tells which). keys must be distinct.
+// claim returns, for each flight key, the flight this call now owns (a new
+// one, or an orphan it adopts) or the flight another call owns, which it
+// joins (owned[i] tells which). keys must be distinct. Every joined flight
+// must be passed to wait or leave.
 func (f *flights) claim(keys []string) (fl []*flight, owned []bool) {
 	fl = make([]*flight, len(keys))
 	owned = make([]bool, len(keys))
@@ -52,9 +63,14 @@ func (f *flights) claim(keys []string) (fl []*flight, owned []bool) {
 	for i, k := range keys {
 		if g, ok := f.m[k]; ok {
 			fl[i] = g
+			if g.orphan {
+				g.orphan, owned[i] = false, true
+			} else {
+				g.attached++
+			}
 			continue
 		}
-		g := &flight{done: make(chan struct{})}
+		g := &flight{key: k, done: make(chan struct{})}
 		f.m[k] = g
 		fl[i], owned[i] = g, true
 	}
@@ -62,40 +78,88 @@ func (f *flights) claim(keys []string) (fl []*flight, owned []bool) {
 }
 
 // finish publishes results for owned flights and removes them.
-func (f *flights) finish(keys []string, fl []*flight, values [][]byte, err error) {
+func (f *flights) finish(fl []*flight, values [][]byte, err error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	for i, k := range keys {
+	for i, g := range fl {
 		if err != nil {
-			fl[i].err = err
+			g.err = err
 		} else {
-			fl[i].value = values[i]
+			g.value = values[i]
 		}
-		delete(f.m, k)
-		close(fl[i].done)
+		g.finished = true
+		delete(f.m, g.key)
+		close(g.done)
 	}
 }
 
-// wait waits for g or ctx.
-func (f *flights) wait(ctx context.Context, g *flight) ([]byte, error) {
-	select {
-	case <-g.done:
-		return g.value, g.err
-	default:
-	}
+// abandon hands owned flights over: each with Loads attached becomes an
+// orphan that the first of them to run adopts; the others are dropped.
+func (f *flights) abandon(fl []*flight) {
 	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, g := range fl {
+		f.orphan(g)
+	}
+}
+
+// orphan wakes g's waiters so that one adopts it, or drops g if none is
+// attached. f.mu is held.
+func (f *flights) orphan(g *flight) {
+	if g.attached == 0 {
+		delete(f.m, g.key)
+		return
+	}
+	g.orphan = true
+	close(g.done)
+	g.done = make(chan struct{})
+}
+
+// wait waits for g, which this call joined, until it finishes (returning its
+// result), it is orphaned and this call adopts it (adopted: the caller now
+// owns it and must fill it), or ctx ends.
+func (f *flights) wait(ctx context.Context, g *flight) (value []byte, adopted bool, err error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	defer f.detach(g)
 	f.waiters++
-	f.mu.Unlock()
-	defer func() {
-		f.mu.Lock()
-		f.waiters--
+	defer func() { f.waiters-- }()
+	for {
+		switch {
+		case g.finished:
+			return g.value, false, g.err
+		case g.orphan:
+			g.orphan = false
+			return nil, true, nil
+		}
+		done := g.done
 		f.mu.Unlock()
-	}()
-	select {
-	case <-g.done:
-		return g.value, g.err
-	case <-ctx.Done():
-		return nil, ctx.Err()
+		select {
+		case <-done:
+		case <-ctx.Done():
+		}
+		f.mu.Lock()
+		if ctx.Err() != nil && !g.finished {
+			return nil, false, ctx.Err()
+		}
+	}
+}
+
+// leave detaches from flights this call joined and will not wait on.
+func (f *flights) leave(fl []*flight) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, g := range fl {
+		f.detach(g)
+	}
+}
+
+// detach removes one attached Load from g; an orphan nobody is left to
+// adopt is dropped. f.mu is held.
+func (f *flights) detach(g *flight) {
+	g.attached--
+	if g.orphan && g.attached == 0 {
+		delete(f.m, g.key)
 	}
 }
 
