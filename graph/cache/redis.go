@@ -253,6 +253,13 @@ func (s *RedisStore) Close() error { return s.client.Close() }
 //
 // Query parameters are go-redis's option names in snake case (dial_timeout,
 // max_retries, ...). The client is not contacted; call Ping to check it.
+//
+// Every command's context bounds it: its socket reads and writes, its
+// retries, the wait for a pooled connection and the set-up of a new one
+// (go-redis dials in the background, each attempt within dial_timeout, and
+// hands the connection to whichever caller still wants it). So the Cache's
+// Options.Timeout bounds each store call; read_timeout and write_timeout
+// (default 5s) only bound calls without a deadline.
 func OpenRedis(rawURL string) (redis.UniversalClient, error) {
 	scheme, rest, ok := strings.Cut(rawURL, "://")
 	if !ok {
@@ -264,12 +271,14 @@ func OpenRedis(rawURL string) (redis.UniversalClient, error) {
 		if err != nil {
 			return nil, fmt.Errorf("cache: redis url %q: %w", redactURL(rawURL), err)
 		}
+		o.ContextTimeoutEnabled = true
 		return redis.NewClient(o), nil
 	case "redis-cluster", "rediss-cluster":
 		o, err := redis.ParseClusterURL(strings.TrimSuffix(scheme, "-cluster") + "://" + rest)
 		if err != nil {
 			return nil, fmt.Errorf("cache: redis url %q: %w", redactURL(rawURL), err)
 		}
+		o.ContextTimeoutEnabled = true
 		return redis.NewClusterClient(o), nil
 	case "redis-sentinel", "rediss-sentinel":
 		o, err := redis.ParseFailoverURL(strings.TrimSuffix(scheme, "-sentinel") + "://" + rest)
@@ -279,6 +288,7 @@ func OpenRedis(rawURL string) (redis.UniversalClient, error) {
 		if o.MasterName == "" {
 			return nil, fmt.Errorf("cache: redis url %q: master_name is required for sentinel", redactURL(rawURL))
 		}
+		o.ContextTimeoutEnabled = true
 		return redis.NewFailoverClient(o), nil
 	default:
 		return nil, fmt.Errorf("cache: redis url %q: unknown scheme %q", redactURL(rawURL), scheme)
