@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/kedahpulse/kedahpulse/db"
@@ -26,18 +27,22 @@ const (
 var peerWait = peerTTL + time.Second
 
 // cacheIdentity names the cache of cfg: processes share invalidations
-// exactly when their identities are equal.
+// when their identities are equal. For Redis that is the logical database
+// and CACHE_PREFIX, not the address, which differs between processes that
+// reach one Redis by different routes (a proxy, a DNS name); pointing
+// processes at different Redis deployments is not detected.
 func cacheIdentity(cfg config) string {
 	if cfg.RedisURL == "" {
 		host, _ := os.Hostname()
 		return fmt.Sprintf("%s%s:%d", db.MemoryCachePrefix, host, os.Getpid())
 	}
-	id := cfg.RedisURL
-	if u, err := url.Parse(cfg.RedisURL); err == nil {
-		u.User = nil // never store a password
-		id = u.String()
+	database := "0"
+	if u, err := url.Parse(cfg.RedisURL); err == nil && !strings.HasPrefix(u.Scheme, "redis-") {
+		if n := strings.Trim(u.Path, "/"); n != "" {
+			database = n
+		}
 	}
-	return "redis:" + id + "|" + cfg.CachePrefix
+	return "redis:db=" + database + ":prefix=" + cfg.CachePrefix
 }
 
 // joinCache registers this process as a peer. A conflict with a peer that
