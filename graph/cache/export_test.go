@@ -14,6 +14,14 @@ import (
 
 var ParseInfo = parseInfo
 
+var KeySlot = keySlot
+
+// Read runs fn as s runs its reads.
+func Read(s *RedisStore, ctx context.Context, fn func() error) error { return s.read(ctx, fn) }
+
+// RedisClient returns s's client.
+func RedisClient(s *RedisStore) redis.UniversalClient { return s.client }
+
 // SetClock replaces the clock of c's circuit breaker.
 func SetClock(c *Cache, now func() time.Time) {
 	c.breaker.mu.Lock()

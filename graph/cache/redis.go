@@ -8,6 +8,8 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -19,9 +21,16 @@ import (
 // CROSSSLOT errors. Keys live under the store's prefix: entries at
 // prefix+"e:"+key, tag versions at prefix+"t:"+tag and the shared counters in
 // the hash prefix+"stats".
+//
+// With a client from OpenRedis, every new connection runs the epoch check
+// (epoch.go) before its first command, and the store's epoch keys live at
+// prefix+"epoch" (on a cluster, prefix+"epoch:{n}" on each master).
 type RedisStore struct {
 	client redis.UniversalClient
 	prefix string
+	hook   *connectHook // nil for a client not from OpenRedis: no epoch check
+	late   atomic.Bool  // connections predate the store: check every node before the first read
+	lateMu sync.Mutex   // one late check at a time
 }
 
 var _ Store = (*RedisStore)(nil)
@@ -31,9 +40,59 @@ const statsTTL = 30 * 24 * time.Hour
 
 // NewRedisStore returns a store using client under prefix (for example
 // "kp:v1:"; change the version part when the entry format changes). The
-// store owns client: Close closes it.
+// store owns client: Close closes it. Only a client from OpenRedis runs the
+// epoch check that keeps Redis's lost writes from resurrecting entries; give
+// it to NewRedisStore before using it, or the store checks every node once
+// more before its first read.
 func NewRedisStore(client redis.UniversalClient, prefix string) *RedisStore {
-	return &RedisStore{client: client, prefix: prefix}
+	s := &RedisStore{client: client, prefix: prefix, hook: hookOf(client)}
+	if s.hook != nil && s.hook.register(prefix) {
+		s.late.Store(true)
+	}
+	return s
+}
+
+// checkLate runs the epoch check on every node, for connections set up
+// before the store was registered.
+func (s *RedisStore) checkLate(ctx context.Context) error {
+	s.lateMu.Lock()
+	defer s.lateMu.Unlock()
+	if !s.late.Load() {
+		return nil
+	}
+	if err := s.hook.verifyAll(ctx, s.client, s.prefix); err != nil {
+		return err
+	}
+	s.late.Store(false)
+	return nil
+}
+
+// read runs fn, a read of entries or tag versions, once every connection it
+// may use has passed the epoch check. On a cluster, a read spans nodes:
+// if a connection was set up while it ran, that connection's check may
+// have given AllTag a new version after the read had read it on another
+// node, so the read is run again (within ctx).
+func (s *RedisStore) read(ctx context.Context, fn func() error) error {
+	if s.hook == nil {
+		return fn()
+	}
+	if s.late.Load() {
+		if err := s.checkLate(ctx); err != nil {
+			return err
+		}
+	}
+	if s.hook.cluster == nil {
+		return fn()
+	}
+	for {
+		seen := s.hook.checked.Load()
+		if err := fn(); err != nil || s.hook.checked.Load() == seen {
+			return err
+		}
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("cache: redis read: connections kept opening: %w", err)
+		}
+	}
 }
 
 func (s *RedisStore) entryKey(key string) string { return s.prefix + "e:" + key }
@@ -46,10 +105,18 @@ var tagTTLSeconds = int64(TagTTL / time.Second)
 // Get sends one pipeline: GET for every key, then for every tag
 // SET tag <fresh> NX GET EX TagTTL, which returns the existing version or
 // nil when ours was stored.
-func (s *RedisStore) Get(ctx context.Context, keys, tags []string) ([][]byte, map[string]string, error) {
+func (s *RedisStore) Get(ctx context.Context, keys, tags []string) (values [][]byte, versions map[string]string, err error) {
 	if len(keys) == 0 && len(tags) == 0 {
 		return nil, map[string]string{}, nil
 	}
+	err = s.read(ctx, func() (err error) {
+		values, versions, err = s.get(ctx, keys, tags)
+		return err
+	})
+	return values, versions, err
+}
+
+func (s *RedisStore) get(ctx context.Context, keys, tags []string) ([][]byte, map[string]string, error) {
 	pipe := s.client.Pipeline()
 	gets := make([]*redis.StringCmd, len(keys))
 	for i, k := range keys {
@@ -91,11 +158,19 @@ func (s *RedisStore) Get(ctx context.Context, keys, tags []string) ([][]byte, ma
 }
 
 // Versions sends one pipeline of GETs; absent tags are left out.
-func (s *RedisStore) Versions(ctx context.Context, tags []string) (map[string]string, error) {
-	versions := make(map[string]string, len(tags))
+func (s *RedisStore) Versions(ctx context.Context, tags []string) (versions map[string]string, err error) {
 	if len(tags) == 0 {
-		return versions, nil
+		return map[string]string{}, nil
 	}
+	err = s.read(ctx, func() (err error) {
+		versions, err = s.versions(ctx, tags)
+		return err
+	})
+	return versions, err
+}
+
+func (s *RedisStore) versions(ctx context.Context, tags []string) (map[string]string, error) {
+	versions := make(map[string]string, len(tags))
 	pipe := s.client.Pipeline()
 	cmds := make([]*redis.StringCmd, len(tags))
 	for i, t := range tags {
@@ -260,40 +335,67 @@ func (s *RedisStore) Close() error { return s.client.Close() }
 // hands the connection to whichever caller still wants it). So the Cache's
 // Options.Timeout bounds each store call; read_timeout and write_timeout
 // (default 5s) only bound calls without a deadline.
+//
+// Every new connection runs the epoch check (doc.go) of the stores using
+// the client before its first command, and refuses to serve if the node is
+// a replica; the options that read from replicas are refused.
 func OpenRedis(rawURL string) (redis.UniversalClient, error) {
 	scheme, rest, ok := strings.Cut(rawURL, "://")
 	if !ok {
 		return nil, fmt.Errorf("cache: redis url %q: missing scheme", redactURL(rawURL))
 	}
+	fail := func(err error) (redis.UniversalClient, error) {
+		return nil, fmt.Errorf("cache: redis url %q: %w", redactURL(rawURL), err)
+	}
 	switch scheme {
 	case "redis", "rediss":
 		o, err := redis.ParseURL(rawURL)
 		if err != nil {
-			return nil, fmt.Errorf("cache: redis url %q: %w", redactURL(rawURL), err)
+			return fail(err)
 		}
-		o.ContextTimeoutEnabled = true
-		return redis.NewClient(o), nil
+		h := &connectHook{}
+		o.ContextTimeoutEnabled, o.OnConnect = true, h.onConnect
+		c := redis.NewClient(o)
+		remember(c, h)
+		return c, nil
 	case "redis-cluster", "rediss-cluster":
 		o, err := redis.ParseClusterURL(strings.TrimSuffix(scheme, "-cluster") + "://" + rest)
 		if err != nil {
-			return nil, fmt.Errorf("cache: redis url %q: %w", redactURL(rawURL), err)
+			return fail(err)
 		}
-		o.ContextTimeoutEnabled = true
-		return redis.NewClusterClient(o), nil
+		if o.ReadOnly || o.RouteByLatency || o.RouteRandomly {
+			return fail(errReplicaReads)
+		}
+		h := &connectHook{cluster: o}
+		o.ContextTimeoutEnabled, o.OnConnect = true, h.onConnect
+		c := redis.NewClusterClient(o)
+		remember(c, h)
+		return c, nil
 	case "redis-sentinel", "rediss-sentinel":
 		o, err := redis.ParseFailoverURL(strings.TrimSuffix(scheme, "-sentinel") + "://" + rest)
 		if err != nil {
-			return nil, fmt.Errorf("cache: redis url %q: %w", redactURL(rawURL), err)
+			return fail(err)
 		}
 		if o.MasterName == "" {
-			return nil, fmt.Errorf("cache: redis url %q: master_name is required for sentinel", redactURL(rawURL))
+			return fail(errors.New("master_name is required for sentinel"))
 		}
-		o.ContextTimeoutEnabled = true
-		return redis.NewFailoverClient(o), nil
+		if o.ReplicaOnly || o.UseDisconnectedReplicas || o.RouteByLatency || o.RouteRandomly {
+			return fail(errReplicaReads)
+		}
+		h := &connectHook{}
+		o.ContextTimeoutEnabled, o.OnConnect = true, h.onConnect
+		c := redis.NewFailoverClient(o)
+		remember(c, h)
+		return c, nil
 	default:
 		return nil, fmt.Errorf("cache: redis url %q: unknown scheme %q", redactURL(rawURL), scheme)
 	}
 }
+
+// errReplicaReads refuses the options that send reads to replicas, which
+// lag their master: a replica could serve an entry its master has already
+// invalidated.
+var errReplicaReads = errors.New("reads from replicas (read_only, replica_only, route_by_latency, route_randomly, use_disconnected_replicas) would serve invalidated entries")
 
 // redactURL hides a password so the URL can go into an error or a log.
 func redactURL(raw string) string {
@@ -308,8 +410,10 @@ func redactURL(raw string) string {
 // still has the version it was stored with (tag keys are ARGV[1]..tag), and
 // false otherwise: a response-level hit in one round trip. It reads tag keys
 // it was not given, which a single Redis node allows and a cluster does not,
-// so it is used only on a single node.
-var validateScript = redis.NewScript(`
+// so it is used only on a single node. The shebang (no flags) makes a
+// replica refuse it, like the writes of Get: a connection kept through a
+// demotion reads nothing.
+var validateScript = redis.NewScript(`#!lua
 local v = redis.call('GET', KEYS[1])
 if not v then return false end
 local nl = string.find(v, '\n', 1, true)
@@ -340,7 +444,11 @@ func (s *RedisStore) ValidatesEntries() bool {
 // ValidEntry reads the entry at key and checks its tags' versions in one
 // round trip; ok is false when it is absent or stale.
 func (s *RedisStore) ValidEntry(ctx context.Context, key string) (raw []byte, ok bool, err error) {
-	v, err := validateScript.Run(ctx, s.client, []string{s.entryKey(key)}, s.prefix+"t:").Text()
+	var v string
+	err = s.read(ctx, func() (err error) {
+		v, err = validateScript.Run(ctx, s.client, []string{s.entryKey(key)}, s.prefix+"t:").Text()
+		return err
+	})
 	if errors.Is(err, redis.Nil) {
 		return nil, false, nil
 	}

@@ -15,21 +15,52 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// Server is a redis-server process of one test's own: on a free loopback
-// port, with its data directory in a t.TempDir(), no automatic snapshots
-// (the test calls SAVE) and no AOF. It is killed at cleanup.
+// Server is a redis-server process of one test's own, on a free loopback
+// port, with its directory in a t.TempDir(). It is killed at cleanup.
 type Server struct {
 	Addr string
 	Dir  string
-	args []string
+	argv func(port string) []string
 	cmd  *exec.Cmd
 	exit chan error // receives the process's exit once
 }
 
-// StartServer starts a redis-server with extra arguments args (for example
-// "--replicaof", host, port). Without redis-server on the PATH the test is
-// skipped, or fails under CI=true.
+// StartServer starts a Redis with no automatic snapshots (the test calls
+// SAVE), no AOF, and extra arguments args (for example "--replicaof", host,
+// port). Without redis-server on the PATH the test is skipped, or fails
+// under CI=true.
 func StartServer(tb testing.TB, args ...string) *Server {
+	tb.Helper()
+	dir := tb.TempDir()
+	return startServer(tb, dir, func(port string) []string {
+		return append([]string{
+			"--port", port, "--bind", "127.0.0.1", "--dir", dir,
+			"--save", "", "--appendonly", "no", "--protected-mode", "no",
+			"--logfile", filepath.Join(dir, "redis.log"),
+		}, args...)
+	})
+}
+
+// SentinelMaster is the name StartSentinel monitors its master under.
+const SentinelMaster = "mymaster"
+
+// StartSentinel starts a Sentinel monitoring master as SentinelMaster,
+// with a quorum of one.
+func StartSentinel(tb testing.TB, master *Server) *Server {
+	tb.Helper()
+	dir := tb.TempDir()
+	conf := filepath.Join(dir, "sentinel.conf")
+	text := fmt.Sprintf("sentinel monitor %s 127.0.0.1 %d 1\nsentinel down-after-milliseconds %[1]s 1000\n", SentinelMaster, master.Port())
+	if err := os.WriteFile(conf, []byte(text), 0o600); err != nil {
+		tb.Fatal(err)
+	}
+	return startServer(tb, dir, func(port string) []string {
+		return []string{conf, "--sentinel", "--port", port, "--bind", "127.0.0.1", "--dir", dir,
+			"--protected-mode", "no", "--logfile", filepath.Join(dir, "redis.log")}
+	})
+}
+
+func startServer(tb testing.TB, dir string, argv func(port string) []string) *Server {
 	tb.Helper()
 	if _, err := exec.LookPath("redis-server"); err != nil {
 		if os.Getenv("CI") == "true" {
@@ -37,7 +68,7 @@ func StartServer(tb testing.TB, args ...string) *Server {
 		}
 		tb.Skipf("cachetest: redis-server not found: %v", err)
 	}
-	s := &Server{Dir: tb.TempDir(), args: args}
+	s := &Server{Dir: dir, argv: argv}
 	tb.Cleanup(func() { s.stop() })
 	var err error
 	for range 5 { // another process may take the free port first
@@ -63,12 +94,7 @@ func freeAddr(tb testing.TB) string {
 
 func (s *Server) start() error {
 	_, port, _ := net.SplitHostPort(s.Addr)
-	args := append([]string{
-		"--port", port, "--bind", "127.0.0.1", "--dir", s.Dir,
-		"--save", "", "--appendonly", "no", "--protected-mode", "no",
-		"--logfile", filepath.Join(s.Dir, "redis.log"),
-	}, s.args...)
-	cmd := exec.Command("redis-server", args...)
+	cmd := exec.Command("redis-server", s.argv(port)...)
 	if err := cmd.Start(); err != nil {
 		return err
 	}

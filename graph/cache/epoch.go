@@ -1,0 +1,420 @@
+package cache
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"weak"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// The epoch check (see doc.go): each new connection, before its first
+// command, compares its node's identity (run_id:master_replid) with the one
+// recorded on the node under the store's prefix; if they differ, or none is
+// recorded, it gives AllTag a new version and records the identity.
+
+// epochTTL is how long an epoch key lives without a new connection
+// refreshing it. Losing it costs one Clear.
+const epochTTL = statsTTL
+
+// connectHook is the OnConnect of every client OpenRedis returns: it runs
+// the epoch check of each store using the client. NewRedisStore finds it
+// through hooks.
+type connectHook struct {
+	cluster *redis.ClusterOptions // nil unless the client is a cluster's
+
+	mu       sync.Mutex
+	prefixes []string             // of the stores on the client
+	opened   int                  // connections set up so far
+	clears   map[string]*clearing // by epoch key: the last clear
+
+	// checked counts connections whose check passed; a read spanning
+	// nodes compares it before and after (see RedisStore.read).
+	checked atomic.Uint64
+}
+
+// hooks maps every client OpenRedis made to its connectHook. The keys are
+// weak, and a hook holds no reference to its client, so a client nobody
+// uses any more is collected and forgotten.
+var hooks sync.Map // weak.Pointer[redis.Client] or weak.Pointer[redis.ClusterClient] -> *connectHook
+
+func remember[T any](client *T, h *connectHook) {
+	k := weak.Make(client)
+	hooks.Store(k, h)
+	runtime.AddCleanup(client, func(k weak.Pointer[T]) { hooks.Delete(k) }, k)
+}
+
+// hookOf returns the hook OpenRedis installed on client, or nil.
+func hookOf(client redis.UniversalClient) *connectHook {
+	var k any
+	switch c := client.(type) {
+	case *redis.Client:
+		k = weak.Make(c)
+	case *redis.ClusterClient:
+		k = weak.Make(c)
+	default:
+		return nil
+	}
+	h, _ := hooks.Load(k)
+	hook, _ := h.(*connectHook)
+	return hook
+}
+
+// register adds a store's prefix. It reports whether connections were set
+// up before, unchecked for this prefix.
+func (h *connectHook) register(prefix string) (late bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.prefixes = append(h.prefixes, prefix)
+	return h.opened > 0
+}
+
+// onConnect checks a new connection before go-redis hands it out.
+func (h *connectHook) onConnect(ctx context.Context, cn *redis.Conn) error {
+	h.mu.Lock()
+	h.opened++
+	prefixes := h.prefixes
+	h.mu.Unlock()
+	if len(prefixes) == 0 {
+		return nil
+	}
+	return h.check(ctx, cn, prefixes)
+}
+
+// pipeliner is a connection, or a client bound to one node.
+type pipeliner interface {
+	Pipelined(ctx context.Context, fn func(redis.Pipeliner) error) ([]redis.Cmder, error)
+}
+
+// errReplica refuses connections to replicas: they may be promoted under
+// an open connection (and they lag their master anyway).
+var errReplica = errors.New("cache: redis node is a replica; the cache reads only from masters")
+
+// check runs the epoch check for prefixes on cn, a connection to one node.
+// It never uses the client it checks a connection for: on a cluster, that
+// client may be setting up connections, and running their checks, to find
+// the node it needs.
+func (h *connectHook) check(ctx context.Context, cn pipeliner, prefixes []string) error {
+	ctx = context.WithValue(ctx, checkKey{}, true)
+	// Who the node is (and on a cluster, which slots it serves).
+	var info, nodes *redis.StringCmd
+	keys := make([]string, len(prefixes))
+	epochs := make([]*redis.StringCmd, len(prefixes))
+	_, err := cn.Pipelined(ctx, func(p redis.Pipeliner) error {
+		info = p.Info(ctx, "server", "replication")
+		if h.cluster != nil {
+			nodes = p.ClusterNodes(ctx)
+			return nil
+		}
+		for i, prefix := range prefixes {
+			keys[i] = prefix + "epoch"
+			epochs[i] = p.GetEx(ctx, keys[i], epochTTL)
+		}
+		return nil
+	})
+	node, ierr := parseNode(info)
+	switch {
+	case ierr != nil:
+		return fmt.Errorf("cache: epoch check: %w", ierr)
+	case node.sentinel: // a Sentinel, not a data node: nothing to check
+		return nil
+	case node.replica:
+		return errReplica
+	case err != nil && !errors.Is(err, redis.Nil):
+		return fmt.Errorf("cache: epoch check: %w", err)
+	}
+	var topo *topology
+	if h.cluster != nil {
+		// The epochs, each at a key in a slot this node serves.
+		if topo, err = parseTopology(nodes.Val()); err != nil {
+			return fmt.Errorf("cache: epoch check: %w", err)
+		}
+		_, err = cn.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for i, prefix := range prefixes {
+				if keys[i] = epochKey(prefix, topo.mine); keys[i] != "" {
+					epochs[i] = p.GetEx(ctx, keys[i], epochTTL)
+				}
+			}
+			return nil
+		})
+		if err != nil && !errors.Is(err, redis.Nil) {
+			return fmt.Errorf("cache: epoch check: %w", err)
+		}
+	}
+	for i, prefix := range prefixes {
+		if keys[i] == "" || epochs[i].Val() == node.id {
+			continue
+		}
+		if err := h.settle(ctx, cn, topo, prefix, keys[i], node.id); err != nil {
+			return err
+		}
+	}
+	h.checked.Add(1)
+	return nil
+}
+
+// clearing is a clear for one node identity, shared by the connections
+// that find that node's epoch out of date at the same time: one clears, the
+// others wait for it, so a cold pool clears once.
+type clearing struct {
+	id   string
+	done chan struct{}
+	err  error // set before done is closed
+}
+
+// settle clears prefix's entries and records id as the node's epoch under
+// key, unless this process has already cleared for id (the node cannot
+// have lost writes since: that would have changed its identity), in which
+// case it only records the epoch again.
+func (h *connectHook) settle(ctx context.Context, cn pipeliner, topo *topology, prefix, key, id string) error {
+	for {
+		h.mu.Lock()
+		cl := h.clears[key]
+		if cl == nil || cl.id != id || failed(cl) {
+			cl = &clearing{id: id, done: make(chan struct{})}
+			if h.clears == nil {
+				h.clears = make(map[string]*clearing)
+			}
+			h.clears[key] = cl
+			h.mu.Unlock()
+			cl.err = h.clear(ctx, cn, topo, prefix, key, id)
+			close(cl.done)
+			return cl.err
+		}
+		h.mu.Unlock()
+		select {
+		case <-cl.done: // cleared before, and the epoch key was lost since
+			return record(ctx, cn, key, id)
+		default:
+		}
+		select {
+		case <-cl.done:
+			if cl.err == nil {
+				return nil // and it recorded the epoch
+			}
+			// it failed: clear ourselves
+		case <-ctx.Done():
+			return fmt.Errorf("cache: epoch check: %w", ctx.Err())
+		}
+	}
+}
+
+func failed(cl *clearing) bool {
+	select {
+	case <-cl.done:
+		return cl.err != nil
+	default:
+		return false
+	}
+}
+
+// clear gives AllTag a new version, then records id as the node's epoch.
+// On a cluster, AllTag's version may live on another master: it is bumped
+// there through a connection of its own.
+func (h *connectHook) clear(ctx context.Context, cn pipeliner, topo *topology, prefix, key, id string) error {
+	all := prefix + "t:" + AllTag
+	var err error
+	if slot := keySlot(all); topo == nil || topo.mine.has(slot) {
+		_, err = cn.Pipelined(ctx, func(p redis.Pipeliner) error {
+			p.Set(ctx, all, newVersion(), TagTTL)
+			return nil
+		})
+	} else {
+		err = h.bumpAt(ctx, topo.owner(slot), all)
+	}
+	if err != nil {
+		return fmt.Errorf("cache: epoch check: clear: %w", err)
+	}
+	return record(ctx, cn, key, id)
+}
+
+// bumpAt gives the tag at key a new version on the cluster master at addr.
+func (h *connectHook) bumpAt(ctx context.Context, addr, key string) error {
+	if addr == "" {
+		return errors.New("no master serves the all tag's slot")
+	}
+	o := h.cluster
+	c := redis.NewClient(&redis.Options{
+		Addr: addr, Dialer: o.Dialer, TLSConfig: o.TLSConfig, Protocol: o.Protocol,
+		Username: o.Username, Password: o.Password,
+		CredentialsProvider: o.CredentialsProvider, CredentialsProviderContext: o.CredentialsProviderContext,
+		DialTimeout: o.DialTimeout, ContextTimeoutEnabled: true, MaxRetries: -1, PoolSize: 1,
+	})
+	defer c.Close()
+	return c.Set(ctx, key, newVersion(), TagTTL).Err()
+}
+
+func record(ctx context.Context, cn pipeliner, key, id string) error {
+	if _, err := cn.Pipelined(ctx, func(p redis.Pipeliner) error {
+		p.Set(ctx, key, id, epochTTL)
+		return nil
+	}); err != nil {
+		return fmt.Errorf("cache: epoch check: record epoch: %w", err)
+	}
+	return nil
+}
+
+// checkKey marks the context of an epoch check's commands.
+type checkKey struct{}
+
+// IsEpochCheck reports whether ctx is that of the commands a new connection
+// runs for the epoch check before its first use, so that tests counting
+// round trips can leave them out, as they leave out HELLO.
+func IsEpochCheck(ctx context.Context) bool {
+	v, _ := ctx.Value(checkKey{}).(bool)
+	return v
+}
+
+// nodeInfo is what the check reads from INFO.
+type nodeInfo struct {
+	id       string // run_id:master_replid
+	replica  bool
+	sentinel bool
+}
+
+func parseNode(info *redis.StringCmd) (nodeInfo, error) {
+	text, err := info.Result()
+	if err != nil {
+		return nodeInfo{}, err
+	}
+	fields := make(map[string]string)
+	sc := bufio.NewScanner(strings.NewReader(text))
+	for sc.Scan() {
+		if name, value, ok := strings.Cut(strings.TrimSpace(sc.Text()), ":"); ok {
+			fields[name] = value
+		}
+	}
+	n := nodeInfo{
+		replica:  fields["role"] == "slave",
+		sentinel: fields["redis_mode"] == "sentinel",
+	}
+	if !n.sentinel && (fields["run_id"] == "" || fields["master_replid"] == "") {
+		return nodeInfo{}, errors.New("INFO lacks run_id or master_replid")
+	}
+	n.id = fields["run_id"] + ":" + fields["master_replid"]
+	return n, nil
+}
+
+// slotSet is the hash slots a cluster node serves.
+type slotSet [16384 / 64]uint64
+
+func (s *slotSet) has(slot int) bool { return s[slot/64]&(1<<(slot%64)) != 0 }
+
+// topology is what a check reads from CLUSTER NODES: the slots of the node
+// answering ("myself") and every master's address and slots. Slots being
+// imported or migrated ("[...]") are left out.
+type topology struct {
+	mine    *slotSet
+	masters map[string]*slotSet // by address
+}
+
+func parseTopology(nodes string) (*topology, error) {
+	t := &topology{masters: make(map[string]*slotSet)}
+	for line := range strings.Lines(nodes) {
+		f := strings.Fields(line)
+		if len(f) < 8 {
+			continue
+		}
+		flags := "," + f[2] + ","
+		if !strings.Contains(flags, ",master,") {
+			continue
+		}
+		s := &slotSet{}
+		for _, r := range f[8:] {
+			if strings.HasPrefix(r, "[") {
+				continue
+			}
+			lo, hi, isRange := strings.Cut(r, "-")
+			if !isRange {
+				hi = lo
+			}
+			a, err1 := strconv.Atoi(lo)
+			b, err2 := strconv.Atoi(hi)
+			if err1 != nil || err2 != nil || a < 0 || b >= 16384 || a > b {
+				return nil, fmt.Errorf("CLUSTER NODES: bad slot range %q", r)
+			}
+			for slot := a; slot <= b; slot++ {
+				s[slot/64] |= 1 << (slot % 64)
+			}
+		}
+		addr, _, _ := strings.Cut(f[1], "@") // ip:port@cport[,hostname]
+		t.masters[addr] = s
+		if strings.Contains(flags, ",myself,") {
+			t.mine = s
+		}
+	}
+	if t.mine == nil {
+		return nil, errors.New("CLUSTER NODES: no master line for this node")
+	}
+	return t, nil
+}
+
+// owner returns the address of the master serving slot, or "".
+func (t *topology) owner(slot int) string {
+	for addr, s := range t.masters {
+		if s.has(slot) {
+			return addr
+		}
+	}
+	return ""
+}
+
+// epochKey returns the key of prefix's epoch on a cluster node serving
+// owned: the first of prefix+"epoch:{0}", prefix+"epoch:{1}", ... in a slot
+// the node serves, the same in every process. "" if there is none (the node
+// serves no slot, so it holds none of the store's keys).
+func epochKey(prefix string, owned *slotSet) string {
+	for n := range 1 << 17 { // ~3 tries when a node serves a third of the slots
+		k := prefix + "epoch:{" + strconv.Itoa(n) + "}"
+		if owned.has(keySlot(k)) {
+			return k
+		}
+	}
+	return ""
+}
+
+// keySlot is Redis Cluster's hash slot of key: CRC16 (XMODEM) of its hash
+// tag, or of the whole key if it has none, modulo 16384.
+func keySlot(key string) int {
+	if s := strings.IndexByte(key, '{'); s >= 0 {
+		if e := strings.IndexByte(key[s+1:], '}'); e > 0 {
+			key = key[s+1 : s+1+e]
+		}
+	}
+	var crc uint16
+	for i := 0; i < len(key); i++ {
+		crc ^= uint16(key[i]) << 8
+		for range 8 {
+			if crc&0x8000 != 0 {
+				crc = crc<<1 ^ 0x1021
+			} else {
+				crc <<= 1
+			}
+		}
+	}
+	return int(crc % 16384)
+}
+
+// verifyAll runs the epoch check through client on every node (every
+// master of a cluster), for a store registered after the client had set up
+// connections.
+func (h *connectHook) verifyAll(ctx context.Context, client redis.UniversalClient, prefix string) error {
+	prefixes := []string{prefix}
+	switch c := client.(type) {
+	case *redis.ClusterClient:
+		return c.ForEachMaster(ctx, func(ctx context.Context, node *redis.Client) error {
+			return h.check(ctx, node, prefixes)
+		})
+	case *redis.Client:
+		return h.check(ctx, c, prefixes)
+	default:
+		return fmt.Errorf("cache: epoch check: unexpected client %T", client)
+	}
+}
