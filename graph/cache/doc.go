@@ -14,8 +14,28 @@
 // Tags expire or get evicted safely: a missing tag gets a fresh random
 // version, which matches no stored entry.
 //
+// Redis can lose writes it acknowledged: a restart from an older RDB or AOF,
+// or the promotion of a replica that missed them, brings old tag versions
+// back, and the entries they validate. Either changes the node's identity
+// (INFO run_id, master_replid), and neither leaves the cache a connection
+// opened before it: a restart breaks them, and the cache keeps none to
+// replicas. So every new connection of a client from OpenRedis checks,
+// before its first command, the identity recorded on that node under the
+// store's prefix (the epoch, epoch.go); if it is missing or differs, it
+// gives AllTag, which every entry carries, a new version, then records the
+// identity. The invariant then holds on a single node whatever its
+// persistence, behind Sentinel (whose client drops its connections to a
+// demoted master) and on Redis Cluster (each master keeps its own epoch, and
+// a read spanning masters runs again if a connection was checked meanwhile).
+// It does not hold for reads from replicas (OpenRedis refuses the options
+// for them, and the check refuses connections to replicas), for a client not
+// from OpenRedis, for a connection left open through its node's demotion and
+// re-promotion (a cluster failover and failback within the pool's idle
+// time), or while two masters take writes at once (a partition).
+//
 // Redis must be 7.0 or later (Get uses SET ... NX GET). Every store call is
 // a pipeline of single-key commands, so Redis Cluster works without hash
 // tags. The entry format is in entry.go, the coalescing of fills in
-// flight.go.
+// flight.go (a fill whose caller went away is handed to a Load waiting on
+// it). Options.Timeout bounds every store call, connection set-up included.
 package cache
