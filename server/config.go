@@ -57,6 +57,10 @@ type config struct {
 	// SCRAPE_REDIRECT_HOSTS: comma-separated hosts feeds may redirect to
 	// besides their own.
 	ScrapeRedirectHosts []string
+	// CORS_ORIGINS: comma-separated origins browser apps may call the API
+	// from, default "*" (any: answers hold no cookies, and the admin token
+	// travels in the Authorization header, never implicitly).
+	CORSOrigins []string
 }
 
 const (
@@ -198,6 +202,18 @@ func (c *config) loadLimits(getenv func(string) string) error {
 	}
 	if r.Timeout == 0 {
 		return fmt.Errorf("REQUEST_TIMEOUT %q: want a positive duration such as 10s", getenv("REQUEST_TIMEOUT"))
+	}
+	c.CORSOrigins = []string{"*"}
+	if v := getenv("CORS_ORIGINS"); v != "" {
+		c.CORSOrigins = nil
+		for _, o := range strings.Split(v, ",") {
+			if o = strings.TrimSpace(o); o != "" {
+				if o != "*" && !strings.HasPrefix(o, "http://") && !strings.HasPrefix(o, "https://") {
+					return fmt.Errorf("CORS_ORIGINS: %q is not an origin such as https://app.example", o)
+				}
+				c.CORSOrigins = append(c.CORSOrigins, o)
+			}
+		}
 	}
 	for _, h := range strings.Split(getenv("SCRAPE_REDIRECT_HOSTS"), ",") {
 		if h = strings.TrimSpace(h); h != "" {

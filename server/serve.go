@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/redis/go-redis/v9"
+	"github.com/rs/cors"
 
 	"github.com/kedahpulse/kedahpulse/db"
 	"github.com/kedahpulse/kedahpulse/graph"
@@ -249,7 +250,7 @@ func (a *app) routes() http.Handler {
 
 	mux := http.NewServeMux()
 	mux.Handle("GET /{$}", playground.Handler("Kedah Pulse", "/graphql"))
-	mux.Handle("/graphql", instrument(duration, gql))
+	mux.Handle("/graphql", instrument(duration, a.cors().Handler(gql)))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok\n") })
 	mux.Handle("GET /readyz", &readiness{
 		log:      a.log,
@@ -306,4 +307,17 @@ type statusWriter struct {
 func (s *statusWriter) WriteHeader(code int) {
 	s.code = code
 	s.ResponseWriter.WriteHeader(code)
+}
+
+// cors lets browser apps on the origins of CORS_ORIGINS call the API,
+// with the Authorization header for admin tools, and read the cache
+// headers.
+func (a *app) cors() *cors.Cors {
+	return cors.New(cors.Options{
+		AllowedOrigins: a.cfg.CORSOrigins,
+		AllowedMethods: []string{http.MethodGet, http.MethodPost},
+		AllowedHeaders: []string{"Content-Type", "Authorization", "Accept", "Apollographql-Client-Name", "Apollographql-Client-Version"},
+		ExposedHeaders: []string{"X-Cache", "Cache-Control"},
+		MaxAge:         600,
+	})
 }
