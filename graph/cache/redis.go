@@ -337,8 +337,9 @@ func (s *RedisStore) Close() error { return s.client.Close() }
 // (default 5s) only bound calls without a deadline.
 //
 // Every new connection runs the epoch check (doc.go) of the stores using
-// the client before its first command, and refuses to serve if the node is
-// a replica; the options that read from replicas are refused.
+// the client before its first command (so the Redis user needs INFO and
+// GETEX, and on a cluster CLUSTER NODES), and refuses to serve if the node
+// is a replica; the options that read from replicas are refused.
 func OpenRedis(rawURL string) (redis.UniversalClient, error) {
 	scheme, rest, ok := strings.Cut(rawURL, "://")
 	if !ok {
