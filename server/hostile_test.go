@@ -30,7 +30,11 @@ func TestMain(m *testing.M) {
 		idleClient(os.Getenv("KP_TEST_IDLE"))
 		os.Exit(0)
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	if built != "" {
+		os.RemoveAll(filepath.Dir(built))
+	}
+	os.Exit(code)
 }
 
 // A client opening 20,000 keep-alive connections and leaving them idle,
@@ -212,60 +216,11 @@ func idleConn(addr string) (net.Conn, error) {
 	return c, nil
 }
 
-// startProcess runs the program with vars (over the test's environment) in
-// a process of its own until the test ends, and returns its pid and
-// address.
+// startProcess starts the test binary as the server (see TestMain) in a
+// process of its own and returns its pid and address.
 func startProcess(t *testing.T, vars map[string]string) (pid, addr string) {
 	t.Helper()
-	vars["KP_TEST_SERVE"], vars["ADDR"], vars["LOG_FORMAT"] = "1", "127.0.0.1:0", "json"
-	vars["ADMIN_TOKEN"], vars["SEED"], vars["SCRAPE_SCHEDULE"] = "tok", "none", "off"
-	cmd := exec.Command(os.Args[0])
-	cmd.Env = os.Environ()
-	for k, v := range vars {
-		cmd.Env = append(cmd.Env, k+"="+v)
-	}
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	up := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			var line struct{ Level, Msg, URL, Err string }
-			json.Unmarshal(sc.Bytes(), &line)
-			switch {
-			case line.URL != "":
-				up <- strings.TrimSuffix(strings.TrimPrefix(line.URL, "http://"), "/")
-			case line.Level == "WARN" || line.Level == "ERROR" || line.Msg == "":
-				t.Logf("server: %s", sc.Text())
-			}
-		}
-		exited <- cmd.Wait()
-	}()
-	t.Cleanup(func() {
-		cmd.Process.Signal(os.Interrupt)
-		select {
-		case err := <-exited:
-			if err != nil {
-				t.Errorf("server process: %v", err)
-			}
-		case <-time.After(60 * time.Second):
-			cmd.Process.Kill()
-			t.Error("the server process did not stop")
-		}
-	})
-	select {
-	case a := <-up:
-		return strconv.Itoa(cmd.Process.Pid), a
-	case err := <-exited:
-		t.Fatalf("server process: %v", err)
-	case <-time.After(60 * time.Second):
-		t.Fatal("the server process did not start")
-	}
-	return "", ""
+	vars["KP_TEST_SERVE"] = "1"
+	p := runProcess(t, os.Args[0], vars)
+	return strconv.Itoa(p.cmd.Process.Pid), p.addr
 }

@@ -1,0 +1,131 @@
+//go:build linux
+
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// serverProcess is the server running as an OS process of its own.
+type serverProcess struct {
+	cmd    *exec.Cmd
+	addr   string // host:port
+	exited chan error
+	killed bool
+}
+
+// runProcess starts bin as the server with vars (and the test defaults:
+// a free port, a fixed admin token, no seed, no cron), waits until it
+// listens, and stops it at cleanup (SIGINT, then SIGKILL).
+func runProcess(t *testing.T, bin string, vars map[string]string) *serverProcess {
+	t.Helper()
+	for k, v := range map[string]string{"ADDR": "127.0.0.1:0", "LOG_FORMAT": "json", "ADMIN_TOKEN": "tok", "SEED": "none", "SCRAPE_SCHEDULE": "off"} {
+		if _, ok := vars[k]; !ok {
+			vars[k] = v
+		}
+	}
+	cmd := exec.Command(bin)
+	cmd.Env = os.Environ()
+	for k, v := range vars {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	p := &serverProcess{cmd: cmd, exited: make(chan error, 1)}
+	up := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		sc.Buffer(make([]byte, 64<<10), 1<<20)
+		for sc.Scan() {
+			var line struct{ Level, Msg, URL, Err string }
+			json.Unmarshal(sc.Bytes(), &line)
+			switch {
+			case line.URL != "":
+				up <- strings.TrimSuffix(strings.TrimPrefix(line.URL, "http://"), "/")
+			case line.Level == "ERROR" || line.Msg == "":
+				t.Logf("server %d: %s", cmd.Process.Pid, sc.Text())
+			}
+		}
+		p.exited <- cmd.Wait()
+	}()
+	t.Cleanup(func() {
+		if p.killed {
+			return
+		}
+		cmd.Process.Signal(os.Interrupt)
+		select {
+		case err := <-p.exited:
+			if err != nil {
+				t.Errorf("server process: %v", err)
+			}
+		case <-time.After(60 * time.Second):
+			cmd.Process.Kill()
+			t.Error("the server process did not stop")
+		}
+	})
+	select {
+	case p.addr = <-up:
+		return p
+	case err := <-p.exited:
+		p.killed = true
+		t.Fatalf("server process: %v", err)
+	case <-time.After(60 * time.Second):
+		t.Fatal("the server process did not start")
+	}
+	return nil
+}
+
+// kill ends the process with SIGKILL, as a crash would.
+func (p *serverProcess) kill(t *testing.T) {
+	t.Helper()
+	p.killed = true
+	p.cmd.Process.Kill()
+	<-p.exited
+}
+
+var (
+	buildOnce sync.Once
+	built     string
+	buildErr  error
+)
+
+// serverBinary builds the server once per test run, without the race
+// detector, for tests whose server processes must run at full speed.
+// KP_SERVER_BINARY names another build instead (an older one, to show a
+// test fails without a fix).
+func serverBinary(t *testing.T) string {
+	t.Helper()
+	if bin := os.Getenv("KP_SERVER_BINARY"); bin != "" {
+		return bin
+	}
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "kedahpulse-test-")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		built = filepath.Join(dir, "kedahpulse")
+		out, err := exec.Command("go", "build", "-o", built, ".").CombinedOutput()
+		if err != nil {
+			buildErr = err
+			t.Logf("go build: %s", out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatalf("build the server: %v", buildErr)
+	}
+	return built
+}
