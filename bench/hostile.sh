@@ -9,11 +9,10 @@ cd "$(dirname "$0")/.."
 backend=${1:-memory}
 rev=${2:-}
 dir=$(mktemp -d)
-trap 'kill $(jobs -p) 2>/dev/null || true; [ -n "$rev" ] && git worktree remove --force "$dir/src" 2>/dev/null; rm -rf "$dir"' EXIT
+. bench/build.sh
+trap 'kill $(jobs -p) 2>/dev/null || true; cleanup_build "$dir"' EXIT
 
-src=.
-if [ -n "$rev" ]; then git worktree add -q "$dir/src" "$rev"; src=$dir/src; fi
-(cd "$src" && go build -o "$dir/api" ./server)
+build_server "$dir" "$rev"
 go build -o "$dir/hostile" ./bench/hostile
 env=(ADDR=127.0.0.1:18090 ADMIN_TOKEN=bench SCRAPE_SCHEDULE=off LOG_LEVEL=error DATABASE_URL="sqlite:$dir/kp.db" SEED=none)
 if [ "$backend" = redis ]; then

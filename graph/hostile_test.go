@@ -16,6 +16,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/kedahpulse/kedahpulse/graph"
+	"github.com/kedahpulse/kedahpulse/graph/limit/limittest"
 )
 
 // Tests of hostile requests: each sends, anonymously, what an attacker
@@ -33,26 +34,6 @@ func (e *env) postRaw(body string, header ...string) *httptest.ResponseRecorder 
 	rec := httptest.NewRecorder()
 	e.handler.ServeHTTP(rec, req)
 	return rec
-}
-
-func fragmentBomb(n int, leaf string) string {
-	var b strings.Builder
-	b.WriteString("query Q { ...F0 }\n")
-	for i := range n {
-		fmt.Fprintf(&b, "fragment F%d on Query { ...F%d ...F%d }\n", i, i+1, i+1)
-	}
-	fmt.Fprintf(&b, "fragment F%d on Query { %s }\n", n, leaf)
-	return b.String()
-}
-
-func aliased(n int, field string) string {
-	var b strings.Builder
-	b.WriteString("{")
-	for i := range n {
-		fmt.Fprintf(&b, " x%d: %s", i, field)
-	}
-	b.WriteString(" }")
-	return b.String()
 }
 
 // heapGrowth runs fn and returns how much the live heap grew, after a GC.
@@ -81,7 +62,7 @@ func allocated(fn func()) uint64 {
 func TestHostileFragmentBomb(t *testing.T) {
 	e := newEnv(t, "sqlite", "memory")
 	for _, leaf := range []string{"sentimentSummary { total }", "__typename"} {
-		query := fragmentBomb(30, leaf)
+		query := limittest.FragmentBomb(30, leaf)
 		var res *result
 		if n := allocated(func() { res = e.do(query, nil, false) }); n > 20<<20 {
 			t.Errorf("%s: the refusal allocated %d bytes, want under 20 MB", leaf, n)
@@ -122,13 +103,7 @@ func TestHostileLargeDocumentsLeaveNoHeap(t *testing.T) {
 // truncated to MaxErrors plus one summary. (Before: a 63 KB document gave
 // a 287 MB error response.)
 func TestHostileConflictingFields(t *testing.T) {
-	var b strings.Builder
-	b.WriteString("{")
-	for i := range 300 {
-		fmt.Fprintf(&b, ` sentimentSummary(city: "c%d") { total }`, i)
-	}
-	b.WriteString(" }")
-	query := b.String()
+	query := limittest.Repeated(300, `sentimentSummary(city: "c%d") { total }`, false)
 
 	e := newEnv(t, "sqlite", "memory")
 	if res := e.do(query, nil, false); res.code() != "QUERY_TOO_LARGE" {
@@ -169,7 +144,7 @@ func TestHostileConnectionExhaustion(t *testing.T) {
 	e := newEnv(t, "postgres", "redis", func(o *graph.Options) { o.RootConcurrency = 2 })
 	newFixture(t, e, 3)
 	sql, _ := e.counts(func() {
-		res := e.do(aliased(900, `properties(filter: {search: "homestay"}, first: 0) { totalCount }`), nil, false)
+		res := e.do(limittest.Repeated(900, `properties(filter: {search: "homestay"}, first: 0) { totalCount }`, true), nil, false)
 		if res.code() != "QUERY_TOO_LARGE" && res.code() != "TOO_MANY_ALIASES" {
 			t.Errorf("900 searches: %.300s", res.Raw)
 		}
@@ -229,7 +204,7 @@ func TestHostileUndeclaredVariablesShareTheKey(t *testing.T) {
 // aliased __schema fields, 130 KB, gave a 17 MB response.)
 func TestHostileIntrospectionIsBounded(t *testing.T) {
 	e := newEnv(t, "sqlite", "memory")
-	if res := e.do(aliased(20, "__schema { types { name } }"), nil, false); res.code() != "TOO_MANY_ALIASES" {
+	if res := e.do(limittest.Repeated(20, "__schema { types { name } }", true), nil, false); res.code() != "TOO_MANY_ALIASES" {
 		t.Errorf("%.300s", res.Raw)
 	}
 	if res := e.do(`{ __schema { types { name } } a: __type(name: "Query") { name } b: __type(name: "Property") { name } }`, nil, false); res.code() != "INTROSPECTION_LIMIT" {
@@ -305,7 +280,7 @@ func TestHostileConcurrentBombs(t *testing.T) {
 	var refused atomic.Int64
 	for range 8 {
 		wg.Go(func() {
-			rec := e.postRaw(`{"query": ` + jsonString(fragmentBomb(28, "__typename")) + `}`)
+			rec := e.postRaw(`{"query": ` + jsonString(limittest.FragmentBomb(28, "__typename")) + `}`)
 			if bytes.Contains(rec.Body.Bytes(), []byte("QUERY_TOO_COMPLEX")) {
 				refused.Add(1)
 			}

@@ -11,7 +11,6 @@ package main
 import (
 	"bufio"
 	"bytes"
-	_ "embed"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -23,18 +22,26 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/kedahpulse/kedahpulse/graph/limit/limittest"
 )
 
 func main() {
 	url := flag.String("url", "http://127.0.0.1:18090/graphql", "GraphQL endpoint")
 	pid := flag.Int("pid", 0, "server process id (for CPU and RSS)")
 	idle := flag.Int("idle", 20_000, "idle connections to open in the connection attack (0 skips it)")
+	introspectionFile := flag.String("introspection", "graph/testdata/introspection.graphql", "graphql-js's introspection query")
 	flag.Parse()
+	introspection, err := os.ReadFile(*introspectionFile)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "hostile:", err)
+		os.Exit(2)
+	}
 	p := proc(*pid)
 	client := &http.Client{Timeout: 120 * time.Second}
 
 	fmt.Printf("%-34s %-44s %9s %12s\n", "attack", "answer", "cpu_s", "peak_rss_mb")
-	for _, a := range attacks() {
+	for _, a := range attacks(string(introspection)) {
 		p.resetPeak()
 		cpu0, rss0 := p.cpu(), p.rss()
 		answer := a.run(client, *url)
@@ -54,9 +61,9 @@ type attack struct {
 	run  func(c *http.Client, url string) string
 }
 
-func attacks() []attack {
+func attacks(introspection string) []attack {
 	return []attack{
-		{"fragment bomb N=26 (1 KB)", post(query(fragmentBomb(26)))},
+		{"fragment bomb N=26 (1 KB)", post(query(limittest.FragmentBomb(26, "sentimentSummary { total }")))},
 		{"100 distinct 1 MB documents", func(c *http.Client, url string) string {
 			var last string
 			for i := range 100 {
@@ -70,10 +77,10 @@ func attacks() []attack {
 			}
 			return last
 		}},
-		{"1,500 conflicting fields (63 KB)", post(query(repeatField(1500, `sentimentSummary(city: "c%d") { total }`, false)))},
-		{"900 aliased searches (62 KB)", post(query(repeatField(900, `properties(filter: {search: "homestay%d"}, first: 0) { totalCount }`, true)))},
+		{"1,500 conflicting fields (63 KB)", post(query(limittest.Repeated(1500, `sentimentSummary(city: "c%d") { total }`, false)))},
+		{"900 aliased searches (62 KB)", post(query(limittest.Repeated(900, `properties(filter: {search: "homestay%d"}, first: 0) { totalCount }`, true)))},
 		{"duplicate variables member", post(`{"query": "query L($city: String, $first: Int) { properties(filter: {city: $city}, first: $first) { totalCount } }", "variables": {"city": "Nowhere"}, "variables": {"first": 5}}`)},
-		{"2,000 aliased __schema (130 KB)", post(query(repeatField(2000, `__schema { types { name } }`, true)))},
+		{"2,000 aliased __schema (130 KB)", post(query(limittest.Repeated(2000, `__schema { types { name } }`, true)))},
 		{"1 MB city argument", post(`{"query": "query($c: String) { sentimentSummary(city: $c) { total } }", "variables": {"c": "` + strings.Repeat("x", 1<<20-200) + `"}}`)},
 		{"2,000 made-up HTTP methods", func(c *http.Client, url string) string {
 			var status string
@@ -94,35 +101,6 @@ func attacks() []attack {
 func query(q string) string {
 	b, _ := json.Marshal(map[string]string{"query": q})
 	return string(b)
-}
-
-func fragmentBomb(n int) string {
-	var b strings.Builder
-	b.WriteString("query Q { ...F0 }\n")
-	for i := range n {
-		fmt.Fprintf(&b, "fragment F%d on Query { ...F%d ...F%d }\n", i, i+1, i+1)
-	}
-	fmt.Fprintf(&b, "fragment F%d on Query { sentimentSummary { total } }\n", n)
-	return b.String()
-}
-
-func repeatField(n int, field string, alias bool) string {
-	var b strings.Builder
-	b.WriteString("{")
-	for i := range n {
-		if alias {
-			fmt.Fprintf(&b, " x%d: ", i)
-		} else {
-			b.WriteString(" ")
-		}
-		if strings.Contains(field, "%d") {
-			fmt.Fprintf(&b, field, i)
-		} else {
-			b.WriteString(field)
-		}
-	}
-	b.WriteString(" }")
-	return b.String()
 }
 
 // post sends body and summarises the answer: status, size and first error
@@ -244,6 +222,3 @@ func trim(s string, n int) string {
 	}
 	return s
 }
-
-//go:embed introspection.graphql
-var introspection string

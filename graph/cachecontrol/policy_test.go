@@ -1,15 +1,14 @@
 package cachecontrol_test
 
 import (
-	"fmt"
 	"os"
-	"strings"
 	"testing"
 
 	"github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/kedahpulse/kedahpulse/graph/cachecontrol"
+	"github.com/kedahpulse/kedahpulse/graph/limit/limittest"
 )
 
 func loadSchema(t testing.TB) *ast.Schema {
@@ -55,24 +54,12 @@ func TestHints(t *testing.T) {
 	}
 }
 
-// FragmentBomb is query Q { ...F0 } with Fi spreading F(i+1) twice: 2^n
-// expansions of the last fragment, in about 60 bytes a level.
-func FragmentBomb(n int, leaf string) string {
-	var b strings.Builder
-	b.WriteString("query Q { ...F0 }\n")
-	for i := range n {
-		fmt.Fprintf(&b, "fragment F%d on Query { ...F%d ...F%d }\n", i, i+1, i+1)
-	}
-	fmt.Fprintf(&b, "fragment F%d on Query { %s }\n", n, leaf)
-	return b.String()
-}
-
 // A fragment bomb of 2^64 expansions is walked in linear time: each
 // fragment once per context. (Before, each spread was walked again: 2^24
 // expansions took 10 s of CPU; this test would not finish.)
 func TestFragmentBombIsLinear(t *testing.T) {
 	schema := loadSchema(t)
-	doc, errs := gqlparser.LoadQuery(schema, FragmentBomb(64, "sentimentSummary { total }"))
+	doc, errs := gqlparser.LoadQuery(schema, limittest.FragmentBomb(64, "sentimentSummary { total }"))
 	if errs != nil {
 		t.Fatal(errs)
 	}

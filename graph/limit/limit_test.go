@@ -1,7 +1,6 @@
 package limit_test
 
 import (
-	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -11,6 +10,7 @@ import (
 	"github.com/vektah/gqlparser/v2/parser"
 
 	"github.com/kedahpulse/kedahpulse/graph/limit"
+	"github.com/kedahpulse/kedahpulse/graph/limit/limittest"
 )
 
 func loadSchema(t testing.TB) *ast.Schema {
@@ -49,44 +49,23 @@ func check(t *testing.T, query string) (code string, limitValue any) {
 	return "", nil
 }
 
-func bomb(n int, leaf string) string {
-	var b strings.Builder
-	b.WriteString("query Q { ...F0 }\n")
-	for i := range n {
-		fmt.Fprintf(&b, "fragment F%d on Query { ...F%d ...F%d }\n", i, i+1, i+1)
-	}
-	fmt.Fprintf(&b, "fragment F%d on Query { %s }\n", n, leaf)
-	return b.String()
-}
-
-func aliases(n int, field string) string {
-	var b strings.Builder
-	b.WriteString("{")
-	for i := range n {
-		fmt.Fprintf(&b, " a%d: %s", i, field)
-	}
-	b.WriteString(" }")
-	return b.String()
-}
-
 func TestCheck(t *testing.T) {
 	for name, c := range map[string]struct{ query, code string }{
 		"dashboard":    {`{ topDestinations(limit: 5) { rank destination { name city } } sentimentSummary { total } trends(limit: 3) { growth series { date mentions } } }`, ""},
 		"listing page": {`{ properties(first: 50) { totalCount edges { node { id title price location destination { id name city } } } } }`, ""},
 		// 2^40 expansions of one field, answered in a linear walk.
-		"fragment bomb":           {bomb(40, "sentimentSummary { total }"), limit.CodeTooComplex},
-		"fragment bomb of names":  {bomb(40, "__typename"), limit.CodeTooComplex},
-		"aliases":                 {aliases(16, "__typename"), limit.CodeTooManyFields},
+		"fragment bomb":           {limittest.FragmentBomb(40, "sentimentSummary { total }"), limit.CodeTooComplex},
+		"fragment bomb of names":  {limittest.FragmentBomb(40, "__typename"), limit.CodeTooComplex},
+		"aliases":                 {limittest.Repeated(16, "__typename", true), limit.CodeTooManyFields},
 		"aliases in fragments":    {`{ ...A ...A } fragment A on Query { a1: __typename a2: __typename a3: __typename a4: __typename a5: __typename a6: __typename a7: __typename a8: __typename }`, limit.CodeTooManyFields},
-		"15 aliases":              {aliases(15, "__typename"), ""},
+		"15 aliases":              {limittest.Repeated(15, "__typename", true), ""},
 		"directives":              {`{ __typename ` + strings.Repeat("@include(if: true) ", 51) + `}`, limit.CodeTooManyDirs},
 		"depth":                   {`{ properties { edges { node { destination { properties { destination { name } } } } } } }`, limit.CodeTooDeep},
 		"depth 6":                 {`{ properties { edges { node { destination { sentiment { total } } } } } }`, ""},
 		"depth through fragments": {`{ properties { ...E } } fragment E on PropertyConnection { edges { node { ...N } } } fragment N on Property { destination { properties { destination { name } } } }`, limit.CodeTooDeep},
 		"page sizes multiply":     {`{ properties(first: 100) { edges { node { destination { properties(first: 100) { id } } } } } }`, limit.CodeTooComplex},
 		"a variable page is priced at its maximum": {`query($n: Int) { properties(first: $n) { edges { node { destination { properties(first: $n) { id } } } } } }`, limit.CodeTooComplex},
-		"searches cost more":                       {aliases(15, `properties(filter: {search: "x"}, first: 0) { totalCount }`) + strings.Repeat(" ", 0), ""},
-		"aliased introspection":                    {aliases(2000, "__schema { queryType { name } }"), limit.CodeTooManyFields},
+		"aliased introspection":                    {limittest.Repeated(2000, "__schema { queryType { name } }", true), limit.CodeTooManyFields},
 		"introspection fields":                     {`{ __schema { queryType { name } } __type(name: "Query") { name } x: __type(name: "Property") { name } }`, limit.CodeIntrospection},
 		"introspection too deep":                   {`{ __schema { types { fields { type { ofType { ofType { ofType { ofType { ofType { ofType { ofType { ofType { ofType { ofType { ofType { ofType { ofType { ofType { name } } } } } } } } } } } } } } } } } } }`, limit.CodeTooDeep},
 		"fragment cycle":                           {`{ ...A } fragment A on Query { ...B } fragment B on Query { ...A }`, "cycle"},
@@ -140,11 +119,32 @@ func TestWithDefaults(t *testing.T) {
 // fragments.
 func BenchmarkCheckFragmentBomb(b *testing.B) {
 	schema := loadSchema(b)
-	doc, err := parser.ParseQuery(&ast.Source{Input: bomb(200, "sentimentSummary { total }")})
+	doc, err := parser.ParseQuery(&ast.Source{Input: limittest.FragmentBomb(200, "sentimentSummary { total }")})
 	if err != nil {
 		b.Fatal(err)
 	}
 	for b.Loop() {
 		limit.Check(schema, doc, limit.Defaults, pricing)
+	}
+}
+
+// A text search is priced above a lookup: under a cost limit of 100, one
+// search passes and two do not, while plain lists pass.
+func TestSearchIsPriced(t *testing.T) {
+	l := limit.Defaults
+	l.Cost = 100
+	for q, want := range map[string]bool{
+		`{ properties(filter: {search: "x"}, first: 1) { totalCount } }`:                                                                  true,
+		`{ a: properties(filter: {search: "x"}, first: 1) { totalCount } b: properties(filter: {search: "y"}, first: 1) { totalCount } }`: false,
+		`{ a: properties(filter: {city: "x"}, first: 1) { totalCount } b: properties(first: 1) { totalCount } }`:                          true,
+		`query($f: PropertyFilter) { a: properties(filter: $f) { totalCount } b: properties(filter: $f) { totalCount } }`:                 false,
+	} {
+		doc, err := parser.ParseQuery(&ast.Source{Input: q})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := limit.Check(loadSchema(t), doc, l, pricing) == nil; got != want {
+			t.Errorf("%s: passes %v, want %v", q, got, want)
+		}
 	}
 }
