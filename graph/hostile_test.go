@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"runtime"
 	"strings"
@@ -257,8 +258,17 @@ func TestHostileBadBodiesAreDescribedNotEchoed(t *testing.T) {
 	req := httptest.NewRequest(http.MethodPut, "/graphql", strings.NewReader(`{}`))
 	rec := httptest.NewRecorder()
 	e.handler.ServeHTTP(rec, req)
-	if rec.Code != http.StatusMethodNotAllowed || !strings.Contains(rec.Body.String(), "BAD_REQUEST") {
+	if rec.Code != http.StatusMethodNotAllowed || !strings.Contains(rec.Body.String(), "BAD_REQUEST") || rec.Header().Get("Allow") != "GET, POST" {
 		t.Errorf("PUT: %d %s", rec.Code, rec.Body.String())
+	}
+	// A mutation over GET is refused with 405 (GraphQL over HTTP) before it
+	// runs, whatever the caller's credentials.
+	req = httptest.NewRequest(http.MethodGet, "/graphql?query="+url.QueryEscape(`mutation { clearCache }`), nil)
+	req.Header.Set("Authorization", "Bearer "+adminToken)
+	rec = httptest.NewRecorder()
+	e.handler.ServeHTTP(rec, req)
+	if rec.Code != http.StatusMethodNotAllowed || rec.Header().Get("Allow") != "POST" {
+		t.Errorf("GET mutation: %d %s", rec.Code, rec.Body.String())
 	}
 }
 

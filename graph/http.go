@@ -52,71 +52,104 @@ func (t *transport) Supports(*http.Request) bool { return true }
 
 // requestError is a request the transport refuses before executing it.
 type requestError struct {
-	status int
-	err    *gqlerror.Error
+	status int // 0: requestErrorStatus of the response's media type
+	allow  string
+	errs   gqlerror.List
 }
 
-func badRequest(status int, format string, args ...any) *requestError {
+func refuse(status int, format string, args ...any) *requestError {
 	err := gqlerror.Errorf(format, args...)
 	err.Extensions = map[string]any{"code": CodeBadRequest}
-	return &requestError{status: status, err: err}
+	return &requestError{status: status, errs: gqlerror.List{err}}
 }
 
+// Do serves one request: prepare it, answer it from the response cache,
+// or execute it (and store a clean answer).
 func (t *transport) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
-	ctx := r.Context()
 	media := responseMedia(r.Header.Get("Accept"))
+	ctx, prep, rerr := t.prepare(w, r, exec)
+	if rerr != nil {
+		status := rerr.status
+		if status == 0 {
+			status = requestErrorStatus(media)
+		}
+		if rerr.allow != "" {
+			w.Header().Set("Allow", rerr.allow)
+		}
+		writeErrors(w, media, status, rerr.errs)
+		return
+	}
+	key := t.responseKey(ctx, prep)
+	if key != "" {
+		if body, hit := t.resp.Get(ctx, key); hit {
+			writeBody(w, media, http.StatusOK, cachecontrol.Header(prep.hint), "HIT", body)
+			return
+		}
+	}
+	t.execute(ctx, w, media, exec, prep, key)
+}
+
+// prepared is a request ready to execute.
+type prepared struct {
+	doc  *document
+	op   *graphql.OperationContext
+	hint cachecontrol.Hint // of the operation; zero unless a query
+}
+
+// prepare reads the parameters once, prepares the document once (see
+// documents) and lets gqlgen coerce the variables.
+func (t *transport) prepare(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) (context.Context, *prepared, *requestError) {
+	ctx := r.Context()
 	params, rerr := t.readParams(w, r)
 	if rerr != nil {
-		if rerr.status == http.StatusMethodNotAllowed {
-			w.Header().Set("Allow", "GET, POST")
-		}
-		writeErrors(w, media, rerr.status, gqlerror.List{rerr.err})
-		return
+		return ctx, nil, rerr
 	}
 	doc, errs := t.docs.load(params.Query)
 	if errs != nil {
-		writeErrors(w, media, requestErrorStatus(media), errs)
-		return
+		return ctx, nil, &requestError{errs: errs}
 	}
-	op := doc.operation(params.OperationName)
-	if op != nil && op.Operation != ast.Query && r.Method == http.MethodGet {
-		w.Header().Set("Allow", "POST")
-		writeErrors(w, media, http.StatusMethodNotAllowed, gqlerror.List{badRequest(0, "%s operations are sent with POST", op.Operation).err})
-		return
+	if op := doc.operation(params.OperationName); op != nil && op.Operation != ast.Query && r.Method == http.MethodGet {
+		rerr := refuse(http.StatusMethodNotAllowed, "%s operations are sent with POST", op.Operation)
+		rerr.allow = http.MethodPost
+		return ctx, nil, rerr
 	}
 	ctx = withPrepared(ctx, doc)
 	oc, errs := exec.CreateOperationContext(ctx, params)
 	if errs != nil {
-		writeErrors(w, media, requestErrorStatus(media), errs)
-		return
+		return ctx, nil, &requestError{errs: errs}
 	}
+	p := &prepared{doc: doc, op: oc}
+	if oc.Operation.Operation == ast.Query {
+		p.hint = doc.hint[oc.Operation.Name]
+	}
+	return ctx, p, nil
+}
 
-	hint := cachecontrol.Hint{}
-	if op != nil && op.Operation == ast.Query {
-		hint = doc.hint[op.Name]
+// responseKey is the response cache's key of p, or "" when its answer is
+// not cached.
+func (t *transport) responseKey(ctx context.Context, p *prepared) string {
+	if t.resp == nil || p.hint.MaxAge <= 0 {
+		return ""
 	}
-	var key string
-	if t.resp != nil && hint.MaxAge > 0 {
-		scope := "public"
-		if hint.Private {
-			scope = "private:" + viewer(ctx)
-		}
-		var err error
-		key, err = t.resp.Key(respcache.Request{Document: doc.id, Operation: op.Name, Variables: oc.Variables, Scope: scope})
-		if err == nil {
-			if body, hit := t.resp.Get(ctx, key); hit {
-				writeBody(w, media, http.StatusOK, cachecontrol.Header(hint), "HIT", body)
-				return
-			}
-		} else {
-			key = ""
-		}
+	scope := "public"
+	if p.hint.Private {
+		scope = "private:" + viewer(ctx)
 	}
+	key, err := t.resp.Key(respcache.Request{Document: p.doc.id, Operation: p.op.Operation.Name, Variables: p.op.Variables, Scope: scope})
+	if err != nil {
+		return ""
+	}
+	return key
+}
+
+// execute runs p and writes its answer, storing it under key (if any) when
+// it is clean.
+func (t *transport) execute(ctx context.Context, w http.ResponseWriter, media string, exec graphql.GraphExecutor, p *prepared, key string) {
 	var rec *cache.Recorder
 	if key != "" {
 		ctx, rec = t.resp.Record(ctx)
 	}
-	handler, rctx := exec.DispatchOperation(ctx, oc)
+	handler, rctx := exec.DispatchOperation(ctx, p.op)
 	resp := handler(rctx)
 	if resp == nil { // the request's context ended first
 		resp = &graphql.Response{Errors: gqlerror.List{unavailable(ctx.Err())}}
@@ -128,14 +161,14 @@ func (t *transport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Grap
 		writeBody(w, media, http.StatusInternalServerError, "no-store", "MISS", body)
 		return
 	}
-	if len(resp.Errors) > 0 || hint.MaxAge <= 0 {
+	if len(resp.Errors) > 0 || p.hint.MaxAge <= 0 {
 		writeBody(w, media, http.StatusOK, "no-store", "MISS", body)
 		return
 	}
 	if key != "" {
-		t.resp.Set(ctx, key, body, rec, time.Duration(hint.MaxAge)*time.Second)
+		t.resp.Set(ctx, key, body, rec, time.Duration(p.hint.MaxAge)*time.Second)
 	}
-	writeBody(w, media, http.StatusOK, cachecontrol.Header(hint), "MISS", body)
+	writeBody(w, media, http.StatusOK, cachecontrol.Header(p.hint), "MISS", body)
 }
 
 // readParams reads a GET's query string or a POST's JSON body, once.
@@ -148,28 +181,30 @@ func (t *transport) readParams(w http.ResponseWriter, r *http.Request) (*graphql
 		for name, dst := range map[string]*map[string]any{"variables": &p.Variables, "extensions": &p.Extensions} {
 			if v := q.Get(name); v != "" {
 				if err := decodeJSON(strings.NewReader(v), dst); err != nil {
-					return nil, badRequest(http.StatusBadRequest, "%s must be a JSON object", name)
+					return nil, refuse(http.StatusBadRequest, "%s must be a JSON object", name)
 				}
 			}
 		}
 	case http.MethodPost:
 		mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 		if err != nil || mt != mediaJSON {
-			return nil, badRequest(http.StatusUnsupportedMediaType, "send the request as Content-Type: application/json")
+			return nil, refuse(http.StatusUnsupportedMediaType, "send the request as Content-Type: application/json")
 		}
 		body := http.MaxBytesReader(w, r.Body, t.maxBody)
 		if err := decodeJSON(body, p); err != nil {
 			var tooLarge *http.MaxBytesError
 			if errors.As(err, &tooLarge) {
-				return nil, badRequest(http.StatusRequestEntityTooLarge, "the request body exceeds %d bytes", t.maxBody)
+				return nil, refuse(http.StatusRequestEntityTooLarge, "the request body exceeds %d bytes", t.maxBody)
 			}
-			return nil, badRequest(http.StatusBadRequest, "the request body is not a GraphQL request in JSON: %s", describeJSONError(err))
+			return nil, refuse(http.StatusBadRequest, "the request body is not a GraphQL request in JSON: %s", describeJSONError(err))
 		}
 	default:
-		return nil, badRequest(http.StatusMethodNotAllowed, "send GraphQL requests with GET or POST")
+		rerr := refuse(http.StatusMethodNotAllowed, "send GraphQL requests with GET or POST")
+		rerr.allow = "GET, POST"
+		return nil, rerr
 	}
 	if strings.TrimSpace(p.Query) == "" {
-		return nil, badRequest(http.StatusBadRequest, "the request has no query")
+		return nil, refuse(http.StatusBadRequest, "the request has no query")
 	}
 	return p, nil
 }
