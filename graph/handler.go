@@ -111,8 +111,9 @@ func NewHandler(r *Resolver, o Options) http.Handler {
 		r.Policy = cachecontrol.New(es.Schema())
 	}
 	t := &transport{
-		docs:    newDocuments(es.Schema(), o.Limits, Pricing, r.Policy, o.DocumentCacheBytes),
-		maxBody: o.MaxBodyBytes,
+		docs:      newDocuments(es.Schema(), o.Limits, Pricing, r.Policy, o.DocumentCacheBytes),
+		persisted: newPersisted(r.Cache),
+		maxBody:   o.MaxBodyBytes,
 	}
 	if !o.NoResponseCache {
 		t.resp = respcache.New(r.Cache, r.now)

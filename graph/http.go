@@ -14,6 +14,7 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/errcode"
+	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
@@ -38,9 +39,10 @@ const MaxErrors = 50
 // execute, and serves and fills the response cache keyed on exactly what
 // gqlgen executes.
 type transport struct {
-	docs    *documents
-	resp    *respcache.Cache // nil: no whole-response level
-	maxBody int64
+	docs      *documents
+	resp      *respcache.Cache // nil: no whole-response level
+	persisted extension.AutomaticPersistedQuery
+	maxBody   int64
 }
 
 var _ graphql.Transport = (*transport)(nil)
@@ -103,6 +105,12 @@ func (t *transport) prepare(w http.ResponseWriter, r *http.Request, exec graphql
 	params, rerr := t.readParams(w, r)
 	if rerr != nil {
 		return ctx, nil, rerr
+	}
+	if rerr := t.resolvePersisted(ctx, params); rerr != nil {
+		return ctx, nil, rerr
+	}
+	if strings.TrimSpace(params.Query) == "" {
+		return ctx, nil, refuse(http.StatusBadRequest, "the request has no query")
 	}
 	doc, errs := t.docs.load(params.Query)
 	if errs != nil {
@@ -202,9 +210,6 @@ func (t *transport) readParams(w http.ResponseWriter, r *http.Request) (*graphql
 		rerr := refuse(http.StatusMethodNotAllowed, "send GraphQL requests with GET or POST")
 		rerr.allow = "GET, POST"
 		return nil, rerr
-	}
-	if strings.TrimSpace(p.Query) == "" {
-		return nil, refuse(http.StatusBadRequest, "the request has no query")
 	}
 	return p, nil
 }
