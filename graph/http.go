@@ -15,6 +15,7 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/errcode"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
+	"github.com/cespare/xxhash/v2"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
@@ -83,12 +84,13 @@ func (t *transport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Grap
 	}
 	key := t.responseKey(ctx, prep)
 	if key != "" {
-		if body, hit := t.resp.Get(ctx, key); hit {
-			writeBody(w, media, http.StatusOK, cachecontrol.Header(prep.hint), "HIT", body)
+		if body, age, hit := t.resp.Get(ctx, key); hit {
+			w.Header().Set("Age", strconv.Itoa(int(age.Seconds())))
+			writeCacheable(w, r, media, prep.hint, "HIT", body)
 			return
 		}
 	}
-	t.execute(ctx, w, media, exec, prep, key)
+	t.execute(ctx, w, r, media, exec, prep, key)
 }
 
 // prepared is a request ready to execute.
@@ -152,7 +154,7 @@ func (t *transport) responseKey(ctx context.Context, p *prepared) string {
 
 // execute runs p and writes its answer, storing it under key (if any) when
 // it is clean.
-func (t *transport) execute(ctx context.Context, w http.ResponseWriter, media string, exec graphql.GraphExecutor, p *prepared, key string) {
+func (t *transport) execute(ctx context.Context, w http.ResponseWriter, r *http.Request, media string, exec graphql.GraphExecutor, p *prepared, key string) {
 	var rec *cache.Recorder
 	if key != "" {
 		ctx, rec = t.resp.Record(ctx)
@@ -176,7 +178,36 @@ func (t *transport) execute(ctx context.Context, w http.ResponseWriter, media st
 	if key != "" {
 		t.resp.Set(ctx, key, body, rec, time.Duration(p.hint.MaxAge)*time.Second)
 	}
-	writeBody(w, media, http.StatusOK, cachecontrol.Header(p.hint), "MISS", body)
+	writeCacheable(w, r, media, p.hint, "MISS", body)
+}
+
+// writeCacheable writes a clean, cacheable answer with a strong ETag of its
+// bytes, or 304 Not Modified when the request's If-None-Match names it, so
+// that an HTTP cache revalidating its copy (Cache-Control: no-cache) gets
+// the new answer exactly when it changed.
+func writeCacheable(w http.ResponseWriter, r *http.Request, media string, h cachecontrol.Hint, xCache string, body []byte) {
+	etag := `"` + strconv.FormatUint(xxhash.Sum64(body), 36) + `"`
+	hdr := w.Header()
+	hdr.Set("ETag", etag)
+	hdr.Set("Vary", "Accept, Authorization")
+	if match := r.Header.Get("If-None-Match"); match != "" && etagMatches(match, etag) {
+		hdr.Set("Cache-Control", cachecontrol.Header(h))
+		hdr.Set("X-Cache", xCache)
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	writeBody(w, media, http.StatusOK, cachecontrol.Header(h), xCache, body)
+}
+
+// etagMatches reports whether an If-None-Match list names etag (or is *).
+func etagMatches(list, etag string) bool {
+	for part := range strings.SplitSeq(list, ",") {
+		part = strings.TrimPrefix(strings.TrimSpace(part), "W/") // weak comparison, as RFC 9110 asks for If-None-Match
+		if part == etag || part == "*" {
+			return true
+		}
+	}
+	return false
 }
 
 // readParams reads a GET's query string or a POST's JSON body, once.

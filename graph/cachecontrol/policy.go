@@ -176,15 +176,18 @@ func (w *walker) field(f *ast.Field, parent int, root bool) result {
 	return r
 }
 
-// Header is the Cache-Control header of a successful response with hint h
-// (Apollo's): max-age with public or private, or no-store.
+// Header is the Cache-Control header of a successful answer with hint h.
+// A cacheable answer may be stored by browsers and (unless PRIVATE) shared
+// caches, but must be revalidated before each reuse (its ETag answers 304
+// when it has not changed), so no HTTP cache serves it after a write;
+// anything else is no-store. The hint's maxAge bounds the server's own
+// cache.
 func Header(h Hint) string {
-	if h.MaxAge <= 0 {
+	switch {
+	case h.MaxAge <= 0:
 		return "no-store"
+	case h.Private:
+		return "private, no-cache"
 	}
-	vis := "public"
-	if h.Private {
-		vis = "private"
-	}
-	return "max-age=" + strconv.Itoa(h.MaxAge) + ", " + vis
+	return "public, no-cache"
 }

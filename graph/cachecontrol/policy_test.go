@@ -71,8 +71,8 @@ func TestFragmentBombIsLinear(t *testing.T) {
 func TestHeader(t *testing.T) {
 	for h, want := range map[cachecontrol.Hint]string{
 		{}:                          "no-store",
-		{MaxAge: 60}:                "max-age=60, public",
-		{MaxAge: 60, Private: true}: "max-age=60, private",
+		{MaxAge: 60}:                "public, no-cache",
+		{MaxAge: 60, Private: true}: "private, no-cache",
 		{MaxAge: -1, Private: true}: "no-store",
 	} {
 		if got := cachecontrol.Header(h); got != want {

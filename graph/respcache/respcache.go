@@ -3,6 +3,7 @@ package respcache
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -52,9 +53,15 @@ func (c *Cache) Key(r Request) (string, error) {
 	return "response|" + strconv.FormatInt(hour, 10) + "|" + hex.EncodeToString(h.Sum(nil)), nil
 }
 
-// Get returns the answer stored under key if it is still valid.
-func (c *Cache) Get(ctx context.Context, key string) ([]byte, bool) {
-	return c.cache.GetResponse(ctx, key)
+// Get returns the answer stored under key if it is still valid, and how
+// long ago it was stored (for the Age header).
+func (c *Cache) Get(ctx context.Context, key string) (body []byte, age time.Duration, ok bool) {
+	v, ok := c.cache.GetResponse(ctx, key)
+	if !ok || len(v) < 8 {
+		return nil, 0, false
+	}
+	stored := time.UnixMilli(int64(binary.BigEndian.Uint64(v)))
+	return v[8:], max(c.now().Sub(stored), 0), true
 }
 
 // Record returns a context whose reads record the tag versions they used,
@@ -68,6 +75,7 @@ func (c *Cache) Record(ctx context.Context) (context.Context, *cache.Recorder) {
 // cancellation: the answer is already paid for.
 func (c *Cache) Set(ctx context.Context, key string, body []byte, rec *cache.Recorder, ttl time.Duration) {
 	if versions, consistent := rec.Versions(); consistent {
-		c.cache.SetResponse(context.WithoutCancel(ctx), key, body, versions, ttl)
+		v := binary.BigEndian.AppendUint64(make([]byte, 0, 8+len(body)), uint64(c.now().UnixMilli()))
+		c.cache.SetResponse(context.WithoutCancel(ctx), key, append(v, body...), versions, ttl)
 	}
 }

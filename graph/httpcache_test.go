@@ -1,0 +1,56 @@
+package graph_test
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+)
+
+// HTTP caches cannot go stale: a cacheable answer says no-cache (store,
+// but revalidate before each reuse) with a strong ETag; revalidating an
+// unchanged answer costs a 304 without a body, on a hit as on a miss;
+// after a write, the same ETag gets the new answer. Hits say how old they
+// are. (Before: max-age up to 43,200 s, and browsers and proxies kept the
+// pre-write price.)
+func TestHTTPCachesRevalidate(t *testing.T) {
+	eachEnv(t, func(t *testing.T, e *env) {
+		f := newFixture(t, e, 1)
+		const q = `{"query": "{ properties(first: 5) { edges { node { id title } } } }"}`
+		get := func(etag string) *httptest.ResponseRecorder {
+			req := httptest.NewRequest(http.MethodPost, "/graphql", strings.NewReader(q))
+			req.Header.Set("Content-Type", "application/json")
+			if etag != "" {
+				req.Header.Set("If-None-Match", etag)
+			}
+			rec := httptest.NewRecorder()
+			e.handler.ServeHTTP(rec, req)
+			return rec
+		}
+		first := get("")
+		etag := first.Header().Get("ETag")
+		if first.Code != http.StatusOK || etag == "" || first.Header().Get("Cache-Control") != "public, no-cache" ||
+			!strings.Contains(first.Header().Get("Vary"), "Accept") {
+			t.Fatalf("first answer: %d %v", first.Code, first.Header())
+		}
+		hit := get("")
+		if hit.Header().Get("X-Cache") != "HIT" || hit.Header().Get("ETag") != etag || hit.Header().Get("Age") == "" {
+			t.Errorf("hit: %v", hit.Header())
+		}
+		if rec := get(etag); rec.Code != http.StatusNotModified || rec.Body.Len() != 0 || rec.Header().Get("ETag") != etag {
+			t.Errorf("revalidation of an unchanged answer: %d, %d bytes, %v", rec.Code, rec.Body.Len(), rec.Header())
+		}
+		if rec := get(`"other", W/` + etag); rec.Code != http.StatusNotModified {
+			t.Errorf("If-None-Match list: %d", rec.Code)
+		}
+		e.ok(`mutation($id: ID!) { updateProperty(id: $id, input: {title: "Renamed"}) { id } }`, map[string]any{"id": sid(f.props[0].ID)}, true)
+		after := get(etag)
+		if after.Code != http.StatusOK || !strings.Contains(after.Body.String(), "Renamed") || after.Header().Get("ETag") == etag {
+			t.Errorf("revalidation after a write: %d %s", after.Code, after.Body.String())
+		}
+		// Errors and mutations are never stored by anyone.
+		if res := e.do(`mutation { clearCache }`, nil, true); res.Header.Get("Cache-Control") != "no-store" || res.Header.Get("ETag") != "" {
+			t.Errorf("mutation: %v", res.Header)
+		}
+	})
+}
