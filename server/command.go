@@ -76,7 +76,8 @@ func seedCommand(ctx context.Context, cfg config, log *slog.Logger, args []strin
 // scrapeCommand runs the scraper once. With Redis it invalidates directly;
 // with the in-process cache the running server's outbox relay delivers the
 // invalidations this run records.
-func scrapeCommand(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writer) error {
+func scrapeCommand(ctx context.Context, cfg config, log *slog.Logger, args []string, stdout io.Writer) error {
+	_, asJSON := jsonFlag(args)
 	a, err := open(ctx, cfg, log)
 	if err != nil {
 		return err
@@ -90,9 +91,49 @@ func scrapeCommand(ctx context.Context, cfg config, log *slog.Logger, stdout io.
 	if err != nil {
 		return err
 	}
-	enc := json.NewEncoder(stdout)
+	if asJSON {
+		return writeJSON(stdout, scrapeRunJSON{ID: run.ID, StartedAt: run.StartedAt, FinishedAt: run.FinishedAt, Status: run.Status,
+			PostsFetched: run.PostsFetched, PostsStored: run.PostsStored, InvalidatedTags: run.InvalidatedTags, Error: run.Error})
+	}
+	fmt.Fprintf(stdout, "scrape run %d: %s\nposts fetched     %d\nposts stored      %d\ntags invalidated  %d %s\n",
+		run.ID, run.Status, run.PostsFetched, run.PostsStored, len(run.InvalidatedTags), strings.Join(run.InvalidatedTags, " "))
+	if run.Error != nil {
+		fmt.Fprintf(stdout, "error             %s\n", *run.Error)
+	}
+	return nil
+}
+
+// scrapeRunJSON is a scrape run as the API's ScrapeRun type spells it.
+type scrapeRunJSON struct {
+	ID              int64      `json:"id,string"`
+	StartedAt       time.Time  `json:"startedAt"`
+	FinishedAt      *time.Time `json:"finishedAt"`
+	Status          string     `json:"status"`
+	PostsFetched    int        `json:"postsFetched"`
+	PostsStored     int        `json:"postsStored"`
+	InvalidatedTags []string   `json:"invalidatedTags"`
+	Error           *string    `json:"error"`
+}
+
+// writeJSON prints v indented, for machines (--json).
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
-	return enc.Encode(run)
+	return enc.Encode(v)
+}
+
+// jsonFlag removes --json from args and reports whether it was there.
+func jsonFlag(args []string) ([]string, bool) {
+	out := args[:0:0]
+	found := false
+	for _, a := range args {
+		if a == "--json" || a == "-json" {
+			found = true
+			continue
+		}
+		out = append(out, a)
+	}
+	return out, found
 }
 
 // outboxOnly leaves a change's invalidation in the outbox for the server
@@ -104,6 +145,7 @@ func (outboxOnly) Deliver(context.Context, db.Change) error { return nil }
 // cacheCommand inspects or changes the cache of the server running at ADDR
 // through its admin API.
 func cacheCommand(ctx context.Context, cfg config, args []string, getenv func(string) string, stdout io.Writer) error {
+	args, asJSON := jsonFlag(args)
 	if getenv("ADMIN_TOKEN") == "" {
 		return fmt.Errorf("ADMIN_TOKEN: set it to the running server's admin token")
 	}
@@ -131,10 +173,20 @@ func cacheCommand(ctx context.Context, cfg config, args []string, getenv func(st
 	if err != nil {
 		return err
 	}
-	if args[0] == "status" {
+	switch {
+	case asJSON:
+		var v any
+		if err := json.Unmarshal(data, &v); err != nil {
+			return err
+		}
+		return writeJSON(stdout, v)
+	case args[0] == "status":
 		return printStats(stdout, data)
+	case args[0] == "invalidate":
+		_, err = fmt.Fprintf(stdout, "invalidated %d tags: %s\n", len(args)-1, strings.Join(args[1:], " "))
+	default:
+		_, err = fmt.Fprintln(stdout, "cleared the cache: every entry misses from now on")
 	}
-	_, err = fmt.Fprintln(stdout, string(data))
 	return err
 }
 

@@ -43,7 +43,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "seed":
 		return seedCommand(ctx, cfg, log, args, stdout)
 	case "scrape":
-		return scrapeCommand(ctx, cfg, log, stdout)
+		return scrapeCommand(ctx, cfg, log, args, stdout)
 	case "cache":
 		return cacheCommand(ctx, cfg, args, getenv, stdout)
 	case "help", "-h", "--help":
@@ -57,10 +57,11 @@ const usage = `usage: server [command]
   (none), serve             run the API server
   seed [-destinations N] [-properties N] [-posts N] [-seed N]
                             load a data set (default: the demo set) into DATABASE_URL
-  scrape                    run the scraper once and print the run
-  cache status              print the cache statistics of the running server at ADDR
+  scrape [--json]           run the scraper once and print the run
+  cache status [--json]     print the cache statistics of the running server at ADDR
   cache invalidate TAG...   invalidate tags through the running server
   cache clear               clear the cache through the running server
+  (--json prints what the API answered, as JSON, for machines; the default is a table for people)
 `
 
 func newLogger(cfg config, w io.Writer) *slog.Logger {
