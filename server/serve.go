@@ -12,7 +12,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/99designs/gqlgen/graphql/playground"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -23,6 +22,7 @@ import (
 	"github.com/kedahpulse/kedahpulse/graph"
 	"github.com/kedahpulse/kedahpulse/graph/cache"
 	"github.com/kedahpulse/kedahpulse/outbox"
+	"github.com/kedahpulse/kedahpulse/server/playground"
 	"github.com/kedahpulse/kedahpulse/server/scrape"
 )
 
@@ -250,7 +250,9 @@ func (a *app) routes() http.Handler {
 	a.registry.MustRegister(duration)
 
 	mux := http.NewServeMux()
-	mux.Handle("GET /{$}", playground.Handler("Kedah Pulse", "/graphql"))
+	page := playground.Handler()
+	mux.Handle("GET /{$}", page)
+	mux.Handle("GET /playground/", page)
 	mux.Handle("/graphql", instrument(duration, a.cors().Handler(gql)))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok\n") })
 	mux.Handle("GET /readyz", &readiness{

@@ -1,0 +1,119 @@
+package main
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/chromedp"
+)
+
+// browser starts headless Chromium (Debian's chromium) for one test.
+// Without it the test is skipped, or fails under CI=true (.ci/run installs
+// it).
+func browser(t *testing.T) context.Context {
+	t.Helper()
+	bin, err := exec.LookPath("chromium")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("chromium not found (CI=true; .ci/run installs it)")
+		}
+		t.Skip("chromium not found")
+	}
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(bin), chromedp.NoSandbox, chromedp.DisableGPU, chromedp.WindowSize(1280, 800))
+	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancel := chromedp.NewContext(actx)
+	ctx, cancelT := context.WithTimeout(ctx, 90*time.Second)
+	t.Cleanup(func() { cancelT(); cancel(); cancelA() })
+	return ctx
+}
+
+// screenshotPath is where browser tests leave their screenshots.
+func screenshotPath(name string) string {
+	return filepath.Join(os.TempDir(), "kedahpulse-"+name+".png")
+}
+
+// The Playground in a real browser: the page loads only from the server
+// (no CDN), GraphiQL loads the schema (the docs explorer lists Query), and
+// running the prefilled query shows its result.
+func TestPlaygroundInChromium(t *testing.T) {
+	ctx := browser(t)
+	base := startServer(t, map[string]string{"DATABASE_URL": "sqlite:" + filepath.Join(t.TempDir(), "kp.db")})
+	var mu sync.Mutex
+	var foreign []string
+	chromedp.ListenTarget(ctx, func(ev any) {
+		if e, ok := ev.(*network.EventRequestWillBeSent); ok && !strings.HasPrefix(e.Request.URL, base) && !strings.HasPrefix(e.Request.URL, "data:") {
+			mu.Lock()
+			foreign = append(foreign, e.Request.URL)
+			mu.Unlock()
+		}
+	})
+	var docs, result string
+	var shot []byte
+	err := chromedp.Run(ctx,
+		network.Enable(),
+		chromedp.Navigate(base+"/"),
+		chromedp.WaitVisible(`.graphiql-container`),
+		chromedp.Click(`button[aria-label="Show Documentation Explorer"]`),
+		chromedp.WaitVisible(`.graphiql-doc-explorer`),
+		chromedp.Poll(`document.querySelector('.graphiql-doc-explorer').innerText.includes('Query')`, nil),
+		chromedp.Text(`.graphiql-doc-explorer`, &docs),
+		chromedp.Click(`.graphiql-execute-button`),
+		chromedp.Poll(`document.querySelector('.result-window') && document.querySelector('.result-window').innerText.includes('sentimentSummary')`, nil),
+		chromedp.Text(`.result-window`, &result),
+		chromedp.FullScreenshot(&shot, 100), // 100: PNG,
+	)
+	if err != nil {
+		t.Fatalf("playground: %v", err)
+	}
+	if err := os.WriteFile(screenshotPath("playground"), shot, 0o644); err != nil {
+		t.Error(err)
+	}
+	t.Logf("screenshot: %s", screenshotPath("playground"))
+	if !strings.Contains(docs, "Query") || !strings.Contains(result, `"total"`) || strings.Contains(result, `"errors"`) {
+		t.Errorf("docs %q\nresult %q", docs, result)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(foreign) > 0 {
+		t.Errorf("the page loaded from other origins: %v", foreign)
+	}
+}
+
+// A page on another origin calls the API from Chromium, with the admin
+// token in the Authorization header (a preflighted request), and reads
+// the answer. (Before: "Failed to fetch".)
+func TestCrossOriginFetchInChromium(t *testing.T) {
+	ctx := browser(t)
+	base := startServer(t, map[string]string{"DATABASE_URL": "sqlite:" + filepath.Join(t.TempDir(), "kp.db")})
+	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		w.Write([]byte(`<!doctype html><title>waiting</title><script>
+fetch('` + base + `/graphql', {method: 'POST', headers: {'Content-Type': 'application/json', 'Authorization': 'Bearer tok'},
+  body: JSON.stringify({query: '{ cacheStats { backend } }'})})
+  .then(r => r.json()).then(j => { document.title = 'ok ' + JSON.stringify(j); })
+  .catch(e => { document.title = 'failed ' + e; });
+</script>`))
+	}))
+	t.Cleanup(app.Close)
+	var title string
+	err := chromedp.Run(ctx,
+		chromedp.Navigate(app.URL),
+		chromedp.Poll(`document.title !== 'waiting'`, nil),
+		chromedp.Title(&title),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(title, "ok ") || !strings.Contains(title, "MEMORY") {
+		t.Errorf("cross-origin fetch: %s", title)
+	}
+}
