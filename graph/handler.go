@@ -37,6 +37,11 @@ type Options struct {
 	// NoResponseCache turns the whole-response level off (the field level
 	// stays on), for measuring the field level alone.
 	NoResponseCache bool
+	// CDNTagHeader turns the CDN mode on: public answers say
+	// "public, max-age=0, s-maxage=<maxAge>" and name their tags in this
+	// header (Cache-Tag for Cloudflare, Surrogate-Key for Fastly). The
+	// server must then purge every invalidation from the CDN.
+	CDNTagHeader string
 }
 
 // Defaults of Options.
@@ -114,6 +119,7 @@ func NewHandler(r *Resolver, o Options) http.Handler {
 		docs:      newDocuments(es.Schema(), o.Limits, Pricing, r.Policy, o.DocumentCacheBytes),
 		persisted: newPersisted(r.Cache),
 		maxBody:   o.MaxBodyBytes,
+		cdnHeader: o.CDNTagHeader,
 	}
 	if !o.NoResponseCache {
 		t.resp = respcache.New(r.Cache, r.now)

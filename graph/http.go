@@ -44,6 +44,7 @@ type transport struct {
 	resp      *respcache.Cache // nil: no whole-response level
 	persisted extension.AutomaticPersistedQuery
 	maxBody   int64
+	cdnHeader string // "": no CDN mode; else the header naming an answer's tags
 }
 
 var _ graphql.Transport = (*transport)(nil)
@@ -84,9 +85,9 @@ func (t *transport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Grap
 	}
 	key := t.responseKey(ctx, prep)
 	if key != "" {
-		if body, age, hit := t.resp.Get(ctx, key); hit {
-			w.Header().Set("Age", strconv.Itoa(int(age.Seconds())))
-			writeCacheable(w, r, media, prep.hint, "HIT", body)
+		if e, hit := t.resp.Get(ctx, key); hit {
+			w.Header().Set("Age", strconv.Itoa(int(e.Age.Seconds())))
+			t.writeCacheable(w, r, media, prep.hint, "HIT", e.Body, e.Tags)
 			return
 		}
 	}
@@ -175,28 +176,47 @@ func (t *transport) execute(ctx context.Context, w http.ResponseWriter, r *http.
 		writeBody(w, media, http.StatusOK, "no-store", "MISS", body)
 		return
 	}
+	var tags []string
 	if key != "" {
 		t.resp.Set(ctx, key, body, rec, time.Duration(p.hint.MaxAge)*time.Second)
+		tags = respcache.Tags(rec)
 	}
-	writeCacheable(w, r, media, p.hint, "MISS", body)
+	t.writeCacheable(w, r, media, p.hint, "MISS", body, tags)
 }
+
+// maxTagHeader is the longest tag header sent (Cloudflare's limit); an
+// answer with more tags is not offered to the CDN.
+const maxTagHeader = 16 << 10
 
 // writeCacheable writes a clean, cacheable answer with a strong ETag of its
 // bytes, or 304 Not Modified when the request's If-None-Match names it, so
 // that an HTTP cache revalidating its copy (Cache-Control: no-cache) gets
-// the new answer exactly when it changed.
-func writeCacheable(w http.ResponseWriter, r *http.Request, media string, h cachecontrol.Hint, xCache string, body []byte) {
+// the new answer exactly when it changed. In CDN mode a public answer
+// whose tags are known may be kept by shared caches for its maxAge
+// (s-maxage), named by its tags so that invalidations purge it.
+func (t *transport) writeCacheable(w http.ResponseWriter, r *http.Request, media string, h cachecontrol.Hint, xCache string, body []byte, tags []string) {
 	etag := `"` + strconv.FormatUint(xxhash.Sum64(body), 36) + `"`
 	hdr := w.Header()
 	hdr.Set("ETag", etag)
 	hdr.Set("Vary", "Accept, Authorization")
+	cc := cachecontrol.Header(h)
+	if t.cdnHeader != "" && !h.Private && len(tags) > 0 {
+		sep := "," // Cache-Tag; Fastly's Surrogate-Key separates by spaces
+		if strings.EqualFold(t.cdnHeader, "Surrogate-Key") {
+			sep = " "
+		}
+		if list := strings.Join(tags, sep); len(list) <= maxTagHeader {
+			cc = "public, max-age=0, s-maxage=" + strconv.Itoa(h.MaxAge)
+			hdr.Set(t.cdnHeader, list)
+		}
+	}
 	if match := r.Header.Get("If-None-Match"); match != "" && etagMatches(match, etag) {
-		hdr.Set("Cache-Control", cachecontrol.Header(h))
+		hdr.Set("Cache-Control", cc)
 		hdr.Set("X-Cache", xCache)
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}
-	writeBody(w, media, http.StatusOK, cachecontrol.Header(h), xCache, body)
+	writeBody(w, media, http.StatusOK, cc, xCache, body)
 }
 
 // etagMatches reports whether an If-None-Match list names etag (or is *).

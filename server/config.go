@@ -61,6 +61,11 @@ type config struct {
 	// from, default "*" (any: answers hold no cookies, and the admin token
 	// travels in the Authorization header, never implicitly).
 	CORSOrigins []string
+	// CDN_PURGE_URL turns the CDN mode on: public answers may be kept by
+	// shared caches for their maxAge and name their tags in CDN_TAG_HEADER
+	// (default Cache-Tag; Surrogate-Key for Fastly), and every invalidation
+	// is POSTed there as {"tags": [...]}.
+	CDNPurgeURL string
 }
 
 const (
@@ -202,6 +207,12 @@ func (c *config) loadLimits(getenv func(string) string) error {
 	}
 	if r.Timeout == 0 {
 		return fmt.Errorf("REQUEST_TIMEOUT %q: want a positive duration such as 10s", getenv("REQUEST_TIMEOUT"))
+	}
+	if c.CDNPurgeURL = getenv("CDN_PURGE_URL"); c.CDNPurgeURL != "" {
+		if !strings.HasPrefix(c.CDNPurgeURL, "http://") && !strings.HasPrefix(c.CDNPurgeURL, "https://") {
+			return fmt.Errorf("CDN_PURGE_URL %q: want an http(s) URL", c.CDNPurgeURL)
+		}
+		r.CDNTagHeader = or(getenv("CDN_TAG_HEADER"), "Cache-Tag")
 	}
 	c.CORSOrigins = []string{"*"}
 	if v := getenv("CORS_ORIGINS"); v != "" {

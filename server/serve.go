@@ -80,6 +80,7 @@ type app struct {
 	redis    redis.UniversalClient // nil on the in-process cache
 	cache    *cache.Cache
 	outbox   *outbox.Relay
+	purger   *purger // nil unless the CDN mode is on
 	resolver *graph.Resolver
 	scraper  *scrape.Scraper
 	registry *prometheus.Registry
@@ -107,7 +108,12 @@ func open(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 	} else {
 		store = cache.NewMemoryStore(cache.MemoryLimits{MaxBytes: cfg.CacheMaxBytes})
 	}
-	a.cache = cache.New(store, backend, cache.Options{Timeout: cfg.CacheTimeout, Logger: log, Registerer: a.registry})
+	opts := cache.Options{Timeout: cfg.CacheTimeout, Logger: log, Registerer: a.registry}
+	if cfg.CDNPurgeURL != "" {
+		a.purger = newPurger(cfg.CDNPurgeURL, log)
+		opts.Invalidated = a.purger.enqueue
+	}
+	a.cache = cache.New(store, backend, opts)
 	a.outbox = outbox.New(a.store, a.cache, log)
 	a.resolver = &graph.Resolver{Store: a.store, Cache: a.cache, Outbox: a.outbox, Log: log, LoaderWait: cfg.LoaderWait}
 	a.scraper = scrape.New(a.store, a.outbox, cfg.scrapeConfig(), log)
@@ -193,6 +199,9 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, listening func(net
 	wg.Go(func() { a.cache.Run(bg) })
 	wg.Go(func() { a.outbox.Run(bg, 2*time.Second) })
 	wg.Go(func() { a.heartbeat(bg, peer) })
+	if a.purger != nil {
+		wg.Go(func() { a.purger.run(bg) })
+	}
 	stopCron, err := a.scraper.Start(cfg.ScrapeSchedule)
 	if err != nil {
 		stopBG()

@@ -23,6 +23,9 @@ type Options struct {
 	Logger           *slog.Logger          // default slog.Default()
 	Registerer       prometheus.Registerer // nil = no Prometheus metrics
 	FlushInterval    time.Duration         // how often Run adds local counters to the store's; default 1s
+	// Invalidated, if set, is told the tags of every successful Invalidate
+	// (for example to purge a CDN). It must not block.
+	Invalidated func(tags []string)
 }
 
 // Cache reads through a Store with tag invalidation, in-process coalescing
@@ -418,6 +421,9 @@ func (c *Cache) Invalidate(ctx context.Context, tags ...string) error {
 	c.counters.add(invalidationsName, int64(len(tags)))
 	if c.metrics != nil {
 		c.metrics.invalidations.Add(float64(len(tags)))
+	}
+	if c.opt.Invalidated != nil {
+		c.opt.Invalidated(tags)
 	}
 	return nil
 }

@@ -7,7 +7,10 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/kedahpulse/kedahpulse/graph/cache"
@@ -53,15 +56,29 @@ func (c *Cache) Key(r Request) (string, error) {
 	return "response|" + strconv.FormatInt(hour, 10) + "|" + hex.EncodeToString(h.Sum(nil)), nil
 }
 
-// Get returns the answer stored under key if it is still valid, and how
-// long ago it was stored (for the Age header).
-func (c *Cache) Get(ctx context.Context, key string) (body []byte, age time.Duration, ok bool) {
+// Entry is a stored answer.
+type Entry struct {
+	Body []byte
+	Age  time.Duration // since it was stored (for the Age header)
+	Tags []string      // the tags it was built from (for a CDN's purge-by-tag header)
+}
+
+// Get returns the answer stored under key if it is still valid.
+func (c *Cache) Get(ctx context.Context, key string) (Entry, bool) {
 	v, ok := c.cache.GetResponse(ctx, key)
-	if !ok || len(v) < 8 {
-		return nil, 0, false
+	if !ok || len(v) < 10 {
+		return Entry{}, false
 	}
 	stored := time.UnixMilli(int64(binary.BigEndian.Uint64(v)))
-	return v[8:], max(c.now().Sub(stored), 0), true
+	n := int(binary.BigEndian.Uint16(v[8:]))
+	if len(v) < 10+n {
+		return Entry{}, false
+	}
+	var tags []string
+	if n > 0 {
+		tags = strings.Split(string(v[10:10+n]), ",")
+	}
+	return Entry{Body: v[10+n:], Age: max(c.now().Sub(stored), 0), Tags: tags}, true
 }
 
 // Record returns a context whose reads record the tag versions they used,
@@ -71,11 +88,26 @@ func (c *Cache) Record(ctx context.Context) (context.Context, *cache.Recorder) {
 }
 
 // Set stores body under key for ttl if every read recorded in rec was
-// consistent (no read bypassed the cache). The write survives the caller's
-// cancellation: the answer is already paid for.
+// consistent (no read bypassed the cache), with the time and the tags it
+// was built from. The write survives the caller's cancellation: the answer
+// is already paid for.
 func (c *Cache) Set(ctx context.Context, key string, body []byte, rec *cache.Recorder, ttl time.Duration) {
-	if versions, consistent := rec.Versions(); consistent {
-		v := binary.BigEndian.AppendUint64(make([]byte, 0, 8+len(body)), uint64(c.now().UnixMilli()))
-		c.cache.SetResponse(context.WithoutCancel(ctx), key, append(v, body...), versions, ttl)
+	versions, consistent := rec.Versions()
+	if !consistent {
+		return
 	}
+	tags := strings.Join(Tags(rec), ",")
+	if len(tags) > 1<<16-1 {
+		tags = "" // too many to name: the entry is served without them
+	}
+	v := binary.BigEndian.AppendUint64(make([]byte, 0, 10+len(tags)+len(body)), uint64(c.now().UnixMilli()))
+	v = binary.BigEndian.AppendUint16(v, uint16(len(tags)))
+	v = append(append(v, tags...), body...)
+	c.cache.SetResponse(context.WithoutCancel(ctx), key, v, versions, ttl)
+}
+
+// Tags returns the tags the reads recorded in rec depend on, sorted.
+func Tags(rec *cache.Recorder) []string {
+	versions, _ := rec.Versions()
+	return slices.Sorted(maps.Keys(versions))
 }
