@@ -8,6 +8,7 @@ import (
 
 	"github.com/kedahpulse/kedahpulse/db/dbtest"
 	"github.com/kedahpulse/kedahpulse/graph/cache"
+	"github.com/kedahpulse/kedahpulse/graph/cache/cachetest"
 )
 
 // With PostgreSQL unreachable, cached reads are still served; uncached reads
@@ -18,8 +19,8 @@ func TestDatabaseOutage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := newProxy(t, dsn.Host)
-	dsn.Host = p.ln.Addr().String()
+	p := cachetest.NewProxy(t, dsn.Host)
+	dsn.Host = p.Addr()
 	e := newEnvOn(t, dbtest.OpenURL(t, dsn.String()), cache.NewMemoryStore(cache.MemoryLimits{}), "MEMORY")
 	if err := e.store.Migrate(context.Background()); err != nil {
 		t.Fatal(err)
@@ -29,7 +30,7 @@ func TestDatabaseOutage(t *testing.T) {
 	one, two := map[string]any{"id": sid(f.props[0].ID)}, map[string]any{"id": sid(f.props[1].ID)}
 	e.ok(cached, one, false)
 
-	p.setCut(true)
+	p.SetCut(true)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -50,7 +51,7 @@ func TestDatabaseOutage(t *testing.T) {
 		t.Fatal("requests hung while the database was down")
 	}
 
-	p.setCut(false)
+	p.SetCut(false)
 	if got := path(e.ok(cached, two, false), "property", "title"); got != f.props[1].Title {
 		t.Errorf("after recovery: %v", got)
 	}

@@ -2,9 +2,6 @@ package graph_test
 
 import (
 	"context"
-	"io"
-	"net"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,72 +13,13 @@ import (
 	"github.com/kedahpulse/kedahpulse/graph/cache/cachetest"
 )
 
-// proxy forwards TCP to Redis and can cut every connection without Redis
-// losing any data, as a network partition would.
-type proxy struct {
-	ln     net.Listener
-	target string
-	mu     sync.Mutex
-	cut    bool
-	conns  []net.Conn
-}
-
-func newProxy(t *testing.T, target string) *proxy {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &proxy{ln: ln, target: target}
-	t.Cleanup(func() { ln.Close(); p.setCut(true) })
-	go p.serve()
-	return p
-}
-
-func (p *proxy) serve() {
-	for {
-		c, err := p.ln.Accept()
-		if err != nil {
-			return
-		}
-		p.mu.Lock()
-		if p.cut {
-			p.mu.Unlock()
-			c.Close()
-			continue
-		}
-		up, err := net.Dial("tcp", p.target)
-		if err != nil {
-			p.mu.Unlock()
-			c.Close()
-			continue
-		}
-		p.conns = append(p.conns, c, up)
-		p.mu.Unlock()
-		go func() { io.Copy(up, c); up.Close() }()
-		go func() { io.Copy(c, up); c.Close() }()
-	}
-}
-
-// setCut cuts (closing every open connection) or restores the link.
-func (p *proxy) setCut(cut bool) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.cut = cut
-	if cut {
-		for _, c := range p.conns {
-			c.Close()
-		}
-		p.conns = nil
-	}
-}
-
 // A write committed while Redis is unreachable is not lost: once the link
 // is back, the next read returns the written value, never the entry cached
 // before the cut.
 func TestWriteDuringRedisOutageIsNotLost(t *testing.T) {
 	client, prefix, _ := cachetest.NewRedis(t)
-	p := newProxy(t, client.(*redis.Client).Options().Addr)
-	viaProxy := redis.NewClient(&redis.Options{Addr: p.ln.Addr().String(), MaxRetries: -1, DialTimeout: 200 * time.Millisecond})
+	p := cachetest.NewProxy(t, client.(*redis.Client).Options().Addr)
+	viaProxy := redis.NewClient(&redis.Options{Addr: p.Addr(), MaxRetries: -1, DialTimeout: 200 * time.Millisecond})
 	store := cache.NewRedisStore(viaProxy, prefix)
 	t.Cleanup(func() { store.Close() })
 	e := newEnvOn(t, dbtest.Open(t, "postgres"), store, "REDIS", func(o *graph.Options) { o.Timeout = time.Second })
@@ -93,7 +31,7 @@ func TestWriteDuringRedisOutageIsNotLost(t *testing.T) {
 		t.Fatalf("cache not warm: X-Cache %s", res.Header.Get("X-Cache"))
 	}
 
-	p.setCut(true)
+	p.SetCut(true)
 	// Saved, but not confirmed visible everywhere before the deadline: the
 	// data comes with INVALIDATION_PENDING, not a clean acknowledgement.
 	res := e.do(`mutation($id: ID!) { updateProperty(id: $id, input: {title: "Written during the outage"}) { id } }`, vars, true)
@@ -103,7 +41,7 @@ func TestWriteDuringRedisOutageIsNotLost(t *testing.T) {
 	if got := path(e.ok(read, vars, false), "property", "title"); got != "Written during the outage" {
 		t.Errorf("during the outage: %v", got)
 	}
-	p.setCut(false)
+	p.SetCut(false)
 	if got := path(e.ok(read, vars, false), "property", "title"); got != "Written during the outage" {
 		t.Fatalf("after the link came back, before the relay ran: stale %v", got)
 	}

@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -139,59 +138,6 @@ func getBody(t *testing.T, url string) string {
 	return string(b)
 }
 
-// proxy forwards TCP to target until stopped; then its port refuses
-// connections, as a database host that went away does.
-type proxy struct {
-	ln     net.Listener
-	target string
-	mu     sync.Mutex
-	conns  []net.Conn
-}
-
-func newProxy(t *testing.T, target string) *proxy {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &proxy{ln: ln, target: target}
-	t.Cleanup(p.stop)
-	go p.serve()
-	return p
-}
-
-func (p *proxy) addr() string { return p.ln.Addr().String() }
-
-func (p *proxy) serve() {
-	for {
-		c, err := p.ln.Accept()
-		if err != nil {
-			return
-		}
-		up, err := net.Dial("tcp", p.target)
-		if err != nil {
-			c.Close()
-			continue
-		}
-		p.mu.Lock()
-		p.conns = append(p.conns, c, up)
-		p.mu.Unlock()
-		go func() { io.Copy(up, c); up.Close() }()
-		go func() { io.Copy(c, up); c.Close() }()
-	}
-}
-
-// stop closes the listening port and every forwarded connection.
-func (p *proxy) stop() {
-	p.ln.Close()
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	for _, c := range p.conns {
-		c.Close()
-	}
-	p.conns = nil
-}
-
 // Made-up methods, whatever their number, add no series to /metrics: the
 // labels come from a fixed set.
 func TestMetricsLabelsAreBounded(t *testing.T) {
@@ -261,14 +207,14 @@ func TestReadyzHidesInternals(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pg := newProxy(t, dsn.Host)
-	dsn.Host = pg.addr()
+	pg := cachetest.NewProxy(t, dsn.Host)
+	dsn.Host = pg.Addr()
 	rdb, err := url.Parse(redisURL())
 	if err != nil {
 		t.Fatal(err)
 	}
-	rd := newProxy(t, rdb.Host)
-	rdb.Host = rd.addr()
+	rd := cachetest.NewProxy(t, rdb.Host)
+	rdb.Host = rd.Addr()
 	var log syncBuffer
 	base := startServerLog(t, map[string]string{"DATABASE_URL": dsn.String(), "REDIS_URL": rdb.String(), "CACHE_PREFIX": prefix}, &log)
 
@@ -284,8 +230,8 @@ func TestReadyzHidesInternals(t *testing.T) {
 	if code, body := ready(); code != http.StatusOK || body != `{"cache":"ok","database":"ok"}`+"\n" {
 		t.Errorf("up: %d %s", code, body)
 	}
-	pg.stop()
-	rd.stop()
+	pg.SetCut(true) // the hosts went away
+	rd.SetCut(true)
 	// The first pings find pooled connections closed; later ones find the
 	// ports refusing connections.
 	for range 3 {
@@ -293,7 +239,7 @@ func TestReadyzHidesInternals(t *testing.T) {
 		if code != http.StatusServiceUnavailable || body != `{"cache":"degraded","database":"down"}`+"\n" {
 			t.Errorf("down: %d %s", code, body)
 		}
-		for _, internal := range []string{pg.addr(), rd.addr(), "127.0.0.1", "dial", "tcp", "refused", "EOF", "db:", "redis"} {
+		for _, internal := range []string{pg.Addr(), rd.Addr(), "127.0.0.1", "dial", "tcp", "refused", "EOF", "db:", "redis"} {
 			if strings.Contains(body, internal) {
 				t.Errorf("the body %s reveals %q", body, internal)
 			}
