@@ -176,10 +176,9 @@ func (t *transport) execute(ctx context.Context, w http.ResponseWriter, r *http.
 		writeBody(w, media, http.StatusOK, "no-store", "MISS", body)
 		return
 	}
-	var tags []string
+	var tags string
 	if key != "" {
-		t.resp.Set(ctx, key, body, rec, time.Duration(p.hint.MaxAge)*time.Second)
-		tags = respcache.Tags(rec)
+		tags = t.resp.Set(ctx, key, body, rec, time.Duration(p.hint.MaxAge)*time.Second)
 	}
 	t.writeCacheable(w, r, media, p.hint, "MISS", body, tags)
 }
@@ -194,21 +193,18 @@ const maxTagHeader = 16 << 10
 // the new answer exactly when it changed. In CDN mode a public answer
 // whose tags are known may be kept by shared caches for its maxAge
 // (s-maxage), named by its tags so that invalidations purge it.
-func (t *transport) writeCacheable(w http.ResponseWriter, r *http.Request, media string, h cachecontrol.Hint, xCache string, body []byte, tags []string) {
+func (t *transport) writeCacheable(w http.ResponseWriter, r *http.Request, media string, h cachecontrol.Hint, xCache string, body []byte, tags string) {
 	etag := `"` + strconv.FormatUint(xxhash.Sum64(body), 36) + `"`
 	hdr := w.Header()
 	hdr.Set("ETag", etag)
 	hdr.Set("Vary", "Accept, Authorization")
 	cc := cachecontrol.Header(h)
-	if t.cdnHeader != "" && !h.Private && len(tags) > 0 {
-		sep := "," // Cache-Tag; Fastly's Surrogate-Key separates by spaces
-		if strings.EqualFold(t.cdnHeader, "Surrogate-Key") {
-			sep = " "
+	if t.cdnHeader != "" && !h.Private && tags != "" && len(tags) <= maxTagHeader {
+		if strings.EqualFold(t.cdnHeader, "Surrogate-Key") { // Fastly separates keys by spaces
+			tags = strings.ReplaceAll(tags, ",", " ")
 		}
-		if list := strings.Join(tags, sep); len(list) <= maxTagHeader {
-			cc = "public, max-age=0, s-maxage=" + strconv.Itoa(h.MaxAge)
-			hdr.Set(t.cdnHeader, list)
-		}
+		cc = "public, max-age=0, s-maxage=" + strconv.Itoa(h.MaxAge)
+		hdr.Set(t.cdnHeader, tags)
 	}
 	if match := r.Header.Get("If-None-Match"); match != "" && etagMatches(match, etag) {
 		hdr.Set("Cache-Control", cc)

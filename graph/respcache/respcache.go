@@ -60,7 +60,7 @@ func (c *Cache) Key(r Request) (string, error) {
 type Entry struct {
 	Body []byte
 	Age  time.Duration // since it was stored (for the Age header)
-	Tags []string      // the tags it was built from (for a CDN's purge-by-tag header)
+	Tags string        // the tags it was built from, comma-separated (for a CDN's purge-by-tag header)
 }
 
 // Get returns the answer stored under key if it is still valid.
@@ -74,11 +74,7 @@ func (c *Cache) Get(ctx context.Context, key string) (Entry, bool) {
 	if len(v) < 10+n {
 		return Entry{}, false
 	}
-	var tags []string
-	if n > 0 {
-		tags = strings.Split(string(v[10:10+n]), ",")
-	}
-	return Entry{Body: v[10+n:], Age: max(c.now().Sub(stored), 0), Tags: tags}, true
+	return Entry{Body: v[10+n:], Age: max(c.now().Sub(stored), 0), Tags: string(v[10 : 10+n])}, true
 }
 
 // Record returns a context whose reads record the tag versions they used,
@@ -89,14 +85,15 @@ func (c *Cache) Record(ctx context.Context) (context.Context, *cache.Recorder) {
 
 // Set stores body under key for ttl if every read recorded in rec was
 // consistent (no read bypassed the cache), with the time and the tags it
-// was built from. The write survives the caller's cancellation: the answer
-// is already paid for.
-func (c *Cache) Set(ctx context.Context, key string, body []byte, rec *cache.Recorder, ttl time.Duration) {
+// was built from, and returns those tags as Entry.Tags names them ("" when
+// nothing was stored). The write survives the caller's cancellation: the
+// answer is already paid for.
+func (c *Cache) Set(ctx context.Context, key string, body []byte, rec *cache.Recorder, ttl time.Duration) string {
 	versions, consistent := rec.Versions()
 	if !consistent {
-		return
+		return ""
 	}
-	tags := strings.Join(Tags(rec), ",")
+	tags := strings.Join(slices.Sorted(maps.Keys(versions)), ",")
 	if len(tags) > 1<<16-1 {
 		tags = "" // too many to name: the entry is served without them
 	}
@@ -104,10 +101,5 @@ func (c *Cache) Set(ctx context.Context, key string, body []byte, rec *cache.Rec
 	v = binary.BigEndian.AppendUint16(v, uint16(len(tags)))
 	v = append(append(v, tags...), body...)
 	c.cache.SetResponse(context.WithoutCancel(ctx), key, v, versions, ttl)
-}
-
-// Tags returns the tags the reads recorded in rec depend on, sorted.
-func Tags(rec *cache.Recorder) []string {
-	versions, _ := rec.Versions()
-	return slices.Sorted(maps.Keys(versions))
+	return tags
 }
