@@ -1,5 +1,7 @@
 // Command hostile sends the attacks of the hostile-input issue, one after
-// another, to a running server and reports for each the answer, the
+// another, to a running server (the 20,000 idle connections are
+// HOSTILE=1 go test -run TestHostileIdleConnections ./server/, which
+// spreads them over client processes) and reports for each the answer, the
 // server's CPU seconds and the growth of its peak RSS (read from
 // /proc/PID; the peak is reset between attacks through clear_refs, which
 // needs the same user or root). bench/hostile.sh builds and starts the
@@ -9,18 +11,15 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/kedahpulse/kedahpulse/graph/limit/limittest"
@@ -29,7 +28,6 @@ import (
 func main() {
 	url := flag.String("url", "http://127.0.0.1:18090/graphql", "GraphQL endpoint")
 	pid := flag.Int("pid", 0, "server process id (for CPU and RSS)")
-	idle := flag.Int("idle", 20_000, "idle connections to open in the connection attack (0 skips it)")
 	introspectionFile := flag.String("introspection", "graph/testdata/introspection.graphql", "graphql-js's introspection query")
 	flag.Parse()
 	introspection, err := os.ReadFile(*introspectionFile)
@@ -46,12 +44,6 @@ func main() {
 		cpu0, rss0 := p.cpu(), p.rss()
 		answer := a.run(client, *url)
 		fmt.Printf("%-34s %-44s %9.3f %12.1f\n", a.name, trim(answer, 44), p.cpu()-cpu0, float64(p.peak()-rss0)/(1<<20))
-	}
-	if *idle > 0 {
-		p.resetPeak()
-		cpu0, rss0 := p.cpu(), p.rss()
-		answer := idleConnections(*url, *idle)
-		fmt.Printf("%-34s %-44s %9.3f %12.1f\n", fmt.Sprintf("%d idle connections", *idle), trim(answer, 44), p.cpu()-cpu0, float64(p.peak()-rss0)/(1<<20))
 	}
 	fmt.Printf("server heap after all attacks: RSS %.1f MB\n", float64(p.rss())/(1<<20))
 }
@@ -135,45 +127,6 @@ func size(n int) string {
 		return fmt.Sprintf("%.1fKB", float64(n)/(1<<10))
 	}
 	return fmt.Sprintf("%dB", n)
-}
-
-// idleConnections opens n keep-alive connections that each send one
-// request and then sit idle, then checks that a new client is served.
-func idleConnections(url string, n int) string {
-	var lim syscall.Rlimit
-	if syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim) == nil && lim.Cur < uint64(n)+1000 {
-		lim.Cur = min(lim.Max, uint64(n)+1000)
-		syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim)
-	}
-	host := strings.TrimPrefix(strings.TrimPrefix(url, "http://"), "https://")
-	host, _, _ = strings.Cut(host, "/")
-	var conns []net.Conn
-	defer func() {
-		for _, c := range conns {
-			c.Close()
-		}
-	}()
-	opened := 0
-	for range n {
-		c, err := net.DialTimeout("tcp", host, 2*time.Second)
-		if err != nil {
-			break
-		}
-		fmt.Fprintf(c, "GET /healthz HTTP/1.1\r\nHost: %s\r\n\r\n", host)
-		conns = append(conns, c)
-		opened++
-	}
-	for _, c := range conns { // read each answer so the connection is idle, not active
-		c.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
-		bufio.NewReader(c).ReadString('\n')
-	}
-	fresh := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
-	resp, err := fresh.Get(strings.Replace(url, "/graphql", "/healthz", 1))
-	if err != nil {
-		return fmt.Sprintf("%d opened; new client: %v", opened, err)
-	}
-	resp.Body.Close()
-	return fmt.Sprintf("%d opened; new client: %d", opened, resp.StatusCode)
 }
 
 // proc reads a process's CPU time and memory from /proc.
