@@ -215,7 +215,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, listening func(net
 		backend = "redis"
 	}
 	log.Info("Kedah Pulse is up; open the Playground", "url", "http://"+ln.Addr().String()+"/",
-		"database", a.store.Dialect(), "cache", backend, "scrape_schedule", cfg.ScrapeSchedule, "feeds", len(cfg.ScrapeFeeds))
+		"database", a.store.Dialect(), "cache", backend, "scrape_schedule", cfg.ScrapeSchedule, "feeds", len(cfg.ScrapeFeeds), "limits", cfg.Request.Limits.WithDefaults().String())
 	if listening != nil {
 		listening(ln.Addr())
 	}
