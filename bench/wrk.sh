@@ -1,38 +1,111 @@
 #!/usr/bin/env bash
-# Load test of the hot path: a nested properties(first: 50) list served by
-# the API (response cache hit) and the same bytes served by a static Go
-# server, measured with wrk in the same run. Needs wrk (apt-get install wrk).
-# Usage: bench/wrk.sh [memory|redis] [git-rev]   (redis uses REDIS_URL, default local;
-# a rev measures an older build of the server, for before/after figures)
+# Load test of the hot path. Runs four workloads against the API and, for
+# each of Q1-Q3, a static Go server returning the same bytes, in the same
+# run, and prints each as a ratio to static:
+#   Q1 properties(first: 50) with nested destinations (one body, ~11 KB)
+#   Q2 topDestinations(limit: 10) + sentimentSummary
+#   Q3 destination(id) { properties(first: 10) sentiment(LAST_30_DAYS) }, 200 ids cycling
+#   Q4 Q3 with 1 % updateProperty; bench/stale checks a read 250 ms after a
+#      write meanwhile and reports the response level's hit ratio
+# Needs wrk (apt-get install wrk).
+# Usage: bench/wrk.sh [memory|redis] [git-rev]
+#   redis uses REDIS_URL (default local); a rev measures an older build.
+#   DURATION (default 10s) per run, ROUNDS (default 2) interleaved rounds
+#   averaged, RESPONSE_CACHE=off measures the warm field level alone,
+#   PROFILE=1 prints the top of a 5 s CPU profile taken during Q1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 backend=${1:-memory}
 rev=${2:-}
+duration=${DURATION:-10s}
+rounds=${ROUNDS:-2}
 dir=$(mktemp -d)
 . bench/build.sh
 trap 'kill $(jobs -p) 2>/dev/null || true; cleanup_build "$dir"' EXIT
 
 build_server "$dir" "$rev"
 go build -o "$dir/static" ./bench/static
-env=(ADDR=127.0.0.1:18080 ADMIN_TOKEN=bench SCRAPE_SCHEDULE=off LOG_LEVEL=warn DATABASE_URL="sqlite:$dir/kp.db" SEED=demo)
+go build -o "$dir/stale" ./bench/stale
+api=http://127.0.0.1:18080
+env=(ADDR=127.0.0.1:18080 ADMIN_TOKEN=bench SCRAPE_SCHEDULE=off LOG_LEVEL=warn DATABASE_URL="sqlite:$dir/kp.db" SEED=demo PPROF_ADDR=127.0.0.1:18090)
 if [ "$backend" = redis ]; then env+=(REDIS_URL=${REDIS_URL:-redis://127.0.0.1:6379/0} CACHE_PREFIX="kpbench$RANDOM:"); fi
+if [ "${RESPONSE_CACHE:-on}" = off ]; then env+=(RESPONSE_CACHE=off); fi
 env "${env[@]}" "$dir/api" 2>"$dir/api.log" &
-for _ in $(seq 120); do curl -sf localhost:18080/healthz >/dev/null && break; sleep 1; done
+for _ in $(seq 180); do curl -sf $api/healthz >/dev/null && break; sleep 1; done
 
-query='{"query":"{ properties(first: 50) { totalCount edges { cursor node { id title description price location createdAt destination { id name city category sentiment { total averageScore } } } } } }"}'
-curl -s localhost:18080/graphql -H 'Content-Type: application/json' -d "$query" >"$dir/body.json"
-echo "response: $(wc -c <"$dir/body.json") bytes; X-Cache on repeat: $(curl -s -o /dev/null -D - localhost:18080/graphql -H 'Content-Type: application/json' -d "$query" | grep -i x-cache | tr -d '\r')"
-"$dir/static" -file "$dir/body.json" &
-sleep 1
+q1='{ properties(first: 50) { totalCount edges { cursor node { id title description price location createdAt destination { id name city category sentiment { total averageScore } } } } } }'
+q2='{ topDestinations(limit: 10) { rank score mentions destination { id name city } } sentimentSummary { total positive neutral negative averageScore } }'
+q3='query Q($id: ID) { destination(id: $id) { id name city properties(first: 10) { id title price } sentiment(range: LAST_30_DAYS) { total positive negative averageScore } } }'
 
-cat >"$dir/post.lua" <<LUA
+# post.lua NAME QUERY [writes]: a wrk script POSTing QUERY; Q3's cycle the
+# destination id over 1..200, and with writes every 100th request is an
+# updateProperty (property ids cycling, admin token).
+lua() {
+  local name=$1 query=$2 writes=${3:-0}
+  cat >"$dir/$name.lua" <<LUA
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
-wrk.body = '$query'
+local query = '$query'
+local n = 0
+request = function()
+  n = n + 1
+  if $writes == 1 and n % 100 == 0 then
+    local body = '{"query":"mutation(\$id: ID!, \$p: Decimal) { updateProperty(id: \$id, input: {price: \$p}) { id } }","variables":{"id":"' .. (n * 7919 % 20000 + 1) .. '","p":"' .. (1000 + n % 9000) .. '.50"}}'
+    return wrk.format("POST", "/graphql", {["Content-Type"] = "application/json", ["Authorization"] = "Bearer bench"}, body)
+  end
+  if string.find(query, "\$id") then
+    return wrk.format(nil, nil, nil, '{"query":"' .. query .. '","variables":{"id":"' .. (n % 200 + 1) .. '"}}')
+  end
+  return wrk.format(nil, nil, nil, '{"query":"' .. query .. '"}')
+end
 LUA
-echo "== API ($backend cache), hot path"
-wrk -t2 -c32 -d10s -s "$dir/post.lua" http://127.0.0.1:18080/graphql | tee "$dir/api.txt"
-echo "== static server, same bytes"
-wrk -t2 -c32 -d10s http://127.0.0.1:18081/ | tee "$dir/static.txt"
-api=$(awk '/Requests\/sec/ {print $2}' "$dir/api.txt"); static=$(awk '/Requests\/sec/ {print $2}' "$dir/static.txt")
-echo "API $api req/s, static $static req/s: $(awk -v a="$api" -v s="$static" 'BEGIN {printf "%.0f%%", 100*a/s}') of static"
+}
+lua q1 "$q1"; lua q2 "$q2"; lua q3 "$q3"; lua q4 "$q3" 1
+
+rps() { wrk -t2 -c32 -d"$duration" -s "${2:-/dev/null}" "$1" | tee -a "$dir/wrk.log" | awk '/Requests\/sec/ {print $2}'; }
+body() { curl -s $api/graphql -H 'Content-Type: application/json' -d "$1"; }
+
+declare -A sum_api sum_static
+for q in q1 q2 q3; do
+  case $q in
+    q1) body "{\"query\":\"$q1\"}" >"$dir/$q.json" ;;
+    q2) body "{\"query\":\"$q2\"}" >"$dir/$q.json" ;;
+    q3) body "{\"query\":\"$q3\",\"variables\":{\"id\":\"1\"}}" >"$dir/$q.json" ;;
+  esac
+  echo "$q: $(wc -c <"$dir/$q.json") bytes"
+done
+# Warm every Q3 id once, so the runs measure hits.
+for i in $(seq 200); do body "{\"query\":\"$q3\",\"variables\":{\"id\":\"$i\"}}" >/dev/null; done
+
+for r in $(seq "$rounds"); do
+  for q in q1 q2 q3; do
+    "$dir/static" -addr 127.0.0.1:18081 -file "$dir/$q.json" & sp=$!
+    sleep 0.5
+    if [ "$q" = q1 ] && [ "$r" = 1 ] && [ "${PROFILE:-0}" = 1 ]; then
+      (sleep 2; curl -s -o "$dir/cpu.pprof" "http://127.0.0.1:18090/debug/pprof/profile?seconds=5") &
+    fi
+    a=$(rps $api/graphql "$dir/$q.lua"); s=$(rps http://127.0.0.1:18081/)
+    kill $sp; wait $sp 2>/dev/null || true
+    sum_api[$q]=$(awk -v x="${sum_api[$q]:-0}" -v y="$a" 'BEGIN {print x+y}')
+    sum_static[$q]=$(awk -v x="${sum_static[$q]:-0}" -v y="$s" 'BEGIN {print x+y}')
+    echo "round $r $q: API $a req/s, static $s req/s"
+  done
+  "$dir/stale" -url $api/graphql -duration "$duration" >"$dir/stale.$r" & st=$!
+  a=$(rps $api/graphql "$dir/q4.lua")
+  wait $st || echo "STALE READS (see above)"
+  cat "$dir/stale.$r"
+  sum_api[q4]=$(awk -v x="${sum_api[q4]:-0}" -v y="$a" 'BEGIN {print x+y}')
+  echo "round $r q4: API $a req/s"
+done
+
+echo "== $backend, response level ${RESPONSE_CACHE:-on}, ${rev:-working tree}, mean of $rounds rounds of $duration"
+for q in q1 q2 q3; do
+  awk -v q=$q -v a="${sum_api[$q]}" -v s="${sum_static[$q]}" -v n="$rounds" \
+    'BEGIN {printf "%s: API %.0f req/s, static %.0f req/s: %.1f%% of static\n", q, a/n, s/n, 100*a/s}'
+done
+awk -v a="${sum_api[q4]}" -v b="${sum_api[q3]}" -v n="$rounds" \
+  'BEGIN {printf "q4: API %.0f req/s: %.1f%% of q3\n", a/n, 100*a/b}'
+if [ -s "$dir/cpu.pprof" ]; then
+  echo "== CPU profile during Q1 (top 25 by cumulative... flat)"
+  go tool pprof -top -nodecount=25 "$dir/api" "$dir/cpu.pprof" 2>/dev/null | sed -n 1,32p
+fi

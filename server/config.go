@@ -66,6 +66,9 @@ type config struct {
 	// (default Cache-Tag; Surrogate-Key for Fastly), and every invalidation
 	// is POSTed there as {"tags": [...]}.
 	CDNPurgeURL string
+	// PPROF_ADDR, empty (default): off; else an address (keep it on
+	// loopback) serving net/http/pprof, for profiling under load.
+	PprofAddr string
 }
 
 const (
@@ -214,6 +217,14 @@ func (c *config) loadLimits(getenv func(string) string) error {
 		}
 		r.CDNTagHeader = or(getenv("CDN_TAG_HEADER"), "Cache-Tag")
 	}
+	switch v := getenv("RESPONSE_CACHE"); v {
+	case "", "on":
+	case "off": // the field level alone (benchmarks, diagnosis)
+		r.NoResponseCache = true
+	default:
+		return fmt.Errorf("RESPONSE_CACHE %q: want on (default) or off", v)
+	}
+	c.PprofAddr = getenv("PPROF_ADDR")
 	c.CORSOrigins = []string{"*"}
 	if v := getenv("CORS_ORIGINS"); v != "" {
 		c.CORSOrigins = nil

@@ -202,6 +202,14 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, listening func(net
 	if a.purger != nil {
 		wg.Go(func() { a.purger.run(bg) })
 	}
+	if cfg.PprofAddr != "" {
+		stopPprof, err := servePprof(cfg.PprofAddr, log)
+		if err != nil {
+			stopBG()
+			return err
+		}
+		defer stopPprof()
+	}
 	stopCron, err := a.scraper.Start(cfg.ScrapeSchedule)
 	if err != nil {
 		stopBG()
