@@ -1,8 +1,12 @@
 package graph_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -82,3 +86,59 @@ func BenchmarkQueries(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkHit measures one whole-response hit through the whole handler
+// (body reading, parameters, the prepared document, the key, the cache,
+// headers, the write) on each backend, with allocations: run with
+// -benchmem. The response is properties50Query's over a small data set.
+func BenchmarkHit(b *testing.B) {
+	for _, backend := range []string{"memory", "redis"} {
+		b.Run(backend, func(b *testing.B) {
+			e := newEnv(b, "sqlite", backend)
+			if err := e.store.Seed(context.Background(), db.SeedOptions{Destinations: 20, Properties: 200, Posts: 200, Seed: 1}); err != nil {
+				b.Fatal(err)
+			}
+			body, _ := json.Marshal(map[string]any{"query": properties50Query})
+			req := httptest.NewRequest(http.MethodPost, "/graphql", nil)
+			req.Header.Set("Content-Type", "application/json")
+			w := &discardWriter{header: http.Header{}}
+			serve := func() {
+				req.Body = io.NopCloser(bytes.NewReader(body))
+				clear(w.header)
+				e.handler.ServeHTTP(w, req)
+			}
+			serve()
+			serve()
+			if w.header.Get("X-Cache") != "HIT" {
+				b.Fatalf("X-Cache %q, want HIT", w.header.Get("X-Cache"))
+			}
+			if e.trips != nil {
+				e.trips.Reset()
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for b.Loop() {
+				serve()
+			}
+			b.StopTimer()
+			if w.header.Get("X-Cache") != "HIT" {
+				b.Fatalf("X-Cache %q, want HIT", w.header.Get("X-Cache"))
+			}
+			if e.trips != nil {
+				b.ReportMetric(float64(e.trips.Load())/float64(b.N), "redis/op")
+			}
+			b.ReportMetric(float64(w.n)/float64(b.N), "B/resp")
+		})
+	}
+}
+
+// discardWriter is an http.ResponseWriter that keeps nothing but the
+// header and a byte count.
+type discardWriter struct {
+	header http.Header
+	n      int
+}
+
+func (w *discardWriter) Header() http.Header         { return w.header }
+func (w *discardWriter) WriteHeader(int)             {}
+func (w *discardWriter) Write(p []byte) (int, error) { w.n += len(p); return len(p), nil }

@@ -27,7 +27,11 @@ type document struct {
 	ast  *ast.QueryDocument
 	id   string                       // hex sha256 of the normalised document
 	hint map[string]cachecontrol.Hint // by operation name ("" for an anonymous one)
-	size int                          // estimated bytes held
+	// roots are the coordinates of each query operation's cached, public
+	// root fields ("Query.properties"), which a whole-response hit counts
+	// as hits.
+	roots map[string][]string
+	size  int // estimated bytes held
 }
 
 // operation returns the operation named name, or the only one when name
@@ -117,9 +121,13 @@ func (ds *documents) load(text string) (*document, gqlerror.List) {
 		}
 		return nil, errs
 	}
-	d := &document{ast: doc, hint: make(map[string]cachecontrol.Hint, len(doc.Operations)), size: len(text)*astBytesPerByte + 1024}
+	d := &document{ast: doc, size: len(text)*astBytesPerByte + 1024,
+		hint: make(map[string]cachecontrol.Hint, len(doc.Operations)), roots: make(map[string][]string, len(doc.Operations))}
 	for _, op := range doc.Operations {
 		d.hint[op.Name] = ds.policy.Operation(op)
+		if op.Operation == ast.Query {
+			d.roots[op.Name] = cachedRoots(op.SelectionSet, ds.policy, map[string]bool{}, nil)
+		}
 	}
 	var b strings.Builder
 	formatter.NewFormatter(&b).FormatQueryDocument(doc)
@@ -187,3 +195,26 @@ func (preparedQuery) Get(ctx context.Context, _ string) (*ast.QueryDocument, boo
 func (preparedQuery) Add(context.Context, string, *ast.QueryDocument) {}
 
 var _ graphql.Cache[*ast.QueryDocument] = preparedQuery{}
+
+// cachedRoots appends to coords the coordinates of the cached, public root
+// fields of set (through fragments, each walked once), without duplicates.
+func cachedRoots(set ast.SelectionSet, p *cachecontrol.Policy, seen map[string]bool, coords []string) []string {
+	for _, sel := range set {
+		switch sel := sel.(type) {
+		case *ast.Field:
+			coord := "Query." + sel.Name
+			if !seen[coord] && p.TTL(coord) > 0 && !p.Private(coord) {
+				seen[coord] = true
+				coords = append(coords, coord)
+			}
+		case *ast.InlineFragment:
+			coords = cachedRoots(sel.SelectionSet, p, seen, coords)
+		case *ast.FragmentSpread:
+			if sel.Definition != nil && !seen["..."+sel.Name] {
+				seen["..."+sel.Name] = true
+				coords = cachedRoots(sel.Definition.SelectionSet, p, seen, coords)
+			}
+		}
+	}
+	return coords
+}

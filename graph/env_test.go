@@ -47,17 +47,6 @@ type gatedStore struct {
 	e *env
 }
 
-// ValidatesEntries and ValidEntry pass the one-round-trip validation of the
-// store underneath through.
-func (s gatedStore) ValidatesEntries() bool {
-	v, ok := s.Store.(cache.EntryValidator)
-	return ok && v.ValidatesEntries()
-}
-
-func (s gatedStore) ValidEntry(ctx context.Context, key string) ([]byte, bool, error) {
-	return s.Store.(cache.EntryValidator).ValidEntry(ctx, key)
-}
-
 func (s gatedStore) Set(ctx context.Context, items []cache.Item) error {
 	if g := s.e.gate.Load(); g != nil {
 		g.hold(items)

@@ -25,7 +25,8 @@ type Options struct {
 	// MaxBodyBytes bounds a request body (1 MiB: room for an ingestPosts
 	// batch; the query text itself is bounded by Limits.Characters).
 	MaxBodyBytes int64
-	// DocumentCacheBytes bounds the prepared documents kept (32 MiB).
+	// DocumentCacheBytes bounds the prepared documents kept (32 MiB), and
+	// a quarter of it the memo of repeated requests (requestMemo).
 	DocumentCacheBytes int
 	// Timeout bounds a request's execution (10 s); work stops when it passes
 	// or when the client goes away.
@@ -120,6 +121,7 @@ func NewHandler(r *Resolver, o Options) http.Handler {
 		persisted: newPersisted(r.Cache),
 		maxBody:   o.MaxBodyBytes,
 		cdnHeader: o.CDNTagHeader,
+		memo:      newRequestMemo(o.DocumentCacheBytes / 4), // its entries are far smaller than documents
 	}
 	if !o.NoResponseCache {
 		t.resp = respcache.New(r.Cache, r.now)

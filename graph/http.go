@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -10,12 +11,12 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/errcode"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
-	"github.com/cespare/xxhash/v2"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
@@ -45,6 +46,7 @@ type transport struct {
 	persisted extension.AutomaticPersistedQuery
 	maxBody   int64
 	cdnHeader string // "": no CDN mode; else the header naming an answer's tags
+	memo      *requestMemo
 }
 
 var _ graphql.Transport = (*transport)(nil)
@@ -67,31 +69,69 @@ func refuse(status int, format string, args ...any) *requestError {
 	return &requestError{status: status, errs: gqlerror.List{err}}
 }
 
-// Do serves one request: prepare it, answer it from the response cache,
-// or execute it (and store a clean answer).
+// Do serves one request: read its parameters, answer a repeated public
+// query from the response cache at once (requestMemo), or prepare it,
+// answer it from the response cache, or execute it (and store a clean
+// answer).
 func (t *transport) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
 	media := responseMedia(r.Header.Get("Accept"))
-	ctx, prep, rerr := t.prepare(w, r, exec)
-	if rerr != nil {
-		status := rerr.status
-		if status == 0 {
-			status = requestErrorStatus(media)
+	ctx := r.Context()
+	raw, rerr := t.readRaw(w, r)
+	if rerr == nil {
+		defer raw.release()
+		var stamp cache.Stamp
+		var memoised bool
+		if t.resp != nil {
+			raw.key = memoKey(*keyPool.Get().(*[]byte), r.Method, raw.b)
+			var m memoEntry
+			if m, memoised = t.memo.get(raw.key); memoised {
+				var hit bool
+				if stamp, hit = t.serveCached(ctx, w, r, media, m); hit {
+					return
+				}
+			}
 		}
-		if rerr.allow != "" {
-			w.Header().Set("Allow", rerr.allow)
-		}
-		writeErrors(w, media, status, rerr.errs)
-		return
-	}
-	key := t.responseKey(ctx, prep)
-	if key != "" {
-		if e, hit := t.resp.Get(ctx, key); hit {
-			w.Header().Set("Age", strconv.Itoa(int(e.Age.Seconds())))
-			t.writeCacheable(w, r, media, prep.hint, "HIT", e.Body, e.Tags)
+		var prep *prepared
+		if ctx, prep, rerr = t.prepare(ctx, r, raw.b, exec); rerr == nil {
+			m, ok := t.memoEntry(ctx, prep)
+			if ok && !memoised {
+				if !m.hint.Private {
+					t.memo.put(raw.key, m)
+				}
+				var hit bool
+				if stamp, hit = t.serveCached(ctx, w, r, media, m); hit {
+					return
+				}
+			}
+			key := ""
+			if ok {
+				key = t.resp.Key(m.digest)
+			}
+			t.execute(ctx, w, r, media, exec, prep, key, stamp)
 			return
 		}
 	}
-	t.execute(ctx, w, r, media, exec, prep, key)
+	status := rerr.status
+	if status == 0 {
+		status = requestErrorStatus(media)
+	}
+	if rerr.allow != "" {
+		w.Header().Set("Allow", rerr.allow)
+	}
+	writeErrors(w, media, status, rerr.errs)
+}
+
+// serveCached writes the answer stored for m if there is a valid one; if
+// not, it returns the stamp to store the answer computed now with.
+func (t *transport) serveCached(ctx context.Context, w http.ResponseWriter, r *http.Request, media string, m memoEntry) (cache.Stamp, bool) {
+	e, stamp, hit := t.resp.Get(ctx, t.resp.Key(m.digest))
+	if !hit {
+		return stamp, false
+	}
+	t.resp.CountHits(m.roots)
+	w.Header()["Age"] = []string{strconv.Itoa(int(e.Age.Seconds()))}
+	t.writeCacheable(w, r, media, m.hint, "HIT", e.Body, e.ETag, e.Tags)
+	return stamp, true
 }
 
 // prepared is a request ready to execute.
@@ -101,11 +141,10 @@ type prepared struct {
 	hint cachecontrol.Hint // of the operation; zero unless a query
 }
 
-// prepare reads the parameters once, prepares the document once (see
+// prepare decodes the parameters once, prepares the document once (see
 // documents) and lets gqlgen coerce the variables.
-func (t *transport) prepare(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) (context.Context, *prepared, *requestError) {
-	ctx := r.Context()
-	params, rerr := t.readParams(w, r)
+func (t *transport) prepare(ctx context.Context, r *http.Request, raw []byte, exec graphql.GraphExecutor) (context.Context, *prepared, *requestError) {
+	params, rerr := readParams(r, raw)
 	if rerr != nil {
 		return ctx, nil, rerr
 	}
@@ -136,26 +175,26 @@ func (t *transport) prepare(w http.ResponseWriter, r *http.Request, exec graphql
 	return ctx, p, nil
 }
 
-// responseKey is the response cache's key of p, or "" when its answer is
-// not cached.
-func (t *transport) responseKey(ctx context.Context, p *prepared) string {
+// memoEntry is what the response cache needs to know of p; ok is false
+// when its answer is not cached.
+func (t *transport) memoEntry(ctx context.Context, p *prepared) (memoEntry, bool) {
 	if t.resp == nil || p.hint.MaxAge <= 0 {
-		return ""
+		return memoEntry{}, false
 	}
 	scope := "public"
 	if p.hint.Private {
 		scope = "private:" + viewer(ctx)
 	}
-	key, err := t.resp.Key(respcache.Request{Document: p.doc.id, Operation: p.op.Operation.Name, Variables: p.op.Variables, Scope: scope})
+	digest, err := respcache.Digest(respcache.Request{Document: p.doc.id, Operation: p.op.Operation.Name, Variables: p.op.Variables, Scope: scope})
 	if err != nil {
-		return ""
+		return memoEntry{}, false
 	}
-	return key
+	return memoEntry{digest: digest, hint: p.hint, roots: p.doc.roots[p.op.Operation.Name]}, true
 }
 
 // execute runs p and writes its answer, storing it under key (if any) when
-// it is clean.
-func (t *transport) execute(ctx context.Context, w http.ResponseWriter, r *http.Request, media string, exec graphql.GraphExecutor, p *prepared, key string) {
+// it is clean, stamped with stamp (read before p ran).
+func (t *transport) execute(ctx context.Context, w http.ResponseWriter, r *http.Request, media string, exec graphql.GraphExecutor, p *prepared, key string, stamp cache.Stamp) {
 	var rec *cache.Recorder
 	if key != "" {
 		ctx, rec = t.resp.Record(ctx)
@@ -176,11 +215,12 @@ func (t *transport) execute(ctx context.Context, w http.ResponseWriter, r *http.
 		writeBody(w, media, http.StatusOK, "no-store", "MISS", body)
 		return
 	}
+	etag := respcache.ETag(body)
 	var tags string
 	if key != "" {
-		tags = t.resp.Set(ctx, key, body, rec, time.Duration(p.hint.MaxAge)*time.Second)
+		tags = t.resp.Set(ctx, key, body, etag, rec, stamp, time.Duration(p.hint.MaxAge)*time.Second)
 	}
-	t.writeCacheable(w, r, media, p.hint, "MISS", body, tags)
+	t.writeCacheable(w, r, media, p.hint, "MISS", body, etag, []byte(tags))
 }
 
 // maxTagHeader is the longest tag header sent (Cloudflare's limit); an
@@ -193,18 +233,18 @@ const maxTagHeader = 16 << 10
 // the new answer exactly when it changed. In CDN mode a public answer
 // whose tags are known may be kept by shared caches for its maxAge
 // (s-maxage), named by its tags so that invalidations purge it.
-func (t *transport) writeCacheable(w http.ResponseWriter, r *http.Request, media string, h cachecontrol.Hint, xCache string, body []byte, tags string) {
-	etag := `"` + strconv.FormatUint(xxhash.Sum64(body), 36) + `"`
+func (t *transport) writeCacheable(w http.ResponseWriter, r *http.Request, media string, h cachecontrol.Hint, xCache string, body []byte, etag string, tags []byte) {
 	hdr := w.Header()
-	hdr.Set("ETag", etag)
-	hdr.Set("Vary", "Accept, Authorization")
+	hdr["Etag"] = []string{etag}
+	hdr["Vary"] = varyHeader
 	cc := cachecontrol.Header(h)
-	if t.cdnHeader != "" && !h.Private && tags != "" && len(tags) <= maxTagHeader {
+	if t.cdnHeader != "" && !h.Private && len(tags) > 0 && len(tags) <= maxTagHeader {
+		tagList := string(tags)
 		if strings.EqualFold(t.cdnHeader, "Surrogate-Key") { // Fastly separates keys by spaces
-			tags = strings.ReplaceAll(tags, ",", " ")
+			tagList = strings.ReplaceAll(tagList, ",", " ")
 		}
 		cc = "public, max-age=0, s-maxage=" + strconv.Itoa(h.MaxAge)
-		hdr.Set(t.cdnHeader, tags)
+		hdr.Set(t.cdnHeader, tagList)
 	}
 	if match := r.Header.Get("If-None-Match"); match != "" && etagMatches(match, etag) {
 		hdr.Set("Cache-Control", cc)
@@ -214,6 +254,10 @@ func (t *transport) writeCacheable(w http.ResponseWriter, r *http.Request, media
 	}
 	writeBody(w, media, http.StatusOK, cc, xCache, body)
 }
+
+// varyHeader is shared by every cacheable answer (headers are only read
+// once set).
+var varyHeader = []string{"Accept, Authorization"}
 
 // etagMatches reports whether an If-None-Match list names etag (or is *).
 func etagMatches(list, etag string) bool {
@@ -226,11 +270,64 @@ func etagMatches(list, etag string) bool {
 	return false
 }
 
-// readParams reads a GET's query string or a POST's JSON body, once.
-func (t *transport) readParams(w http.ResponseWriter, r *http.Request) (*graphql.RawParams, *requestError) {
-	p := &graphql.RawParams{Headers: r.Header}
+// rawParams are a request's parameters as sent: a GET's query string or a
+// POST's body, read once into a pooled buffer, and the memo's key.
+type rawParams struct {
+	b   []byte
+	buf *bytes.Buffer // nil for a GET
+	key []byte
+}
+
+var (
+	bufferPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+	keyPool    = sync.Pool{New: func() any { return new([]byte) }}
+)
+
+// release returns the buffers to the pools (small ones only).
+func (p *rawParams) release() {
+	if p.buf != nil && p.buf.Cap() <= 64<<10 {
+		bufferPool.Put(p.buf)
+	}
+	if cap(p.key) <= 64<<10 {
+		k := p.key[:0]
+		keyPool.Put(&k)
+	}
+}
+
+// readRaw reads a request's parameters as sent, refusing methods, content
+// types and bodies it does not serve.
+func (t *transport) readRaw(w http.ResponseWriter, r *http.Request) (*rawParams, *requestError) {
 	switch r.Method {
 	case http.MethodGet:
+		return &rawParams{b: []byte(r.URL.RawQuery)}, nil
+	case http.MethodPost:
+		if ct := r.Header.Get("Content-Type"); ct != mediaJSON {
+			if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != mediaJSON {
+				return nil, refuse(http.StatusUnsupportedMediaType, "send the request as Content-Type: application/json")
+			}
+		}
+		buf := bufferPool.Get().(*bytes.Buffer)
+		buf.Reset()
+		if _, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, t.maxBody)); err != nil {
+			bufferPool.Put(buf)
+			var tooLarge *http.MaxBytesError
+			if errors.As(err, &tooLarge) {
+				return nil, refuse(http.StatusRequestEntityTooLarge, "the request body exceeds %d bytes", t.maxBody)
+			}
+			return nil, refuse(http.StatusBadRequest, "the request body could not be read")
+		}
+		return &rawParams{b: buf.Bytes(), buf: buf}, nil
+	default:
+		rerr := refuse(http.StatusMethodNotAllowed, "send GraphQL requests with GET or POST")
+		rerr.allow = "GET, POST"
+		return nil, rerr
+	}
+}
+
+// readParams decodes a GET's query string or a POST's JSON body (raw).
+func readParams(r *http.Request, raw []byte) (*graphql.RawParams, *requestError) {
+	p := &graphql.RawParams{Headers: r.Header}
+	if r.Method == http.MethodGet {
 		q := r.URL.Query()
 		p.Query, p.OperationName = q.Get("query"), q.Get("operationName")
 		for name, dst := range map[string]*map[string]any{"variables": &p.Variables, "extensions": &p.Extensions} {
@@ -240,23 +337,10 @@ func (t *transport) readParams(w http.ResponseWriter, r *http.Request) (*graphql
 				}
 			}
 		}
-	case http.MethodPost:
-		mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
-		if err != nil || mt != mediaJSON {
-			return nil, refuse(http.StatusUnsupportedMediaType, "send the request as Content-Type: application/json")
-		}
-		body := http.MaxBytesReader(w, r.Body, t.maxBody)
-		if err := decodeJSON(body, p); err != nil {
-			var tooLarge *http.MaxBytesError
-			if errors.As(err, &tooLarge) {
-				return nil, refuse(http.StatusRequestEntityTooLarge, "the request body exceeds %d bytes", t.maxBody)
-			}
-			return nil, refuse(http.StatusBadRequest, "the request body is not a GraphQL request in JSON: %s", describeJSONError(err))
-		}
-	default:
-		rerr := refuse(http.StatusMethodNotAllowed, "send GraphQL requests with GET or POST")
-		rerr.allow = "GET, POST"
-		return nil, rerr
+		return p, nil
+	}
+	if err := decodeJSON(bytes.NewReader(raw), p); err != nil {
+		return nil, refuse(http.StatusBadRequest, "the request body is not a GraphQL request in JSON: %s", describeJSONError(err))
 	}
 	return p, nil
 }
@@ -332,13 +416,14 @@ func writeErrors(w http.ResponseWriter, media string, status int, errs gqlerror.
 }
 
 func writeBody(w http.ResponseWriter, media string, status int, cacheControl, xCache string, body []byte) {
+	// Canonical keys set directly: Header.Set would canonicalise each one.
 	h := w.Header()
-	h.Set("Content-Type", media)
-	h.Set("Cache-Control", cacheControl)
+	h["Content-Type"] = []string{media}
+	h["Cache-Control"] = []string{cacheControl}
 	if xCache != "" {
-		h.Set("X-Cache", xCache)
+		h["X-Cache"] = []string{xCache}
 	}
-	h.Set("Content-Length", strconv.Itoa(len(body)))
+	h["Content-Length"] = []string{strconv.Itoa(len(body))}
 	w.WriteHeader(status)
 	w.Write(body)
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -26,6 +27,10 @@ type Options struct {
 	// Invalidated, if set, is told the tags of every successful Invalidate
 	// (for example to purge a CDN). It must not block.
 	Invalidated func(tags []string)
+	// LocalBytes bounds the copies of response entries a remote store's
+	// Cache keeps in process (see GetResponse); default 32 MiB, negative:
+	// none.
+	LocalBytes int64
 }
 
 // Cache reads through a Store with tag invalidation, in-process coalescing
@@ -39,8 +44,10 @@ type Cache struct {
 	breaker  *breaker
 	flights  flights
 	counters counters
+	coords   sync.Map // coordinate -> *coordCounters
 	metrics  *metrics
 	pending  pending
+	local    *localCopies // nil on the in-process store
 }
 
 // New returns a Cache on store. backend ("REDIS" or "MEMORY") is reported
@@ -61,7 +68,15 @@ func New(store Store, backend string, o Options) *Cache {
 	if o.FlushInterval <= 0 {
 		o.FlushInterval = time.Second
 	}
+	if o.LocalBytes == 0 {
+		o.LocalBytes = 32 << 20
+	}
+	var local *localCopies
+	if backend != "MEMORY" {
+		local = newLocalCopies(o.LocalBytes)
+	}
 	return &Cache{
+		local:   local,
 		store:   store,
 		backend: backend,
 		opt:     o,
@@ -430,111 +445,6 @@ func (c *Cache) Invalidate(ctx context.Context, tags ...string) error {
 
 // Clear invalidates every entry written by Load and SetResponse.
 func (c *Cache) Clear(ctx context.Context) error { return c.Invalidate(ctx, AllTag) }
-
-// GetResponse returns the whole response stored under key if every tag in
-// its header is still at the stored version. It takes two round trips: the
-// entry, then the versions of the tags it names (Store.Versions; an absent
-// tag means invalid). Hits and misses count under coordinate "response".
-// Store failures are logged and count as misses.
-func (c *Cache) GetResponse(ctx context.Context, key string) ([]byte, bool) {
-	v, ok := c.getResponse(ctx, key)
-	if ok {
-		c.count(responseCoordinate, 1, 0)
-	} else {
-		c.count(responseCoordinate, 0, 1)
-	}
-	return v, ok
-}
-
-func (c *Cache) getResponse(ctx context.Context, key string) ([]byte, bool) {
-	if c.pending.active() {
-		return nil, false
-	}
-	if v, ok := c.store.(EntryValidator); ok && v.ValidatesEntries() {
-		// One round trip: the entry and its tags' versions checked in Redis.
-		var raw []byte
-		var valid bool
-		err := c.do(ctx, "get", func(ctx context.Context) (err error) {
-			raw, valid, err = v.ValidEntry(ctx, key)
-			return err
-		})
-		if err != nil {
-			c.log.Warn("cache: read failed", "coord", responseCoordinate, "err", err)
-			return nil, false
-		}
-		if !valid {
-			return nil, false
-		}
-		hdr, payload, err := decodeEntry(raw)
-		return payload, err == nil && len(hdr) > 0
-	}
-	// Elsewhere (a cluster, whose tags live on other nodes; the in-process
-	// store) two steps: the entry, then the versions of the tags it names.
-	var values [][]byte
-	err := c.do(ctx, "get", func(ctx context.Context) (err error) {
-		values, _, err = c.store.Get(ctx, []string{key}, nil)
-		return err
-	})
-	if err != nil {
-		c.log.Warn("cache: read failed", "coord", responseCoordinate, "err", err)
-		return nil, false
-	}
-	if len(values) != 1 || values[0] == nil {
-		return nil, false
-	}
-	hdr, payload, err := decodeEntry(values[0])
-	if err != nil || len(hdr) == 0 {
-		return nil, false
-	}
-	tags := make([]string, len(hdr))
-	for i, tv := range hdr {
-		tags[i] = tv.Tag
-	}
-	var current map[string]string
-	err = c.do(ctx, "versions", func(ctx context.Context) (err error) {
-		current, err = c.store.Versions(ctx, tags)
-		return err
-	})
-	if err != nil {
-		c.log.Warn("cache: read failed", "coord", responseCoordinate, "err", err)
-		return nil, false
-	}
-	for _, tv := range hdr {
-		if cur, ok := current[tv.Tag]; !ok || cur != tv.Version {
-			return nil, false
-		}
-	}
-	return payload, true
-}
-
-// SetResponse stores a whole response under key, valid while every tag in
-// versions keeps its version. versions must include AllTag (every Load
-// records it; see Recorder); without it, or with ttl <= 0, nothing is
-// stored, since Clear could not reach the entry. Failures are logged.
-func (c *Cache) SetResponse(ctx context.Context, key string, value []byte, versions map[string]string, ttl time.Duration) {
-	if ttl <= 0 {
-		return
-	}
-	if _, ok := versions[AllTag]; !ok {
-		c.log.Debug("cache: response not stored: no version of the all tag", "key", key)
-		return
-	}
-	hdr := make([]tagVersion, 0, len(versions))
-	for _, t := range sortedKeys(versions) {
-		hdr = append(hdr, tagVersion{Tag: t, Version: versions[t]})
-	}
-	b, err := encodeEntry(hdr, value)
-	if err != nil {
-		c.log.Warn("cache: response not stored", "key", key, "err", err)
-		return
-	}
-	err = c.do(context.WithoutCancel(ctx), "set", func(ctx context.Context) error {
-		return c.store.Set(ctx, []Item{{Key: key, Value: b, TTL: ttl}})
-	})
-	if err != nil {
-		c.log.Warn("cache: write failed", "coord", responseCoordinate, "err", err)
-	}
-}
 
 // GetValue returns the plain value stored under key by SetValue. Plain
 // values carry no tags: they suit what never goes stale, such as a

@@ -415,44 +415,71 @@ func TestResponse(t *testing.T) {
 			return v
 		}
 		ctx := context.Background()
-		if _, ok := c.GetResponse(ctx, "resp:1"); ok {
+		get := func(key string) (string, bool) {
+			t.Helper()
+			v, _, ok := c.GetResponse(ctx, key)
+			return string(v), ok
+		}
+		set := func(key, v string) {
+			t.Helper()
+			_, stamp, _ := c.GetResponse(ctx, key) // the stamp before the fill
+			c.SetResponse(ctx, key, []byte(v), build(), stamp, time.Hour)
+		}
+		if _, ok := get("resp:1"); ok {
 			t.Fatal("hit on an empty cache")
 		}
-		c.SetResponse(ctx, "resp:1", []byte(`{"data":1}`), build(), time.Hour)
-		if v, ok := c.GetResponse(ctx, "resp:1"); !ok || string(v) != `{"data":1}` {
+		set("resp:1", `{"data":1}`)
+		if v, ok := get("resp:1"); !ok || v != `{"data":1}` {
 			t.Fatalf("GetResponse = %q %v", v, ok)
 		}
 		mustInvalidate(t, c, "y")
-		if _, ok := c.GetResponse(ctx, "resp:1"); ok {
+		if _, ok := get("resp:1"); ok {
 			t.Fatal("hit after invalidating one of its tags")
 		}
-		c.SetResponse(ctx, "resp:1", []byte(`{"data":2}`), build(), time.Hour)
-		if v, ok := c.GetResponse(ctx, "resp:1"); !ok || string(v) != `{"data":2}` {
+		set("resp:1", `{"data":2}`)
+		if v, ok := get("resp:1"); !ok || v != `{"data":2}` {
 			t.Fatalf("GetResponse = %q %v", v, ok)
 		}
-		cache.DropTag(t, s, "x") // evicted tag: the response must miss, and not recreate it
-		if _, ok := c.GetResponse(ctx, "resp:1"); ok {
-			t.Fatal("hit after its tag was dropped")
+		mustInvalidate(t, c, "z") // a bump of another tag: still valid, by the log
+		if v, ok := get("resp:1"); !ok || v != `{"data":2}` {
+			t.Fatalf("GetResponse after an unrelated bump = %q %v", v, ok)
+		}
+		// An evicted tag alone changes nothing the log does not know; an
+		// evicted log leaves the tags to check, and a dropped tag misses.
+		cache.DropTag(t, s, "x")
+		cache.DropLog(t, s)
+		if _, ok := get("resp:1"); ok {
+			t.Fatal("hit after its tag and the log were dropped")
 		}
 		if v, _ := s.Versions(ctx, []string{"x"}); len(v) != 0 {
 			t.Fatal("GetResponse recreated a tag")
 		}
-		c.SetResponse(ctx, "resp:2", []byte("r"), build(), time.Hour)
+		set("resp:1", `{"data":3}`)
+		cache.DropLog(t, s) // the log lost, the tags intact: still valid, checked tag by tag
+		if v, ok := get("resp:1"); !ok || v != `{"data":3}` {
+			t.Fatalf("GetResponse after the log was lost = %q %v", v, ok)
+		}
+		c.SetResponse(ctx, "resp:3", []byte("r"), build(), cache.Stamp{}, time.Hour)
+		if _, ok := get("resp:3"); ok {
+			t.Fatal("a response without a stamp was stored")
+		}
+		set("resp:2", "r")
 		if err := c.Clear(ctx); err != nil {
 			t.Fatal(err)
 		}
-		if _, ok := c.GetResponse(ctx, "resp:2"); ok {
+		if _, ok := get("resp:2"); ok {
 			t.Fatal("hit after Clear")
 		}
-		c.SetResponse(ctx, "resp:3", []byte("r"), map[string]string{"x": "1"}, time.Hour) // no AllTag: not stored
-		if _, ok := c.GetResponse(ctx, "resp:3"); ok {
+		_, stamp, _ := c.GetResponse(ctx, "resp:3")
+		c.SetResponse(ctx, "resp:3", []byte("r"), map[string]string{"x": "1"}, stamp, time.Hour) // no AllTag: not stored
+		if _, ok := get("resp:3"); ok {
 			t.Fatal("a response without the all tag was stored")
 		}
 		st, err := c.Stats(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if st.Responses != (cache.FieldStats{Coordinate: "response", Hits: 2, Misses: 5}) {
+		if st.Responses != (cache.FieldStats{Coordinate: "response", Hits: 4, Misses: 11}) {
 			t.Errorf("Responses = %+v", st.Responses)
 		}
 		for _, fs := range st.Fields {

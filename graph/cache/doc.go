@@ -14,6 +14,15 @@
 // Tags expire or get evicted safely: a missing tag gets a fresh random
 // version, which matches no stored entry.
 //
+// A whole response may carry a hundred tags, so its hit does not read
+// them: every Bump also appends a record of its tags to the store's
+// invalidation log, and a response entry carries the log's stamp from
+// before its fill (log.go, response.go). The same stamp at read time means
+// nothing was bumped since; otherwise the records since the stamp say
+// whether any of its tags was, and only when the log cannot tell (lost,
+// trimmed) are its tags' versions read. On Redis, valid entries are also
+// kept in process, so a hit reads only the log's head.
+//
 // Redis can lose writes it acknowledged: a restart from an older RDB or AOF,
 // or the promotion of a replica that missed them, brings old tag versions
 // back, and the entries they validate. Either changes the node's identity
@@ -35,7 +44,8 @@
 //
 // Redis must be 7.0 or later (Get uses SET ... NX GET). Every store call is
 // a pipeline of single-key commands, so Redis Cluster works without hash
-// tags. The entry format is in entry.go, the coalescing of fills in
+// tags, except the log's two keys, which share one so a script appends to
+// both (the epoch check starts a new log on a node that lost writes). The entry format is in entry.go, the coalescing of fills in
 // flight.go (a fill whose caller went away is handed to a Load waiting on
 // it). Options.Timeout bounds every store call, connection set-up included.
 package cache

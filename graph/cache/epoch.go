@@ -215,7 +215,8 @@ func failed(cl *clearing) bool {
 	}
 }
 
-// clear gives AllTag a new version, then records id as the node's epoch.
+// clear gives AllTag a new version, drops the node's invalidation log
+// (when it holds it), then records id as the node's epoch.
 // On a cluster, AllTag's version may live on another master: it is bumped
 // there through a connection of its own.
 func (h *connectHook) clear(ctx context.Context, cn pipeliner, topo *topology, prefix, key, id string) error {
@@ -231,6 +232,17 @@ func (h *connectHook) clear(ctx context.Context, cn pipeliner, topo *topology, p
 	}
 	if err != nil {
 		return fmt.Errorf("cache: epoch check: clear: %w", err)
+	}
+	// The node's invalidation log, if it holds it, may be an old one: start
+	// a new log, so no stamp of it validates anything.
+	if head, records := logKeys(prefix); topo == nil || topo.mine.has(keySlot(head)) {
+		_, err = cn.Pipelined(ctx, func(p redis.Pipeliner) error {
+			p.Del(ctx, head, records)
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("cache: epoch check: clear log: %w", err)
+		}
 	}
 	return record(ctx, cn, key, id)
 }

@@ -57,6 +57,28 @@ func DropTag(tb testing.TB, s Store, tag string) {
 	}
 }
 
+// DropLog deletes the invalidation log in the backend, as an eviction or a
+// restart would.
+func DropLog(tb testing.TB, s Store) {
+	tb.Helper()
+	switch s := s.(type) {
+	case *MemoryStore:
+		s.mu.Lock()
+		s.logID, s.logN, s.records = newVersion(), 0, nil
+		s.mu.Unlock()
+	case *RedisStore:
+		head, records := logKeys(s.prefix)
+		if err := s.client.Del(context.Background(), head).Err(); err != nil {
+			tb.Fatal(err)
+		}
+		if err := s.client.Del(context.Background(), records).Err(); err != nil {
+			tb.Fatal(err)
+		}
+	default:
+		tb.Fatalf("DropLog: unknown store %T", s)
+	}
+}
+
 // DropAllTags deletes every tag version in the backend (a FLUSH of the tag
 // keys).
 func DropAllTags(tb testing.TB, s Store) {

@@ -42,6 +42,12 @@ type MemoryStore struct {
 	limits   MemoryLimits
 	bytes    int64 // held by items, as itemSize counts
 	now      func() time.Time
+
+	// The invalidation log (log.go): its id, its bumps so far, and the
+	// records of the last ones (at most logCapacity; the last is bump logN).
+	logID   string
+	logN    int64
+	records []string
 }
 
 type memItem struct {
@@ -65,6 +71,7 @@ func NewMemoryStore(l MemoryLimits) *MemoryStore {
 		counters: make(map[string]int64),
 		limits:   l,
 		now:      time.Now,
+		logID:    newVersion(),
 	}
 }
 
@@ -181,8 +188,37 @@ func (m *MemoryStore) Bump(_ context.Context, tags []string) error {
 	for _, t := range tags {
 		m.put("t:"+t, memItem{version: newVersion(), expires: now.Add(TagTTL)})
 	}
+	m.logN++
+	m.records = append(m.records, encodeRecord(tags))
+	if len(m.records) >= 2*logCapacity {
+		m.records = slices.Clone(m.records[len(m.records)-logCapacity:])
+	}
 	m.sweep(now)
 	return nil
+}
+
+// Observe returns the entry at key (not a copy: callers never modify
+// values) and the log since since.
+func (m *MemoryStore) Observe(_ context.Context, key string, since Stamp) ([]byte, Changes, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var raw []byte
+	if key != "" {
+		if it, ok := m.live("e:"+key, m.now()); ok {
+			raw = it.value
+			if raw == nil {
+				raw = []byte{}
+			}
+		}
+	}
+	ch := Changes{Now: Stamp{Log: m.logID, N: m.logN}}
+	if d := m.logN - since.N; since.Log == m.logID && d >= 0 && d <= maxChanges && d <= int64(len(m.records)) {
+		ch.Complete = true
+		for _, r := range m.records[len(m.records)-int(d):] {
+			ch.Tags = append(ch.Tags, decodeRecord(r)...)
+		}
+	}
+	return raw, ch, nil
 }
 
 // sweep brings the map back within its limits; see MemoryStore. Callers

@@ -43,6 +43,9 @@ func (s *switchStore) Set(ctx context.Context, items []cache.Item) error {
 func (s *switchStore) Bump(ctx context.Context, tags []string) error {
 	return s.target().Bump(ctx, tags)
 }
+func (s *switchStore) Observe(ctx context.Context, key string, since cache.Stamp) ([]byte, cache.Changes, error) {
+	return s.target().Observe(ctx, key, since)
+}
 func (s *switchStore) AddCounters(ctx context.Context, d map[string]int64) error {
 	return s.target().AddCounters(ctx, d)
 }

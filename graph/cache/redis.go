@@ -99,6 +99,13 @@ func (s *RedisStore) entryKey(key string) string { return s.prefix + "e:" + key 
 func (s *RedisStore) tagKey(tag string) string   { return s.prefix + "t:" + tag }
 func (s *RedisStore) statsKey() string           { return s.prefix + "stats" }
 
+// logKeys are the invalidation log's keys under prefix: a hash of its id
+// and count, and a sorted set of its records scored by number. They share
+// a hash tag, so the scripts writing both work on a cluster.
+func logKeys(prefix string) (head, records string) {
+	return prefix + "{log}head", prefix + "{log}records"
+}
+
 // tagTTLSeconds is TagTTL as the EX argument.
 var tagTTLSeconds = int64(TagTTL / time.Second)
 
@@ -214,7 +221,9 @@ func (s *RedisStore) Set(ctx context.Context, items []Item) error {
 	return nil
 }
 
-// Bump sends one pipeline of SET tag <fresh> EX TagTTL.
+// Bump sends one pipeline of SET tag <fresh> EX TagTTL, then, once every
+// version is set (on a cluster they live on several masters), appends the
+// record with appendScript.
 func (s *RedisStore) Bump(ctx context.Context, tags []string) error {
 	if len(tags) == 0 {
 		return nil
@@ -228,7 +237,119 @@ func (s *RedisStore) Bump(ctx context.Context, tags []string) error {
 	if err != nil {
 		return fmt.Errorf("cache: redis bump: %w", err)
 	}
+	head, records := logKeys(s.prefix)
+	err = appendScript.Run(ctx, s.client, []string{head, records},
+		newVersion(), encodeRecord(tags), logCapacity, TagTTL.Milliseconds()).Err()
+	if err != nil {
+		return fmt.Errorf("cache: redis bump: log: %w", err)
+	}
 	return nil
+}
+
+// appendScript appends a record (ARGV[2]) to the log at KEYS (head,
+// records), starting a new log with id ARGV[1] when there is none, keeps
+// the last ARGV[3] records, and lets both keys live ARGV[4] ms more. A
+// scripts's shebang without flags makes a replica refuse it.
+var appendScript = redis.NewScript(`#!lua
+if redis.call('HSETNX', KEYS[1], 'id', ARGV[1]) == 1 then redis.call('DEL', KEYS[2]) end
+local n = redis.call('HINCRBY', KEYS[1], 'n', 1)
+redis.call('ZADD', KEYS[2], n, n .. ' ' .. ARGV[2])
+redis.call('ZREMRANGEBYRANK', KEYS[2], 0, -(tonumber(ARGV[3]) + 1))
+redis.call('PEXPIRE', KEYS[1], ARGV[4])
+redis.call('PEXPIRE', KEYS[2], ARGV[4])
+return n
+`)
+
+// startScript starts a log with id ARGV[1] unless one exists, and returns
+// the log's id and count.
+var startScript = redis.NewScript(`#!lua
+if redis.call('HSETNX', KEYS[1], 'id', ARGV[1]) == 1 then
+  redis.call('DEL', KEYS[2])
+  redis.call('HSET', KEYS[1], 'n', 0)
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+return redis.call('HMGET', KEYS[1], 'id', 'n')
+`)
+
+// Observe sends one pipeline: GET the entry (when key is given), HMGET the
+// log's head, and, when since names a log, ZRANGEBYSCORE the records after
+// it. A log not started yet is started (one more round trip, once).
+func (s *RedisStore) Observe(ctx context.Context, key string, since Stamp) (raw []byte, ch Changes, err error) {
+	err = s.read(ctx, func() (err error) {
+		raw, ch, err = s.observe(ctx, key, since)
+		return err
+	})
+	return raw, ch, err
+}
+
+func (s *RedisStore) observe(ctx context.Context, key string, since Stamp) ([]byte, Changes, error) {
+	head, records := logKeys(s.prefix)
+	pipe := s.client.Pipeline()
+	var get *redis.StringCmd
+	if key != "" {
+		get = pipe.Get(ctx, s.entryKey(key))
+	}
+	hm := pipe.HMGet(ctx, head, "id", "n")
+	var recs *redis.ZSliceCmd
+	if since.Log != "" {
+		recs = pipe.ZRangeByScoreWithScores(ctx, records, &redis.ZRangeBy{
+			Min: "(" + strconv.FormatInt(since.N, 10), Max: "+inf", Count: maxChanges + 1})
+	}
+	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+		return nil, Changes{}, fmt.Errorf("cache: redis observe: %w", err)
+	}
+	var raw []byte
+	if get != nil {
+		b, err := get.Bytes()
+		switch {
+		case errors.Is(err, redis.Nil):
+		case err != nil:
+			return nil, Changes{}, fmt.Errorf("cache: redis observe: %w", err)
+		default:
+			raw = b
+		}
+	}
+	now, ok := parseHead(hm.Val())
+	if !ok {
+		v, err := startScript.Run(ctx, s.client, []string{head, records}, newVersion(), TagTTL.Milliseconds()).Slice()
+		if err != nil {
+			return nil, Changes{}, fmt.Errorf("cache: redis observe: start log: %w", err)
+		}
+		if now, ok = parseHead(v); !ok {
+			return nil, Changes{}, errors.New("cache: redis observe: malformed log head")
+		}
+		return raw, Changes{Now: now}, nil
+	}
+	ch := Changes{Now: now}
+	if d := now.N - since.N; recs != nil && since.Log == now.Log && d >= 0 && d <= maxChanges {
+		// Records appended after the HMGET may follow: only those up to now count.
+		var n int64
+		var tags []string
+		for _, z := range recs.Val() {
+			if int64(z.Score) > now.N {
+				break
+			}
+			m, _ := z.Member.(string)
+			_, r, _ := strings.Cut(m, " ")
+			tags = append(tags, decodeRecord(r)...)
+			n++
+		}
+		ch.Complete, ch.Tags = n == d, tags
+	}
+	return raw, ch, nil
+}
+
+// parseHead reads the log head's [id, n].
+func parseHead(v []any) (Stamp, bool) {
+	if len(v) != 2 {
+		return Stamp{}, false
+	}
+	id, _ := v[0].(string)
+	n, _ := v[1].(string)
+	if id == "" {
+		return Stamp{}, false
+	}
+	return parseStamp(id + " " + n)
 }
 
 // AddCounters sends one pipeline: HINCRBY per counter, then EXPIRE on the
@@ -405,56 +526,4 @@ func redactURL(raw string) string {
 		return "(unparsable url)"
 	}
 	return u.Redacted()
-}
-
-// validateScript returns the entry at KEYS[1] if every tag in its header
-// still has the version it was stored with (tag keys are ARGV[1]..tag), and
-// false otherwise: a response-level hit in one round trip. It reads tag keys
-// it was not given, which a single Redis node allows and a cluster does not,
-// so it is used only on a single node. The shebang (no flags) makes a
-// replica refuse it, like the writes of Get: a connection kept through a
-// demotion reads nothing.
-var validateScript = redis.NewScript(`#!lua
-local v = redis.call('GET', KEYS[1])
-if not v then return false end
-local nl = string.find(v, '\n', 1, true)
-if not nl or nl == 1 then return false end
-local tag
-local i = 0
-for tok in string.gmatch(string.sub(v, 1, nl - 1), '%S+') do
-  if i % 2 == 0 then
-    tag = tok
-  elseif redis.call('GET', ARGV[1] .. tag) ~= tok then
-    return false
-  end
-  i = i + 1
-end
-if i % 2 == 1 then return false end
-return v
-`)
-
-var _ EntryValidator = (*RedisStore)(nil)
-
-// ValidatesEntries reports whether the client talks to one Redis node (not
-// a cluster, whose tags live on other nodes), where validateScript may run.
-func (s *RedisStore) ValidatesEntries() bool {
-	_, cluster := s.client.(*redis.ClusterClient)
-	return !cluster
-}
-
-// ValidEntry reads the entry at key and checks its tags' versions in one
-// round trip; ok is false when it is absent or stale.
-func (s *RedisStore) ValidEntry(ctx context.Context, key string) (raw []byte, ok bool, err error) {
-	var v string
-	err = s.read(ctx, func() (err error) {
-		v, err = validateScript.Run(ctx, s.client, []string{s.entryKey(key)}, s.prefix+"t:").Text()
-		return err
-	})
-	if errors.Is(err, redis.Nil) {
-		return nil, false, nil
-	}
-	if err != nil {
-		return nil, false, fmt.Errorf("cache: redis validate: %w", err)
-	}
-	return []byte(v), true, nil
 }

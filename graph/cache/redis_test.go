@@ -31,19 +31,25 @@ func TestRedisRoundTrips(t *testing.T) {
 	load := func() { mustLoad(t, c, ctx, lookups, f.fill(lookups)) }
 	step("Load of 50, all missing (Get + Set)", 2, load)
 	step("Load of 50, all hits", 1, load)
-	step("Invalidate of 3 tags", 1, func() { mustInvalidate(t, c, "property:1", "property:2", "property:3") })
+	step("Invalidate of 3 tags (versions, then the log)", 2, func() { mustInvalidate(t, c, "property:1", "property:2", "property:3") })
 	step("Load of 50, 3 missing", 2, load)
 	step("Flush", 1, func() {
 		if err := c.Flush(ctx); err != nil {
 			t.Fatal(err)
 		}
 	})
-	c.GetResponse(ctx, "warm-up") // the first use may load the validation script (EVALSHA, then EVAL)
-	step("GetResponse of an absent key", 1, func() { c.GetResponse(ctx, "resp") })
-	step("SetResponse", 1, func() {
-		c.SetResponse(ctx, "resp", []byte("r"), map[string]string{cache.AllTag: "1"}, time.Hour)
-	})
-	step("GetResponse of a present key (one script validates the tags)", 1, func() { c.GetResponse(ctx, "resp") })
+	c.GetResponse(ctx, "warm-up") // the first use starts the log
+	var stamp cache.Stamp
+	step("GetResponse of an absent key (the entry and the log's head)", 1, func() { _, stamp, _ = c.GetResponse(ctx, "resp") })
+	tags := map[string]string{cache.AllTag: "1"}
+	for i := range 200 { // a response of many tags costs the same
+		tags[fmt.Sprint("property:", i)] = "1"
+	}
+	step("SetResponse", 1, func() { c.SetResponse(ctx, "resp", []byte("r"), tags, stamp, time.Hour) })
+	step("GetResponse of a present key of 201 tags", 1, func() { c.GetResponse(ctx, "resp") })
+	step("GetResponse again (the copy in process, and the log's head)", 1, func() { c.GetResponse(ctx, "resp") })
+	step("Invalidate of an unrelated tag (versions, then the log)", 2, func() { mustInvalidate(t, c, "other") })
+	step("GetResponse after it (the log since the copy's stamp)", 1, func() { c.GetResponse(ctx, "resp") })
 	if f.calls.Load() != 2 {
 		t.Errorf("fill ran %d times, want 2", f.calls.Load())
 	}

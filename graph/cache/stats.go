@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -37,41 +38,47 @@ const (
 	responseCoordinate = "response"
 )
 
-// counters are this process's deltas not yet added to the store.
+// counters are this process's deltas not yet added to the store: one
+// atomic cell per counter name, so counting takes no lock.
 type counters struct {
-	mu      sync.Mutex
-	pending map[string]int64
+	cells sync.Map // name -> *atomic.Int64
+}
+
+func (c *counters) cell(name string) *atomic.Int64 {
+	if v, ok := c.cells.Load(name); ok {
+		return v.(*atomic.Int64)
+	}
+	v, _ := c.cells.LoadOrStore(name, new(atomic.Int64))
+	return v.(*atomic.Int64)
 }
 
 func (c *counters) add(name string, n int64) {
-	if n == 0 {
-		return
+	if n != 0 {
+		c.cell(name).Add(n)
 	}
-	c.mu.Lock()
-	if c.pending == nil {
-		c.pending = make(map[string]int64)
-	}
-	c.pending[name] += n
-	c.mu.Unlock()
 }
 
 // take returns the pending deltas and starts afresh.
 func (c *counters) take() map[string]int64 {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	p := c.pending
-	c.pending = nil
+	p := make(map[string]int64)
+	c.cells.Range(func(k, v any) bool {
+		if n := v.(*atomic.Int64).Swap(0); n != 0 {
+			p[k.(string)] = n
+		}
+		return true
+	})
 	return p
 }
 
 // snapshot returns a copy of the pending deltas.
 func (c *counters) snapshot() map[string]int64 {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	s := make(map[string]int64, len(c.pending))
-	for k, v := range c.pending {
-		s[k] = v
-	}
+	s := make(map[string]int64)
+	c.cells.Range(func(k, v any) bool {
+		if n := v.(*atomic.Int64).Load(); n != 0 {
+			s[k.(string)] = n
+		}
+		return true
+	})
 	return s
 }
 
@@ -80,6 +87,26 @@ func (c *counters) restore(deltas map[string]int64) {
 	for k, v := range deltas {
 		c.add(k, v)
 	}
+}
+
+// coordCounters are the cells and Prometheus counters of one schema
+// coordinate, looked up once.
+type coordCounters struct {
+	hits, misses         *atomic.Int64
+	promHits, promMisses prometheus.Counter // nil without metrics
+}
+
+func (c *Cache) coordCounters(coord string) *coordCounters {
+	if v, ok := c.coords.Load(coord); ok {
+		return v.(*coordCounters)
+	}
+	cc := &coordCounters{hits: c.counters.cell(hitsPrefix + coord), misses: c.counters.cell(missesPrefix + coord)}
+	if c.metrics != nil {
+		cc.promHits = c.metrics.hits.WithLabelValues(coord)
+		cc.promMisses = c.metrics.misses.WithLabelValues(coord)
+	}
+	v, _ := c.coords.LoadOrStore(coord, cc)
+	return v.(*coordCounters)
 }
 
 // metrics are the Prometheus collectors, nil without a Registerer.
@@ -130,14 +157,17 @@ func register[C prometheus.Collector](r prometheus.Registerer, c C) C {
 
 // count records hits and misses of coord locally and in Prometheus.
 func (c *Cache) count(coord string, hits, misses int) {
-	c.counters.add(hitsPrefix+coord, int64(hits))
-	c.counters.add(missesPrefix+coord, int64(misses))
-	if c.metrics != nil {
-		if hits > 0 {
-			c.metrics.hits.WithLabelValues(coord).Add(float64(hits))
+	cc := c.coordCounters(coord)
+	if hits > 0 {
+		cc.hits.Add(int64(hits))
+		if cc.promHits != nil {
+			cc.promHits.Add(float64(hits))
 		}
-		if misses > 0 {
-			c.metrics.misses.WithLabelValues(coord).Add(float64(misses))
+	}
+	if misses > 0 {
+		cc.misses.Add(int64(misses))
+		if cc.promMisses != nil {
+			cc.promMisses.Add(float64(misses))
 		}
 	}
 }
@@ -241,5 +271,13 @@ func (c *Cache) Run(ctx context.Context) {
 			}
 			return
 		}
+	}
+}
+
+// CountHits counts one hit of each of coords: fields a whole response
+// answered without loading them (see Stats).
+func (c *Cache) CountHits(coords []string) {
+	for _, coord := range coords {
+		c.count(coord, 1, 0)
 	}
 }

@@ -19,8 +19,12 @@ type Store interface {
 	Versions(ctx context.Context, tags []string) (map[string]string, error)
 	// Set stores items, each with its own TTL (required, > 0).
 	Set(ctx context.Context, items []Item) error
-	// Bump gives every tag a new random version (TTL TagTTL).
+	// Bump gives every tag a new random version (TTL TagTTL), then appends
+	// one record of tags to the invalidation log (log.go).
 	Bump(ctx context.Context, tags []string) error
+	// Observe reads the raw value at key (none when key is "") and the
+	// invalidation log since since (see Changes), in one round trip.
+	Observe(ctx context.Context, key string, since Stamp) ([]byte, Changes, error)
 	// AddCounters adds deltas to the counters shared by every process using
 	// the backend; Counters reads their totals.
 	AddCounters(ctx context.Context, deltas map[string]int64) error
@@ -54,14 +58,3 @@ type Info struct {
 // of a new argument (a city nobody has asked for) creates a tag. When a tag
 // expires anyway, entries carrying it simply miss.
 const TagTTL = 48 * time.Hour
-
-// EntryValidator is a Store that can read an entry and check the versions
-// of the tags in its header in one round trip (a Lua script on a single
-// Redis node). Cache uses it for response-level reads when
-// ValidatesEntries is true.
-type EntryValidator interface {
-	ValidatesEntries() bool
-	// ValidEntry returns the raw entry at key when every tag in its header
-	// still has the version it was stored with; ok is false otherwise.
-	ValidEntry(ctx context.Context, key string) (raw []byte, ok bool, err error)
-}

@@ -12,11 +12,11 @@ func TestKeyNamesExactlyWhatRuns(t *testing.T) {
 	now := time.Date(2026, 11, 20, 10, 30, 0, 0, time.UTC)
 	c := respcache.New(cache.New(cache.NewMemoryStore(cache.MemoryLimits{}), "MEMORY", cache.Options{}), func() time.Time { return now })
 	key := func(r respcache.Request) string {
-		k, err := c.Key(r)
+		d, err := respcache.Digest(r)
 		if err != nil {
 			t.Fatal(err)
 		}
-		return k
+		return c.Key(d)
 	}
 	base := respcache.Request{Document: "d", Operation: "L", Variables: map[string]any{"first": 5}, Scope: "public"}
 	same := []respcache.Request{

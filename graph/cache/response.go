@@ -1,0 +1,349 @@
+package cache
+
+import (
+	"bytes"
+	"context"
+	"strconv"
+	"sync"
+	"time"
+)
+
+// A response entry is a stamp line, then an entry (entry.go):
+//
+//	<log> <n> <expires, Unix ms>\n<tag ver ...>\n<payload>
+//
+// The stamp is the log's (log.go) when the response's fill began, so the
+// entry was valid at it; the expiry lets a re-stamped copy keep its TTL.
+
+// response is a decoded response entry.
+type response struct {
+	stamp   Stamp
+	expires time.Time
+	header  []byte // "tag ver tag ver ...": parsed only when a log record must be compared
+	payload []byte
+	tags    []string // parsed from header on first need; sorted
+}
+
+func encodeResponse(stamp Stamp, expires time.Time, hdr []tagVersion, payload []byte) ([]byte, error) {
+	b, err := encodeEntry(hdr, payload)
+	if err != nil {
+		return nil, err
+	}
+	line := stamp.String() + " " + strconv.FormatInt(expires.UnixMilli(), 10) + "\n"
+	return append([]byte(line), b...), nil
+}
+
+func decodeResponse(raw []byte) (*response, bool) {
+	nl := bytes.IndexByte(raw, '\n')
+	if nl < 0 {
+		return nil, false
+	}
+	line := string(raw[:nl])
+	sp := bytes.LastIndexByte(raw[:nl], ' ')
+	if sp < 0 {
+		return nil, false
+	}
+	stamp, ok := parseStamp(line[:sp])
+	ms, err := strconv.ParseInt(line[sp+1:], 10, 64)
+	if !ok || err != nil {
+		return nil, false
+	}
+	rest := raw[nl+1:]
+	nl = bytes.IndexByte(rest, '\n')
+	if nl <= 0 { // a response always carries AllTag
+		return nil, false
+	}
+	return &response{stamp: stamp, expires: time.UnixMilli(ms), header: rest[:nl], payload: rest[nl+1:]}, true
+}
+
+// tagVersions parses the header.
+func (r *response) tagVersions() ([]tagVersion, bool) {
+	hdr, _, err := decodeEntry(append(append([]byte(nil), r.header...), '\n'))
+	return hdr, err == nil && len(hdr) > 0
+}
+
+// parseTags fills r.tags, before r is shared.
+func (r *response) parseTags() bool {
+	if r.tags != nil {
+		return true
+	}
+	hdr, ok := r.tagVersions()
+	if !ok {
+		return false
+	}
+	r.tags = make([]string, len(hdr))
+	for i, tv := range hdr {
+		r.tags[i] = tv.Tag
+	}
+	return true
+}
+
+// touchedBy reports whether a bump of any of changed made r invalid.
+func (r *response) touchedBy(changed []string) bool {
+	if len(changed) == 0 {
+		return false
+	}
+	return !r.parseTags() || touches(r.tags, changed)
+}
+
+// restampAfter is how many log records a hit reads past an entry's stamp
+// before it writes the entry back with the new stamp, so the records to
+// read stay few.
+const restampAfter = 16
+
+// GetResponse returns the whole response stored under key if it is still
+// valid, and the log's stamp read before anything else (for SetResponse
+// after a miss; zero when the store failed). A hit costs one round trip
+// of two commands (the entry and the log's head) when nothing was bumped
+// since the entry was stamped, whatever its tags; see log.go for the
+// other cases. On Redis, a copy of valid entries is kept in process, so a
+// hit then reads only the log's head. Hits and misses count under
+// coordinate "response". Store failures are logged and count as misses.
+func (c *Cache) GetResponse(ctx context.Context, key string) ([]byte, Stamp, bool) {
+	v, stamp, ok := c.getResponse(ctx, key)
+	if ok {
+		c.count(responseCoordinate, 1, 0)
+	} else {
+		c.count(responseCoordinate, 0, 1)
+	}
+	return v, stamp, ok
+}
+
+func (c *Cache) getResponse(ctx context.Context, key string) ([]byte, Stamp, bool) {
+	if c.pending.active() {
+		return nil, Stamp{}, false
+	}
+	if r := c.local.get(key); r != nil {
+		_, ch, err := c.observe(ctx, "", r.stamp)
+		if err != nil {
+			return nil, Stamp{}, false
+		}
+		if ch.Now == r.stamp || (ch.Complete && !r.touchedBy(ch.Tags)) {
+			c.local.restamp(key, r, ch.Now)
+			return r.payload, ch.Now, true
+		}
+		c.local.drop(key, r)
+	}
+	raw, ch, err := c.observe(ctx, key, Stamp{})
+	if err != nil || raw == nil {
+		return nil, ch.Now, false
+	}
+	r, ok := decodeResponse(raw)
+	if !ok {
+		return nil, ch.Now, false
+	}
+	if r.stamp != ch.Now {
+		if !c.revalidate(ctx, key, r, ch.Now) {
+			return nil, ch.Now, false
+		}
+	}
+	c.local.put(key, r)
+	return r.payload, ch.Now, true
+}
+
+// revalidate reports whether r, stamped before now, is still valid: no
+// record of the log since its stamp names one of its tags, or, when the log
+// no longer holds them all, each tag is still at its version. A valid r
+// is re-stamped with now (read before this check, so conservative) and,
+// when the log had many records since or could not tell, written back.
+func (c *Cache) revalidate(ctx context.Context, key string, r *response, now Stamp) bool {
+	_, ch, err := c.observe(ctx, "", r.stamp)
+	if err != nil {
+		return false
+	}
+	old := r.stamp
+	if ch.Complete {
+		if r.touchedBy(ch.Tags) {
+			return false
+		}
+	} else if !c.tagsCurrent(ctx, r) {
+		return false
+	}
+	r.stamp = now
+	if !ch.Complete || now.Log != old.Log || now.N-old.N >= restampAfter {
+		c.rewrite(ctx, key, r)
+	}
+	return true
+}
+
+// tagsCurrent checks r's tags one by one: one round trip, O(tags).
+func (c *Cache) tagsCurrent(ctx context.Context, r *response) bool {
+	hdr, ok := r.tagVersions()
+	if !ok {
+		return false
+	}
+	tags := make([]string, len(hdr))
+	for i, tv := range hdr {
+		tags[i] = tv.Tag
+	}
+	var current map[string]string
+	err := c.do(ctx, "versions", func(ctx context.Context) (err error) {
+		current, err = c.store.Versions(ctx, tags)
+		return err
+	})
+	if err != nil {
+		c.log.Warn("cache: read failed", "coord", responseCoordinate, "err", err)
+		return false
+	}
+	for _, tv := range hdr {
+		if cur, ok := current[tv.Tag]; !ok || cur != tv.Version {
+			return false
+		}
+	}
+	return true
+}
+
+// rewrite stores r again, with its stamp, for the rest of its TTL. Any
+// valid copy may overwrite any other: each is valid at its own stamp.
+func (c *Cache) rewrite(ctx context.Context, key string, r *response) {
+	ttl := time.Until(r.expires)
+	if ttl <= 0 {
+		return
+	}
+	hdr, ok := r.tagVersions()
+	if !ok {
+		return
+	}
+	b, err := encodeResponse(r.stamp, r.expires, hdr, r.payload)
+	if err != nil {
+		return
+	}
+	c.setResponse(ctx, key, b, ttl)
+}
+
+func (c *Cache) observe(ctx context.Context, key string, since Stamp) (raw []byte, ch Changes, err error) {
+	err = c.do(ctx, "get", func(ctx context.Context) (err error) {
+		raw, ch, err = c.store.Observe(ctx, key, since)
+		return err
+	})
+	if err != nil {
+		c.log.Warn("cache: read failed", "coord", responseCoordinate, "err", err)
+	}
+	return raw, ch, err
+}
+
+// SetResponse stores a whole response under key, valid while every tag in
+// versions keeps its version. stamp is the one GetResponse returned before
+// the response was computed. versions must include AllTag (every Load
+// records it; see Recorder); without it, with a zero stamp or with ttl <=
+// 0, nothing is stored. Failures are logged.
+func (c *Cache) SetResponse(ctx context.Context, key string, value []byte, versions map[string]string, stamp Stamp, ttl time.Duration) {
+	if ttl <= 0 || stamp.IsZero() {
+		return
+	}
+	if _, ok := versions[AllTag]; !ok {
+		c.log.Debug("cache: response not stored: no version of the all tag", "key", key)
+		return
+	}
+	hdr := make([]tagVersion, 0, len(versions))
+	for _, t := range sortedKeys(versions) {
+		hdr = append(hdr, tagVersion{Tag: t, Version: versions[t]})
+	}
+	expires := time.Now().Add(ttl)
+	b, err := encodeResponse(stamp, expires, hdr, value)
+	if err != nil {
+		c.log.Warn("cache: response not stored", "key", key, "err", err)
+		return
+	}
+	c.setResponse(ctx, key, b, ttl)
+}
+
+func (c *Cache) setResponse(ctx context.Context, key string, b []byte, ttl time.Duration) {
+	err := c.do(context.WithoutCancel(ctx), "set", func(ctx context.Context) error {
+		return c.store.Set(ctx, []Item{{Key: key, Value: b, TTL: ttl}})
+	})
+	if err != nil {
+		c.log.Warn("cache: write failed", "coord", responseCoordinate, "err", err)
+	}
+}
+
+// localCopies are the valid response entries of a remote store kept in
+// process, each with the stamp it was last known valid at, bounded in
+// bytes (a full map drops arbitrary entries, Go's map order being random
+// enough for that). The zero value keeps nothing.
+type localCopies struct {
+	mu      sync.Mutex
+	max     int64
+	bytes   int64
+	entries map[string]*response
+}
+
+func newLocalCopies(max int64) *localCopies {
+	if max <= 0 {
+		return nil
+	}
+	return &localCopies{max: max, entries: make(map[string]*response)}
+}
+
+func (l *localCopies) get(key string) *response {
+	if l == nil {
+		return nil
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	r := l.entries[key]
+	if r != nil && !time.Now().Before(r.expires) {
+		l.remove(key)
+		return nil
+	}
+	return r
+}
+
+// restamp records that r is valid at s. The entry is replaced, not
+// changed: a concurrent reader may hold r.
+func (l *localCopies) restamp(key string, r *response, s Stamp) {
+	if l == nil || r.stamp == s {
+		return
+	}
+	n := *r
+	n.stamp = s
+	l.mu.Lock()
+	if l.entries[key] == r {
+		l.entries[key] = &n
+	}
+	l.mu.Unlock()
+}
+
+func (l *localCopies) drop(key string, r *response) {
+	if l == nil {
+		return
+	}
+	l.mu.Lock()
+	if l.entries[key] == r {
+		l.remove(key)
+	}
+	l.mu.Unlock()
+}
+
+func (l *localCopies) put(key string, r *response) {
+	if l == nil {
+		return
+	}
+	size := responseSize(key, r)
+	if size > l.max/8 || !r.parseTags() {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.remove(key)
+	for k := range l.entries {
+		if l.bytes+size <= l.max {
+			break
+		}
+		l.remove(k)
+	}
+	l.entries[key] = r
+	l.bytes += size
+}
+
+// remove deletes key. Callers hold l.mu.
+func (l *localCopies) remove(key string) {
+	if r, ok := l.entries[key]; ok {
+		l.bytes -= responseSize(key, r)
+		delete(l.entries, key)
+	}
+}
+
+func responseSize(key string, r *response) int64 {
+	return int64(len(key)+len(r.header)+len(r.payload)) + itemOverhead
+}
