@@ -42,6 +42,9 @@ type Options struct {
 	// header (Cache-Tag for Cloudflare, Surrogate-Key for Fastly). The
 	// server must then purge every invalidation from the CDN.
 	CDNTagHeader string
+	// Warmer, if set, counts the public analytics answers served and
+	// replays the most requested after their tags are invalidated.
+	Warmer *Warmer
 }
 
 // Defaults of Options.
@@ -120,6 +123,7 @@ func NewHandler(r *Resolver, o Options) http.Handler {
 		persisted: newPersisted(r.Cache),
 		maxBody:   o.MaxBodyBytes,
 		cdnHeader: o.CDNTagHeader,
+		warm:      o.Warmer,
 	}
 	if !o.NoResponseCache {
 		t.resp = respcache.New(r.Cache, r.now)
@@ -141,7 +145,11 @@ func NewHandler(r *Resolver, o Options) http.Handler {
 	var h http.Handler = srv
 	h = withRequestBounds(o.Timeout, o.RootConcurrency, h)
 	h = r.withLoaders(h)
-	return withAdmin(o.AdminToken, h)
+	h = withAdmin(o.AdminToken, h)
+	if o.Warmer != nil {
+		o.Warmer.serve(h)
+	}
+	return h
 }
 
 type rootSlotsKey struct{}

@@ -45,6 +45,8 @@ type transport struct {
 	persisted extension.AutomaticPersistedQuery
 	maxBody   int64
 	cdnHeader string // "": no CDN mode; else the header naming an answer's tags
+
+	warm *Warmer // nil: no warming
 }
 
 var _ graphql.Transport = (*transport)(nil)
@@ -87,6 +89,7 @@ func (t *transport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Grap
 	if key != "" {
 		if e, hit := t.resp.Get(ctx, key); hit {
 			w.Header().Set("Age", strconv.Itoa(int(e.Age.Seconds())))
+			t.warm.observe(ctx, prep, e.Tags)
 			t.writeCacheable(w, r, media, prep.hint, "HIT", e.Body, e.Tags)
 			return
 		}
@@ -179,6 +182,7 @@ func (t *transport) execute(ctx context.Context, w http.ResponseWriter, r *http.
 	var tags string
 	if key != "" {
 		tags = t.resp.Set(ctx, key, body, rec, time.Duration(p.hint.MaxAge)*time.Second)
+		t.warm.observe(ctx, p, tags)
 	}
 	t.writeCacheable(w, r, media, p.hint, "MISS", body, tags)
 }
