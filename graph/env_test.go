@@ -38,6 +38,9 @@ type env struct {
 	trips    *cachetest.RoundTrips // nil on the in-process store
 	clock    *clock
 	gate     atomic.Pointer[gate] // holds a matching cache write, when set
+	// invalidated, when set, is told every successful invalidation (the
+	// cache's Invalidated hook).
+	invalidated atomic.Pointer[func(tags []string)]
 }
 
 // gatedStore is the real cache store with a gate in front of Set: a test
@@ -95,7 +98,11 @@ func newEnvOn(t testing.TB, dbStore *db.Store, store cache.Store, name string, o
 		logTo = os.Stderr
 	}
 	log := slog.New(slog.NewTextHandler(logTo, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	e.cache = cache.New(gatedStore{store, e}, name, cache.Options{Logger: log, Timeout: 2 * time.Second})
+	e.cache = cache.New(gatedStore{store, e}, name, cache.Options{Logger: log, Timeout: 2 * time.Second, Invalidated: func(tags []string) {
+		if f := e.invalidated.Load(); f != nil {
+			(*f)(tags)
+		}
+	}})
 	e.relay = outbox.New(e.store, e.cache, log)
 	e.resolver = &graph.Resolver{Store: e.store, Cache: e.cache, Outbox: e.relay, Log: log, Now: e.clock.Now, LoaderWait: 5 * time.Millisecond}
 	o := graph.Options{AdminToken: adminToken, Introspection: true}

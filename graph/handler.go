@@ -43,6 +43,9 @@ type Options struct {
 	// header (Cache-Tag for Cloudflare, Surrogate-Key for Fastly). The
 	// server must then purge every invalidation from the CDN.
 	CDNTagHeader string
+	// Warmer, if set, counts the public analytics answers served and
+	// replays the most requested after their tags are invalidated.
+	Warmer *Warmer
 }
 
 // Defaults of Options.
@@ -122,6 +125,7 @@ func NewHandler(r *Resolver, o Options) http.Handler {
 		maxBody:   o.MaxBodyBytes,
 		cdnHeader: o.CDNTagHeader,
 		memo:      newRequestMemo(o.DocumentCacheBytes / 4), // its entries are far smaller than documents
+		warm:      o.Warmer,
 	}
 	if !o.NoResponseCache {
 		t.resp = respcache.New(r.Cache, r.now)
@@ -143,7 +147,11 @@ func NewHandler(r *Resolver, o Options) http.Handler {
 	var h http.Handler = srv
 	h = withRequestBounds(o.Timeout, o.RootConcurrency, h)
 	h = r.withLoaders(h)
-	return withAdmin(o.AdminToken, h)
+	h = withAdmin(o.AdminToken, h)
+	if o.Warmer != nil {
+		o.Warmer.serve(h)
+	}
+	return h
 }
 
 type rootSlotsKey struct{}

@@ -47,6 +47,7 @@ type transport struct {
 	maxBody   int64
 	cdnHeader string // "": no CDN mode; else the header naming an answer's tags
 	memo      *requestMemo
+	warm      *Warmer // nil: no warming
 }
 
 var _ graphql.Transport = (*transport)(nil)
@@ -129,6 +130,7 @@ func (t *transport) serveCached(ctx context.Context, w http.ResponseWriter, r *h
 		return stamp, false
 	}
 	t.resp.CountHits(m.roots)
+	t.warm.observe(ctx, m.warm, e.Tags)
 	w.Header()["Age"] = []string{strconv.Itoa(int(e.Age.Seconds()))}
 	t.writeCacheable(w, r, media, m.hint, "HIT", e.Body, e.ETag, e.Tags)
 	return stamp, true
@@ -189,7 +191,7 @@ func (t *transport) memoEntry(ctx context.Context, p *prepared) (memoEntry, bool
 	if err != nil {
 		return memoEntry{}, false
 	}
-	return memoEntry{digest: digest, hint: p.hint, roots: p.doc.roots[p.op.Operation.Name]}, true
+	return memoEntry{digest: digest, hint: p.hint, roots: p.doc.roots[p.op.Operation.Name], warm: t.warm.request(p)}, true
 }
 
 // execute runs p and writes its answer, storing it under key (if any) when
@@ -219,6 +221,7 @@ func (t *transport) execute(ctx context.Context, w http.ResponseWriter, r *http.
 	var tags string
 	if key != "" {
 		tags = t.resp.Set(ctx, key, body, etag, rec, stamp, time.Duration(p.hint.MaxAge)*time.Second)
+		t.warm.observe(ctx, t.warm.request(p), []byte(tags))
 	}
 	t.writeCacheable(w, r, media, p.hint, "MISS", body, etag, []byte(tags))
 }

@@ -27,6 +27,7 @@ type memoEntry struct {
 	digest string
 	hint   cachecontrol.Hint
 	roots  []string
+	warm   *warmRequest // how to replay it; nil without a Warmer or when PRIVATE
 }
 
 const (

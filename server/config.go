@@ -69,6 +69,10 @@ type config struct {
 	// PPROF_ADDR, empty (default): off; else an address (keep it on
 	// loopback) serving net/http/pprof, for profiling under load.
 	PprofAddr string
+	// WARM_TOP, default 50 (0: off): the most requested public analytics
+	// answers replayed after their tags are invalidated; WARM_CONCURRENCY,
+	// default 2: replays at once (graph.Warmer).
+	WarmTop, WarmConcurrency int
 }
 
 const (
@@ -145,6 +149,9 @@ func loadConfig(getenv func(string) string) (config, error) {
 		return c, fmt.Errorf("IDLE_TIMEOUT %q: want a positive duration such as 60s", getenv("IDLE_TIMEOUT"))
 	}
 	if err := c.loadLimits(getenv); err != nil {
+		return c, err
+	}
+	if c.WarmTop, c.WarmConcurrency, err = warmVars(getenv); err != nil {
 		return c, err
 	}
 	if c.AdminToken == "" {

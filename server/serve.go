@@ -84,6 +84,8 @@ type app struct {
 	resolver *graph.Resolver
 	scraper  *scrape.Scraper
 	registry *prometheus.Registry
+
+	warmer *graph.Warmer // nil when WARM_TOP is 0
 }
 
 // open connects the database (migrating it) and the cache.
@@ -112,6 +114,10 @@ func open(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 	if cfg.CDNPurgeURL != "" {
 		a.purger = newPurger(cfg.CDNPurgeURL, log)
 		opts.Invalidated = a.purger.enqueue
+	}
+	if cfg.WarmTop > 0 {
+		a.warmer = graph.NewWarmer(graph.WarmOptions{Top: cfg.WarmTop, Concurrency: cfg.WarmConcurrency, Logger: log})
+		opts.Invalidated = both(opts.Invalidated, a.warmer.Invalidated)
 	}
 	a.cache = cache.New(store, backend, opts)
 	a.outbox = outbox.New(a.store, a.cache, log)
@@ -210,6 +216,9 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, listening func(net
 		}
 		defer stopPprof()
 	}
+	if a.warmer != nil {
+		wg.Go(func() { a.warmer.Run(bg) })
+	}
 	stopCron, err := a.scraper.Start(cfg.ScrapeSchedule)
 	if err != nil {
 		stopBG()
@@ -257,6 +266,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, listening func(net
 func (a *app) routes() http.Handler {
 	opts := a.cfg.Request
 	opts.AdminToken, opts.Introspection = a.cfg.AdminToken, a.cfg.Introspection
+	opts.Warmer = a.warmer
 	gql := graph.NewHandler(a.resolver, opts)
 	a.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	duration := prometheus.NewHistogramVec(prometheus.HistogramOpts{
