@@ -67,7 +67,7 @@ const cacheStatsQuery = `{ cacheStats { backend hits misses hitRatio assessment 
 func TestDashboardInChromium(t *testing.T) {
 	ctx := browser(t)
 	base := startServer(t, map[string]string{
-		"DATABASE_URL": "sqlite:" + filepath.Join(t.TempDir(), "kp.db"), "SCRAPE_FEEDS": feedServer(t), "DASHBOARD_INTERVAL": "500ms",
+		"DATABASE_URL": "sqlite:" + filepath.Join(t.TempDir(), "kp.db"), "SCRAPE_FEEDS": feedServer(t), "DASHBOARD_INTERVAL": "500ms", "DASHBOARD_HISTORY": "2m",
 	})
 	var mu sync.Mutex
 	var foreign []string
@@ -150,6 +150,15 @@ func TestDashboardInChromium(t *testing.T) {
 	)
 	if err != nil {
 		t.Fatalf("the scrape did not show: %v", err)
+	}
+
+	// The dashboard's workload again after the scrape: a new point.
+	before := post(t, base, "tok", cacheStatsQuery, nil)["cacheStats"].(map[string]any)["responses"].(map[string]any)["hits"].(float64)
+	for range 10 {
+		post(t, base, "", `{ sentimentSummary { total positive } }`, nil)
+	}
+	if err := chromedp.Run(ctx, poll(fmt.Sprintf(`Number(document.querySelector('#coords tr[data-coordinate="response"] .hits').textContent) >= %v`, before+9))); err != nil {
+		t.Fatalf("the second batch did not show: %v", err)
 	}
 
 	// Quiet now: the page settles on exactly what cacheStats answers.

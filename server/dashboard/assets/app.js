@@ -116,7 +116,7 @@ function chartFrame(svg, s, w, h, pad) {
 }
 
 function renderRatio(s) {
-  const svg = $('ratio-chart'), w = 900, h = 260, pad = { l: 44, r: 90, t: 10, b: 24 };
+  const svg = $('ratio-chart'), w = 900, h = 260, pad = { l: 44, r: 118, t: 10, b: 24 };
   const { x, y0, y1 } = chartFrame(svg, s, w, h, pad);
   const y = (r) => y0 - r * (y0 - y1);
   const g = el('svg:g', { id: 'bands' });
