@@ -16,6 +16,13 @@ func (r *Resolver) cacheStats(ctx context.Context) (*model.CacheStats, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: cache stats: %w", ErrUnavailable, err)
 	}
+	return CacheStatsOf(s), nil
+}
+
+// CacheStatsOf is s as the cacheStats query answers it (ratios and
+// assessment included), for every view of the same figures: the query and
+// the operator's dashboard.
+func CacheStatsOf(s cache.Stats) *model.CacheStats {
 	out := &model.CacheStats{
 		Backend:       model.CacheBackend(s.Backend),
 		Hits:          int(s.Hits),
@@ -36,7 +43,7 @@ func (r *Resolver) cacheStats(ctx context.Context) (*model.CacheStats, error) {
 			UsedMemoryBytes: int(s.Redis.UsedMemoryBytes), ConnectedClients: int(s.Redis.ConnectedClients),
 		}
 	}
-	return out, nil
+	return out
 }
 
 func fieldStats(f cache.FieldStats) *model.FieldCacheStats {

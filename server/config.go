@@ -15,6 +15,7 @@ import (
 	"github.com/robfig/cron/v3"
 
 	"github.com/kedahpulse/kedahpulse/graph"
+	"github.com/kedahpulse/kedahpulse/server/dashboard"
 	"github.com/kedahpulse/kedahpulse/server/scrape"
 )
 
@@ -73,6 +74,11 @@ type config struct {
 	// answers replayed after their tags are invalidated; WARM_CONCURRENCY,
 	// default 2: replays at once (graph.Warmer).
 	WarmTop, WarmConcurrency int
+	// DASHBOARD_HISTORY, default 1h: how far back /dashboard's charts go
+	// (the samples kept in the cache backend). DASHBOARD_INTERVAL, default
+	// 2s: how often each process samples the cache and the page updates.
+	DashboardHistory  time.Duration
+	DashboardInterval time.Duration
 }
 
 const (
@@ -152,6 +158,9 @@ func loadConfig(getenv func(string) string) (config, error) {
 		return c, err
 	}
 	if c.WarmTop, c.WarmConcurrency, err = warmVars(getenv); err != nil {
+		return c, err
+	}
+	if err := c.loadDashboard(getenv); err != nil {
 		return c, err
 	}
 	if c.AdminToken == "" {
@@ -248,6 +257,24 @@ func (c *config) loadLimits(getenv func(string) string) error {
 		if h = strings.TrimSpace(h); h != "" {
 			c.ScrapeRedirectHosts = append(c.ScrapeRedirectHosts, h)
 		}
+	}
+	return nil
+}
+
+// loadDashboard reads DASHBOARD_INTERVAL and DASHBOARD_HISTORY.
+func (c *config) loadDashboard(getenv func(string) string) error {
+	var err error
+	if c.DashboardInterval, err = durationVar(getenv, "DASHBOARD_INTERVAL", dashboard.DefaultInterval); err != nil {
+		return err
+	}
+	if c.DashboardInterval < 100*time.Millisecond {
+		return fmt.Errorf("DASHBOARD_INTERVAL %q: want at least 100ms", getenv("DASHBOARD_INTERVAL"))
+	}
+	if c.DashboardHistory, err = durationVar(getenv, "DASHBOARD_HISTORY", dashboard.DefaultWindow); err != nil {
+		return err
+	}
+	if c.DashboardHistory < 10*c.DashboardInterval || c.DashboardHistory > 24*time.Hour {
+		return fmt.Errorf("DASHBOARD_HISTORY %q: want from 10 × DASHBOARD_INTERVAL to 24h", getenv("DASHBOARD_HISTORY"))
 	}
 	return nil
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/kedahpulse/kedahpulse/graph"
 	"github.com/kedahpulse/kedahpulse/graph/cache"
 	"github.com/kedahpulse/kedahpulse/outbox"
+	"github.com/kedahpulse/kedahpulse/server/dashboard"
 	"github.com/kedahpulse/kedahpulse/server/playground"
 	"github.com/kedahpulse/kedahpulse/server/scrape"
 )
@@ -81,6 +82,7 @@ type app struct {
 	cache    *cache.Cache
 	outbox   *outbox.Relay
 	purger   *purger // nil unless the CDN mode is on
+	board    *dashboard.Board
 	resolver *graph.Resolver
 	scraper  *scrape.Scraper
 	registry *prometheus.Registry
@@ -111,15 +113,18 @@ func open(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 		store = cache.NewMemoryStore(cache.MemoryLimits{MaxBytes: cfg.CacheMaxBytes})
 	}
 	opts := cache.Options{Timeout: cfg.CacheTimeout, Logger: log, Registerer: a.registry}
+	families := new(dashboard.Families)
+	opts.Invalidated = families.Add
 	if cfg.CDNPurgeURL != "" {
 		a.purger = newPurger(cfg.CDNPurgeURL, log)
-		opts.Invalidated = a.purger.enqueue
+		opts.Invalidated = func(tags []string) { families.Add(tags); a.purger.enqueue(tags) }
 	}
 	if cfg.WarmTop > 0 {
 		a.warmer = graph.NewWarmer(graph.WarmOptions{Top: cfg.WarmTop, Concurrency: cfg.WarmConcurrency, Logger: log})
 		opts.Invalidated = both(opts.Invalidated, a.warmer.Invalidated)
 	}
 	a.cache = cache.New(store, backend, opts)
+	a.board = a.newBoard(families)
 	a.outbox = outbox.New(a.store, a.cache, log)
 	a.resolver = &graph.Resolver{Store: a.store, Cache: a.cache, Outbox: a.outbox, Log: log, LoaderWait: cfg.LoaderWait}
 	a.scraper = scrape.New(a.store, a.outbox, cfg.scrapeConfig(), log)
@@ -200,11 +205,13 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, listening func(net
 		ConnState:         limit.track,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
+	srv.RegisterOnShutdown(a.board.Close) // ends the dashboard's event streams
 	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
 	wg.Go(func() { a.cache.Run(bg) })
 	wg.Go(func() { a.outbox.Run(bg, 2*time.Second) })
 	wg.Go(func() { a.heartbeat(bg, peer) })
+	wg.Go(func() { a.board.Run(bg) })
 	if a.purger != nil {
 		wg.Go(func() { a.purger.run(bg) })
 	}
@@ -288,6 +295,9 @@ func (a *app) routes() http.Handler {
 		cache:    probe{name: "cache", failed: "degraded", ping: a.cache.Healthy},
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(a.registry, promhttp.HandlerOpts{}))
+	board := a.board.Handler()
+	mux.Handle("/dashboard", board)
+	mux.Handle("/dashboard/", board)
 	return mux
 }
 

@@ -1,0 +1,14 @@
+// Package dashboard serves the operator's live cache dashboard at
+// /dashboard: an embedded page (HTML, script and style, no build step) fed
+// by server-sent events, behind a login with the admin token. It owns the
+// history behind its charts: each server process samples cache.Stats once
+// per tick and writes one Sample (the shared totals plus the tags it
+// invalidated, by family) to a History shared through the cache backend (a
+// Redis sorted set, or an in-memory ring on the in-process cache).
+//
+// It imports graph (for the cacheStats figures, so that the page and the
+// query agree), graph/cache, db and go-redis; server wires it. Invariants:
+// no data leaves without the session cookie or the admin bearer token, the
+// cookie never holds the token, and the history stays bounded (trimmed to
+// the window and a member cap, with a TTL) whatever the number of processes.
+package dashboard

@@ -1,0 +1,236 @@
+package dashboard
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kedahpulse/kedahpulse/db/dbtest"
+	"github.com/kedahpulse/kedahpulse/graph"
+	"github.com/kedahpulse/kedahpulse/graph/cache"
+)
+
+// newTestBoard is a Board on the in-process cache and a SQLite store,
+// served by a test server, with its Families hooked to the cache.
+func newTestBoard(t *testing.T) (*Board, *cache.Cache, *httptest.Server) {
+	t.Helper()
+	fams := new(Families)
+	c := cache.New(cache.NewMemoryStore(cache.MemoryLimits{}), "MEMORY", cache.Options{Invalidated: fams.Add})
+	b := New(Options{Cache: c, Runs: dbtest.Open(t, "sqlite"), Families: fams, Process: "test:1", Token: "s3cret", Interval: time.Second})
+	srv := httptest.NewServer(b.Handler())
+	t.Cleanup(srv.Close)
+	t.Cleanup(b.Close)
+	return b, c, srv
+}
+
+func get(t *testing.T, client *http.Client, u string, header ...string) (*http.Response, string) {
+	t.Helper()
+	req, _ := http.NewRequest("GET", u, nil)
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp, string(body)
+}
+
+// Anonymous visitors get the login form and no data; every data endpoint
+// answers 401 without the session; a wrong token earns nothing.
+func TestAuthRefusesWithoutSession(t *testing.T) {
+	_, c, srv := newTestBoard(t)
+	c.GetResponse(context.Background(), "nothing") // one response miss: data to leak
+	anon := srv.Client()
+	resp, body := get(t, anon, srv.URL+"/dashboard")
+	if resp.StatusCode != 200 || !strings.Contains(body, `id="login"`) || strings.Contains(body, "app.js") || strings.Contains(body, "misses") {
+		t.Errorf("anonymous page: %d %q", resp.StatusCode, body)
+	}
+	for _, path := range []string{"/dashboard/api/snapshot", "/dashboard/api/events"} {
+		for name, header := range map[string][]string{
+			"no credentials":  nil,
+			"wrong bearer":    {"Authorization", "Bearer nope"},
+			"forged cookie":   {"Cookie", cookieName + "=" + sessionValue("nope")},
+			"token as cookie": {"Cookie", cookieName + "=s3cret"},
+		} {
+			resp, body := get(t, anon, srv.URL+path, header...)
+			if resp.StatusCode != http.StatusUnauthorized || strings.Contains(body, "hits") || strings.Contains(body, "MEMORY") {
+				t.Errorf("%s, %s: %d %q", path, name, resp.StatusCode, body)
+			}
+		}
+	}
+	form := url.Values{"token": {"wrong"}}
+	resp, err := anon.PostForm(srv.URL+"/dashboard/login", form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body2, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized || len(resp.Cookies()) != 0 || !strings.Contains(string(body2), "not the admin token") {
+		t.Errorf("wrong token: %d, cookies %v", resp.StatusCode, resp.Cookies())
+	}
+}
+
+// Logging in sets an HttpOnly, SameSite=Strict cookie on /dashboard that
+// does not hold the token; with it the data flows; logging out ends it.
+func TestAuthLoginThenData(t *testing.T) {
+	_, c, srv := newTestBoard(t)
+	ctx := context.Background()
+	c.GetResponse(ctx, "nothing")
+	jar, _ := cookiejar.New(nil)
+	client := &http.Client{Jar: jar}
+	resp, err := client.PostForm(srv.URL+"/dashboard/login", url.Values{"token": {"s3cret"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(page), "app.js") {
+		t.Fatalf("after login: %d %q", resp.StatusCode, page)
+	}
+	cookies := jar.Cookies(resp.Request.URL)
+	if len(cookies) != 1 || strings.Contains(cookies[0].Value, "s3cret") {
+		t.Fatalf("cookies %v", cookies)
+	}
+	// The Set-Cookie line itself.
+	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, _ = noFollow.PostForm(srv.URL+"/dashboard/login", url.Values{"token": {"s3cret"}})
+	resp.Body.Close()
+	set := resp.Header.Get("Set-Cookie")
+	for _, want := range []string{"HttpOnly", "SameSite=Strict", "Path=/dashboard"} {
+		if !strings.Contains(set, want) {
+			t.Errorf("Set-Cookie %q lacks %s", set, want)
+		}
+	}
+
+	resp, body := get(t, client, srv.URL+"/dashboard/api/snapshot")
+	var snap Snapshot
+	if resp.StatusCode != 200 || json.Unmarshal([]byte(body), &snap) != nil || snap.Stats == nil || snap.Stats.Responses.Misses != 1 {
+		t.Fatalf("snapshot: %d %q", resp.StatusCode, body)
+	}
+	// The bearer token works too (for scripts).
+	if resp, _ := get(t, srv.Client(), srv.URL+"/dashboard/api/snapshot", "Authorization", "Bearer s3cret"); resp.StatusCode != 200 {
+		t.Errorf("bearer: %d", resp.StatusCode)
+	}
+
+	resp, err = client.PostForm(srv.URL+"/dashboard/logout", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp, _ := get(t, client, srv.URL+"/dashboard/api/snapshot"); resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("after logout: %d", resp.StatusCode)
+	}
+}
+
+// No token configured: nobody logs in, not even with an empty one.
+func TestAuthNoToken(t *testing.T) {
+	c := cache.New(cache.NewMemoryStore(cache.MemoryLimits{}), "MEMORY", cache.Options{})
+	b := New(Options{Cache: c, Runs: dbtest.Open(t, "sqlite")})
+	srv := httptest.NewServer(b.Handler())
+	defer srv.Close()
+	resp, err := srv.Client().PostForm(srv.URL+"/dashboard/login", url.Values{"token": {""}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("empty token: %d", resp.StatusCode)
+	}
+	if r, _ := get(t, srv.Client(), srv.URL+"/dashboard/api/snapshot", "Cookie", cookieName+"="); r.StatusCode != http.StatusUnauthorized {
+		t.Errorf("empty cookie: %d", r.StatusCode)
+	}
+}
+
+// A tick pushes one snapshot to the event stream, whose figures are
+// cacheStats' of that tick's one Stats call, with the invalidations counted
+// by family.
+func TestEventsCarryTheTick(t *testing.T) {
+	b, c, srv := newTestBoard(t)
+	ctx := context.Background()
+	req, _ := http.NewRequest("GET", srv.URL+"/dashboard/api/events", nil)
+	req.Header.Set("Authorization", "Bearer s3cret")
+	resp, err := srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	events := bufio.NewScanner(resp.Body)
+	events.Buffer(nil, 1<<20)
+	next := func() Snapshot {
+		for events.Scan() {
+			if data, ok := strings.CutPrefix(events.Text(), "data: "); ok {
+				var s Snapshot
+				if err := json.Unmarshal([]byte(data), &s); err != nil {
+					t.Fatal(err)
+				}
+				return s
+			}
+		}
+		t.Fatalf("stream ended: %v", events.Err())
+		return Snapshot{}
+	}
+	next() // the first, sent on connect
+	c.GetResponse(ctx, "a")
+	c.GetResponse(ctx, "b")
+	c.Invalidate(ctx, "property:1", "property:2", "city:yan:analytics", "all")
+	b.Tick(ctx)
+	s := next()
+	st, _ := c.Stats(ctx)
+	if !reflect.DeepEqual(s.Stats, graph.CacheStatsOf(st)) {
+		t.Errorf("snapshot stats %+v\ncacheStats     %+v", s.Stats, graph.CacheStatsOf(st))
+	}
+	total := map[string]int64{}
+	for _, b := range s.Invalidated {
+		for f, n := range b.Families {
+			total[f] += n
+		}
+	}
+	if !reflect.DeepEqual(total, map[string]int64{"property": 2, "city": 1, "all": 1}) || !reflect.DeepEqual(s.Families, []string{"all", "city", "property"}) {
+		t.Errorf("invalidations %v, families %v", total, s.Families)
+	}
+	if len(s.Processes) != 1 || s.Processes[0].ID != "test:1" || !s.Processes[0].Self {
+		t.Errorf("processes %+v", s.Processes)
+	}
+}
+
+// The chart's buckets: the ratio of the lookups made within each bucket,
+// from the totals two processes saw, at the response level too.
+func TestSeries(t *testing.T) {
+	from := epoch
+	at := func(s int) int64 { return from.Add(time.Duration(s) * time.Second).UnixMilli() }
+	samples := []Sample{
+		{Process: "a", At: at(10), Hits: 0, Misses: 0},
+		{Process: "b", At: at(20), Hits: 9, Misses: 1, ResponseHits: 1, ResponseMisses: 1, Invalidations: map[string]int64{"property": 3}},
+		{Process: "a", At: at(40), Hits: 9, Misses: 1},                                      // nothing new
+		{Process: "a", At: at(70), Hits: 10, Misses: 4, ResponseHits: 1, ResponseMisses: 1}, // 1 hit 3 misses
+		{Process: "b", At: at(75), Hits: 10, Misses: 3},                                     // b had not seen a's last miss: no negative delta
+	}
+	points, inv, fams := series(samples, from, 120*time.Second) // 1 s buckets
+	if len(points) != buckets || len(fams) != 1 || inv[20].Families["property"] != 3 {
+		t.Fatalf("%d points, families %v, inv %v", len(points), fams, inv[20])
+	}
+	if p := points[20]; p.Overall == nil || *p.Overall != 0.9 || *p.Response != 0.5 || p.Lookups != 10 {
+		t.Errorf("bucket 20: %+v", p)
+	}
+	if p := points[40]; p.Overall != nil || p.Lookups != 0 || p.Cumulative == nil || *p.Cumulative != 0.9 {
+		t.Errorf("bucket 40: %+v", p)
+	}
+	if p := points[70]; *p.Overall != 0.25 || p.Response != nil {
+		t.Errorf("bucket 70: %+v", p)
+	}
+	if p := points[75]; p.Lookups != 0 {
+		t.Errorf("bucket 75: %+v", p)
+	}
+}
