@@ -66,6 +66,7 @@ type config struct {
 	// (default Cache-Tag; Surrogate-Key for Fastly), and every invalidation
 	// is POSTed there as {"tags": [...]}.
 	CDNPurgeURL string
+	Alert       alertConfig // ALERT_INTERVAL, ALERT_WINDOW, ALERT_HIT_RATIO, ALERT_MIN_LOOKUPS, ALERT_ERROR_RATE (alert.go)
 }
 
 const (
@@ -142,6 +143,9 @@ func loadConfig(getenv func(string) string) (config, error) {
 		return c, fmt.Errorf("IDLE_TIMEOUT %q: want a positive duration such as 60s", getenv("IDLE_TIMEOUT"))
 	}
 	if err := c.loadLimits(getenv); err != nil {
+		return c, err
+	}
+	if c.Alert, err = loadAlertConfig(getenv); err != nil {
 		return c, err
 	}
 	if c.AdminToken == "" {

@@ -199,6 +199,8 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, listening func(net
 	wg.Go(func() { a.cache.Run(bg) })
 	wg.Go(func() { a.outbox.Run(bg, 2*time.Second) })
 	wg.Go(func() { a.heartbeat(bg, peer) })
+	alerts := newAlerter(cfg.Alert, a.registry, log, time.Now)
+	wg.Go(func() { alerts.run(bg) })
 	if a.purger != nil {
 		wg.Go(func() { a.purger.run(bg) })
 	}
