@@ -79,6 +79,7 @@ type config struct {
 	// 2s: how often each process samples the cache and the page updates.
 	DashboardHistory  time.Duration
 	DashboardInterval time.Duration
+	Alert             alertConfig // ALERT_INTERVAL, ALERT_WINDOW, ALERT_HIT_RATIO, ALERT_MIN_LOOKUPS, ALERT_ERROR_RATE (alert.go)
 }
 
 const (
@@ -161,6 +162,9 @@ func loadConfig(getenv func(string) string) (config, error) {
 		return c, err
 	}
 	if err := c.loadDashboard(getenv); err != nil {
+		return c, err
+	}
+	if c.Alert, err = loadAlertConfig(getenv); err != nil {
 		return c, err
 	}
 	if c.AdminToken == "" {

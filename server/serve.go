@@ -117,7 +117,7 @@ func open(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 	opts.Invalidated = families.Add
 	if cfg.CDNPurgeURL != "" {
 		a.purger = newPurger(cfg.CDNPurgeURL, log)
-		opts.Invalidated = func(tags []string) { families.Add(tags); a.purger.enqueue(tags) }
+		opts.Invalidated = both(opts.Invalidated, a.purger.enqueue)
 	}
 	if cfg.WarmTop > 0 {
 		a.warmer = graph.NewWarmer(graph.WarmOptions{Top: cfg.WarmTop, Concurrency: cfg.WarmConcurrency, Logger: log})
@@ -212,6 +212,8 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, listening func(net
 	wg.Go(func() { a.outbox.Run(bg, 2*time.Second) })
 	wg.Go(func() { a.heartbeat(bg, peer) })
 	wg.Go(func() { a.board.Run(bg) })
+	alerts := newAlerter(cfg.Alert, a.registry, log, time.Now)
+	wg.Go(func() { alerts.run(bg) })
 	if a.purger != nil {
 		wg.Go(func() { a.purger.run(bg) })
 	}
