@@ -2,6 +2,7 @@ package cache_test
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"strconv"
 	"strings"
@@ -163,9 +164,14 @@ func TestEpochSentinelFailoverClears(t *testing.T) {
 	}
 	sentinel := cachetest.StartSentinel(t, master)
 	s := sentinel.Client(t)
-	waitFor(t, func() bool { // the Sentinel found the replica
+	// The Sentinel learns of the replica from the master's INFO, and only
+	// then connects to it; until the replica's own INFO answers, it is
+	// listed "disconnected", with no run id and master-link-status "err",
+	// and SENTINEL FAILOVER answers NOGOODSLAVE. Wait until it can be
+	// promoted.
+	waitFor(t, func() bool {
 		replicas, err := s.Do(ctx, "sentinel", "replicas", cachetest.SentinelMaster).Slice()
-		return err == nil && len(replicas) == 1
+		return err == nil && len(replicas) == 1 && promotable(sentinelFields(replicas[0]))
 	})
 
 	e := newEpochEnv(t, "redis-sentinel://"+sentinel.Addr+"?master_name="+cachetest.SentinelMaster, "kp:")
@@ -212,6 +218,37 @@ func TestEpochSentinelFailoverClears(t *testing.T) {
 	if !hit {
 		t.Fatal("the client never hit on the new master")
 	}
+}
+
+// promotable reports whether a replica, as SENTINEL REPLICAS lists it, is
+// one the Sentinel would promote: linked and not down, its INFO received
+// (the run id comes from it), its link to the master up, its priority not 0.
+func promotable(f map[string]string) bool {
+	for _, flag := range strings.Split(f["flags"], ",") {
+		switch flag {
+		case "disconnected", "s_down", "o_down":
+			return false
+		}
+	}
+	return f["runid"] != "" && f["master-link-status"] == "ok" &&
+		f["slave-priority"] != "" && f["slave-priority"] != "0"
+}
+
+// sentinelFields returns the fields of one SENTINEL REPLICAS entry: a map
+// under RESP3, a flat list of names and values under RESP2.
+func sentinelFields(entry any) map[string]string {
+	f := map[string]string{}
+	switch e := entry.(type) {
+	case map[any]any:
+		for k, v := range e {
+			f[fmt.Sprint(k)] = fmt.Sprint(v)
+		}
+	case []any:
+		for i := 0; i+1 < len(e); i += 2 {
+			f[fmt.Sprint(e[i])] = fmt.Sprint(e[i+1])
+		}
+	}
+	return f
 }
 
 // A connection to a replica is refused: it could be promoted under the
