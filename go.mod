@@ -9,6 +9,7 @@ require (
 	github.com/chromedp/cdproto v0.0.0-20250724212937-08a3db8b4327
 	github.com/chromedp/chromedp v0.14.2
 	github.com/graph-gophers/dataloader/v7 v7.2.0
+	github.com/klauspost/compress v1.18.6
 	github.com/mattn/go-sqlite3 v1.14.34
 	github.com/mmcdole/gofeed v1.3.0
 	github.com/prometheus/client_golang v1.23.2

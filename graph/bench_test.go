@@ -10,6 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/klauspost/compress/s2"
+	"github.com/klauspost/compress/zstd"
+
 	"github.com/kedahpulse/kedahpulse/db"
 	"github.com/kedahpulse/kedahpulse/graph"
 )
@@ -142,3 +145,44 @@ type discardWriter struct {
 func (w *discardWriter) Header() http.Header         { return w.header }
 func (w *discardWriter) WriteHeader(int)             {}
 func (w *discardWriter) Write(p []byte) (int, error) { w.n += len(p); return len(p), nil }
+
+// BenchmarkCompression measures what compressing a large response entry
+// would cost and save: properties50Query's answer encoded and decoded with
+// klauspost/compress's s2 and zstd (fastest level), with the bytes stored.
+func BenchmarkCompression(b *testing.B) {
+	e := newEnv(b, "sqlite", "memory")
+	if err := e.store.Seed(context.Background(), db.SeedOptions{Destinations: 20, Properties: 200, Posts: 200, Seed: 1}); err != nil {
+		b.Fatal(err)
+	}
+	body := []byte(e.doWith(e.handler, properties50Query).Raw)
+	enc, _ := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest))
+	dec, _ := zstd.NewReader(nil)
+	codecs := []struct {
+		name   string
+		encode func([]byte) []byte
+		decode func([]byte) ([]byte, error)
+	}{
+		{"none", func(p []byte) []byte { return p }, func(p []byte) ([]byte, error) { return p, nil }},
+		{"s2", func(p []byte) []byte { return s2.Encode(nil, p) }, func(p []byte) ([]byte, error) { return s2.Decode(nil, p) }},
+		{"zstd", func(p []byte) []byte { return enc.EncodeAll(p, nil) }, func(p []byte) ([]byte, error) { return dec.DecodeAll(p, nil) }},
+	}
+	for _, c := range codecs {
+		stored := c.encode(body)
+		b.Run(c.name+"/encode", func(b *testing.B) {
+			b.SetBytes(int64(len(body)))
+			for b.Loop() {
+				c.encode(body)
+			}
+			b.ReportMetric(float64(len(stored)), "stored-bytes")
+		})
+		b.Run(c.name+"/decode", func(b *testing.B) {
+			b.SetBytes(int64(len(body)))
+			for b.Loop() {
+				if _, err := c.decode(stored); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(len(stored)), "stored-bytes")
+		})
+	}
+}
