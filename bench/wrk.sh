@@ -12,7 +12,10 @@
 #   redis uses REDIS_URL (default local); a rev measures an older build.
 #   DURATION (default 10s) per run, ROUNDS (default 2) interleaved rounds
 #   averaged, RESPONSE_CACHE=off measures the warm field level alone,
-#   PROFILE=1 prints the top of a 5 s CPU profile taken during Q1.
+#   PROFILE=1 prints the top of a 5 s CPU profile taken during Q1, and on
+#   redis SCALE=2 adds a second server process sharing the database and
+#   Redis and sends Q3 to both at once. On redis each run also reports the
+#   Redis commands it cost per request (INFO total_commands_processed).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 backend=${1:-memory}
@@ -62,7 +65,20 @@ LUA
 }
 lua q1 "$q1"; lua q2 "$q2"; lua q3 "$q3"; lua q4 "$q3" 1
 
-rps() { wrk -t2 -c32 -d"$duration" -s "${2:-/dev/null}" "$1" | tee -a "$dir/wrk.log" | awk '/Requests\/sec/ {print $2}'; }
+# rps URL [SCRIPT]: req/s of a wrk run; on Redis, also the Redis commands
+# it cost per request (INFO total_commands_processed), in $dir/cmds.
+rps() {
+  local c0; c0=$(redis_cmds)
+  wrk -t${THREADS:-2} -c${CONNS:-32} -d"$duration" -s "${2:-/dev/null}" "$1" >"$dir/run.$BASHPID.txt"
+  cat "$dir/run.$BASHPID.txt" >>"$dir/wrk.log"
+  local n; n=$(awk '/requests in/ {print $1}' "$dir/run.$BASHPID.txt")
+  awk -v a="$c0" -v b="$(redis_cmds)" -v n="$n" 'BEGIN {if (a != "" && n > 0) printf "%.1f", (b-a)/n}' >"$dir/cmds"
+  awk '/Requests\/sec/ {print $2}' "$dir/run.$BASHPID.txt"
+}
+redis_cmds() {
+  [ "$backend" = redis ] || return 0
+  redis-cli -u "${REDIS_URL:-redis://127.0.0.1:6379/0}" info stats | awk -F: '/^total_commands_processed/ {print $2}' | tr -d '\r'
+}
 body() { curl -s $api/graphql -H 'Content-Type: application/json' -d "$1"; }
 
 declare -A sum_api sum_static
@@ -84,11 +100,11 @@ for r in $(seq "$rounds"); do
     if [ "$q" = q1 ] && [ "$r" = 1 ] && [ "${PROFILE:-0}" = 1 ]; then
       (sleep 2; curl -s -o "$dir/cpu.pprof" "http://127.0.0.1:18090/debug/pprof/profile?seconds=5") &
     fi
-    a=$(rps $api/graphql "$dir/$q.lua"); s=$(rps http://127.0.0.1:18081/)
+    a=$(rps $api/graphql "$dir/$q.lua"); cmds=$(cat "$dir/cmds"); s=$(rps http://127.0.0.1:18081/)
     kill $sp; wait $sp 2>/dev/null || true
     sum_api[$q]=$(awk -v x="${sum_api[$q]:-0}" -v y="$a" 'BEGIN {print x+y}')
     sum_static[$q]=$(awk -v x="${sum_static[$q]:-0}" -v y="$s" 'BEGIN {print x+y}')
-    echo "round $r $q: API $a req/s, static $s req/s"
+    echo "round $r $q: API $a req/s, static $s req/s${cmds:+, $cmds Redis commands per request}"
   done
   "$dir/stale" -url $api/graphql -duration "$duration" >"$dir/stale.$r" & st=$!
   a=$(rps $api/graphql "$dir/q4.lua")
@@ -105,6 +121,23 @@ for q in q1 q2 q3; do
 done
 awk -v a="${sum_api[q4]}" -v b="${sum_api[q3]}" -v n="$rounds" \
   'BEGIN {printf "q4: API %.0f req/s: %.1f%% of q3\n", a/n, 100*a/b}'
+# Scale out: a second process on the same database and Redis, Q3 sent to
+# both at once (each wrk half the threads and connections); the aggregate,
+# the response level's hit ratio and Redis commands per request.
+if [ "$backend" = redis ] && [ "${SCALE:-1}" = 2 ]; then
+  env "${env[@]}" ADDR=127.0.0.1:18082 PPROF_ADDR= SEED=none "$dir/api" 2>"$dir/api2.log" &
+  for _ in $(seq 60); do curl -sf http://127.0.0.1:18082/healthz >/dev/null && break; sleep 1; done
+  stats() { curl -s $api/graphql -H 'Content-Type: application/json' -H 'Authorization: Bearer bench' \
+    -d '{"query":"{ cacheStats { responses { hits misses } } }"}' | tr -dc '0-9,' ; }
+  s0=$(stats); c0=$(redis_cmds)
+  THREADS=1 CONNS=16 rps $api/graphql "$dir/q3.lua" >"$dir/p1" & p1=$!
+  THREADS=1 CONNS=16 rps http://127.0.0.1:18082/graphql "$dir/q3.lua" >"$dir/p2"
+  wait $p1
+  s1=$(stats); c1=$(redis_cmds)
+  awk -v a="$(cat "$dir/p1")" -v b="$(cat "$dir/p2")" -v s0="$s0" -v s1="$s1" -v c0="$c0" -v c1="$c1" -v d="${duration%s}" 'BEGIN {
+    split(s0, x, ","); split(s1, y, ","); h = y[1]-x[1]; m = y[2]-x[2]
+    printf "two processes, q3: %.0f + %.0f = %.0f req/s; response hit ratio %.1f%%; %.1f Redis commands per request\n", a, b, a+b, 100*h/(h+m), (c1-c0)/((a+b)*d) }'
+fi
 if [ -s "$dir/cpu.pprof" ]; then
   echo "== CPU profile during Q1 (top 25 by cumulative... flat)"
   go tool pprof -top -nodecount=25 "$dir/api" "$dir/cpu.pprof" 2>/dev/null | sed -n 1,32p
