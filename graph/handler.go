@@ -148,6 +148,9 @@ func NewHandler(r *Resolver, o Options) http.Handler {
 	h = withRequestBounds(o.Timeout, o.RootConcurrency, h)
 	h = r.withLoaders(h)
 	h = withAdmin(o.AdminToken, h)
+	if t.resp != nil {
+		h = t.answerRepeated(h)
+	}
 	if o.Warmer != nil {
 		o.Warmer.serve(h)
 	}

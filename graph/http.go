@@ -70,48 +70,73 @@ func refuse(status int, format string, args ...any) *requestError {
 	return &requestError{status: status, errs: gqlerror.List{err}}
 }
 
-// Do serves one request: read its parameters, answer a repeated public
-// query from the response cache at once (requestMemo), or prepare it,
-// answer it from the response cache, or execute it (and store a clean
-// answer).
-func (t *transport) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
-	media := responseMedia(r.Header.Get("Accept"))
-	ctx := r.Context()
-	raw, rerr := t.readRaw(w, r)
-	if rerr == nil {
+// answerRepeated is the outermost handler when the response level is on:
+// it reads a request's parameters once and answers a repeated public query
+// from the response cache (requestMemo) before any other work (auth,
+// loaders, the deadline, gqlgen: a public answer is the same for every
+// caller, and the cache bounds its own calls). Anything else goes on with
+// the parameters read, which Do takes over.
+func (t *transport) answerRepeated(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		raw, rerr := t.readRaw(w, r)
+		if rerr != nil {
+			t.refuse(w, r, rerr)
+			return
+		}
 		defer raw.release()
-		var stamp cache.Stamp
-		var memoised bool
-		if t.resp != nil {
-			raw.key = memoKey(*keyPool.Get().(*[]byte), r.Method, raw.b)
-			var m memoEntry
-			if m, memoised = t.memo.get(raw.key); memoised {
-				var hit bool
-				if stamp, hit = t.serveCached(ctx, w, r, media, m); hit {
-					return
-				}
+		raw.key = memoKey(*keyPool.Get().(*[]byte), r.Method, raw.b)
+		if m, ok := t.memo.get(raw.key); ok {
+			raw.memoised = true
+			var hit bool
+			if raw.stamp, hit = t.serveCached(r.Context(), w, r, m); hit {
+				return
 			}
 		}
-		var prep *prepared
-		if ctx, prep, rerr = t.prepare(ctx, r, raw.b, exec); rerr == nil {
-			m, ok := t.memoEntry(ctx, prep)
-			if ok && !memoised {
-				if !m.hint.Private {
-					t.memo.put(raw.key, m)
-				}
-				var hit bool
-				if stamp, hit = t.serveCached(ctx, w, r, media, m); hit {
-					return
-				}
-			}
-			key := ""
-			if ok {
-				key = t.resp.Key(m.digest)
-			}
-			t.execute(ctx, w, r, media, exec, prep, key, stamp)
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), rawParamsKey{}, raw)))
+	})
+}
+
+type rawParamsKey struct{}
+
+// Do serves one request: prepare it, answer it from the response cache, or
+// execute it (and store a clean answer).
+func (t *transport) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
+	ctx := r.Context()
+	raw, _ := ctx.Value(rawParamsKey{}).(*rawParams)
+	if raw == nil { // no response level: nothing read them yet
+		var rerr *requestError
+		if raw, rerr = t.readRaw(w, r); rerr != nil {
+			t.refuse(w, r, rerr)
+			return
+		}
+		defer raw.release()
+	}
+	ctx, prep, rerr := t.prepare(ctx, r, raw.b, exec)
+	if rerr != nil {
+		t.refuse(w, r, rerr)
+		return
+	}
+	m, ok := t.memoEntry(ctx, prep)
+	stamp := raw.stamp
+	if ok && !raw.memoised {
+		if !m.hint.Private {
+			t.memo.put(raw.key, m)
+		}
+		var hit bool
+		if stamp, hit = t.serveCached(ctx, w, r, m); hit {
 			return
 		}
 	}
+	key := ""
+	if ok {
+		key = t.resp.Key(m.digest)
+	}
+	t.execute(ctx, w, r, exec, prep, key, stamp)
+}
+
+// refuse answers a request refused before execution.
+func (t *transport) refuse(w http.ResponseWriter, r *http.Request, rerr *requestError) {
+	media := responseMedia(r.Header.Get("Accept"))
 	status := rerr.status
 	if status == 0 {
 		status = requestErrorStatus(media)
@@ -124,7 +149,7 @@ func (t *transport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Grap
 
 // serveCached writes the answer stored for m if there is a valid one; if
 // not, it returns the stamp to store the answer computed now with.
-func (t *transport) serveCached(ctx context.Context, w http.ResponseWriter, r *http.Request, media string, m memoEntry) (cache.Stamp, bool) {
+func (t *transport) serveCached(ctx context.Context, w http.ResponseWriter, r *http.Request, m memoEntry) (cache.Stamp, bool) {
 	e, stamp, hit := t.resp.Get(ctx, t.resp.Key(m.digest))
 	if !hit {
 		return stamp, false
@@ -132,7 +157,7 @@ func (t *transport) serveCached(ctx context.Context, w http.ResponseWriter, r *h
 	t.resp.CountHits(m.roots)
 	t.warm.observe(ctx, m.warm, e.Tags)
 	w.Header()["Age"] = []string{strconv.Itoa(int(e.Age.Seconds()))}
-	t.writeCacheable(w, r, media, m.hint, "HIT", e.Body, e.ETag, e.Tags)
+	t.writeCacheable(w, r, m.hint, "HIT", e.Body, e.ETag, e.Tags)
 	return stamp, true
 }
 
@@ -196,7 +221,8 @@ func (t *transport) memoEntry(ctx context.Context, p *prepared) (memoEntry, bool
 
 // execute runs p and writes its answer, storing it under key (if any) when
 // it is clean, stamped with stamp (read before p ran).
-func (t *transport) execute(ctx context.Context, w http.ResponseWriter, r *http.Request, media string, exec graphql.GraphExecutor, p *prepared, key string, stamp cache.Stamp) {
+func (t *transport) execute(ctx context.Context, w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor, p *prepared, key string, stamp cache.Stamp) {
+	media := responseMedia(r.Header.Get("Accept"))
 	var rec *cache.Recorder
 	if key != "" {
 		ctx, rec = t.resp.Record(ctx)
@@ -223,7 +249,7 @@ func (t *transport) execute(ctx context.Context, w http.ResponseWriter, r *http.
 		tags = t.resp.Set(ctx, key, body, etag, rec, stamp, time.Duration(p.hint.MaxAge)*time.Second)
 		t.warm.observe(ctx, t.warm.request(p), []byte(tags))
 	}
-	t.writeCacheable(w, r, media, p.hint, "MISS", body, etag, []byte(tags))
+	t.writeCacheable(w, r, p.hint, "MISS", body, etag, []byte(tags))
 }
 
 // maxTagHeader is the longest tag header sent (Cloudflare's limit); an
@@ -236,7 +262,7 @@ const maxTagHeader = 16 << 10
 // the new answer exactly when it changed. In CDN mode a public answer
 // whose tags are known may be kept by shared caches for its maxAge
 // (s-maxage), named by its tags so that invalidations purge it.
-func (t *transport) writeCacheable(w http.ResponseWriter, r *http.Request, media string, h cachecontrol.Hint, xCache string, body []byte, etag string, tags []byte) {
+func (t *transport) writeCacheable(w http.ResponseWriter, r *http.Request, h cachecontrol.Hint, xCache string, body []byte, etag string, tags []byte) {
 	hdr := w.Header()
 	hdr["Etag"] = []string{etag}
 	hdr["Vary"] = varyHeader
@@ -255,7 +281,7 @@ func (t *transport) writeCacheable(w http.ResponseWriter, r *http.Request, media
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}
-	writeBody(w, media, http.StatusOK, cc, xCache, body)
+	writeBody(w, responseMedia(r.Header.Get("Accept")), http.StatusOK, cc, xCache, body)
 }
 
 // varyHeader is shared by every cacheable answer (headers are only read
@@ -279,6 +305,11 @@ type rawParams struct {
 	b   []byte
 	buf *bytes.Buffer // nil for a GET
 	key []byte
+
+	// What answerRepeated learnt: the memo knew the request, and the
+	// response cache's stamp when it missed.
+	memoised bool
+	stamp    cache.Stamp
 }
 
 var (
@@ -291,7 +322,7 @@ func (p *rawParams) release() {
 	if p.buf != nil && p.buf.Cap() <= 64<<10 {
 		bufferPool.Put(p.buf)
 	}
-	if cap(p.key) <= 64<<10 {
+	if p.key != nil && cap(p.key) <= 64<<10 {
 		k := p.key[:0]
 		keyPool.Put(&k)
 	}
@@ -380,6 +411,12 @@ func describeJSONError(err error) string {
 // responseMedia picks the response's media type from Accept: the GraphQL
 // response type when asked for by name, JSON otherwise (the legacy default).
 func responseMedia(accept string) string {
+	switch accept { // the usual ones, without parsing
+	case "", mediaJSON, "*/*":
+		return mediaJSON
+	case mediaGraphQLResponse:
+		return mediaGraphQLResponse
+	}
 	for part := range strings.SplitSeq(accept, ",") {
 		mt, _, err := mime.ParseMediaType(strings.TrimSpace(part))
 		if err != nil {
