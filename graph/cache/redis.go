@@ -260,43 +260,66 @@ redis.call('PEXPIRE', KEYS[2], ARGV[4])
 return n
 `)
 
-// startScript starts a log with id ARGV[1] unless one exists, and returns
-// the log's id and count.
-var startScript = redis.NewScript(`#!lua
-if redis.call('HSETNX', KEYS[1], 'id', ARGV[1]) == 1 then
+// observeScript reads the log at KEYS (head, records): it returns its id
+// and count, then, when ARGV[2] is its id and ARGV[3] at most ARGV[4]
+// records behind, those records. A log not started yet is started with id
+// ARGV[1] (living ARGV[5] ms). One command: a hit on a copy kept in
+// process costs this alone.
+var observeScript = redis.NewScript(`#!lua
+local h = redis.call('HMGET', KEYS[1], 'id', 'n')
+if not h[1] then
   redis.call('DEL', KEYS[2])
-  redis.call('HSET', KEYS[1], 'n', 0)
-  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  redis.call('HSET', KEYS[1], 'id', ARGV[1], 'n', 0)
+  redis.call('PEXPIRE', KEYS[1], ARGV[5])
+  return {ARGV[1], 0}
 end
-return redis.call('HMGET', KEYS[1], 'id', 'n')
+local n = tonumber(h[2])
+local out = {h[1], n}
+if h[1] == ARGV[2] then
+  local d = n - tonumber(ARGV[3])
+  if d > 0 and d <= tonumber(ARGV[4]) then
+    for _, r in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '(' .. ARGV[3], n)) do
+      out[#out + 1] = r
+    end
+  end
+end
+return out
 `)
 
-// Observe sends one pipeline: GET the entry (when key is given), HMGET the
-// log's head, and, when since names a log, ZRANGEBYSCORE the records after
-// it. A log not started yet is started (one more round trip, once).
+// Observe reads the log with observeScript, in a pipeline after GET of the
+// entry when key is given.
 func (s *RedisStore) Observe(ctx context.Context, key string, since Stamp) (raw []byte, ch Changes, err error) {
 	err = s.read(ctx, func() (err error) {
 		raw, ch, err = s.observe(ctx, key, since)
+		if isNoScript(err) { // a restarted or failed-over node: load it, once
+			if err = observeScript.Load(ctx, s.client).Err(); err == nil {
+				raw, ch, err = s.observe(ctx, key, since)
+			}
+		}
 		return err
 	})
-	return raw, ch, err
+	if err != nil {
+		return nil, Changes{}, fmt.Errorf("cache: redis observe: %w", err)
+	}
+	return raw, ch, nil
+}
+
+func isNoScript(err error) bool {
+	return err != nil && strings.HasPrefix(err.Error(), "NOSCRIPT")
 }
 
 func (s *RedisStore) observe(ctx context.Context, key string, since Stamp) ([]byte, Changes, error) {
 	head, records := logKeys(s.prefix)
-	pipe := s.client.Pipeline()
+	args := []any{newVersion(), since.Log, since.N, maxChanges, TagTTL.Milliseconds()}
+	var log *redis.Cmd
 	var get *redis.StringCmd
-	if key != "" {
+	if key == "" {
+		log = observeScript.Run(ctx, s.client, []string{head, records}, args...)
+	} else {
+		pipe := s.client.Pipeline()
 		get = pipe.Get(ctx, s.entryKey(key))
-	}
-	hm := pipe.HMGet(ctx, head, "id", "n")
-	var recs *redis.ZSliceCmd
-	if since.Log != "" {
-		recs = pipe.ZRangeByScoreWithScores(ctx, records, &redis.ZRangeBy{
-			Min: "(" + strconv.FormatInt(since.N, 10), Max: "+inf", Count: maxChanges + 1})
-	}
-	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
-		return nil, Changes{}, fmt.Errorf("cache: redis observe: %w", err)
+		log = observeScript.EvalSha(ctx, pipe, []string{head, records}, args...)
+		_, _ = pipe.Exec(ctx) // each command's error is read below
 	}
 	var raw []byte
 	if get != nil {
@@ -304,52 +327,30 @@ func (s *RedisStore) observe(ctx context.Context, key string, since Stamp) ([]by
 		switch {
 		case errors.Is(err, redis.Nil):
 		case err != nil:
-			return nil, Changes{}, fmt.Errorf("cache: redis observe: %w", err)
+			return nil, Changes{}, err
 		default:
 			raw = b
 		}
 	}
-	now, ok := parseHead(hm.Val())
-	if !ok {
-		v, err := startScript.Run(ctx, s.client, []string{head, records}, newVersion(), TagTTL.Milliseconds()).Slice()
-		if err != nil {
-			return nil, Changes{}, fmt.Errorf("cache: redis observe: start log: %w", err)
-		}
-		if now, ok = parseHead(v); !ok {
-			return nil, Changes{}, errors.New("cache: redis observe: malformed log head")
-		}
-		return raw, Changes{Now: now}, nil
+	v, err := log.Slice()
+	if err != nil {
+		return nil, Changes{}, err
 	}
-	ch := Changes{Now: now}
-	if d := now.N - since.N; recs != nil && since.Log == now.Log && d >= 0 && d <= maxChanges {
-		// Records appended after the HMGET may follow: only those up to now count.
-		var n int64
-		var tags []string
-		for _, z := range recs.Val() {
-			if int64(z.Score) > now.N {
-				break
-			}
-			m, _ := z.Member.(string)
-			_, r, _ := strings.Cut(m, " ")
-			tags = append(tags, decodeRecord(r)...)
-			n++
-		}
-		ch.Complete, ch.Tags = n == d, tags
-	}
-	return raw, ch, nil
-}
-
-// parseHead reads the log head's [id, n].
-func parseHead(v []any) (Stamp, bool) {
-	if len(v) != 2 {
-		return Stamp{}, false
+	if len(v) < 2 {
+		return nil, Changes{}, errors.New("malformed log")
 	}
 	id, _ := v[0].(string)
-	n, _ := v[1].(string)
-	if id == "" {
-		return Stamp{}, false
+	n, _ := v[1].(int64)
+	ch := Changes{Now: Stamp{Log: id, N: n}}
+	if d := n - since.N; since.Log == id && d >= 0 && d <= maxChanges && int64(len(v)-2) == d {
+		ch.Complete = true
+		for _, r := range v[2:] {
+			m, _ := r.(string)
+			_, tags, _ := strings.Cut(m, " ")
+			ch.Tags = append(ch.Tags, decodeRecord(tags)...)
+		}
 	}
-	return parseStamp(id + " " + n)
+	return raw, ch, nil
 }
 
 // AddCounters sends one pipeline: HINCRBY per counter, then EXPIRE on the

@@ -415,3 +415,56 @@ func TestMemoryStoreBoundedInBytes(t *testing.T) {
 		t.Error("the newest entry was evicted")
 	}
 }
+
+// The invalidation log: every Bump is one record; Observe since a stamp
+// returns the tags bumped after it while the log holds them all (at most
+// 64 records), and says so otherwise; a lost log comes back under another
+// id, so no old stamp names a point of it.
+func TestStoreObserveLog(t *testing.T) {
+	cachetest.EachStore(t, func(t *testing.T, s cache.Store) {
+		ctx := context.Background()
+		observe := func(key string, since cache.Stamp) ([]byte, cache.Changes) {
+			t.Helper()
+			raw, ch, err := s.Observe(ctx, key, since)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return raw, ch
+		}
+		_, start := observe("", cache.Stamp{})
+		if start.Now.IsZero() || start.Complete {
+			t.Fatalf("first Observe = %+v, want a started log and no changes to tell", start)
+		}
+		if _, ch := observe("", start.Now); ch.Now != start.Now || !ch.Complete || len(ch.Tags) != 0 {
+			t.Fatalf("nothing bumped: %+v", ch)
+		}
+		if err := s.Set(ctx, []cache.Item{{Key: "k", Value: []byte("v"), TTL: time.Hour}}); err != nil {
+			t.Fatal(err)
+		}
+		for _, tags := range [][]string{{"a", "b"}, {"c"}} {
+			if err := s.Bump(ctx, tags); err != nil {
+				t.Fatal(err)
+			}
+		}
+		raw, ch := observe("k", start.Now)
+		if string(raw) != "v" || ch.Now.Log != start.Now.Log || ch.Now.N != start.Now.N+2 || !ch.Complete || fmt.Sprint(ch.Tags) != "[a b c]" {
+			t.Fatalf("after two bumps: %q %+v", raw, ch)
+		}
+		mid := ch.Now
+		for i := range 65 {
+			if err := s.Bump(ctx, []string{fmt.Sprint("t", i)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, ch := observe("", mid); ch.Complete || ch.Now.N != mid.N+65 {
+			t.Fatalf("65 bumps behind: %+v, want incomplete", ch)
+		}
+		if _, ch := observe("", cache.Stamp{Log: mid.Log, N: mid.N + 1}); !ch.Complete || len(ch.Tags) != 64 {
+			t.Fatalf("64 bumps behind: complete %v with %d tags, want 64", ch.Complete, len(ch.Tags))
+		}
+		cache.DropLog(t, s)
+		if _, ch := observe("", mid); ch.Complete || ch.Now.Log == mid.Log {
+			t.Fatalf("after the log was lost: %+v, want another log", ch)
+		}
+	})
+}
