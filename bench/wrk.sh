@@ -68,12 +68,12 @@ lua q1 "$q1"; lua q2 "$q2"; lua q3 "$q3"; lua q4 "$q3" 1
 # rps URL [SCRIPT]: req/s of a wrk run; on Redis, also the Redis commands
 # it cost per request (INFO total_commands_processed), in $dir/cmds.
 rps() {
-  local c0; c0=$(redis_cmds)
-  wrk -t${THREADS:-2} -c${CONNS:-32} -d"$duration" -s "${2:-/dev/null}" "$1" >"$dir/run.$BASHPID.txt"
-  cat "$dir/run.$BASHPID.txt" >>"$dir/wrk.log"
-  local n; n=$(awk '/requests in/ {print $1}' "$dir/run.$BASHPID.txt")
+  local c0 out="$dir/run.$BASHPID.txt"; c0=$(redis_cmds)
+  wrk -t${THREADS:-2} -c${CONNS:-32} -d"$duration" -s "${2:-/dev/null}" "$1" >"$out"
+  cat "$out" >>"$dir/wrk.log"
+  local n; n=$(awk '/requests in/ {print $1}' "$out")
   awk -v a="$c0" -v b="$(redis_cmds)" -v n="$n" 'BEGIN {if (a != "" && n > 0) printf "%.1f", (b-a)/n}' >"$dir/cmds"
-  awk '/Requests\/sec/ {print $2}' "$dir/run.$BASHPID.txt"
+  awk '/Requests\/sec/ {print $2}' "$out"
 }
 redis_cmds() {
   [ "$backend" = redis ] || return 0
