@@ -37,7 +37,7 @@ env "${env[@]}" "$dir/api" 2>"$dir/api.log" &
 for _ in $(seq 180); do curl -sf $api/healthz >/dev/null && break; sleep 1; done
 
 q1='{ properties(first: 50) { totalCount edges { cursor node { id title description price location createdAt destination { id name city category sentiment { total averageScore } } } } } }'
-q2='{ topDestinations(limit: 10) { rank score mentions destination { id name city } } sentimentSummary { total positive neutral negative averageScore } }'
+q2='{ topDestinations(limit: 10) { rank mentions averageScore destination { id name city } } sentimentSummary { total positive neutral negative averageScore } }'
 q3='query Q($id: ID) { destination(id: $id) { id name city properties(first: 10) { id title price } sentiment(range: LAST_30_DAYS) { total positive negative averageScore } } }'
 
 # post.lua NAME QUERY [writes]: a wrk script POSTing QUERY; Q3's cycle the
@@ -88,6 +88,7 @@ for q in q1 q2 q3; do
     q2) body "{\"query\":\"$q2\"}" >"$dir/$q.json" ;;
     q3) body "{\"query\":\"$q3\",\"variables\":{\"id\":\"1\"}}" >"$dir/$q.json" ;;
   esac
+  if grep -q '"errors"' "$dir/$q.json"; then echo "$q failed: $(cat "$dir/$q.json")" >&2; exit 1; fi
   echo "$q: $(wc -c <"$dir/$q.json") bytes"
 done
 # Warm every Q3 id once, so the runs measure hits.
