@@ -48,6 +48,7 @@ type Cache struct {
 	metrics  *metrics
 	pending  pending
 	local    *localCopies // nil on the in-process store
+	heads    headReads
 }
 
 // New returns a Cache on store. backend ("REDIS" or "MEMORY") is reported

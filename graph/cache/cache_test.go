@@ -607,3 +607,52 @@ func TestRunFlushesOnStop(t *testing.T) {
 		}
 	})
 }
+
+// heldStore holds reads of the log's head after they read it, until
+// released: a read in flight.
+type heldStore struct {
+	cache.Store
+	hold    atomic.Bool
+	read    chan struct{} // a held read has read the head
+	release chan struct{}
+}
+
+func (s *heldStore) Observe(ctx context.Context, key string, since cache.Stamp) ([]byte, cache.Changes, error) {
+	raw, ch, err := s.Store.Observe(ctx, key, since)
+	if key == "" && s.hold.CompareAndSwap(true, false) {
+		s.read <- struct{}{}
+		<-s.release
+	}
+	return raw, ch, err
+}
+
+// Hits on copies kept in process share reads of the log's head, but a hit
+// never takes the answer of a read sent before it asked: after an
+// invalidation returns, a caller joins the next read, which sees it.
+func TestHeadReadsNeverServeAReadSentEarlier(t *testing.T) {
+	s := &heldStore{Store: cache.NewMemoryStore(cache.MemoryLimits{}), read: make(chan struct{}), release: make(chan struct{})}
+	c := cache.New(s, "REDIS", cache.Options{Timeout: time.Minute}) // a remote store's Cache: copies in process
+	ctx := context.Background()
+	_, stamp, _ := c.GetResponse(ctx, "r")
+	c.SetResponse(ctx, "r", []byte("old"), map[string]string{cache.AllTag: "1", "x": "1"}, stamp, time.Hour)
+	for range 2 { // the second reads the copy in process
+		if v, _, ok := c.GetResponse(ctx, "r"); !ok || string(v) != "old" {
+			t.Fatalf("GetResponse = %q %v", v, ok)
+		}
+	}
+	s.hold.Store(true)
+	first := make(chan bool)
+	go func() { _, _, ok := c.GetResponse(ctx, "r"); first <- ok }()
+	<-s.read // the first caller's read has read the head, and is held
+	mustInvalidate(t, c, "x")
+	second := make(chan bool)
+	go func() { _, _, ok := c.GetResponse(ctx, "r"); second <- ok }()
+	waitFor(t, func() bool { return cache.HeadReadQueued(c) })
+	close(s.release)
+	if !<-first {
+		t.Error("the caller that asked before the invalidation missed")
+	}
+	if <-second {
+		t.Error("a caller that asked after the invalidation returned was served the old answer")
+	}
+}

@@ -202,3 +202,11 @@ func redisKeys(tb testing.TB, s *RedisStore, prefix string) []string {
 	}
 	return keys
 }
+
+// HeadReadQueued reports whether a read of the log's head has callers
+// waiting for it to be sent.
+func HeadReadQueued(c *Cache) bool {
+	c.heads.mu.Lock()
+	defer c.heads.mu.Unlock()
+	return c.heads.next != nil
+}

@@ -114,6 +114,13 @@ func (c *Cache) getResponse(ctx context.Context, key string) ([]byte, Stamp, boo
 		return nil, Stamp{}, false
 	}
 	if r := c.local.get(key); r != nil {
+		now, err := c.heads.read(ctx, c)
+		if err != nil {
+			return nil, Stamp{}, false
+		}
+		if now == r.stamp {
+			return r.payload, now, true
+		}
 		_, ch, err := c.observe(ctx, "", r.stamp)
 		if err != nil {
 			return nil, Stamp{}, false
@@ -346,4 +353,62 @@ func (l *localCopies) remove(key string) {
 
 func responseSize(key string, r *response) int64 {
 	return int64(len(key)+len(r.header)+len(r.payload)) + itemOverhead
+}
+
+// headReads coalesces the reads of the log's head that validate copies
+// kept in process: at most one is in flight, and each serves every caller
+// that asked before it was sent (never one sent before a caller asked, so
+// a caller sees every invalidation that returned before it asked). Under
+// load, one small read then validates many hits.
+type headReads struct {
+	mu      sync.Mutex
+	running bool
+	next    *headRead // the read the next callers join; not sent yet
+}
+
+type headRead struct {
+	done chan struct{}
+	now  Stamp
+	err  error
+}
+
+// read returns the log's current stamp, as of a moment after the call.
+func (h *headReads) read(ctx context.Context, c *Cache) (Stamp, error) {
+	h.mu.Lock()
+	r := h.next
+	if r == nil {
+		r = &headRead{done: make(chan struct{})}
+		h.next = r
+	}
+	if !h.running { // send it now, from this caller
+		h.running, h.next = true, nil
+		h.mu.Unlock()
+		h.send(ctx, c, r)
+		return r.now, r.err
+	}
+	h.mu.Unlock()
+	select {
+	case <-r.done:
+		return r.now, r.err
+	case <-ctx.Done():
+		return Stamp{}, ctx.Err()
+	}
+}
+
+// send reads the head for r's callers, then hands the read that gathered
+// callers meanwhile to a goroutine of its own.
+func (h *headReads) send(ctx context.Context, c *Cache, r *headRead) {
+	_, ch, err := c.observe(context.WithoutCancel(ctx), "", Stamp{})
+	r.now, r.err = ch.Now, err
+	close(r.done)
+	h.mu.Lock()
+	next := h.next
+	if next == nil {
+		h.running = false
+		h.mu.Unlock()
+		return
+	}
+	h.next = nil
+	h.mu.Unlock()
+	go h.send(context.WithoutCancel(ctx), c, next)
 }
