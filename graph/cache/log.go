@@ -39,6 +39,40 @@ type Changes struct {
 	// after it (at most maxChanges), whose tags are in Tags.
 	Complete bool
 	Tags     []string
+	// Tail: the last records of the log (at most maxChanges, oldest
+	// first), when Observe was asked for them with TailStamp.
+	Tail []Record
+}
+
+// Record is one Bump in a log: its number and its tags.
+type Record struct {
+	N    int64
+	Tags []string
+}
+
+// TailStamp asks Observe for the log's last records (Changes.Tail) rather
+// than the records since a stamp: one read then answers for every stamp
+// among them (see Changes.Since).
+var TailStamp = Stamp{N: -1}
+
+// Since returns the tags bumped after s, from ch.Tail; ok is false when
+// the tail does not reach back to s (or s is of another log).
+func (ch Changes) Since(s Stamp) (tags []string, ok bool) {
+	if s.Log != ch.Now.Log || s.N > ch.Now.N {
+		return nil, false
+	}
+	if s.N == ch.Now.N {
+		return nil, true
+	}
+	if len(ch.Tail) == 0 || ch.Tail[0].N > s.N+1 || ch.Tail[len(ch.Tail)-1].N != ch.Now.N {
+		return nil, false
+	}
+	for _, r := range ch.Tail {
+		if r.N > s.N {
+			tags = append(tags, r.Tags...)
+		}
+	}
+	return tags, true
 }
 
 // Bounds of the log: the records a store keeps, and the records Observe
@@ -48,6 +82,13 @@ const (
 	logCapacity = 1024
 	maxChanges  = 64
 )
+
+// parseRecord reads a stored record, "n tag tag ...".
+func parseRecord(m string) (Record, bool) {
+	n, tags, _ := strings.Cut(m, " ")
+	v, err := strconv.ParseInt(n, 10, 64)
+	return Record{N: v, Tags: decodeRecord(tags)}, err == nil
+}
 
 // encodeRecord and decodeRecord write a log record's tags as one string.
 func encodeRecord(tags []string) string { return strings.Join(tags, " ") }

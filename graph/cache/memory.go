@@ -212,6 +212,13 @@ func (m *MemoryStore) Observe(_ context.Context, key string, since Stamp) ([]byt
 		}
 	}
 	ch := Changes{Now: Stamp{Log: m.logID, N: m.logN}}
+	if since == TailStamp {
+		tail := m.records[max(len(m.records)-maxChanges, 0):]
+		for i, r := range tail {
+			ch.Tail = append(ch.Tail, Record{N: m.logN - int64(len(tail)-1-i), Tags: decodeRecord(r)})
+		}
+		return raw, ch, nil
+	}
 	if d := m.logN - since.N; since.Log == m.logID && d >= 0 && d <= maxChanges && d <= int64(len(m.records)) {
 		ch.Complete = true
 		for _, r := range m.records[len(m.records)-int(d):] {

@@ -262,7 +262,8 @@ return n
 
 // observeScript reads the log at KEYS (head, records): it returns its id
 // and count, then, when ARGV[2] is its id and ARGV[3] at most ARGV[4]
-// records behind, those records. A log not started yet is started with id
+// records behind, those records (or, when ARGV[3] is -1, its last ARGV[4]
+// records). A log not started yet is started with id
 // ARGV[1] (living ARGV[5] ms). One command: a hit on a copy kept in
 // process costs this alone.
 var observeScript = redis.NewScript(`#!lua
@@ -275,7 +276,11 @@ if not h[1] then
 end
 local n = tonumber(h[2])
 local out = {h[1], n}
-if h[1] == ARGV[2] then
+if ARGV[3] == '-1' then
+  for _, r in ipairs(redis.call('ZRANGE', KEYS[2], -tonumber(ARGV[4]), -1)) do
+    out[#out + 1] = r
+  end
+elseif h[1] == ARGV[2] then
   local d = n - tonumber(ARGV[3])
   if d > 0 and d <= tonumber(ARGV[4]) then
     for _, r in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '(' .. ARGV[3], n)) do
@@ -342,6 +347,15 @@ func (s *RedisStore) observe(ctx context.Context, key string, since Stamp) ([]by
 	id, _ := v[0].(string)
 	n, _ := v[1].(int64)
 	ch := Changes{Now: Stamp{Log: id, N: n}}
+	if since == TailStamp {
+		for _, m := range v[2:] {
+			s, _ := m.(string)
+			if r, ok := parseRecord(s); ok {
+				ch.Tail = append(ch.Tail, r)
+			}
+		}
+		return raw, ch, nil
+	}
 	if d := n - since.N; since.Log == id && d >= 0 && d <= maxChanges && int64(len(v)-2) == d {
 		ch.Complete = true
 		for _, r := range v[2:] {

@@ -114,16 +114,18 @@ func (c *Cache) getResponse(ctx context.Context, key string) ([]byte, Stamp, boo
 		return nil, Stamp{}, false
 	}
 	if r := c.local.get(key); r != nil {
-		now, err := c.heads.read(ctx, c)
+		head, err := c.heads.read(ctx, c)
 		if err != nil {
 			return nil, Stamp{}, false
 		}
-		if now == r.stamp {
-			return r.payload, now, true
+		if head.Now == r.stamp {
+			return r.payload, head.Now, true
 		}
-		_, ch, err := c.observe(ctx, "", r.stamp)
-		if err != nil {
-			return nil, Stamp{}, false
+		ch := Changes{Now: head.Now}
+		if ch.Tags, ch.Complete = head.Since(r.stamp); !ch.Complete { // further back than the tail
+			if _, ch, err = c.observe(ctx, "", r.stamp); err != nil {
+				return nil, Stamp{}, false
+			}
 		}
 		if ch.Now == r.stamp || (ch.Complete && !r.touchedBy(ch.Tags)) {
 			c.local.restamp(key, r, ch.Now)
@@ -368,12 +370,13 @@ type headReads struct {
 
 type headRead struct {
 	done chan struct{}
-	now  Stamp
+	ch   Changes // the log's stamp and last records
 	err  error
 }
 
-// read returns the log's current stamp, as of a moment after the call.
-func (h *headReads) read(ctx context.Context, c *Cache) (Stamp, error) {
+// read returns the log's current stamp and last records, as of a moment
+// after the call.
+func (h *headReads) read(ctx context.Context, c *Cache) (Changes, error) {
 	h.mu.Lock()
 	r := h.next
 	if r == nil {
@@ -384,22 +387,21 @@ func (h *headReads) read(ctx context.Context, c *Cache) (Stamp, error) {
 		h.running, h.next = true, nil
 		h.mu.Unlock()
 		h.send(ctx, c, r)
-		return r.now, r.err
+		return r.ch, r.err
 	}
 	h.mu.Unlock()
 	select {
 	case <-r.done:
-		return r.now, r.err
+		return r.ch, r.err
 	case <-ctx.Done():
-		return Stamp{}, ctx.Err()
+		return Changes{}, ctx.Err()
 	}
 }
 
 // send reads the head for r's callers, then hands the read that gathered
 // callers meanwhile to a goroutine of its own.
 func (h *headReads) send(ctx context.Context, c *Cache, r *headRead) {
-	_, ch, err := c.observe(context.WithoutCancel(ctx), "", Stamp{})
-	r.now, r.err = ch.Now, err
+	_, r.ch, r.err = c.observe(context.WithoutCancel(ctx), "", TailStamp)
 	close(r.done)
 	h.mu.Lock()
 	next := h.next

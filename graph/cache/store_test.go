@@ -462,6 +462,16 @@ func TestStoreObserveLog(t *testing.T) {
 		if _, ch := observe("", cache.Stamp{Log: mid.Log, N: mid.N + 1}); !ch.Complete || len(ch.Tags) != 64 {
 			t.Fatalf("64 bumps behind: complete %v with %d tags, want 64", ch.Complete, len(ch.Tags))
 		}
+		_, tail := observe("", cache.TailStamp)
+		if len(tail.Tail) != 64 || tail.Tail[63].N != tail.Now.N || fmt.Sprint(tail.Tail[63].Tags) != "[t64]" {
+			t.Fatalf("the tail: %d records, last %+v, now %+v", len(tail.Tail), tail.Tail[len(tail.Tail)-1], tail.Now)
+		}
+		if tags, ok := tail.Since(cache.Stamp{Log: mid.Log, N: tail.Now.N - 2}); !ok || fmt.Sprint(tags) != "[t63 t64]" {
+			t.Fatalf("the tail since two bumps ago: %v %v", tags, ok)
+		}
+		if _, ok := tail.Since(mid); ok {
+			t.Fatal("the tail answered for a stamp before it")
+		}
 		cache.DropLog(t, s)
 		if _, ch := observe("", mid); ch.Complete || ch.Now.Log == mid.Log {
 			t.Fatalf("after the log was lost: %+v, want another log", ch)
