@@ -31,7 +31,8 @@ go build -o "$dir/static" ./bench/static
 go build -o "$dir/stale" ./bench/stale
 api=http://127.0.0.1:18080
 env=(ADDR=127.0.0.1:18080 ADMIN_TOKEN=bench SCRAPE_SCHEDULE=off LOG_LEVEL=warn DATABASE_URL="sqlite:$dir/kp.db" SEED=demo PPROF_ADDR=127.0.0.1:18090)
-if [ "$backend" = redis ]; then env+=(REDIS_URL=${REDIS_URL:-redis://127.0.0.1:6379/0} CACHE_PREFIX="kpbench$RANDOM:"); fi
+prefix="kpbench$RANDOM:"
+if [ "$backend" = redis ]; then env+=(REDIS_URL=${REDIS_URL:-redis://127.0.0.1:6379/0} CACHE_PREFIX="$prefix"); fi
 if [ "${RESPONSE_CACHE:-on}" = off ]; then env+=(RESPONSE_CACHE=off); fi
 env "${env[@]}" "$dir/api" 2>"$dir/api.log" &
 for _ in $(seq 180); do curl -sf $api/healthz >/dev/null && break; sleep 1; done
@@ -93,6 +94,11 @@ for q in q1 q2 q3; do
 done
 # Warm every Q3 id once, so the runs measure hits.
 for i in $(seq 200); do body "{\"query\":\"$q3\",\"variables\":{\"id\":\"$i\"}}" >/dev/null; done
+if [ "$backend" = redis ]; then # what the warm response entries take in Redis (MEMORY USAGE)
+  redis-cli -u "${REDIS_URL:-redis://127.0.0.1:6379/0}" --scan --pattern "${prefix}e:response|*" |
+    while read -r k; do redis-cli -u "${REDIS_URL:-redis://127.0.0.1:6379/0}" memory usage "$k"; done |
+    awk '{s += $1; n++} END {printf "Redis: %d response entries take %d bytes\n", n, s}'
+fi
 
 for r in $(seq "$rounds"); do
   for q in q1 q2 q3; do

@@ -1,8 +1,10 @@
 package cache_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -67,5 +69,28 @@ func TestRedisPrefixIsolation(t *testing.T) {
 	mustLoad(t, c2, context.Background(), lookups, f.fill(lookups))
 	if f.calls.Load() != 2 {
 		t.Fatalf("fill ran %d times, want 2: prefixes must not share entries", f.calls.Load())
+	}
+}
+
+// A large response is stored compressed on Redis (each process decodes it
+// once, then serves its copy in process), and read back whole.
+func TestRedisResponseCompressed(t *testing.T) {
+	client, prefix, _ := cachetest.NewRedis(t)
+	c := newCache(t, cache.NewRedisStore(client, prefix), cache.Options{})
+	ctx := context.Background()
+	payload := []byte(strings.Repeat(`{"id":"1","title":"A house near the sea","price":"350000.00"},`, 400))
+	_, stamp, _ := c.GetResponse(ctx, "big")
+	c.SetResponse(ctx, "big", payload, map[string]string{cache.AllTag: "1"}, stamp, time.Hour)
+	stored, err := client.Get(ctx, prefix+"e:big").Bytes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	line, _, _ := bytes.Cut(stored, []byte("\n"))
+	if !bytes.HasSuffix(line, []byte(" s2")) || len(stored) > len(payload)/4 {
+		t.Errorf("stored %d bytes for a %d-byte answer, line %q: want it compressed", len(stored), len(payload), line)
+	}
+	c2 := newCache(t, cache.NewRedisStore(client, prefix), cache.Options{}) // another process: no copy yet
+	if v, _, ok := c2.GetResponse(ctx, "big"); !ok || !bytes.Equal(v, payload) {
+		t.Fatalf("GetResponse = %d bytes, %v", len(v), ok)
 	}
 }

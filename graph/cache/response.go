@@ -4,16 +4,25 @@ import (
 	"bytes"
 	"context"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
+
+	"github.com/klauspost/compress/s2"
 )
 
 // A response entry is a stamp line, then an entry (entry.go):
 //
-//	<log> <n> <expires, Unix ms>\n<tag ver ...>\n<payload>
+//	<log> <n> <expires, Unix ms>[ s2]\n<tag ver ...>\n<payload>
 //
 // The stamp is the log's (log.go) when the response's fill began, so the
 // entry was valid at it; the expiry lets a re-stamped copy keep its TTL.
+// With " s2", what follows the line is compressed with s2: a remote
+// store's entries of compressMin bytes or more are, since each process
+// decodes an entry once and serves its copy in process after.
+
+// compressMin is the smallest entry compressed: below it, s2 saves little.
+const compressMin = 4 << 10
 
 // response is a decoded response entry.
 type response struct {
@@ -24,13 +33,16 @@ type response struct {
 	tags    []string // parsed from header on first need; sorted
 }
 
-func encodeResponse(stamp Stamp, expires time.Time, hdr []tagVersion, payload []byte) ([]byte, error) {
+func encodeResponse(stamp Stamp, expires time.Time, hdr []tagVersion, payload []byte, compress bool) ([]byte, error) {
 	b, err := encodeEntry(hdr, payload)
 	if err != nil {
 		return nil, err
 	}
-	line := stamp.String() + " " + strconv.FormatInt(expires.UnixMilli(), 10) + "\n"
-	return append([]byte(line), b...), nil
+	line := stamp.String() + " " + strconv.FormatInt(expires.UnixMilli(), 10)
+	if compress && len(b) >= compressMin {
+		b, line = s2.Encode(nil, b), line+" s2"
+	}
+	return append([]byte(line+"\n"), b...), nil
 }
 
 func decodeResponse(raw []byte) (*response, bool) {
@@ -38,17 +50,21 @@ func decodeResponse(raw []byte) (*response, bool) {
 	if nl < 0 {
 		return nil, false
 	}
-	line := string(raw[:nl])
-	sp := bytes.LastIndexByte(raw[:nl], ' ')
-	if sp < 0 {
+	fields := strings.Fields(string(raw[:nl]))
+	if len(fields) != 3 && (len(fields) != 4 || fields[3] != "s2") {
 		return nil, false
 	}
-	stamp, ok := parseStamp(line[:sp])
-	ms, err := strconv.ParseInt(line[sp+1:], 10, 64)
+	stamp, ok := parseStamp(fields[0] + " " + fields[1])
+	ms, err := strconv.ParseInt(fields[2], 10, 64)
 	if !ok || err != nil {
 		return nil, false
 	}
 	rest := raw[nl+1:]
+	if len(fields) == 4 {
+		if rest, err = s2.Decode(nil, rest); err != nil {
+			return nil, false
+		}
+	}
 	nl = bytes.IndexByte(rest, '\n')
 	if nl <= 0 { // a response always carries AllTag
 		return nil, false
@@ -213,7 +229,7 @@ func (c *Cache) rewrite(ctx context.Context, key string, r *response) {
 	if !ok {
 		return
 	}
-	b, err := encodeResponse(r.stamp, r.expires, hdr, r.payload)
+	b, err := encodeResponse(r.stamp, r.expires, hdr, r.payload, c.local != nil)
 	if err != nil {
 		return
 	}
@@ -249,7 +265,7 @@ func (c *Cache) SetResponse(ctx context.Context, key string, value []byte, versi
 		hdr = append(hdr, tagVersion{Tag: t, Version: versions[t]})
 	}
 	expires := time.Now().Add(ttl)
-	b, err := encodeResponse(stamp, expires, hdr, value)
+	b, err := encodeResponse(stamp, expires, hdr, value, c.local != nil)
 	if err != nil {
 		c.log.Warn("cache: response not stored", "key", key, "err", err)
 		return
