@@ -57,16 +57,28 @@ func ratio(hits, misses int64) float64 {
 	return float64(hits) / float64(hits+misses)
 }
 
-// Assess grades a hit ratio: EXCELLENT from 90 %, GOOD from 80 %, FAIR from
-// 70 %, POOR below.
+// Band is an assessment and the smallest hit ratio that earns it.
+type Band struct {
+	Assessment model.CacheAssessment `json:"name"`
+	From       float64               `json:"from"`
+}
+
+// Bands grade hit ratios, best first: EXCELLENT from 90 %, GOOD from 80 %,
+// FAIR from 70 %, POOR below. Assess, the alerts' ALERT_HIT_RATIO and the
+// dashboard's chart all read them here.
+var Bands = []Band{
+	{model.CacheAssessmentExcellent, 0.9},
+	{model.CacheAssessmentGood, 0.8},
+	{model.CacheAssessmentFair, 0.7},
+	{model.CacheAssessmentPoor, 0},
+}
+
+// Assess grades a hit ratio by Bands.
 func Assess(hitRatio float64) model.CacheAssessment {
-	switch {
-	case hitRatio >= 0.9:
-		return model.CacheAssessmentExcellent
-	case hitRatio >= 0.8:
-		return model.CacheAssessmentGood
-	case hitRatio >= 0.7:
-		return model.CacheAssessmentFair
+	for _, b := range Bands {
+		if hitRatio >= b.From {
+			return b.Assessment
+		}
 	}
 	return model.CacheAssessmentPoor
 }

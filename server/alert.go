@@ -10,6 +10,9 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/kedahpulse/kedahpulse/graph"
+	"github.com/kedahpulse/kedahpulse/graph/model"
 )
 
 // The alerts the alerter raises, as the alert label of kedahpulse_cache_alert.
@@ -25,8 +28,16 @@ const (
 	metricErrors = "kedahpulse_cache_errors_total"
 )
 
-// bands are the hit-ratio assessment bands ALERT_HIT_RATIO may name.
-var bands = map[string]float64{"EXCELLENT": 0.90, "GOOD": 0.80, "FAIR": 0.70}
+// bandFloor returns the smallest hit ratio of the assessment band named
+// name (graph.Bands), for ALERT_HIT_RATIO; POOR has none.
+func bandFloor(name string) (float64, bool) {
+	for _, b := range graph.Bands {
+		if string(b.Assessment) == strings.ToUpper(name) && b.From > 0 {
+			return b.From, true
+		}
+	}
+	return 0, false
+}
 
 // alertConfig is the alerter's part of config.
 type alertConfig struct {
@@ -39,7 +50,8 @@ type alertConfig struct {
 
 // loadAlertConfig reads the ALERT_* variables.
 func loadAlertConfig(getenv func(string) string) (alertConfig, error) {
-	c := alertConfig{HitRatio: bands["FAIR"], MinLookups: 100, ErrorRate: 1}
+	fair, _ := bandFloor(string(model.CacheAssessmentFair))
+	c := alertConfig{HitRatio: fair, MinLookups: 100, ErrorRate: 1}
 	var err error
 	if c.Interval, err = durationVar(getenv, "ALERT_INTERVAL", 15*time.Second); err != nil {
 		return c, err
@@ -54,7 +66,7 @@ func loadAlertConfig(getenv func(string) string) (alertConfig, error) {
 		return c, fmt.Errorf("ALERT_WINDOW %v: want at least ALERT_INTERVAL (%v), such as 5m", c.Window, c.Interval)
 	}
 	if v := getenv("ALERT_HIT_RATIO"); v != "" {
-		r, ok := bands[strings.ToUpper(v)]
+		r, ok := bandFloor(v)
 		if !ok {
 			r, err = strconv.ParseFloat(v, 64)
 			if err != nil || !(r > 0 && r <= 1) {

@@ -193,6 +193,7 @@ type Snapshot struct {
 	Interval    int64             `json:"intervalMs"`
 	Window      int64             `json:"windowMs"`
 	Stats       *model.CacheStats `json:"stats"` // as the cacheStats query answers
+	Bands       []graph.Band      `json:"bands"` // how hitRatio is assessed, best first
 	StatsError  string            `json:"statsError,omitempty"`
 	Ratio       []Point           `json:"ratio"`
 	Invalidated []Invalidations   `json:"invalidations"`
@@ -244,6 +245,7 @@ func (b *Board) snapshot(ctx context.Context, now time.Time, st cache.Stats, sta
 	s := &Snapshot{
 		At: now.UnixMilli(), Process: b.opt.Process, Interval: b.opt.Interval.Milliseconds(), Window: b.opt.Window.Milliseconds(),
 		Ratio: []Point{}, Invalidated: []Invalidations{}, Families: []string{}, Processes: []Process{}, Runs: []Run{},
+		Bands: graph.Bands,
 	}
 	if statsErr != nil {
 		s.StatsError = statsErr.Error()

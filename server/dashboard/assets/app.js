@@ -4,16 +4,13 @@
 
 const SVG = 'http://www.w3.org/2000/svg';
 const $ = (id) => document.getElementById(id);
-// The bands of graph.Assess.
-const BANDS = [
-  { name: 'EXCELLENT', from: 0.9, to: 1.0, color: '#2e9d57' },
-  { name: 'GOOD', from: 0.8, to: 0.9, color: '#8cbf3f' },
-  { name: 'FAIR', from: 0.7, to: 0.8, color: '#e6a23c' },
-  { name: 'POOR', from: 0.0, to: 0.7, color: '#d9534f' },
-];
+// The colours of the assessment bands; their bounds come with each
+// snapshot (graph.Bands, best first).
+const BAND_COLORS = { EXCELLENT: '#2e9d57', GOOD: '#8cbf3f', FAIR: '#e6a23c', POOR: '#d9534f' };
+let bands = [];
 const FAMILY_COLORS = ['#2563eb', '#d97706', '#059669', '#db2777', '#7c3aed', '#0891b2', '#65a30d', '#dc2626', '#475569'];
 
-const band = (r) => (r >= 0.9 ? 'EXCELLENT' : r >= 0.8 ? 'GOOD' : r >= 0.7 ? 'FAIR' : 'POOR');
+const band = (r) => (bands.find((b) => r >= b.from) || { name: 'POOR' }).name;
 const pct = (r) => (r * 100).toFixed(1) + ' %';
 const num = (n) => String(n);
 const clock = (ms) => new Date(ms).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' });
@@ -36,6 +33,7 @@ let last = null;
 
 function render(s) {
   last = s;
+  bands = s.bands || [];
   $('updated').textContent = clock(s.at);
   $('window-label').textContent = 'last ' + Math.round(s.windowMs / 60000) + ' min';
   const errors = (s.errors || []).concat(s.statsError ? [s.statsError] : []);
@@ -120,12 +118,13 @@ function renderRatio(s) {
   const { x, y0, y1 } = chartFrame(svg, s, w, h, pad);
   const y = (r) => y0 - r * (y0 - y1);
   const g = el('svg:g', { id: 'bands' });
-  for (const b of BANDS) {
-    g.append(el('svg:rect', { x: pad.l, width: w - pad.l - pad.r, y: y(b.to), height: y(b.from) - y(b.to), fill: b.color, 'fill-opacity': 0.12, class: 'band-' + b.name }));
-    g.append(el('svg:text', { x: w - pad.r + 6, y: (y(b.to) + y(b.from)) / 2 + 4 }, b.name + (b.from ? ' ≥ ' + b.from * 100 + ' %' : '')));
-  }
+  bands.forEach((b, i) => {
+    const to = i ? bands[i - 1].from : 1;
+    g.append(el('svg:rect', { x: pad.l, width: w - pad.l - pad.r, y: y(to), height: y(b.from) - y(to), fill: BAND_COLORS[b.name], 'fill-opacity': 0.12, class: 'band-' + b.name }));
+    g.append(el('svg:text', { x: w - pad.r + 6, y: (y(to) + y(b.from)) / 2 + 4 }, b.name + (b.from ? ' ≥ ' + b.from * 100 + ' %' : '')));
+  });
   svg.append(g);
-  for (const r of [0, 0.5, 0.7, 0.8, 0.9, 1]) {
+  for (const r of [0, 0.5, ...bands.map((b) => b.from).filter((f) => f > 0), 1]) {
     svg.append(el('svg:text', { x: pad.l - 6, y: y(r) + 4, 'text-anchor': 'end' }, r * 100 + ' %'));
   }
   const line = (key, color, id, dash) => {
