@@ -46,6 +46,12 @@ func DestinationPropertiesTag(id int64) string { return fmt.Sprintf("destination
 // DestinationAnalyticsTag guards the sentiment, trends and posts of one destination.
 func DestinationAnalyticsTag(id int64) string { return fmt.Sprintf("destination:%d:analytics", id) }
 
+// IsAnalyticsTag reports whether tag guards analytics: TagAnalytics,
+// DestinationAnalyticsTag or CityAnalyticsTag.
+func IsAnalyticsTag(tag string) bool {
+	return tag == TagAnalytics || strings.HasSuffix(tag, ":"+TagAnalytics)
+}
+
 // CityPropertiesTag guards property lists filtered by city.
 func CityPropertiesTag(city string) string { return "city:" + CitySlug(city) + ":properties" }
 

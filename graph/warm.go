@@ -13,6 +13,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/kedahpulse/kedahpulse/db"
 )
 
 // Defaults of WarmOptions.
@@ -181,7 +183,7 @@ func (w *Warmer) Invalidated(tags []string) {
 	w.mu.Lock()
 	queued := false
 	for _, t := range tags {
-		if !analyticsTag(t) {
+		if !db.IsAnalyticsTag(t) {
 			continue
 		}
 		queued = true
@@ -375,20 +377,14 @@ func (d *discardWriter) Write(b []byte) (int, error) {
 	return len(b), nil
 }
 
-// analyticsTag reports whether tag is of the analytics family (db/tag.go:
-// "analytics", "destination:N:analytics", "city:X:analytics").
-func analyticsTag(tag string) bool {
-	return tag == "analytics" || strings.HasSuffix(tag, ":analytics")
-}
-
 // anyAnalytics reports whether the comma-separated tags hold an analytics
 // tag.
 func anyAnalytics(tags []byte) bool {
-	if !bytes.Contains(tags, []byte("analytics")) {
+	if !bytes.Contains(tags, []byte(db.TagAnalytics)) {
 		return false
 	}
 	for t := range bytes.SplitSeq(tags, []byte(",")) {
-		if analyticsTag(string(t)) {
+		if db.IsAnalyticsTag(string(t)) {
 			return true
 		}
 	}
