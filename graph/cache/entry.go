@@ -77,22 +77,30 @@ func decodeEntry(b []byte) ([]tagVersion, []byte, error) {
 	if nl < 0 {
 		return nil, nil, errBadEntry
 	}
-	header, payload := string(b[:nl]), b[nl+1:]
+	tags, err := parseHeader(string(b[:nl]))
+	if err != nil {
+		return nil, nil, err
+	}
+	return tags, b[nl+1:], nil
+}
+
+// parseHeader reads an entry's header line (without its newline).
+func parseHeader(header string) ([]tagVersion, error) {
 	if header == "" {
-		return nil, payload, nil
+		return nil, nil
 	}
 	fields := strings.Split(header, " ")
 	if len(fields)%2 != 0 {
-		return nil, nil, errBadEntry
+		return nil, errBadEntry
 	}
 	tags := make([]tagVersion, 0, len(fields)/2)
 	for i := 0; i < len(fields); i += 2 {
 		if !validToken(fields[i]) || !validToken(fields[i+1]) {
-			return nil, nil, errBadEntry
+			return nil, errBadEntry
 		}
 		tags = append(tags, tagVersion{Tag: fields[i], Version: fields[i+1]})
 	}
-	return tags, payload, nil
+	return tags, nil
 }
 
 // tagSet returns tags plus AllTag, sorted and without duplicates.

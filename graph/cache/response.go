@@ -74,7 +74,7 @@ func decodeResponse(raw []byte) (*response, bool) {
 
 // tagVersions parses the header.
 func (r *response) tagVersions() ([]tagVersion, bool) {
-	hdr, _, err := decodeEntry(append(append([]byte(nil), r.header...), '\n'))
+	hdr, err := parseHeader(string(r.header))
 	return hdr, err == nil && len(hdr) > 0
 }
 
@@ -130,20 +130,11 @@ func (c *Cache) getResponse(ctx context.Context, key string) ([]byte, Stamp, boo
 		return nil, Stamp{}, false
 	}
 	if r := c.local.get(key); r != nil {
-		head, err := c.heads.read(ctx, c)
+		ch, err := c.since(ctx, r.stamp)
 		if err != nil {
 			return nil, Stamp{}, false
 		}
-		if head.Now == r.stamp {
-			return r.payload, head.Now, true
-		}
-		ch := Changes{Now: head.Now}
-		if ch.Tags, ch.Complete = head.Since(r.stamp); !ch.Complete { // further back than the tail
-			if _, ch, err = c.observe(ctx, "", r.stamp); err != nil {
-				return nil, Stamp{}, false
-			}
-		}
-		if ch.Now == r.stamp || (ch.Complete && !r.touchedBy(ch.Tags)) {
+		if ch.Complete && !r.touchedBy(ch.Tags) {
 			c.local.restamp(key, r, ch.Now)
 			return r.payload, ch.Now, true
 		}
@@ -172,7 +163,7 @@ func (c *Cache) getResponse(ctx context.Context, key string) ([]byte, Stamp, boo
 // is re-stamped with now (read before this check, so conservative) and,
 // when the log had many records since or could not tell, written back.
 func (c *Cache) revalidate(ctx context.Context, key string, r *response, now Stamp) bool {
-	_, ch, err := c.observe(ctx, "", r.stamp)
+	ch, err := c.since(ctx, r.stamp)
 	if err != nil {
 		return false
 	}
@@ -189,6 +180,24 @@ func (c *Cache) revalidate(ctx context.Context, key string, r *response, now Sta
 		c.rewrite(ctx, key, r)
 	}
 	return true
+}
+
+// since returns what the log says since s. Caches with copies in process
+// (remote stores) ask the shared read of the log's head and last records
+// first, and read the records since s themselves only when s is older than
+// that tail.
+func (c *Cache) since(ctx context.Context, s Stamp) (Changes, error) {
+	if c.local != nil {
+		head, err := c.heads.read(ctx, c)
+		if err != nil {
+			return Changes{}, err
+		}
+		if tags, ok := head.Since(s); ok {
+			return Changes{Now: head.Now, Complete: true, Tags: tags}, nil
+		}
+	}
+	_, ch, err := c.observe(ctx, "", s)
+	return ch, err
 }
 
 // tagsCurrent checks r's tags one by one: one round trip, O(tags).
