@@ -88,7 +88,7 @@ func (t *transport) answerRepeated(next http.Handler) http.Handler {
 		if m, ok := t.memo.get(raw.key); ok {
 			raw.memoised = true
 			var hit bool
-			if raw.stamp, hit = t.serveCached(r.Context(), w, r, m); hit {
+			if raw.stamp, hit = t.serveCached(r.Context(), w, r, m, t.resp.Key(m.digest)); hit {
 				return
 			}
 		}
@@ -117,19 +117,18 @@ func (t *transport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Grap
 		return
 	}
 	m, ok := t.memoEntry(ctx, prep)
-	stamp := raw.stamp
+	key, stamp := "", raw.stamp
+	if ok {
+		key = t.resp.Key(m.digest)
+	}
 	if ok && !raw.memoised {
 		if !m.hint.Private {
 			t.memo.put(raw.key, m)
 		}
 		var hit bool
-		if stamp, hit = t.serveCached(ctx, w, r, m); hit {
+		if stamp, hit = t.serveCached(ctx, w, r, m, key); hit {
 			return
 		}
-	}
-	key := ""
-	if ok {
-		key = t.resp.Key(m.digest)
 	}
 	t.execute(ctx, w, r, exec, prep, key, stamp)
 }
@@ -147,10 +146,10 @@ func (t *transport) refuse(w http.ResponseWriter, r *http.Request, rerr *request
 	writeErrors(w, media, status, rerr.errs)
 }
 
-// serveCached writes the answer stored for m if there is a valid one; if
-// not, it returns the stamp to store the answer computed now with.
-func (t *transport) serveCached(ctx context.Context, w http.ResponseWriter, r *http.Request, m memoEntry) (cache.Stamp, bool) {
-	e, stamp, hit := t.resp.Get(ctx, t.resp.Key(m.digest))
+// serveCached writes the answer stored under key (m's) if there is a valid
+// one; if not, it returns the stamp to store the answer computed now with.
+func (t *transport) serveCached(ctx context.Context, w http.ResponseWriter, r *http.Request, m memoEntry, key string) (cache.Stamp, bool) {
+	e, stamp, hit := t.resp.Get(ctx, key)
 	if !hit {
 		return stamp, false
 	}
