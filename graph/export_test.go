@@ -3,7 +3,7 @@ package graph
 // Count counts one request as the transport does after serving it with
 // tags, without serving it (the bounded-memory test counts 100k).
 func (w *Warmer) Count(doc, query string, vars []byte, tags string) {
-	w.count(&warmRequest{doc: doc, query: query, vars: vars, key: doc + "\x00\x00" + string(vars)}, []byte(tags))
+	w.count(&warmRequest{query: query, vars: vars, key: doc + "\x00" + string(vars)}, []byte(tags))
 }
 
 // Picked returns the variables of the requests a round warming tags would

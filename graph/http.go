@@ -130,7 +130,7 @@ func (t *transport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Grap
 			return
 		}
 	}
-	t.execute(ctx, w, r, exec, prep, key, stamp)
+	t.execute(ctx, w, r, exec, prep, key, stamp, m.warm)
 }
 
 // refuse answers a request refused before execution.
@@ -215,12 +215,12 @@ func (t *transport) memoEntry(ctx context.Context, p *prepared) (memoEntry, bool
 	if err != nil {
 		return memoEntry{}, false
 	}
-	return memoEntry{digest: digest, hint: p.hint, roots: p.doc.roots[p.op.Operation.Name], warm: t.warm.request(p)}, true
+	return memoEntry{digest: digest, hint: p.hint, roots: p.doc.roots[p.op.Operation.Name], warm: t.warm.request(p, digest)}, true
 }
 
 // execute runs p and writes its answer, storing it under key (if any) when
 // it is clean, stamped with stamp (read before p ran).
-func (t *transport) execute(ctx context.Context, w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor, p *prepared, key string, stamp cache.Stamp) {
+func (t *transport) execute(ctx context.Context, w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor, p *prepared, key string, stamp cache.Stamp, warm *warmRequest) {
 	media := responseMedia(r.Header.Get("Accept"))
 	var rec *cache.Recorder
 	if key != "" {
@@ -246,7 +246,7 @@ func (t *transport) execute(ctx context.Context, w http.ResponseWriter, r *http.
 	var tags string
 	if key != "" {
 		tags = t.resp.Set(ctx, key, body, etag, rec, stamp, time.Duration(p.hint.MaxAge)*time.Second)
-		t.warm.observe(ctx, t.warm.request(p), []byte(tags))
+		t.warm.observe(ctx, warm, []byte(tags))
 	}
 	t.writeCacheable(w, r, p.hint, "MISS", body, etag, []byte(tags))
 }

@@ -124,11 +124,10 @@ func (w *Warmer) serve(h http.Handler) { w.handler.Store(&h) }
 
 // warmRequest is what a replay sends.
 type warmRequest struct {
-	doc   string // id of the prepared document (identity only)
 	query string
 	op    string
 	vars  []byte // JSON of the coerced variables
-	key   string // doc, op and vars: its identity in the counts
+	key   string // its response key's digest (respcache.Digest): its identity in the counts
 }
 
 type replayingKey struct{}
@@ -139,8 +138,9 @@ func replaying(ctx context.Context) bool {
 	return v
 }
 
-// request is how to replay p, or nil when w is nil or p is PRIVATE.
-func (w *Warmer) request(p *prepared) *warmRequest {
+// request is how to replay p, whose response key's digest is digest, or
+// nil when w is nil or p is PRIVATE.
+func (w *Warmer) request(p *prepared, digest string) *warmRequest {
 	if w == nil || p.hint.Private {
 		return nil
 	}
@@ -148,9 +148,7 @@ func (w *Warmer) request(p *prepared) *warmRequest {
 	if err != nil {
 		return nil
 	}
-	r := &warmRequest{doc: p.doc.id, query: p.op.RawQuery, op: p.op.OperationName, vars: vars}
-	r.key = r.doc + "\x00" + r.op + "\x00" + string(r.vars)
-	return r
+	return &warmRequest{query: p.op.RawQuery, op: p.op.OperationName, vars: vars, key: digest}
 }
 
 // observe counts a public answer the transport served or stored with tags
