@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/kedahpulse/kedahpulse/graph"
+	"github.com/kedahpulse/kedahpulse/graph/cache"
 	"github.com/kedahpulse/kedahpulse/graph/model"
 )
 
@@ -19,13 +20,6 @@ import (
 const (
 	alertHitRatio = "hit_ratio_low"
 	alertErrors   = "cache_errors"
-)
-
-// The cache's counters the alerter reads, summed over their labels.
-const (
-	metricHits   = "kedahpulse_cache_hits_total"
-	metricMisses = "kedahpulse_cache_misses_total"
-	metricErrors = "kedahpulse_cache_errors_total"
 )
 
 // bandFloor returns the smallest hit ratio of the assessment band named
@@ -225,11 +219,11 @@ func (a *alerter) read() (sample, error) {
 	for _, f := range families {
 		var dst *float64
 		switch f.GetName() {
-		case metricHits:
+		case cache.MetricHits:
 			dst = &s.hits
-		case metricMisses:
+		case cache.MetricMisses:
 			dst = &s.misses
-		case metricErrors:
+		case cache.MetricErrors:
 			dst = &s.errors
 		default:
 			continue

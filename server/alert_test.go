@@ -9,6 +9,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/kedahpulse/kedahpulse/graph/cache"
 )
 
 // alertRig is an alerter over a registry holding the cache's counters as
@@ -24,9 +26,9 @@ type alertRig struct {
 func newAlertRig(t *testing.T, cfg alertConfig) *alertRig {
 	r := prometheus.NewRegistry()
 	g := &alertRig{t: t, clock: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)}
-	g.hits = prometheus.NewCounterVec(prometheus.CounterOpts{Name: metricHits}, []string{"coordinate"})
-	g.misses = prometheus.NewCounterVec(prometheus.CounterOpts{Name: metricMisses}, []string{"coordinate"})
-	g.errors = prometheus.NewCounterVec(prometheus.CounterOpts{Name: metricErrors}, []string{"op"})
+	g.hits = prometheus.NewCounterVec(prometheus.CounterOpts{Name: cache.MetricHits}, []string{"coordinate"})
+	g.misses = prometheus.NewCounterVec(prometheus.CounterOpts{Name: cache.MetricMisses}, []string{"coordinate"})
+	g.errors = prometheus.NewCounterVec(prometheus.CounterOpts{Name: cache.MetricErrors}, []string{"op"})
 	r.MustRegister(g.hits, g.misses, g.errors)
 	log := slog.New(slog.NewTextHandler(&g.log, nil))
 	g.a = newAlerter(cfg, r, log, func() time.Time { return g.clock })

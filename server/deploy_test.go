@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/prometheus/model/rulefmt"
 	"github.com/prometheus/prometheus/promql/parser"
 
+	"github.com/kedahpulse/kedahpulse/graph/cache"
 	"github.com/kedahpulse/kedahpulse/graph/cache/cachetest"
 )
 
@@ -58,7 +59,7 @@ func TestDeployFilesReferToExportedMetrics(t *testing.T) {
 			}
 		}
 		// The conditions of the server's own alerter are covered by both.
-		for _, name := range []string{metricHits, metricMisses, metricErrors, "kedahpulse_cache_alert"} {
+		for _, name := range []string{cache.MetricHits, cache.MetricMisses, cache.MetricErrors, "kedahpulse_cache_alert"} {
 			if !used[name] {
 				t.Errorf("%s does not use %s", file, name)
 			}
@@ -102,7 +103,7 @@ func exportedMetrics(t *testing.T) map[string]bool {
 			names[name+"_bucket"], names[name+"_sum"], names[name+"_count"] = t == dto.MetricType_HISTOGRAM, true, true
 		}
 	}
-	for _, name := range []string{metricHits, metricMisses, metricErrors, "kedahpulse_cache_invalidations_total", "kedahpulse_http_request_duration_seconds"} {
+	for _, name := range []string{cache.MetricHits, cache.MetricMisses, cache.MetricErrors, cache.MetricInvalidations, "kedahpulse_http_request_duration_seconds"} {
 		if !names[name] {
 			t.Fatalf("/metrics lacks %s after traffic: the test's traffic no longer produces it", name)
 		}

@@ -109,6 +109,15 @@ func (c *Cache) coordCounters(coord string) *coordCounters {
 	return v.(*coordCounters)
 }
 
+// The names of the cache's Prometheus counters (others, such as the
+// server's alerter, read them by name).
+const (
+	MetricHits          = "kedahpulse_cache_hits_total"
+	MetricMisses        = "kedahpulse_cache_misses_total"
+	MetricInvalidations = "kedahpulse_cache_invalidations_total"
+	MetricErrors        = "kedahpulse_cache_errors_total"
+)
+
 // metrics are the Prometheus collectors, nil without a Registerer.
 type metrics struct {
 	hits, misses  *prometheus.CounterVec
@@ -122,19 +131,19 @@ func newMetrics(r prometheus.Registerer) *metrics {
 	}
 	return &metrics{
 		hits: register(r, prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "kedahpulse_cache_hits_total",
+			Name: MetricHits,
 			Help: "Cache lookups answered from the cache, by schema coordinate.",
 		}, []string{"coordinate"})),
 		misses: register(r, prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "kedahpulse_cache_misses_total",
+			Name: MetricMisses,
 			Help: "Cache lookups answered by the source, by schema coordinate.",
 		}, []string{"coordinate"})),
 		invalidations: register(r, prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "kedahpulse_cache_invalidations_total",
+			Name: MetricInvalidations,
 			Help: "Tags invalidated.",
 		})),
 		errors: register(r, prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "kedahpulse_cache_errors_total",
+			Name: MetricErrors,
 			Help: "Failed or skipped cache store calls, by operation.",
 		}, []string{"op"})),
 	}
