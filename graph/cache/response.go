@@ -260,7 +260,8 @@ func (c *Cache) observe(ctx context.Context, key string, since Stamp) (raw []byt
 // versions keeps its version. stamp is the one GetResponse returned before
 // the response was computed. versions must include AllTag (every Load
 // records it; see Recorder); without it, with a zero stamp or with ttl <=
-// 0, nothing is stored. Failures are logged.
+// 0, nothing is stored. Failures are logged. A Cache that keeps copies in
+// process keeps value too: it must not be changed after.
 func (c *Cache) SetResponse(ctx context.Context, key string, value []byte, versions map[string]string, stamp Stamp, ttl time.Duration) {
 	if ttl <= 0 || stamp.IsZero() {
 		return
@@ -280,6 +281,10 @@ func (c *Cache) SetResponse(ctx context.Context, key string, value []byte, versi
 		return
 	}
 	c.setResponse(ctx, key, b, ttl)
+	if c.local != nil { // the copy in process, without reading back (and decompressing) what was just written
+		line, _ := encodeEntry(hdr, nil)
+		c.local.put(key, &response{stamp: stamp, expires: expires, header: line[:len(line)-1], payload: value})
+	}
 }
 
 func (c *Cache) setResponse(ctx context.Context, key string, b []byte, ttl time.Duration) {
