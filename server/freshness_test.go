@@ -396,7 +396,16 @@ func TestFreshnessUnderRedisFaults(t *testing.T) {
 			}
 			// A snapshot, acknowledged writes after it, then a crash: Redis
 			// comes back with older tag versions and entries.
-			if err := master.Client(t).Save(ctx).Err(); err != nil {
+			// SAVE is refused while a background save runs (a replica's
+			// full sync after a failover starts one): wait for it.
+			err := master.Client(t).Save(ctx).Err()
+			for err != nil && strings.Contains(err.Error(), "Background save already in progress") {
+				if !sleepOr(stop, 100*time.Millisecond) {
+					return
+				}
+				err = master.Client(t).Save(ctx).Err()
+			}
+			if err != nil {
 				t.Errorf("SAVE: %v", err)
 				return
 			}
