@@ -50,17 +50,19 @@ func decodeResponse(raw []byte) (*response, bool) {
 	if nl < 0 {
 		return nil, false
 	}
-	fields := strings.Fields(string(raw[:nl]))
-	if len(fields) != 3 && (len(fields) != 4 || fields[3] != "s2") {
+	b, compressed := bytes.CutSuffix(raw[:nl], []byte(" s2"))
+	line := string(b)
+	sp := strings.LastIndexByte(line, ' ')
+	if sp < 0 {
 		return nil, false
 	}
-	stamp, ok := parseStamp(fields[0] + " " + fields[1])
-	ms, err := strconv.ParseInt(fields[2], 10, 64)
+	stamp, ok := parseStamp(line[:sp])
+	ms, err := strconv.ParseInt(line[sp+1:], 10, 64)
 	if !ok || err != nil {
 		return nil, false
 	}
 	rest := raw[nl+1:]
-	if len(fields) == 4 {
+	if compressed {
 		if rest, err = s2.Decode(nil, rest); err != nil {
 			return nil, false
 		}
