@@ -29,7 +29,7 @@ const (
 	// (the seed) records it, since entries cached before it, such as a
 	// destination read as null from an empty database, carry per-id and
 	// per-city tags it cannot enumerate. It must equal the cache's AllTag,
-	// which every entry carries implicitly; a test in graph/cache asserts
+	// which every entry carries implicitly; a test in cache asserts
 	// that the two match.
 	TagAll = "all"
 )

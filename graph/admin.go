@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/kedahpulse/kedahpulse/cache"
 	"github.com/kedahpulse/kedahpulse/db"
-	"github.com/kedahpulse/kedahpulse/graph/cache"
 	"github.com/kedahpulse/kedahpulse/graph/model"
 )
 

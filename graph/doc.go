@@ -7,11 +7,11 @@
 // byte-bounded cache), lets gqlgen coerce the variables, and serves or
 // fills graph/respcache keyed on exactly the operation and variables gqlgen
 // executes, with the graph/cachecontrol hint. Below it: thin resolvers,
-// loaders and field read-through (graph/cache), and one error presenter.
+// loaders and field read-through (cache), and one error presenter.
 // resolver.go is the one place dependencies are injected; generated.go is
 // never edited.
 //
-// It may import db, graph/cache, graph/cachecontrol, graph/limit,
+// It may import db, cache, graph/cachecontrol, graph/limit,
 // graph/respcache, graph/model, gqlgen and dataloader; it never imports
 // server/... (it reaches the scraper through the Scraper interface it
 // declares). Invariants: no request does work beyond its limits, deadline

@@ -8,7 +8,7 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/kedahpulse/kedahpulse/graph/cache"
+	"github.com/kedahpulse/kedahpulse/cache"
 )
 
 // gate holds the first cache write of a key containing match until

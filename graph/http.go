@@ -20,7 +20,7 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
-	"github.com/kedahpulse/kedahpulse/graph/cache"
+	"github.com/kedahpulse/kedahpulse/cache"
 	"github.com/kedahpulse/kedahpulse/graph/cachecontrol"
 	"github.com/kedahpulse/kedahpulse/graph/respcache"
 )

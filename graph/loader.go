@@ -8,8 +8,8 @@ import (
 
 	"github.com/graph-gophers/dataloader/v7"
 
+	"github.com/kedahpulse/kedahpulse/cache"
 	"github.com/kedahpulse/kedahpulse/db"
-	"github.com/kedahpulse/kedahpulse/graph/cache"
 )
 
 // Cached schema coordinates served by the loaders. Entity loads are counted

@@ -9,8 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kedahpulse/kedahpulse/cache"
 	"github.com/kedahpulse/kedahpulse/graph"
-	"github.com/kedahpulse/kedahpulse/graph/cache"
 )
 
 // Automatic persisted queries, the protocol Apollo Client's

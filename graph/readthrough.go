@@ -8,7 +8,7 @@ import (
 	"fmt"
 	"strconv"
 
-	"github.com/kedahpulse/kedahpulse/graph/cache"
+	"github.com/kedahpulse/kedahpulse/cache"
 )
 
 // maxKeyArgs is the longest argument encoding a key carries as it is;

@@ -7,8 +7,8 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/kedahpulse/kedahpulse/cache"
 	"github.com/kedahpulse/kedahpulse/db"
-	"github.com/kedahpulse/kedahpulse/graph/cache"
 	"github.com/kedahpulse/kedahpulse/graph/cachecontrol"
 )
 

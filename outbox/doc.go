@@ -1,7 +1,7 @@
 // Package outbox delivers the invalidations of committed writes: each write
 // records its tags in an outbox row in its own transaction (db), and a Relay
-// turns rows into cache invalidations (graph/cache), then acks them. It
-// imports db and graph/cache; the server wires one Relay into the GraphQL
+// turns rows into cache invalidations (cache), then acks them. It
+// imports db and cache; the server wires one Relay into the GraphQL
 // layer and the scraper, and runs it.
 //
 // One vocabulary: Deliver makes one committed change visible; Drain delivers

@@ -11,8 +11,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/kedahpulse/kedahpulse/cache"
 	"github.com/kedahpulse/kedahpulse/graph"
-	"github.com/kedahpulse/kedahpulse/graph/cache"
 	"github.com/kedahpulse/kedahpulse/graph/model"
 )
 
@@ -88,7 +88,7 @@ func loadAlertConfig(getenv func(string) string) (alertConfig, error) {
 // and raises two alerts: the hit ratio below a threshold (once the window
 // holds enough lookups to judge), and cache errors above a rate. It logs one
 // line per transition, never one per check, and exports the state as gauges.
-// It reads the registry, not the cache, so it knows nothing of graph/cache.
+// It reads the registry, not the cache, so it knows nothing of cache.
 type alerter struct {
 	cfg     alertConfig
 	gather  prometheus.Gatherer

@@ -10,11 +10,11 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
-	"github.com/kedahpulse/kedahpulse/graph/cache"
+	"github.com/kedahpulse/kedahpulse/cache"
 )
 
 // alertRig is an alerter over a registry holding the cache's counters as
-// graph/cache registers them, with a clock the test moves.
+// cache registers them, with a clock the test moves.
 type alertRig struct {
 	t                    *testing.T
 	a                    *alerter

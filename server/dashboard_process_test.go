@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kedahpulse/kedahpulse/cache/cachetest"
 	"github.com/kedahpulse/kedahpulse/db/dbtest"
-	"github.com/kedahpulse/kedahpulse/graph/cache/cachetest"
 	"github.com/kedahpulse/kedahpulse/server/dashboard"
 )
 

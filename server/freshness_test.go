@@ -20,8 +20,8 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/kedahpulse/kedahpulse/cache/cachetest"
 	"github.com/kedahpulse/kedahpulse/db/dbtest"
-	"github.com/kedahpulse/kedahpulse/graph/cache/cachetest"
 )
 
 // The consistency model, tested end to end through HTTP against server

@@ -13,8 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kedahpulse/kedahpulse/cache/cachetest"
 	"github.com/kedahpulse/kedahpulse/db/dbtest"
-	"github.com/kedahpulse/kedahpulse/graph/cache/cachetest"
 )
 
 // Idle keep-alive connections cannot exhaust the server: beyond

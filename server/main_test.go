@@ -17,9 +17,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kedahpulse/kedahpulse/cache/cachetest"
 	"github.com/kedahpulse/kedahpulse/db/dbtest"
 	"github.com/kedahpulse/kedahpulse/graph"
-	"github.com/kedahpulse/kedahpulse/graph/cache/cachetest"
 )
 
 func TestLoadConfig(t *testing.T) {

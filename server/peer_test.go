@@ -9,8 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kedahpulse/kedahpulse/cache/cachetest"
 	"github.com/kedahpulse/kedahpulse/db/dbtest"
-	"github.com/kedahpulse/kedahpulse/graph/cache/cachetest"
 )
 
 // A second process whose cache would not share invalidations with the

@@ -18,9 +18,9 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/rs/cors"
 
+	"github.com/kedahpulse/kedahpulse/cache"
 	"github.com/kedahpulse/kedahpulse/db"
 	"github.com/kedahpulse/kedahpulse/graph"
-	"github.com/kedahpulse/kedahpulse/graph/cache"
 	"github.com/kedahpulse/kedahpulse/outbox"
 	"github.com/kedahpulse/kedahpulse/server/dashboard"
 	"github.com/kedahpulse/kedahpulse/server/playground"

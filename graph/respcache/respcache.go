@@ -15,7 +15,7 @@ import (
 
 	"github.com/cespare/xxhash/v2"
 
-	"github.com/kedahpulse/kedahpulse/graph/cache"
+	"github.com/kedahpulse/kedahpulse/cache"
 )
 
 // Cache stores whole responses in a cache.Cache.

@@ -4,7 +4,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kedahpulse/kedahpulse/graph/cache"
+	"github.com/kedahpulse/kedahpulse/cache"
 	"github.com/kedahpulse/kedahpulse/graph/respcache"
 )
 

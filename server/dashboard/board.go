@@ -9,9 +9,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/kedahpulse/kedahpulse/cache"
 	"github.com/kedahpulse/kedahpulse/db"
 	"github.com/kedahpulse/kedahpulse/graph"
-	"github.com/kedahpulse/kedahpulse/graph/cache"
 	"github.com/kedahpulse/kedahpulse/graph/model"
 )
 

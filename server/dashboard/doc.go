@@ -7,7 +7,7 @@
 // Redis sorted set, or an in-memory ring on the in-process cache).
 //
 // It imports graph (for the cacheStats figures, so that the page and the
-// query agree), graph/cache, db and go-redis; server wires it. Invariants:
+// query agree), cache, db and go-redis; server wires it. Invariants:
 // no data leaves without the session cookie or the admin bearer token, the
 // cookie never holds the token, and the history stays bounded (trimmed to
 // the window and a member cap, with a TTL) whatever the number of processes.

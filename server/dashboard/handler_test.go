@@ -14,9 +14,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kedahpulse/kedahpulse/cache"
 	"github.com/kedahpulse/kedahpulse/db/dbtest"
 	"github.com/kedahpulse/kedahpulse/graph"
-	"github.com/kedahpulse/kedahpulse/graph/cache"
 )
 
 // newTestBoard is a Board on the in-process cache and a SQLite store,

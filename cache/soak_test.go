@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kedahpulse/kedahpulse/graph/cache"
-	"github.com/kedahpulse/kedahpulse/graph/cache/cachetest"
+	"github.com/kedahpulse/kedahpulse/cache"
+	"github.com/kedahpulse/kedahpulse/cache/cachetest"
 )
 
 // T6: 100 000 invalidate-then-refill cycles over a fixed set of 50 keys and

@@ -15,8 +15,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/kedahpulse/kedahpulse/graph/cache"
-	"github.com/kedahpulse/kedahpulse/graph/cache/cachetest"
+	"github.com/kedahpulse/kedahpulse/cache"
+	"github.com/kedahpulse/kedahpulse/cache/cachetest"
 )
 
 // newCache returns a Cache on s with a generous timeout (a loaded CI machine

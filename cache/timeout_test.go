@@ -12,8 +12,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 
-	"github.com/kedahpulse/kedahpulse/graph/cache"
-	"github.com/kedahpulse/kedahpulse/graph/cache/cachetest"
+	"github.com/kedahpulse/kedahpulse/cache"
+	"github.com/kedahpulse/kedahpulse/cache/cachetest"
 )
 
 // Options.Timeout bounds every Redis call of a client from OpenRedis: a

@@ -10,8 +10,8 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/kedahpulse/kedahpulse/graph/cache"
-	"github.com/kedahpulse/kedahpulse/graph/cache/cachetest"
+	"github.com/kedahpulse/kedahpulse/cache"
+	"github.com/kedahpulse/kedahpulse/cache/cachetest"
 )
 
 // The conformance suite: every Store behaves the same.

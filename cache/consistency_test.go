@@ -14,8 +14,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kedahpulse/kedahpulse/graph/cache"
-	"github.com/kedahpulse/kedahpulse/graph/cache/cachetest"
+	"github.com/kedahpulse/kedahpulse/cache"
+	"github.com/kedahpulse/kedahpulse/cache/cachetest"
 )
 
 // T1: a fill that read the source before a concurrent update and its

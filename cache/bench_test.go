@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kedahpulse/kedahpulse/graph/cache"
-	"github.com/kedahpulse/kedahpulse/graph/cache/cachetest"
+	"github.com/kedahpulse/kedahpulse/cache"
+	"github.com/kedahpulse/kedahpulse/cache/cachetest"
 )
 
 // eachStoreB is cachetest.EachStore for benchmarks.
