@@ -94,11 +94,7 @@ func (r *propertyResolver) Destination(ctx context.Context, obj *db.Property) (*
 
 // Properties is the resolver for the properties field.
 func (r *queryResolver) Properties(ctx context.Context, filter *db.PropertyFilter, first *int, after *string, orderBy *db.PropertyOrder) (*model.PropertyConnection, error) {
-	a, err := newPropertiesArgs(filter, first, after, orderBy)
-	if err != nil {
-		return nil, err
-	}
-	return r.properties(ctx, a)
+	return r.properties(ctx, filter, first, after, orderBy)
 }
 
 // Property is the resolver for the property field.
