@@ -73,11 +73,8 @@ func (r *Resolver) requiredDestination(ctx context.Context, id int64) (*db.Desti
 	return d, err
 }
 
-func (r *Resolver) createDestination(ctx context.Context, in model.CreateDestinationInput) (*db.Destination, error) {
-	d, ch, err := r.Store.CreateDestination(ctx, db.DestinationInput{
-		Name: in.Name, Slug: str(in.Slug), City: in.City, Category: in.Category, Description: in.Description,
-		Latitude: in.Latitude, Longitude: in.Longitude,
-	})
+func (r *Resolver) createDestination(ctx context.Context, in db.DestinationInput) (*db.Destination, error) {
+	d, ch, err := r.Store.CreateDestination(ctx, in)
 	if err != nil {
 		return nil, err
 	}
@@ -85,11 +82,8 @@ func (r *Resolver) createDestination(ctx context.Context, in model.CreateDestina
 	return d, nil
 }
 
-func (r *Resolver) updateDestination(ctx context.Context, id int64, in model.UpdateDestinationInput) (*db.Destination, error) {
-	d, ch, err := r.Store.UpdateDestination(ctx, id, db.DestinationUpdate{
-		Name: in.Name, City: in.City, Category: in.Category, Description: in.Description,
-		Latitude: in.Latitude, Longitude: in.Longitude,
-	})
+func (r *Resolver) updateDestination(ctx context.Context, id int64, u db.DestinationUpdate) (*db.Destination, error) {
+	d, ch, err := r.Store.UpdateDestination(ctx, id, u)
 	if err != nil {
 		return nil, err
 	}

@@ -68,10 +68,8 @@ func (r *Resolver) destinationProperties(ctx context.Context, d *db.Destination,
 	return compact(rows), err
 }
 
-func (r *Resolver) createProperty(ctx context.Context, in model.CreatePropertyInput) (*db.Property, error) {
-	p, ch, err := r.Store.CreateProperty(ctx, db.PropertyInput{
-		Title: in.Title, Description: in.Description, Price: in.Price, Location: in.Location, DestinationID: in.DestinationID,
-	})
+func (r *Resolver) createProperty(ctx context.Context, in db.PropertyInput) (*db.Property, error) {
+	p, ch, err := r.Store.CreateProperty(ctx, in)
 	if err != nil {
 		return nil, err
 	}
@@ -79,10 +77,8 @@ func (r *Resolver) createProperty(ctx context.Context, in model.CreatePropertyIn
 	return p, nil
 }
 
-func (r *Resolver) updateProperty(ctx context.Context, id int64, in model.UpdatePropertyInput) (*db.Property, error) {
-	p, ch, err := r.Store.UpdateProperty(ctx, id, db.PropertyUpdate{
-		Title: in.Title, Description: in.Description, Price: in.Price, Location: in.Location, DestinationID: in.DestinationID,
-	})
+func (r *Resolver) updateProperty(ctx context.Context, id int64, u db.PropertyUpdate) (*db.Property, error) {
+	p, ch, err := r.Store.UpdateProperty(ctx, id, u)
 	if err != nil {
 		return nil, err
 	}
