@@ -171,7 +171,8 @@ type Change struct {
 	OutboxID int64
 }
 
-// PropertyInput creates a property.
+// PropertyInput creates a property. The API binds CreatePropertyInput to
+// it (gqlgen.yml), as it binds the other inputs below.
 type PropertyInput struct {
 	Title         string
 	Description   string
@@ -181,7 +182,8 @@ type PropertyInput struct {
 }
 
 // PropertyUpdate changes the non-nil fields of a property. ClearDestination
-// detaches the property from its destination.
+// detaches the property from its destination (UpdatePropertyInput's
+// clearDestination).
 type PropertyUpdate struct {
 	Title         *string
 	Description   *string

@@ -9,8 +9,10 @@ import (
 )
 
 // The cache-tag vocabulary. Every cached entry carries the tags its content
-// depends on; every write names the tags it changes. This file is the only
-// place that spells a tag. Tags match [a-z0-9:._-]+ so they can be written
+// depends on (the read side, below: the Tags methods of the canonical
+// arguments in args.go); every write names the tags it changes (the write
+// side: the Change each write returns). This file is the only place that
+// spells a tag. Tags match [a-z0-9:._-]+ so they can be written
 // into cache entry headers unescaped.
 const (
 	// TagProperties guards every property list's membership, order and count
@@ -57,6 +59,71 @@ func CityPropertiesTag(city string) string { return "city:" + CitySlug(city) + "
 
 // CityAnalyticsTag guards analytics filtered by city.
 func CityAnalyticsTag(city string) string { return "city:" + CitySlug(city) + ":analytics" }
+
+// Read side: the tags a cached read depends on.
+
+// Tags are the tags a property list depends on: every list depends on
+// creates and deletes; lists filtered or ordered by price, by text, by
+// destination or by city also depend on changes to those.
+func (a PropertyArgs) Tags() []string {
+	tags := []string{TagProperties}
+	if a.MinPrice != nil || a.MaxPrice != nil || a.Order == OrderPriceAsc || a.Order == OrderPriceDesc {
+		tags = append(tags, TagPropertiesPrice)
+	}
+	if a.Search != nil {
+		tags = append(tags, TagPropertiesText)
+	}
+	if a.DestinationID != nil {
+		tags = append(tags, DestinationPropertiesTag(*a.DestinationID))
+	}
+	if a.City != nil {
+		tags = append(tags, CityPropertiesTag(*a.City))
+	}
+	return tags
+}
+
+// Tags are the tags a destination list depends on: which destinations
+// exist, and their names, cities and categories.
+func (DestinationArgs) Tags() []string { return []string{TagDestinations} }
+
+// Tags are the tags a slug lookup depends on: which destinations exist.
+func (SlugArgs) Tags() []string { return []string{TagDestinations} }
+
+// Tags are the tags an analytics figure (and a page of posts) depends on:
+// one destination's analytics, one city's, or everyone's. (A destination
+// that moves city bumps both cities' analytics tags, so a city's sums need
+// no more.)
+func (a AnalyticsArgs) Tags() []string {
+	switch {
+	case a.DestinationID != nil && a.City != nil:
+		return []string{DestinationAnalyticsTag(*a.DestinationID), CityAnalyticsTag(*a.City)}
+	case a.DestinationID != nil:
+		return []string{DestinationAnalyticsTag(*a.DestinationID)}
+	case a.City != nil:
+		return []string{CityAnalyticsTag(*a.City)}
+	default:
+		return []string{TagAnalytics}
+	}
+}
+
+// RankingTags are the tags a ranking of destinations depends on: its
+// figures' tags, and which destinations exist and their names, cities and
+// categories.
+func (a AnalyticsArgs) RankingTags() []string { return append(a.Tags(), TagDestinations) }
+
+// PropertyTags are the tags of one property row.
+func PropertyTags(id int64) []string { return []string{PropertyTag(id)} }
+
+// DestinationTags are the tags of one destination row.
+func DestinationTags(id int64) []string { return []string{DestinationTag(id)} }
+
+// DestinationPropertiesTags are the tags of one destination's newest
+// properties.
+func DestinationPropertiesTags(id int64) []string { return []string{DestinationPropertiesTag(id)} }
+
+// DestinationAnalyticsTags are the tags of one destination's sentiment and
+// trend.
+func DestinationAnalyticsTags(id int64) []string { return []string{DestinationAnalyticsTag(id)} }
 
 // CitySlug folds a city name to the form used in tags and filters: accents
 // removed, lower case, runs of other characters turned into one '-'.

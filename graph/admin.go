@@ -117,9 +117,9 @@ func (r *Resolver) runScraper(ctx context.Context) (*db.ScrapeRun, error) {
 }
 
 func (r *Resolver) scrapeRuns(ctx context.Context, last *int) ([]*db.ScrapeRun, error) {
-	n, err := limitArg(last, 10)
+	n, err := scrapeRunsPage.size(last)
 	if err != nil {
-		return nil, db.Invalid("last", "must be between 1 and %d", maxFirst)
+		return nil, db.Invalid("last", "must be between 1 and %d", db.MaxFirst)
 	}
 	return r.Store.FindScrapeRuns(ctx, n)
 }

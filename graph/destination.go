@@ -9,31 +9,16 @@ import (
 	"github.com/kedahpulse/kedahpulse/graph/model"
 )
 
-const (
-	coordQueryDestinations = "Query.destinations"
-	coordQueryDestination  = "Query.destination"
-)
-
-// destinationsArgs are the canonical arguments of Query.destinations.
-type destinationsArgs struct {
-	City     *string      `json:"c,omitempty"`
-	Category *db.Category `json:"cat,omitempty"`
-	First    int          `json:"first"`
-	After    string       `json:"after,omitempty"`
-}
-
 func (r *Resolver) destinations(ctx context.Context, city *string, category *db.Category, first *int, after *string) (*model.DestinationConnection, error) {
-	n, err := pageSize(first, defaultFirst)
+	n, err := queryDestinations.page.size(first)
 	if err != nil {
 		return nil, err
 	}
-	a := destinationsArgs{Category: category, First: n, After: str(after)}
-	if a.City, err = cityArg(city); err != nil {
+	a, err := db.NewDestinationArgs(city, category, db.Page{First: n, After: str(after)})
+	if err != nil {
 		return nil, err
 	}
-	page, err := readOne(ctx, r, coordQueryDestinations, a, []string{db.TagDestinations}, func(ctx context.Context) (*db.IDPage, error) {
-		return r.Store.FindDestinationIDs(ctx, db.DestinationFilter{City: a.City, Category: a.Category}, db.Page{First: a.First, After: a.After})
-	})
+	page, err := queryDestinations.read(ctx, r, a)
 	if err != nil {
 		return nil, err
 	}
@@ -58,14 +43,7 @@ func (r *Resolver) destination(ctx context.Context, id *int64, slug *string) (*d
 		return nil, db.Invalid("id", "give exactly one of id and slug")
 	}
 	if slug != nil {
-		found, err := readOne(ctx, r, coordQueryDestination, struct{ Slug string }{*slug}, []string{db.TagDestinations},
-			func(ctx context.Context) (int64, error) {
-				d, err := r.Store.FindDestinationBySlug(ctx, *slug)
-				if err != nil {
-					return 0, ignoreNotFound(err)
-				}
-				return d.ID, nil
-			})
+		found, err := queryDestination.read(ctx, r, db.SlugArgs{Slug: *slug})
 		if err != nil || found == 0 {
 			return nil, err
 		}
@@ -95,11 +73,8 @@ func (r *Resolver) requiredDestination(ctx context.Context, id int64) (*db.Desti
 	return d, err
 }
 
-func (r *Resolver) createDestination(ctx context.Context, in model.CreateDestinationInput) (*db.Destination, error) {
-	d, ch, err := r.Store.CreateDestination(ctx, db.DestinationInput{
-		Name: in.Name, Slug: str(in.Slug), City: in.City, Category: in.Category, Description: in.Description,
-		Latitude: in.Latitude, Longitude: in.Longitude,
-	})
+func (r *Resolver) createDestination(ctx context.Context, in db.DestinationInput) (*db.Destination, error) {
+	d, ch, err := r.Store.CreateDestination(ctx, in)
 	if err != nil {
 		return nil, err
 	}
@@ -107,11 +82,8 @@ func (r *Resolver) createDestination(ctx context.Context, in model.CreateDestina
 	return d, nil
 }
 
-func (r *Resolver) updateDestination(ctx context.Context, id int64, in model.UpdateDestinationInput) (*db.Destination, error) {
-	d, ch, err := r.Store.UpdateDestination(ctx, id, db.DestinationUpdate{
-		Name: in.Name, City: in.City, Category: in.Category, Description: in.Description,
-		Latitude: in.Latitude, Longitude: in.Longitude,
-	})
+func (r *Resolver) updateDestination(ctx context.Context, id int64, u db.DestinationUpdate) (*db.Destination, error) {
+	d, ch, err := r.Store.UpdateDestination(ctx, id, u)
 	if err != nil {
 		return nil, err
 	}

@@ -110,15 +110,15 @@ type ComplexityRoot struct {
 
 	Mutation struct {
 		ClearCache        func(childComplexity int) int
-		CreateDestination func(childComplexity int, input model.CreateDestinationInput) int
-		CreateProperty    func(childComplexity int, input model.CreatePropertyInput) int
+		CreateDestination func(childComplexity int, input db.DestinationInput) int
+		CreateProperty    func(childComplexity int, input db.PropertyInput) int
 		DeleteDestination func(childComplexity int, id int64) int
 		DeleteProperty    func(childComplexity int, id int64) int
 		IngestPosts       func(childComplexity int, posts []*db.PostInput) int
 		InvalidateCache   func(childComplexity int, tags []string) int
 		RunScraper        func(childComplexity int) int
-		UpdateDestination func(childComplexity int, id int64, input model.UpdateDestinationInput) int
-		UpdateProperty    func(childComplexity int, id int64, input model.UpdatePropertyInput) int
+		UpdateDestination func(childComplexity int, id int64, input db.DestinationUpdate) int
+		UpdateProperty    func(childComplexity int, id int64, input db.PropertyUpdate) int
 	}
 
 	PageInfo struct {
@@ -242,11 +242,11 @@ type DestinationRankResolver interface {
 	Destination(ctx context.Context, obj *db.DestinationRank) (*db.Destination, error)
 }
 type MutationResolver interface {
-	CreateProperty(ctx context.Context, input model.CreatePropertyInput) (*db.Property, error)
-	UpdateProperty(ctx context.Context, id int64, input model.UpdatePropertyInput) (*db.Property, error)
+	CreateProperty(ctx context.Context, input db.PropertyInput) (*db.Property, error)
+	UpdateProperty(ctx context.Context, id int64, input db.PropertyUpdate) (*db.Property, error)
 	DeleteProperty(ctx context.Context, id int64) (bool, error)
-	CreateDestination(ctx context.Context, input model.CreateDestinationInput) (*db.Destination, error)
-	UpdateDestination(ctx context.Context, id int64, input model.UpdateDestinationInput) (*db.Destination, error)
+	CreateDestination(ctx context.Context, input db.DestinationInput) (*db.Destination, error)
+	UpdateDestination(ctx context.Context, id int64, input db.DestinationUpdate) (*db.Destination, error)
 	DeleteDestination(ctx context.Context, id int64) (bool, error)
 	IngestPosts(ctx context.Context, posts []*db.PostInput) (*model.IngestResult, error)
 	RunScraper(ctx context.Context) (*db.ScrapeRun, error)
@@ -578,7 +578,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.CreateDestination(childComplexity, args["input"].(model.CreateDestinationInput)), true
+		return e.ComplexityRoot.Mutation.CreateDestination(childComplexity, args["input"].(db.DestinationInput)), true
 	case "Mutation.createProperty":
 		if e.ComplexityRoot.Mutation.CreateProperty == nil {
 			break
@@ -589,7 +589,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.CreateProperty(childComplexity, args["input"].(model.CreatePropertyInput)), true
+		return e.ComplexityRoot.Mutation.CreateProperty(childComplexity, args["input"].(db.PropertyInput)), true
 	case "Mutation.deleteDestination":
 		if e.ComplexityRoot.Mutation.DeleteDestination == nil {
 			break
@@ -650,7 +650,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.UpdateDestination(childComplexity, args["id"].(int64), args["input"].(model.UpdateDestinationInput)), true
+		return e.ComplexityRoot.Mutation.UpdateDestination(childComplexity, args["id"].(int64), args["input"].(db.DestinationUpdate)), true
 	case "Mutation.updateProperty":
 		if e.ComplexityRoot.Mutation.UpdateProperty == nil {
 			break
@@ -661,7 +661,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.UpdateProperty(childComplexity, args["id"].(int64), args["input"].(model.UpdatePropertyInput)), true
+		return e.ComplexityRoot.Mutation.UpdateProperty(childComplexity, args["id"].(int64), args["input"].(db.PropertyUpdate)), true
 
 	case "PageInfo.endCursor":
 		if e.ComplexityRoot.PageInfo.EndCursor == nil {
@@ -1372,7 +1372,8 @@ type Query {
 }
 
 input CreatePropertyInput { title: String!, description: String!, price: Decimal!, location: String!, destinationId: ID }
-input UpdatePropertyInput { title: String, description: String, price: Decimal, location: String, destinationId: ID }
+"Changes the given fields. clearDestination: true detaches the property from its destination (its destination becomes null); it excludes destinationId."
+input UpdatePropertyInput { title: String, description: String, price: Decimal, location: String, destinationId: ID, clearDestination: Boolean }
 input CreateDestinationInput { name: String!, slug: String, city: String!, category: DestinationCategory!, description: String!, latitude: Float, longitude: Float }
 input UpdateDestinationInput { name: String, city: String, category: DestinationCategory, description: String, latitude: Float, longitude: Float }
 input PostInput { source: String!, externalId: String!, author: String, text: String!, url: String, postedAt: Time!, destinationId: ID }
@@ -1882,8 +1883,8 @@ func (ec *executionContext) field_Mutation_createDestination_args(ctx context.Co
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
-		func(ctx context.Context, v any) (model.CreateDestinationInput, error) {
-			return ec.unmarshalNCreateDestinationInput2githubᚗcomᚋkedahpulseᚋkedahpulseᚋgraphᚋmodelᚐCreateDestinationInput(ctx, v)
+		func(ctx context.Context, v any) (db.DestinationInput, error) {
+			return ec.unmarshalNCreateDestinationInput2githubᚗcomᚋkedahpulseᚋkedahpulseᚋdbᚐDestinationInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -1896,8 +1897,8 @@ func (ec *executionContext) field_Mutation_createProperty_args(ctx context.Conte
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
-		func(ctx context.Context, v any) (model.CreatePropertyInput, error) {
-			return ec.unmarshalNCreatePropertyInput2githubᚗcomᚋkedahpulseᚋkedahpulseᚋgraphᚋmodelᚐCreatePropertyInput(ctx, v)
+		func(ctx context.Context, v any) (db.PropertyInput, error) {
+			return ec.unmarshalNCreatePropertyInput2githubᚗcomᚋkedahpulseᚋkedahpulseᚋdbᚐPropertyInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -1974,8 +1975,8 @@ func (ec *executionContext) field_Mutation_updateDestination_args(ctx context.Co
 	}
 	args["id"] = arg0
 	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
-		func(ctx context.Context, v any) (model.UpdateDestinationInput, error) {
-			return ec.unmarshalNUpdateDestinationInput2githubᚗcomᚋkedahpulseᚋkedahpulseᚋgraphᚋmodelᚐUpdateDestinationInput(ctx, v)
+		func(ctx context.Context, v any) (db.DestinationUpdate, error) {
+			return ec.unmarshalNUpdateDestinationInput2githubᚗcomᚋkedahpulseᚋkedahpulseᚋdbᚐDestinationUpdate(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -1996,8 +1997,8 @@ func (ec *executionContext) field_Mutation_updateProperty_args(ctx context.Conte
 	}
 	args["id"] = arg0
 	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
-		func(ctx context.Context, v any) (model.UpdatePropertyInput, error) {
-			return ec.unmarshalNUpdatePropertyInput2githubᚗcomᚋkedahpulseᚋkedahpulseᚋgraphᚋmodelᚐUpdatePropertyInput(ctx, v)
+		func(ctx context.Context, v any) (db.PropertyUpdate, error) {
+			return ec.unmarshalNUpdatePropertyInput2githubᚗcomᚋkedahpulseᚋkedahpulseᚋdbᚐPropertyUpdate(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -3429,7 +3430,7 @@ func (ec *executionContext) _Mutation_createProperty(ctx context.Context, field 
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().CreateProperty(ctx, fc.Args["input"].(model.CreatePropertyInput))
+			return ec.Resolvers.Mutation().CreateProperty(ctx, fc.Args["input"].(db.PropertyInput))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *db.Property) graphql.Marshaler {
@@ -3473,7 +3474,7 @@ func (ec *executionContext) _Mutation_updateProperty(ctx context.Context, field 
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().UpdateProperty(ctx, fc.Args["id"].(int64), fc.Args["input"].(model.UpdatePropertyInput))
+			return ec.Resolvers.Mutation().UpdateProperty(ctx, fc.Args["id"].(int64), fc.Args["input"].(db.PropertyUpdate))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *db.Property) graphql.Marshaler {
@@ -3561,7 +3562,7 @@ func (ec *executionContext) _Mutation_createDestination(ctx context.Context, fie
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().CreateDestination(ctx, fc.Args["input"].(model.CreateDestinationInput))
+			return ec.Resolvers.Mutation().CreateDestination(ctx, fc.Args["input"].(db.DestinationInput))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *db.Destination) graphql.Marshaler {
@@ -3605,7 +3606,7 @@ func (ec *executionContext) _Mutation_updateDestination(ctx context.Context, fie
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().UpdateDestination(ctx, fc.Args["id"].(int64), fc.Args["input"].(model.UpdateDestinationInput))
+			return ec.Resolvers.Mutation().UpdateDestination(ctx, fc.Args["id"].(int64), fc.Args["input"].(db.DestinationUpdate))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *db.Destination) graphql.Marshaler {
@@ -6813,8 +6814,8 @@ func (ec *executionContext) fieldContext___Type_isOneOf(_ context.Context, field
 
 // region    **************************** input.gotpl *****************************
 
-func (ec *executionContext) unmarshalInputCreateDestinationInput(ctx context.Context, obj any) (model.CreateDestinationInput, error) {
-	var it model.CreateDestinationInput
+func (ec *executionContext) unmarshalInputCreateDestinationInput(ctx context.Context, obj any) (db.DestinationInput, error) {
+	var it db.DestinationInput
 	if obj == nil {
 		return it, nil
 	}
@@ -6840,7 +6841,7 @@ func (ec *executionContext) unmarshalInputCreateDestinationInput(ctx context.Con
 			it.Name = data
 		case "slug":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("slug"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			data, err := ec.unmarshalOString2string(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -6885,8 +6886,8 @@ func (ec *executionContext) unmarshalInputCreateDestinationInput(ctx context.Con
 	return it, nil
 }
 
-func (ec *executionContext) unmarshalInputCreatePropertyInput(ctx context.Context, obj any) (model.CreatePropertyInput, error) {
-	var it model.CreatePropertyInput
+func (ec *executionContext) unmarshalInputCreatePropertyInput(ctx context.Context, obj any) (db.PropertyInput, error) {
+	var it db.PropertyInput
 	if obj == nil {
 		return it, nil
 	}
@@ -7073,8 +7074,8 @@ func (ec *executionContext) unmarshalInputPropertyFilter(ctx context.Context, ob
 	return it, nil
 }
 
-func (ec *executionContext) unmarshalInputUpdateDestinationInput(ctx context.Context, obj any) (model.UpdateDestinationInput, error) {
-	var it model.UpdateDestinationInput
+func (ec *executionContext) unmarshalInputUpdateDestinationInput(ctx context.Context, obj any) (db.DestinationUpdate, error) {
+	var it db.DestinationUpdate
 	if obj == nil {
 		return it, nil
 	}
@@ -7138,8 +7139,8 @@ func (ec *executionContext) unmarshalInputUpdateDestinationInput(ctx context.Con
 	return it, nil
 }
 
-func (ec *executionContext) unmarshalInputUpdatePropertyInput(ctx context.Context, obj any) (model.UpdatePropertyInput, error) {
-	var it model.UpdatePropertyInput
+func (ec *executionContext) unmarshalInputUpdatePropertyInput(ctx context.Context, obj any) (db.PropertyUpdate, error) {
+	var it db.PropertyUpdate
 	if obj == nil {
 		return it, nil
 	}
@@ -7149,7 +7150,7 @@ func (ec *executionContext) unmarshalInputUpdatePropertyInput(ctx context.Contex
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"title", "description", "price", "location", "destinationId"}
+	fieldsInOrder := [...]string{"title", "description", "price", "location", "destinationId", "clearDestination"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -7191,6 +7192,13 @@ func (ec *executionContext) unmarshalInputUpdatePropertyInput(ctx context.Contex
 				return it, err
 			}
 			it.DestinationID = data
+		case "clearDestination":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clearDestination"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClearDestination = data
 		}
 	}
 	return it, nil
@@ -9414,12 +9422,12 @@ func (ec *executionContext) marshalNCacheStats2ᚖgithubᚗcomᚋkedahpulseᚋke
 	return ec._CacheStats(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalNCreateDestinationInput2githubᚗcomᚋkedahpulseᚋkedahpulseᚋgraphᚋmodelᚐCreateDestinationInput(ctx context.Context, v any) (model.CreateDestinationInput, error) {
+func (ec *executionContext) unmarshalNCreateDestinationInput2githubᚗcomᚋkedahpulseᚋkedahpulseᚋdbᚐDestinationInput(ctx context.Context, v any) (db.DestinationInput, error) {
 	res, err := ec.unmarshalInputCreateDestinationInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) unmarshalNCreatePropertyInput2githubᚗcomᚋkedahpulseᚋkedahpulseᚋgraphᚋmodelᚐCreatePropertyInput(ctx context.Context, v any) (model.CreatePropertyInput, error) {
+func (ec *executionContext) unmarshalNCreatePropertyInput2githubᚗcomᚋkedahpulseᚋkedahpulseᚋdbᚐPropertyInput(ctx context.Context, v any) (db.PropertyInput, error) {
 	res, err := ec.unmarshalInputCreatePropertyInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
@@ -9990,12 +9998,12 @@ func (ec *executionContext) marshalNTrendPoint2ᚕgithubᚗcomᚋkedahpulseᚋke
 	return ret
 }
 
-func (ec *executionContext) unmarshalNUpdateDestinationInput2githubᚗcomᚋkedahpulseᚋkedahpulseᚋgraphᚋmodelᚐUpdateDestinationInput(ctx context.Context, v any) (model.UpdateDestinationInput, error) {
+func (ec *executionContext) unmarshalNUpdateDestinationInput2githubᚗcomᚋkedahpulseᚋkedahpulseᚋdbᚐDestinationUpdate(ctx context.Context, v any) (db.DestinationUpdate, error) {
 	res, err := ec.unmarshalInputUpdateDestinationInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) unmarshalNUpdatePropertyInput2githubᚗcomᚋkedahpulseᚋkedahpulseᚋgraphᚋmodelᚐUpdatePropertyInput(ctx context.Context, v any) (model.UpdatePropertyInput, error) {
+func (ec *executionContext) unmarshalNUpdatePropertyInput2githubᚗcomᚋkedahpulseᚋkedahpulseᚋdbᚐPropertyUpdate(ctx context.Context, v any) (db.PropertyUpdate, error) {
 	res, err := ec.unmarshalInputUpdatePropertyInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
@@ -10360,6 +10368,18 @@ func (ec *executionContext) marshalORedisInfo2ᚖgithubᚗcomᚋkedahpulseᚋked
 		return graphql.Null
 	}
 	return ec._RedisInfo(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOString2string(ctx context.Context, v any) (string, error) {
+	res, err := graphql.UnmarshalString(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOString2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(v)
+	return res
 }
 
 func (ec *executionContext) unmarshalOString2ᚖstring(ctx context.Context, v any) (*string, error) {

@@ -8,7 +8,6 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
-	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/kedahpulse/kedahpulse/graph/cachecontrol"
@@ -77,38 +76,6 @@ func (o Options) withDefaults() Options {
 func NewSchema(r *Resolver) graphql.ExecutableSchema {
 	return NewExecutableSchema(Config{Resolvers: r})
 }
-
-// Pricing is what fields cost under the cost limit: list fields multiply
-// their children's cost by their page, and a text search costs more than
-// a lookup (it scans every listing).
-var Pricing = limit.Pricing{
-	Pages: map[string]limit.Page{
-		"Query.properties":       {Arg: "first", Default: defaultFirst, Max: maxFirst},
-		"Query.destinations":     {Arg: "first", Default: defaultFirst, Max: maxFirst},
-		"Query.posts":            {Arg: "first", Default: defaultFirst, Max: maxFirst},
-		"Query.topDestinations":  {Arg: "limit", Default: 10, Max: maxFirst},
-		"Query.trends":           {Arg: "limit", Default: 10, Max: maxFirst},
-		"Query.scrapeRuns":       {Arg: "last", Default: 10, Max: maxFirst},
-		"Destination.properties": {Arg: "first", Default: 10, Max: maxFirst},
-		"Trend.series":           {Default: 90},
-	},
-	Surcharge: func(coord string, args ast.ArgumentList) int {
-		if coord != "Query.properties" {
-			return 0
-		}
-		f := args.ForName("filter")
-		if f == nil || f.Value == nil {
-			return 0
-		}
-		if f.Value.Kind == ast.ObjectValue && f.Value.Children.ForName("search") == nil {
-			return 0
-		}
-		return searchCost // a search, or a variable that may hold one
-	},
-}
-
-// searchCost is the surcharge of a text search.
-const searchCost = 50
 
 // NewHandler serves GraphQL over POST and GET: admin auth, per-request
 // dataloaders, document limits, the whole-response cache and the error

@@ -12,28 +12,6 @@ import (
 	"github.com/kedahpulse/kedahpulse/db"
 )
 
-// Cached schema coordinates served by the loaders. Entity loads are counted
-// under their type's coordinate.
-const (
-	coordDestination           = "Destination"
-	coordProperty              = "Property"
-	coordDestinationProperties = "Destination.properties"
-	coordDestinationSentiment  = "Destination.sentiment"
-	coordDestinationTrend      = "Destination.trend"
-)
-
-// destPropsKey asks for the newest First property ids of a destination.
-type destPropsKey struct {
-	DestinationID int64
-	First         int
-}
-
-// rangeKey asks for an analytics figure of a destination over a range.
-type rangeKey struct {
-	DestinationID int64
-	Range         db.TimeRange
-}
-
 // loaders batch the loads of one request. They are never shared across
 // requests: a dataloader's batch runs with the first caller's context.
 type loaders struct {
@@ -47,18 +25,30 @@ type loaders struct {
 type loadersKey struct{}
 
 // requestLoaders makes a request's loaders on first use, so a request
-// answered by the response cache never builds them.
+// answered by the response cache never builds them. It also holds the
+// request's instant: every cache key of the request that depends on the
+// time (an analytics window) is computed from it.
 type requestLoaders struct {
+	now     time.Time
 	mu      sync.Mutex
 	loaders *loaders
 }
 
-// withLoaders gives every request its own loaders.
+// withLoaders gives every request its own loaders and takes its instant.
 func (r *Resolver) withLoaders(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		ctx := context.WithValue(req.Context(), loadersKey{}, &requestLoaders{})
+		ctx := context.WithValue(req.Context(), loadersKey{}, &requestLoaders{now: r.now()})
 		next.ServeHTTP(w, req.WithContext(ctx))
 	})
+}
+
+// instant is the request's instant; a context without one (a call outside
+// the HTTP handler) reads the clock.
+func (r *Resolver) instant(ctx context.Context) time.Time {
+	if rl, ok := ctx.Value(loadersKey{}).(*requestLoaders); ok {
+		return rl.now
+	}
+	return r.now()
 }
 
 // loadersFor returns the request's loaders; a context without them (a call
@@ -89,38 +79,13 @@ func forgetLoaded(ctx context.Context) {
 
 func (r *Resolver) newLoaders() *loaders {
 	return &loaders{
-		destination: newLoader(r, coordDestination,
-			func(id int64) cache.Lookup {
-				return cache.Lookup{Key: cacheKey(coordDestination, id, nil), Tags: []string{db.DestinationTag(id)}}
-			},
-			func(ctx context.Context, ids []int64) (map[int64]*db.Destination, error) {
-				rows, err := r.Store.FindDestinationsByIDs(ctx, ids)
-				return byID(rows, func(d *db.Destination) int64 { return d.ID }), err
-			}),
-		property: newLoader(r, coordProperty,
-			func(id int64) cache.Lookup {
-				return cache.Lookup{Key: cacheKey(coordProperty, id, nil), Tags: []string{db.PropertyTag(id)}}
-			},
-			func(ctx context.Context, ids []int64) (map[int64]*db.Property, error) {
-				rows, err := r.Store.FindPropertiesByIDs(ctx, ids)
-				return byID(rows, func(p *db.Property) int64 { return p.ID }), err
-			}),
-		destProps: newLoader(r, coordDestinationProperties,
-			func(k destPropsKey) cache.Lookup {
-				return cache.Lookup{
-					Key:  cacheKey(coordDestinationProperties, k.DestinationID, struct{ First int }{k.First}),
-					Tags: []string{db.DestinationPropertiesTag(k.DestinationID)},
-				}
-			},
-			perDestination(func(k destPropsKey) (int64, int) { return k.DestinationID, k.First }, r.Store.FindPropertyIDsByDestinations)),
-		sentiment: newLoader(r, coordDestinationSentiment, r.analyticsLookup(coordDestinationSentiment),
-			perDestination(rangeKey.split, r.Store.SentimentByDestinations)),
-		trend: newLoader(r, coordDestinationTrend, r.analyticsLookup(coordDestinationTrend),
-			perDestination(rangeKey.split, r.Store.TrendsByDestinations)),
+		destination: entityDestination.loader(r),
+		property:    entityProperty.loader(r),
+		destProps:   destinationProperties.loader(r),
+		sentiment:   destinationSentiment.loader(r),
+		trend:       destinationTrend.loader(r),
 	}
 }
-
-func (k rangeKey) split() (int64, db.TimeRange) { return k.DestinationID, k.Range }
 
 // perDestination makes a batch fetch of per-destination values from a store
 // method that takes destination ids and one shared argument: one call per
@@ -141,28 +106,6 @@ func perDestination[K, A comparable, V any](split func(K) (int64, A),
 		}
 		return out, nil
 	}
-}
-
-// analyticsLookup keys a destination's analytics by range and by the end of
-// the range's window, so an entry never outlives the hour it describes.
-func (r *Resolver) analyticsLookup(coord string) func(rangeKey) cache.Lookup {
-	return func(k rangeKey) cache.Lookup {
-		return cache.Lookup{
-			Key:  cacheKey(coord, k.DestinationID, windowArgs{Range: k.Range, End: windowEnd(r.now(), k.Range)}),
-			Tags: []string{db.DestinationAnalyticsTag(k.DestinationID)},
-		}
-	}
-}
-
-// windowArgs identify an analytics window in a cache key.
-type windowArgs struct {
-	Range db.TimeRange
-	End   int64
-}
-
-func windowEnd(now time.Time, r db.TimeRange) int64 {
-	_, end := r.Window(now)
-	return end.Unix()
 }
 
 // newLoader makes a per-request dataloader whose batches read through the
@@ -208,15 +151,4 @@ func mapSlice[T, U any](in []T, f func(T) U) []U {
 		out[i] = f(v)
 	}
 	return out
-}
-
-// CachedCoordinates lists every schema coordinate whose values the
-// resolvers read through the cache (types stand for their entity entries;
-// Query.property is served by the Property entity entry).
-func CachedCoordinates() []string {
-	return []string{"Query.property",
-		coordDestination, coordProperty, coordDestinationProperties, coordDestinationSentiment, coordDestinationTrend,
-		coordQueryProperties, coordQueryDestinations, coordQueryDestination, coordQueryPosts,
-		coordQueryTopDestinations, coordQuerySentimentSummary, coordQueryTrends,
-	}
 }

@@ -7,14 +7,14 @@ import (
 	"github.com/kedahpulse/kedahpulse/graph/model"
 )
 
-const coordQueryProperties = "Query.properties"
-
 // properties answers Query.properties: the page of ids is cached under the
 // list's tags, the rows come through the property loader (cached per row).
-func (r *Resolver) properties(ctx context.Context, a propertiesArgs) (*model.PropertyConnection, error) {
-	page, err := readOne(ctx, r, coordQueryProperties, a, a.tags(), func(ctx context.Context) (*db.IDPage, error) {
-		return r.Store.FindPropertyIDs(ctx, a.filter(), a.Order, db.Page{First: a.First, After: a.After})
-	})
+func (r *Resolver) properties(ctx context.Context, f *db.PropertyFilter, first *int, after *string, order *db.PropertyOrder) (*model.PropertyConnection, error) {
+	a, err := propertyArgs(f, first, after, order)
+	if err != nil {
+		return nil, err
+	}
+	page, err := queryProperties.read(ctx, r, a)
 	if err != nil {
 		return nil, err
 	}
@@ -34,6 +34,19 @@ func (r *Resolver) properties(ctx context.Context, a propertiesArgs) (*model.Pro
 	return conn, nil
 }
 
+// propertyArgs canonicalises the arguments of Query.properties.
+func propertyArgs(f *db.PropertyFilter, first *int, after *string, order *db.PropertyOrder) (db.PropertyArgs, error) {
+	n, err := queryProperties.page.size(first)
+	if err != nil {
+		return db.PropertyArgs{}, err
+	}
+	var o db.PropertyOrder
+	if order != nil {
+		o = *order
+	}
+	return db.NewPropertyArgs(f, db.Page{First: n, After: str(after)}, o)
+}
+
 // propertiesByID loads properties in one batch, keeping the order of ids;
 // missing ones are nil.
 func (r *Resolver) propertiesByID(ctx context.Context, ids []int64) ([]*db.Property, error) {
@@ -43,7 +56,7 @@ func (r *Resolver) propertiesByID(ctx context.Context, ids []int64) ([]*db.Prope
 
 // destinationProperties answers Destination.properties.
 func (r *Resolver) destinationProperties(ctx context.Context, d *db.Destination, first *int) ([]*db.Property, error) {
-	n, err := pageSize(first, 10)
+	n, err := destinationProperties.page.size(first)
 	if err != nil {
 		return nil, err
 	}
@@ -55,10 +68,8 @@ func (r *Resolver) destinationProperties(ctx context.Context, d *db.Destination,
 	return compact(rows), err
 }
 
-func (r *Resolver) createProperty(ctx context.Context, in model.CreatePropertyInput) (*db.Property, error) {
-	p, ch, err := r.Store.CreateProperty(ctx, db.PropertyInput{
-		Title: in.Title, Description: in.Description, Price: in.Price, Location: in.Location, DestinationID: in.DestinationID,
-	})
+func (r *Resolver) createProperty(ctx context.Context, in db.PropertyInput) (*db.Property, error) {
+	p, ch, err := r.Store.CreateProperty(ctx, in)
 	if err != nil {
 		return nil, err
 	}
@@ -66,10 +77,8 @@ func (r *Resolver) createProperty(ctx context.Context, in model.CreatePropertyIn
 	return p, nil
 }
 
-func (r *Resolver) updateProperty(ctx context.Context, id int64, in model.UpdatePropertyInput) (*db.Property, error) {
-	p, ch, err := r.Store.UpdateProperty(ctx, id, db.PropertyUpdate{
-		Title: in.Title, Description: in.Description, Price: in.Price, Location: in.Location, DestinationID: in.DestinationID,
-	})
+func (r *Resolver) updateProperty(ctx context.Context, id int64, u db.PropertyUpdate) (*db.Property, error) {
+	p, ch, err := r.Store.UpdateProperty(ctx, id, u)
 	if err != nil {
 		return nil, err
 	}
@@ -84,6 +93,13 @@ func (r *Resolver) deleteProperty(ctx context.Context, id int64) (bool, error) {
 	}
 	r.committed(ctx, ch)
 	return true, nil
+}
+
+func str(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
 }
 
 func pageInfo(hasNext bool, cursors []string) *model.PageInfo {

@@ -33,12 +33,12 @@ func (r *destinationRankResolver) Destination(ctx context.Context, obj *db.Desti
 }
 
 // CreateProperty is the resolver for the createProperty field.
-func (r *mutationResolver) CreateProperty(ctx context.Context, input model.CreatePropertyInput) (*db.Property, error) {
+func (r *mutationResolver) CreateProperty(ctx context.Context, input db.PropertyInput) (*db.Property, error) {
 	return r.createProperty(ctx, input)
 }
 
 // UpdateProperty is the resolver for the updateProperty field.
-func (r *mutationResolver) UpdateProperty(ctx context.Context, id int64, input model.UpdatePropertyInput) (*db.Property, error) {
+func (r *mutationResolver) UpdateProperty(ctx context.Context, id int64, input db.PropertyUpdate) (*db.Property, error) {
 	return r.updateProperty(ctx, id, input)
 }
 
@@ -48,12 +48,12 @@ func (r *mutationResolver) DeleteProperty(ctx context.Context, id int64) (bool, 
 }
 
 // CreateDestination is the resolver for the createDestination field.
-func (r *mutationResolver) CreateDestination(ctx context.Context, input model.CreateDestinationInput) (*db.Destination, error) {
+func (r *mutationResolver) CreateDestination(ctx context.Context, input db.DestinationInput) (*db.Destination, error) {
 	return r.createDestination(ctx, input)
 }
 
 // UpdateDestination is the resolver for the updateDestination field.
-func (r *mutationResolver) UpdateDestination(ctx context.Context, id int64, input model.UpdateDestinationInput) (*db.Destination, error) {
+func (r *mutationResolver) UpdateDestination(ctx context.Context, id int64, input db.DestinationUpdate) (*db.Destination, error) {
 	return r.updateDestination(ctx, id, input)
 }
 
@@ -94,11 +94,7 @@ func (r *propertyResolver) Destination(ctx context.Context, obj *db.Property) (*
 
 // Properties is the resolver for the properties field.
 func (r *queryResolver) Properties(ctx context.Context, filter *db.PropertyFilter, first *int, after *string, orderBy *db.PropertyOrder) (*model.PropertyConnection, error) {
-	a, err := newPropertiesArgs(filter, first, after, orderBy)
-	if err != nil {
-		return nil, err
-	}
-	return r.properties(ctx, a)
+	return r.properties(ctx, filter, first, after, orderBy)
 }
 
 // Property is the resolver for the property field.

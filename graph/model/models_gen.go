@@ -25,24 +25,6 @@ type CacheStats struct {
 	Responses *FieldCacheStats `json:"responses"`
 }
 
-type CreateDestinationInput struct {
-	Name        string      `json:"name"`
-	Slug        *string     `json:"slug,omitempty"`
-	City        string      `json:"city"`
-	Category    db.Category `json:"category"`
-	Description string      `json:"description"`
-	Latitude    *float64    `json:"latitude,omitempty"`
-	Longitude   *float64    `json:"longitude,omitempty"`
-}
-
-type CreatePropertyInput struct {
-	Title         string   `json:"title"`
-	Description   string   `json:"description"`
-	Price         db.Money `json:"price"`
-	Location      string   `json:"location"`
-	DestinationID *int64   `json:"destinationId,omitempty"`
-}
-
 type DestinationConnection struct {
 	Edges      []*DestinationEdge `json:"edges"`
 	PageInfo   *PageInfo          `json:"pageInfo"`
@@ -104,23 +86,6 @@ type RedisInfo struct {
 	KeyspaceMisses   int `json:"keyspaceMisses"`
 	UsedMemoryBytes  int `json:"usedMemoryBytes"`
 	ConnectedClients int `json:"connectedClients"`
-}
-
-type UpdateDestinationInput struct {
-	Name        *string      `json:"name,omitempty"`
-	City        *string      `json:"city,omitempty"`
-	Category    *db.Category `json:"category,omitempty"`
-	Description *string      `json:"description,omitempty"`
-	Latitude    *float64     `json:"latitude,omitempty"`
-	Longitude   *float64     `json:"longitude,omitempty"`
-}
-
-type UpdatePropertyInput struct {
-	Title         *string   `json:"title,omitempty"`
-	Description   *string   `json:"description,omitempty"`
-	Price         *db.Money `json:"price,omitempty"`
-	Location      *string   `json:"location,omitempty"`
-	DestinationID *int64    `json:"destinationId,omitempty"`
 }
 
 type CacheAssessment string
