@@ -4,9 +4,10 @@
 // transport's gqlhttp.Level), the headers of cacheable answers (ETag and
 // 304, Vary, Cache-Control, the CDN's tag header) and the Warmer, which
 // replays popular requests through the front after an invalidation.
-// It imports cache, graph/gqlhttp (the parameters and the prepared request)
-// and graph/cachecontrol, never graph: the chain that puts it in front of
-// auth and gqlgen is composed by graph.NewHandler.
+// It imports cache, db (the analytics tags the Warmer watches),
+// graph/gqlhttp (the parameters, the prepared request and the writing of
+// bodies) and graph/cachecontrol, never graph: graph.NewHandler composes
+// the chain that puts it in front of auth and gqlgen.
 // Invariants: an entry's key is exactly what gqlgen executes (document id,
 // operation, coerced variables) for a scope and an hour; an entry is stored
 // only from a clean answer whose every read recorded its tag versions,
