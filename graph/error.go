@@ -9,21 +9,7 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/kedahpulse/kedahpulse/db"
-)
-
-// Error codes carried in extensions.code.
-const (
-	CodeBadUserInput    = "BAD_USER_INPUT"
-	CodeUnauthenticated = "UNAUTHENTICATED"
-	CodeNotFound        = "NOT_FOUND"
-	CodeInternal        = "INTERNAL_SERVER_ERROR"
-	CodeUnavailable     = "SERVICE_UNAVAILABLE"
-	CodeBadRequest      = "BAD_REQUEST"
-	// CodeNotYetVisible: a mutation's change is saved, but other processes
-	// may answer from their caches until its invalidation is delivered.
-	CodeNotYetVisible = "INVALIDATION_PENDING"
-	// CodeFailedPrecondition: the server is not set up for the request.
-	CodeFailedPrecondition = "FAILED_PRECONDITION"
+	"github.com/kedahpulse/kedahpulse/graph/gqlhttp"
 )
 
 // isRequestError reports an error gqlgen raised about the request before
@@ -38,8 +24,8 @@ func isRequestError(err error) bool {
 var ErrUnauthenticated = errors.New("admin token required: send Authorization: Bearer <ADMIN_TOKEN>")
 
 // ErrUnavailable wraps failures of a dependency (the database) that a client
-// can retry.
-var ErrUnavailable = errors.New("service temporarily unavailable")
+// can retry; it is gqlhttp's, named here for the resolvers and the server.
+var ErrUnavailable = gqlhttp.ErrUnavailable
 
 // errorPresenter maps errors to extensions.code once, at the edge. Internal
 // errors are logged with their path and masked.
@@ -53,41 +39,41 @@ func errorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 		switch {
 		case errors.As(err, &inputErr):
 			gqlErr.Message = inputErr.Error()
-			gqlErr.Extensions["code"] = CodeBadUserInput
+			gqlErr.Extensions["code"] = gqlhttp.CodeBadUserInput
 			if inputErr.Field != "" {
 				gqlErr.Extensions["field"] = inputErr.Field
 			}
 		case errors.Is(err, db.ErrNotFound):
 			gqlErr.Message = "not found"
-			gqlErr.Extensions["code"] = CodeNotFound
+			gqlErr.Extensions["code"] = gqlhttp.CodeNotFound
 		case errors.Is(err, ErrUnauthenticated):
 			gqlErr.Message = ErrUnauthenticated.Error()
-			gqlErr.Extensions["code"] = CodeUnauthenticated
+			gqlErr.Extensions["code"] = gqlhttp.CodeUnauthenticated
 		case errors.Is(err, ErrNotYetVisible):
 			log.WarnContext(ctx, "mutation acknowledged before its invalidation was delivered", "path", gqlErr.Path.String(), "err", err)
 			gqlErr.Message = ErrNotYetVisible.Error()
-			gqlErr.Extensions["code"] = CodeNotYetVisible
+			gqlErr.Extensions["code"] = gqlhttp.CodeNotYetVisible
 		case errors.Is(err, context.Canceled):
 			// The client went away; nobody reads this, and it is not a fault.
 			gqlErr.Message = "the request was cancelled"
-			gqlErr.Extensions["code"] = CodeUnavailable
+			gqlErr.Extensions["code"] = gqlhttp.CodeUnavailable
 		case errors.Is(err, ErrUnavailable) || db.IsUnavailable(err):
 			log.ErrorContext(ctx, "dependency unavailable", "path", gqlErr.Path.String(), "err", err)
 			gqlErr.Message = ErrUnavailable.Error()
-			gqlErr.Extensions["code"] = CodeUnavailable
+			gqlErr.Extensions["code"] = gqlhttp.CodeUnavailable
 		case gqlErr.Extensions["code"] != nil:
 			// gqlgen's own parse and validation errors already carry a code.
 		case isRequestError(err):
 			// gqlgen's transport rejected the request itself (malformed JSON,
 			// unsupported content type): the message is about the request.
-			gqlErr.Extensions["code"] = CodeBadRequest
+			gqlErr.Extensions["code"] = gqlhttp.CodeBadRequest
 		case errors.Is(err, ErrNoScraper):
 			gqlErr.Message = ErrNoScraper.Error()
-			gqlErr.Extensions["code"] = CodeFailedPrecondition
+			gqlErr.Extensions["code"] = gqlhttp.CodeFailedPrecondition
 		default:
 			log.ErrorContext(ctx, "internal error", "path", gqlErr.Path.String(), "err", err)
 			gqlErr.Message = "internal server error"
-			gqlErr.Extensions["code"] = CodeInternal
+			gqlErr.Extensions["code"] = gqlhttp.CodeInternal
 		}
 		return gqlErr
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/kedahpulse/kedahpulse/graph/cachecontrol"
+	"github.com/kedahpulse/kedahpulse/graph/gqlhttp"
 	"github.com/kedahpulse/kedahpulse/graph/limit"
 	"github.com/kedahpulse/kedahpulse/graph/respcache"
 )
@@ -25,7 +26,7 @@ type Options struct {
 	// batch; the query text itself is bounded by Limits.Characters).
 	MaxBodyBytes int64
 	// DocumentCacheBytes bounds the prepared documents kept (32 MiB), and
-	// a quarter of it the memo of repeated requests (requestMemo).
+	// a quarter of it the memo of repeated requests (respcache).
 	DocumentCacheBytes int
 	// Timeout bounds a request's execution (10 s); work stops when it passes
 	// or when the client goes away.
@@ -43,8 +44,9 @@ type Options struct {
 	// server must then purge every invalidation from the CDN.
 	CDNTagHeader string
 	// Warmer, if set, counts the public analytics answers served and
-	// replays the most requested after their tags are invalidated.
-	Warmer *Warmer
+	// replays the most requested, through this handler, after their tags
+	// are invalidated.
+	Warmer *respcache.Warmer
 }
 
 // Defaults of Options.
@@ -77,29 +79,49 @@ func NewSchema(r *Resolver) graphql.ExecutableSchema {
 	return NewExecutableSchema(Config{Resolvers: r})
 }
 
-// NewHandler serves GraphQL over POST and GET: admin auth, per-request
-// dataloaders, document limits, the whole-response cache and the error
-// presenter.
+// NewHandler serves GraphQL over POST and GET. The request chain, top to
+// bottom:
+//
+//  1. respcache front: reads the parameters once and answers a repeated
+//     public query from the whole-response cache;
+//  2. withAdmin: who is calling;
+//  3. withLoaders: per-request dataloaders;
+//  4. withRequestBounds: the request's deadline and root-field slots;
+//  5. gqlgen's server with the gqlhttp transport: the document prepared
+//     once, persisted queries, the variables coerced; then the respcache
+//     level looks the answer up, or has gqlgen execute it (requireAdmin,
+//     boundRootFields, the resolvers, the error presenter) and stores it.
+//
+// The Warmer, if any, replays through this same chain.
 func NewHandler(r *Resolver, o Options) http.Handler {
 	o = o.withDefaults()
 	es := NewSchema(r)
 	if r.Policy == nil {
 		r.Policy = cachecontrol.New(es.Schema())
 	}
-	t := &transport{
-		docs:      newDocuments(es.Schema(), o.Limits, Pricing, r.Policy, o.DocumentCacheBytes),
-		persisted: newPersisted(r.Cache),
-		maxBody:   o.MaxBodyBytes,
-		cdnHeader: o.CDNTagHeader,
-		memo:      newRequestMemo(o.DocumentCacheBytes / 4), // its entries are far smaller than documents
-		warm:      o.Warmer,
+	lo := respcache.Options{
+		Now:          r.now,
+		Viewer:       viewer,
+		MaxBody:      o.MaxBodyBytes,
+		MemoBytes:    o.DocumentCacheBytes / 4, // its entries are far smaller than documents
+		CDNTagHeader: o.CDNTagHeader,
+		Warmer:       o.Warmer,
 	}
 	if !o.NoResponseCache {
-		t.resp = respcache.New(r.Cache, r.now)
+		lo.Cache = r.Cache
+	}
+	level := respcache.New(lo)
+	to := gqlhttp.Options{
+		Documents: gqlhttp.NewDocuments(es.Schema(), o.Limits, Pricing, r.Policy, o.DocumentCacheBytes),
+		MaxBody:   o.MaxBodyBytes,
+		Level:     level,
+	}
+	if r.Cache != nil {
+		to.Persisted = r.Cache
 	}
 	srv := handler.New(es)
-	srv.AddTransport(t)
-	srv.SetQueryCache(preparedQuery{})
+	srv.AddTransport(gqlhttp.New(to))
+	srv.SetQueryCache(gqlhttp.QueryCache{})
 	if o.Introspection {
 		srv.Use(extension.Introspection{})
 	}
@@ -111,17 +133,11 @@ func NewHandler(r *Resolver, o Options) http.Handler {
 		return gqlerror.Errorf("internal server error")
 	})
 
-	var h http.Handler = srv
-	h = withRequestBounds(o.Timeout, o.RootConcurrency, h)
-	h = r.withLoaders(h)
-	h = withAdmin(o.AdminToken, h)
-	if t.resp != nil {
-		h = t.answerRepeated(h)
-	}
-	if o.Warmer != nil {
-		o.Warmer.serve(h)
-	}
-	return h
+	return level.Front(
+		withAdmin(o.AdminToken,
+			r.withLoaders(
+				withRequestBounds(o.Timeout, o.RootConcurrency,
+					srv))))
 }
 
 type rootSlotsKey struct{}
@@ -149,7 +165,7 @@ func boundRootFields(ctx context.Context, next graphql.RootResolver) graphql.Mar
 	select {
 	case slots <- struct{}{}:
 	case <-ctx.Done():
-		graphql.AddError(ctx, unavailable(ctx.Err()))
+		graphql.AddError(ctx, gqlhttp.Unavailable(ctx.Err()))
 		return graphql.Null
 	}
 	defer func() { <-slots }()

@@ -17,6 +17,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/kedahpulse/kedahpulse/graph"
+	"github.com/kedahpulse/kedahpulse/graph/gqlhttp"
 	"github.com/kedahpulse/kedahpulse/graph/limit/limittest"
 )
 
@@ -114,8 +115,8 @@ func TestHostileConflictingFields(t *testing.T) {
 		o.Limits.Characters, o.Limits.Tokens, o.Limits.Cost = 1<<20, 1<<20, 1<<20
 	})
 	res := raised.do(query, nil, false)
-	if len(res.Errors) != graph.MaxErrors+1 || !strings.Contains(res.Errors[graph.MaxErrors].Message, "more errors were left out") {
-		t.Errorf("raised limits: %d errors, want %d; last: %+v", len(res.Errors), graph.MaxErrors+1, res.Errors[len(res.Errors)-1])
+	if len(res.Errors) != gqlhttp.MaxErrors+1 || !strings.Contains(res.Errors[gqlhttp.MaxErrors].Message, "more errors were left out") {
+		t.Errorf("raised limits: %d errors, want %d; last: %+v", len(res.Errors), gqlhttp.MaxErrors+1, res.Errors[len(res.Errors)-1])
 	}
 	if len(res.Raw) > 64<<10 {
 		t.Errorf("error response of %d bytes, want under 64 KB", len(res.Raw))

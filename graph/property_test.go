@@ -4,7 +4,7 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/kedahpulse/kedahpulse/graph"
+	"github.com/kedahpulse/kedahpulse/graph/gqlhttp"
 )
 
 // clearDestination detaches a property from its destination through the
@@ -42,8 +42,8 @@ func TestUpdatePropertyClearsItsDestination(t *testing.T) {
 		}
 
 		res := e.do(`mutation($p: ID!, $d: ID) { updateProperty(id: $p, input: {destinationId: $d, clearDestination: true}) { id } }`, vars, true)
-		if res.code() != graph.CodeBadUserInput {
-			t.Errorf("setting and clearing the destination: %s, want %s", res.Raw, graph.CodeBadUserInput)
+		if res.code() != gqlhttp.CodeBadUserInput {
+			t.Errorf("setting and clearing the destination: %s, want %s", res.Raw, gqlhttp.CodeBadUserInput)
 		}
 	})
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/kedahpulse/kedahpulse/graph"
 	"github.com/kedahpulse/kedahpulse/graph/cachecontrol"
+	"github.com/kedahpulse/kedahpulse/graph/respcache"
 )
 
 // backends are the storage dialects and cache stores warming is tested on.
@@ -24,7 +25,7 @@ var backends = []struct{ dialect, backend string }{{"sqlite", "memory"}, {"postg
 // newWarmEnv builds an env whose handler counts requests in a Warmer fed by
 // the cache's invalidations, with the Warmer's loop running until the test
 // ends. It returns a nil Warmer and a plain env when warm is false.
-func newWarmEnv(t *testing.T, dialect, backend string, warm bool) (*env, *graph.Warmer) {
+func newWarmEnv(t *testing.T, dialect, backend string, warm bool) (*env, *respcache.Warmer) {
 	t.Helper()
 	if !warm {
 		return newEnv(t, dialect, backend), nil
@@ -33,14 +34,14 @@ func newWarmEnv(t *testing.T, dialect, backend string, warm bool) (*env, *graph.
 	if testing.Verbose() {
 		logTo = os.Stderr
 	}
-	w := graph.NewWarmer(graph.WarmOptions{Logger: slog.New(slog.NewTextHandler(logTo, nil))})
+	w := respcache.NewWarmer(respcache.WarmOptions{Logger: slog.New(slog.NewTextHandler(logTo, nil))})
 	e := newEnv(t, dialect, backend, func(o *graph.Options) { o.Warmer = w })
 	startWarmer(t, e, w)
 	return e, w
 }
 
 // startWarmer feeds e's invalidations to w and runs w until the test ends.
-func startWarmer(t *testing.T, e *env, w *graph.Warmer) {
+func startWarmer(t *testing.T, e *env, w *respcache.Warmer) {
 	hook := w.Invalidated
 	e.invalidated.Store(&hook)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -50,7 +51,7 @@ func startWarmer(t *testing.T, e *env, w *graph.Warmer) {
 }
 
 // settle waits for w's queued and running rounds (nothing on a nil w).
-func settle(t *testing.T, w *graph.Warmer) {
+func settle(t *testing.T, w *respcache.Warmer) {
 	t.Helper()
 	if w == nil {
 		return
@@ -175,7 +176,7 @@ func TestWarmerNeverReplaysPrivateAnswers(t *testing.T) {
 	for _, b := range backends {
 		t.Run(b.dialect+"+"+b.backend, func(t *testing.T) {
 			e := newEnv(t, b.dialect, b.backend)
-			w := graph.NewWarmer(graph.WarmOptions{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+			w := respcache.NewWarmer(respcache.WarmOptions{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 			e.resolver.Policy = cachecontrol.New(schema) // Property.destination takes Destination's PRIVATE scope
 			e.handler = graph.NewHandler(e.resolver, graph.Options{AdminToken: adminToken, Warmer: w})
 			startWarmer(t, e, w)
@@ -204,40 +205,6 @@ func TestWarmerNeverReplaysPrivateAnswers(t *testing.T) {
 				t.Errorf("private X-Cache after the ingest = %q, want MISS (not warmed)", got)
 			}
 		})
-	}
-}
-
-// The counts hold at most Capacity requests whatever the traffic, skip
-// requests too large to keep, and a request sent often stays on top
-// through a flood of distinct ones.
-func TestWarmerCountsAreBounded(t *testing.T) {
-	const capacity = 1000
-	w := graph.NewWarmer(graph.WarmOptions{Capacity: capacity})
-	hot := []byte(`{"hot":true}`)
-	for i := range 100_000 {
-		w.Count("doc", "{ sentimentSummary { total } }", []byte(`{"i":`+strconv.Itoa(i)+`}`), "all,analytics")
-		if i%10 == 0 {
-			w.Count("doc", "{ sentimentSummary { total } }", hot, "all,analytics")
-		}
-		if got := w.Stats().Tracked; got > capacity {
-			t.Fatalf("after %d requests: %d tracked, above the capacity %d", i+1, got, capacity)
-		}
-	}
-	if got := w.Stats().Tracked; got != capacity {
-		t.Errorf("tracked %d, want the capacity %d", got, capacity)
-	}
-	if top := w.Picked("analytics"); len(top) != graph.DefaultWarmTop || top[0] != string(hot) {
-		t.Errorf("picked %d, first %q; want %d with the hot request first", len(top), top[0], graph.DefaultWarmTop)
-	}
-	if got := w.Picked("destination:1:analytics"); len(got) != 0 {
-		t.Errorf("picked %d requests for a tag none carries", len(got))
-	}
-
-	w = graph.NewWarmer(graph.WarmOptions{})
-	w.Count("doc", strings.Repeat(" ", graph.DefaultWarmMaxBytes), nil, "analytics")
-	w.Count("doc", "{ properties { totalCount } }", nil, "all,properties")
-	if got := w.Stats().Tracked; got != 0 {
-		t.Errorf("tracked %d; want none (too large, and not analytics)", got)
 	}
 }
 

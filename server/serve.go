@@ -21,6 +21,7 @@ import (
 	"github.com/kedahpulse/kedahpulse/cache"
 	"github.com/kedahpulse/kedahpulse/db"
 	"github.com/kedahpulse/kedahpulse/graph"
+	"github.com/kedahpulse/kedahpulse/graph/respcache"
 	"github.com/kedahpulse/kedahpulse/outbox"
 	"github.com/kedahpulse/kedahpulse/server/dashboard"
 	"github.com/kedahpulse/kedahpulse/server/playground"
@@ -87,7 +88,7 @@ type app struct {
 	scraper  *scrape.Scraper
 	registry *prometheus.Registry
 
-	warmer *graph.Warmer // nil when WARM_TOP is 0
+	warmer *respcache.Warmer // nil when WARM_TOP is 0
 }
 
 // open connects the database (migrating it) and the cache.
@@ -120,7 +121,7 @@ func open(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 		opts.Invalidated = both(opts.Invalidated, a.purger.enqueue)
 	}
 	if cfg.WarmTop > 0 {
-		a.warmer = graph.NewWarmer(graph.WarmOptions{Top: cfg.WarmTop, Concurrency: cfg.WarmConcurrency, Logger: log})
+		a.warmer = respcache.NewWarmer(respcache.WarmOptions{Top: cfg.WarmTop, Concurrency: cfg.WarmConcurrency, Logger: log})
 		opts.Invalidated = both(opts.Invalidated, a.warmer.Invalidated)
 	}
 	a.cache = cache.New(store, backend, opts)

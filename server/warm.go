@@ -4,14 +4,14 @@ import (
 	"fmt"
 	"strconv"
 
-	"github.com/kedahpulse/kedahpulse/graph"
+	"github.com/kedahpulse/kedahpulse/graph/respcache"
 )
 
 // warmVars reads WARM_TOP (requests replayed after an analytics
 // invalidation, default 50, 0 turns warming off) and WARM_CONCURRENCY
 // (replays at once, default 2).
 func warmVars(getenv func(string) string) (top, concurrency int, err error) {
-	top, concurrency = graph.DefaultWarmTop, graph.DefaultWarmConcurrency
+	top, concurrency = respcache.DefaultWarmTop, respcache.DefaultWarmConcurrency
 	if v := getenv("WARM_TOP"); v != "" {
 		if top, err = strconv.Atoi(v); err != nil || top < 0 || top > 10_000 {
 			return 0, 0, fmt.Errorf("WARM_TOP %q: want a whole number from 0 (off) to 10000", v)

@@ -1,11 +1,15 @@
-// Package respcache is the whole-response level of the cache: a query's
-// entire answer stored under a key made of exactly what gqlgen executes
-// (the prepared document's id, the operation's name and the coerced
-// variables gqlgen runs it with) plus the caller's scope and the hour, and
-// validated by the versions of every tag the answer was built from. It
-// imports cache and the standard library; the GraphQL adapter feeds it.
-// Invariants: two requests share an entry only if gqlgen would execute the
-// same operation with the same variables for the same scope; an entry is
-// stored only from a clean answer whose every read recorded its tag
-// versions, so it is never served after one of those tags is invalidated.
+// Package respcache is the whole-response level: the front that answers a
+// repeated request before anything else (Level.Front, with the memo of
+// requests as sent), the lookup and fill around execution (Level.Serve, the
+// transport's gqlhttp.Level), the headers of cacheable answers (ETag and
+// 304, Vary, Cache-Control, the CDN's tag header) and the Warmer, which
+// replays popular requests through the front after an invalidation.
+// It imports cache, db (the analytics tags the Warmer watches),
+// graph/gqlhttp (the parameters, the prepared request and the writing of
+// bodies) and graph/cachecontrol, never graph: graph.NewHandler composes
+// the chain that puts it in front of auth and gqlgen.
+// Invariants: an entry's key is exactly what gqlgen executes (document id,
+// operation, coerced variables) for a scope and an hour; an entry is stored
+// only from a clean answer whose every read recorded its tag versions,
+// stamped before it ran, so it is never served after one of them changed.
 package respcache

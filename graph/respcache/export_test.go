@@ -1,4 +1,4 @@
-package graph
+package respcache
 
 // Count counts one request as the transport does after serving it with
 // tags, without serving it (the bounded-memory test counts 100k).

@@ -1,4 +1,4 @@
-package graph
+package gqlhttp
 
 import (
 	"container/list"
@@ -21,9 +21,9 @@ import (
 	"github.com/kedahpulse/kedahpulse/graph/limit"
 )
 
-// A document is a query text parsed, within its limits, and validated once,
+// A Document is a query text parsed, within its limits, and validated once,
 // with what the response level needs to know of each of its operations.
-type document struct {
+type Document struct {
 	ast  *ast.QueryDocument
 	id   string                       // hex sha256 of the normalised document
 	hint map[string]cachecontrol.Hint // by operation name ("" for an anonymous one)
@@ -36,18 +36,18 @@ type document struct {
 
 // operation returns the operation named name, or the only one when name
 // is empty (nil when there is no such operation).
-func (d *document) operation(name string) *ast.OperationDefinition {
+func (d *Document) operation(name string) *ast.OperationDefinition {
 	if name == "" && len(d.ast.Operations) == 1 {
 		return d.ast.Operations[0]
 	}
 	return d.ast.Operations.ForName(name)
 }
 
-// documents prepares query texts: one parse (with the token limit), the
+// Documents prepares query texts: one parse (with the token limit), the
 // limits checked on the parsed text before anything else walks it, one
 // validation, and the cache hint of each operation. Prepared documents are
 // kept in an LRU bounded in bytes; a text that fails any step is not kept.
-type documents struct {
+type Documents struct {
 	schema  *ast.Schema
 	limits  limit.Limits
 	pricing limit.Pricing
@@ -63,15 +63,17 @@ type documents struct {
 
 type docEntry struct {
 	text string
-	doc  *document
+	doc  *Document
 }
 
 // astBytesPerByte estimates the heap a parsed and validated document holds
 // per byte of its text (measured by TestDocumentSizeEstimate).
 const astBytesPerByte = 24
 
-func newDocuments(schema *ast.Schema, l limit.Limits, p limit.Pricing, policy *cachecontrol.Policy, budget int) *documents {
-	return &documents{
+// NewDocuments returns the documents of schema, within l (priced by p),
+// with the cache hints of policy, keeping at most budget bytes of them.
+func NewDocuments(schema *ast.Schema, l limit.Limits, p limit.Pricing, policy *cachecontrol.Policy, budget int) *Documents {
+	return &Documents{
 		schema: schema, limits: l, pricing: p, policy: policy, budget: budget,
 		lru: list.New(), byText: map[string]*list.Element{},
 		rules: func() *rules.Rules {
@@ -87,8 +89,8 @@ func newDocuments(schema *ast.Schema, l limit.Limits, p limit.Pricing, policy *c
 	}
 }
 
-// load returns the prepared document of text.
-func (ds *documents) load(text string) (*document, gqlerror.List) {
+// Load returns the prepared document of text.
+func (ds *Documents) Load(text string) (*Document, gqlerror.List) {
 	if d := ds.get(text); d != nil {
 		return d, nil
 	}
@@ -121,7 +123,7 @@ func (ds *documents) load(text string) (*document, gqlerror.List) {
 		}
 		return nil, errs
 	}
-	d := &document{ast: doc, size: len(text)*astBytesPerByte + 1024,
+	d := &Document{ast: doc, size: len(text)*astBytesPerByte + 1024,
 		hint: make(map[string]cachecontrol.Hint, len(doc.Operations)), roots: make(map[string][]string, len(doc.Operations))}
 	for _, op := range doc.Operations {
 		d.hint[op.Name] = ds.policy.Operation(op)
@@ -137,7 +139,7 @@ func (ds *documents) load(text string) (*document, gqlerror.List) {
 	return d, nil
 }
 
-func (ds *documents) get(text string) *document {
+func (ds *Documents) get(text string) *Document {
 	ds.mu.Lock()
 	defer ds.mu.Unlock()
 	el, ok := ds.byText[text]
@@ -148,7 +150,7 @@ func (ds *documents) get(text string) *document {
 	return el.Value.(*docEntry).doc
 }
 
-func (ds *documents) add(text string, d *document) {
+func (ds *Documents) add(text string, d *Document) {
 	ds.mu.Lock()
 	defer ds.mu.Unlock()
 	if _, ok := ds.byText[text]; ok || d.size > ds.budget {
@@ -166,35 +168,38 @@ func (ds *documents) add(text string, d *document) {
 }
 
 // bytes reports the estimated bytes the prepared documents hold.
-func (ds *documents) bytes() int {
+func (ds *Documents) bytes() int {
 	ds.mu.Lock()
 	defer ds.mu.Unlock()
 	return ds.used
 }
 
-// preparedQuery hands gqlgen the document the transport prepared for this
+// QueryCache hands gqlgen the document the transport prepared for this
 // request, so that gqlgen neither parses nor validates it again. It is
-// gqlgen's query cache: Get answers from the request's context only, and
-// Add keeps nothing (documents keeps them, within its budget).
-type preparedQuery struct{}
+// gqlgen's query cache (SetQueryCache): Get answers from the request's
+// context only, and Add keeps nothing (Documents keeps them, within its
+// budget).
+type QueryCache struct{}
 
 type preparedKey struct{}
 
-func withPrepared(ctx context.Context, d *document) context.Context {
+// withPrepared hands d to QueryCache: gqlgen's CreateOperationContext
+// takes only a context and the parameters.
+func withPrepared(ctx context.Context, d *Document) context.Context {
 	return context.WithValue(ctx, preparedKey{}, d)
 }
 
-func (preparedQuery) Get(ctx context.Context, _ string) (*ast.QueryDocument, bool) {
-	d, ok := ctx.Value(preparedKey{}).(*document)
+func (QueryCache) Get(ctx context.Context, _ string) (*ast.QueryDocument, bool) {
+	d, ok := ctx.Value(preparedKey{}).(*Document)
 	if !ok {
 		return nil, false
 	}
 	return d.ast, true
 }
 
-func (preparedQuery) Add(context.Context, string, *ast.QueryDocument) {}
+func (QueryCache) Add(context.Context, string, *ast.QueryDocument) {}
 
-var _ graphql.Cache[*ast.QueryDocument] = preparedQuery{}
+var _ graphql.Cache[*ast.QueryDocument] = QueryCache{}
 
 // cachedRoots appends to coords the coordinates of the cached, public root
 // fields of set (through fragments, each walked once), without duplicates.

@@ -10,7 +10,7 @@ import (
 
 func TestKeyNamesExactlyWhatRuns(t *testing.T) {
 	now := time.Date(2026, 11, 20, 10, 30, 0, 0, time.UTC)
-	c := respcache.New(cache.New(cache.NewMemoryStore(cache.MemoryLimits{}), "MEMORY", cache.Options{}), func() time.Time { return now })
+	c := respcache.New(respcache.Options{Cache: cache.New(cache.NewMemoryStore(cache.MemoryLimits{}), "MEMORY", cache.Options{}), Now: func() time.Time { return now }})
 	key := func(r respcache.Request) string {
 		d, err := respcache.Digest(r)
 		if err != nil {

@@ -1,4 +1,4 @@
-package graph
+package gqlhttp
 
 import (
 	"context"
@@ -7,23 +7,26 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/vektah/gqlparser/v2/gqlerror"
-
-	"github.com/kedahpulse/kedahpulse/cache"
 )
 
 // Automatic persisted queries (Apollo's protocol, gqlgen's extension): a
 // client sends a query's SHA-256 instead of its text, and the text the
-// first time it is asked for. The texts live in the cache's store under
-// their hashes, so every process sharing Redis knows them (the in-process
-// store bounds them in bytes); a text is remembered only within the
-// character limit.
+// first time it is asked for. The texts live in a TextStore (the cache's
+// store) under their hashes, so every process sharing it knows them; a
+// text is remembered only within the character limit.
 
 // persistedTTL is how long a persisted query's text is kept after it was
 // last sent.
 const persistedTTL = 24 * time.Hour
 
-// persistedQueries is gqlgen's query-text cache over the cache's store.
-type persistedQueries struct{ c *cache.Cache }
+// TextStore keeps persisted query texts by key (cache.Cache is one).
+type TextStore interface {
+	GetValue(ctx context.Context, key string) ([]byte, bool)
+	SetValue(ctx context.Context, key string, value []byte, ttl time.Duration)
+}
+
+// persistedQueries is gqlgen's query-text cache over a TextStore.
+type persistedQueries struct{ s TextStore }
 
 var _ graphql.Cache[string] = persistedQueries{}
 
@@ -45,36 +48,36 @@ func (p persistedQueries) Get(ctx context.Context, hash string) (string, bool) {
 	if !validHash(hash) {
 		return "", false
 	}
-	b, ok := p.c.GetValue(ctx, "apq|"+hash)
+	b, ok := p.s.GetValue(ctx, "apq|"+hash)
 	return string(b), ok
 }
 
 func (p persistedQueries) Add(ctx context.Context, hash, query string) {
 	if validHash(hash) {
-		p.c.SetValue(ctx, "apq|"+hash, []byte(query), persistedTTL)
+		p.s.SetValue(ctx, "apq|"+hash, []byte(query), persistedTTL)
 	}
 }
 
 // resolvePersisted fills params.Query from its persisted-query hash, or
 // remembers the text it came with (the text within the character limit).
 // Requests without the extension are left as they are.
-func (t *transport) resolvePersisted(ctx context.Context, params *graphql.RawParams) *requestError {
+func (t *Transport) resolvePersisted(ctx context.Context, params *graphql.RawParams) *Error {
 	if params.Extensions["persistedQuery"] == nil {
 		return nil
 	}
 	if err := t.docs.limits.CheckCharacters(params.Query); err != nil {
-		return &requestError{errs: gqlerror.List{err}}
+		return &Error{Errs: gqlerror.List{err}}
 	}
 	// gqlgen's extension records its statistics in an operation context,
 	// which does not exist yet: give it one of its own.
 	octx := graphql.WithOperationContext(ctx, &graphql.OperationContext{})
 	if err := t.persisted.MutateOperationParameters(octx, params); err != nil {
-		return &requestError{errs: gqlerror.List{err}}
+		return &Error{Errs: gqlerror.List{err}}
 	}
 	return nil
 }
 
-// newPersisted is gqlgen's APQ extension over c.
-func newPersisted(c *cache.Cache) extension.AutomaticPersistedQuery {
-	return extension.AutomaticPersistedQuery{Cache: persistedQueries{c}}
+// newPersisted is gqlgen's APQ extension over s.
+func newPersisted(s TextStore) extension.AutomaticPersistedQuery {
+	return extension.AutomaticPersistedQuery{Cache: persistedQueries{s}}
 }

@@ -1,4 +1,4 @@
-package graph
+package respcache
 
 import (
 	"bytes"
@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/kedahpulse/kedahpulse/db"
+	"github.com/kedahpulse/kedahpulse/graph/gqlhttp"
 )
 
 // Defaults of WarmOptions.
@@ -74,7 +75,7 @@ type WarmStats struct {
 // Warmer refills the whole-response cache after analytics invalidations,
 // so that the first dashboard request after a scrape or an ingest is a hit.
 //
-// The transport tells the Warmer about every public cacheable answer it
+// The Level tells the Warmer about every public cacheable answer it
 // serves or stores that depends on an analytics tag: the document text, the
 // operation name, the coerced variables and the tags the entry carries.
 // The Warmer counts these requests in a space-saving top-k of fixed
@@ -93,8 +94,9 @@ type WarmStats struct {
 // write is stored at the old versions and never validates; the write's own
 // invalidation queues the next round. Replays are not counted.
 //
-// Wire it with Options.Warmer and cache.Options.Invalidated, and run its
-// loop with Run. Safe for concurrent use.
+// It replays through the handler of the Level built with it
+// (Options.Warmer, Level.Front). Wire it with cache.Options.Invalidated,
+// and run its loop with Run. Safe for concurrent use.
 type Warmer struct {
 	opt     WarmOptions
 	handler atomic.Pointer[http.Handler]
@@ -109,8 +111,8 @@ type Warmer struct {
 	stats   WarmStats
 }
 
-// NewWarmer returns a Warmer; it serves nothing until a handler is built
-// with it (Options.Warmer) and Run is running.
+// NewWarmer returns a Warmer; it replays nothing until a Level's front is
+// built with it (Options.Warmer) and Run is running.
 func NewWarmer(o WarmOptions) *Warmer {
 	o = o.withDefaults()
 	idle := make(chan struct{})
@@ -119,15 +121,19 @@ func NewWarmer(o WarmOptions) *Warmer {
 		top: topK{index: map[string]*counted{}}}
 }
 
-// serve sets the handler replays go through.
-func (w *Warmer) serve(h http.Handler) { w.handler.Store(&h) }
+// serve sets the handler replays go through (nothing on a nil w).
+func (w *Warmer) serve(h http.Handler) {
+	if w != nil {
+		w.handler.Store(&h)
+	}
+}
 
 // warmRequest is what a replay sends.
 type warmRequest struct {
 	query string
 	op    string
 	vars  []byte // JSON of the coerced variables
-	key   string // its response key's digest (respcache.Digest): its identity in the counts
+	key   string // its response key's digest (Digest): its identity in the counts
 }
 
 type replayingKey struct{}
@@ -140,18 +146,18 @@ func replaying(ctx context.Context) bool {
 
 // request is how to replay p, whose response key's digest is digest, or
 // nil when w is nil or p is PRIVATE.
-func (w *Warmer) request(p *prepared, digest string) *warmRequest {
-	if w == nil || p.hint.Private {
+func (w *Warmer) request(p *gqlhttp.Prepared, digest string) *warmRequest {
+	if w == nil || p.Hint.Private {
 		return nil
 	}
-	vars, err := json.Marshal(p.op.Variables)
+	vars, err := json.Marshal(p.Operation.Variables)
 	if err != nil {
 		return nil
 	}
-	return &warmRequest{query: p.op.RawQuery, op: p.op.OperationName, vars: vars, key: digest}
+	return &warmRequest{query: p.Operation.RawQuery, op: p.Operation.OperationName, vars: vars, key: digest}
 }
 
-// observe counts a public answer the transport served or stored with tags
+// observe counts a public answer the Level served or stored with tags
 // (r from request).
 func (w *Warmer) observe(ctx context.Context, r *warmRequest, tags []byte) {
 	if w == nil || r == nil || replaying(ctx) {
@@ -346,8 +352,8 @@ func replay(ctx context.Context, h http.Handler, r warmRequest) string {
 	if err != nil {
 		return ""
 	}
-	req.Header.Set("Content-Type", mediaJSON)
-	req.Header.Set("Accept", mediaJSON)
+	req.Header.Set("Content-Type", gqlhttp.MediaJSON)
+	req.Header.Set("Accept", gqlhttp.MediaJSON)
 	rw := &discardWriter{header: http.Header{}}
 	h.ServeHTTP(rw, req)
 	if rw.status != http.StatusOK || rw.header.Get("Cache-Control") == "no-store" {
