@@ -12,8 +12,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/kedahpulse/kedahpulse/cache"
-	"github.com/kedahpulse/kedahpulse/graph"
-	"github.com/kedahpulse/kedahpulse/graph/model"
 )
 
 // The alerts the alerter raises, as the alert label of kedahpulse_cache_alert.
@@ -23,10 +21,10 @@ const (
 )
 
 // bandFloor returns the smallest hit ratio of the assessment band named
-// name (graph.Bands), for ALERT_HIT_RATIO; POOR has none.
+// name (cache.Bands), for ALERT_HIT_RATIO; POOR has none.
 func bandFloor(name string) (float64, bool) {
-	for _, b := range graph.Bands {
-		if string(b.Assessment) == strings.ToUpper(name) && b.From > 0 {
+	for _, b := range cache.Bands {
+		if b.Name == strings.ToUpper(name) && b.From > 0 {
 			return b.From, true
 		}
 	}
@@ -44,7 +42,7 @@ type alertConfig struct {
 
 // loadAlertConfig reads the ALERT_* variables.
 func loadAlertConfig(getenv func(string) string) (alertConfig, error) {
-	fair, _ := bandFloor(string(model.CacheAssessmentFair))
+	fair, _ := bandFloor(cache.Fair)
 	c := alertConfig{HitRatio: fair, MinLookups: 100, ErrorRate: 1}
 	var err error
 	if c.Interval, err = durationVar(getenv, "ALERT_INTERVAL", 15*time.Second); err != nil {
