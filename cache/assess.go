@@ -34,6 +34,16 @@ func Assess(hitRatio float64) string {
 	return Poor
 }
 
+// BandFrom is the smallest hit ratio of the band named name.
+func BandFrom(name string) (float64, bool) {
+	for _, b := range Bands {
+		if b.Name == name {
+			return b.From, true
+		}
+	}
+	return 0, false
+}
+
 // Ratio is hits over lookups, 0 without lookups.
 func Ratio(hits, misses int64) float64 {
 	if hits+misses == 0 {

@@ -14,7 +14,9 @@ import (
 
 	"github.com/robfig/cron/v3"
 
+	"github.com/kedahpulse/kedahpulse/cache"
 	"github.com/kedahpulse/kedahpulse/graph"
+	"github.com/kedahpulse/kedahpulse/server/alert"
 	"github.com/kedahpulse/kedahpulse/server/dashboard"
 	"github.com/kedahpulse/kedahpulse/server/scrape"
 )
@@ -79,7 +81,7 @@ type config struct {
 	// 2s: how often each process samples the cache and the page updates.
 	DashboardHistory  time.Duration
 	DashboardInterval time.Duration
-	Alert             alertConfig // ALERT_INTERVAL, ALERT_WINDOW, ALERT_HIT_RATIO, ALERT_MIN_LOOKUPS, ALERT_ERROR_RATE (alert.go)
+	Alert             alert.Config // ALERT_INTERVAL, ALERT_WINDOW, ALERT_HIT_RATIO, ALERT_MIN_LOOKUPS, ALERT_ERROR_RATE
 }
 
 const (
@@ -164,7 +166,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 	if err := c.loadDashboard(getenv); err != nil {
 		return c, err
 	}
-	if c.Alert, err = loadAlertConfig(getenv); err != nil {
+	if c.Alert, err = loadAlert(getenv); err != nil {
 		return c, err
 	}
 	if c.AdminToken == "" {
@@ -330,4 +332,45 @@ func durationVar(getenv func(string) string, name string, def time.Duration) (ti
 		return def, fmt.Errorf("%s %q: want a duration such as 50ms", name, v)
 	}
 	return d, nil
+}
+
+// loadAlert reads the ALERT_* variables.
+func loadAlert(getenv func(string) string) (alert.Config, error) {
+	c := alert.Defaults()
+	var err error
+	if c.Interval, err = durationVar(getenv, "ALERT_INTERVAL", c.Interval); err != nil {
+		return c, err
+	}
+	if c.Interval == 0 {
+		return c, fmt.Errorf("ALERT_INTERVAL %q: want a positive duration such as 15s", getenv("ALERT_INTERVAL"))
+	}
+	if c.Window, err = durationVar(getenv, "ALERT_WINDOW", c.Window); err != nil {
+		return c, err
+	}
+	if c.Window < c.Interval {
+		return c, fmt.Errorf("ALERT_WINDOW %v: want at least ALERT_INTERVAL (%v), such as 5m", c.Window, c.Interval)
+	}
+	if v := getenv("ALERT_HIT_RATIO"); v != "" {
+		r, ok := cache.BandFrom(strings.ToUpper(v))
+		if !ok || r == 0 { // POOR has no floor
+			r, err = strconv.ParseFloat(v, 64)
+			if err != nil || !(r > 0 && r <= 1) {
+				return c, fmt.Errorf("ALERT_HIT_RATIO %q: want a ratio in (0, 1] such as 0.7, or a band: EXCELLENT (0.9), GOOD (0.8), FAIR (0.7)", v)
+			}
+		}
+		c.HitRatio = r
+	}
+	if n, err := positiveVar(getenv, "ALERT_MIN_LOOKUPS"); err != nil {
+		return c, err
+	} else if n > 0 {
+		c.MinLookups = n
+	}
+	if v := getenv("ALERT_ERROR_RATE"); v != "" {
+		r, err := strconv.ParseFloat(v, 64)
+		if err != nil || !(r >= 0) || math.IsInf(r, 0) {
+			return c, fmt.Errorf("ALERT_ERROR_RATE %q: want cache errors per second, a number such as 1 (0: any error fires)", v)
+		}
+		c.ErrorRate = r
+	}
+	return c, nil
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/kedahpulse/kedahpulse/cache/cachetest"
 	"github.com/kedahpulse/kedahpulse/db/dbtest"
 	"github.com/kedahpulse/kedahpulse/graph"
+	"github.com/kedahpulse/kedahpulse/server/alert"
 )
 
 func TestLoadConfig(t *testing.T) {
@@ -348,6 +349,43 @@ func TestCacheCommandOutput(t *testing.T) {
 		}
 		if !strings.Contains(out.String(), c.want) || json.Valid(out.Bytes()) != c.json {
 			t.Errorf("%v: %q", c.args, out.String())
+		}
+	}
+}
+
+func TestLoadAlert(t *testing.T) {
+	env := func(kv ...string) func(string) string {
+		return func(k string) string {
+			for i := 0; i+1 < len(kv); i += 2 {
+				if kv[i] == k {
+					return kv[i+1]
+				}
+			}
+			return ""
+		}
+	}
+	want := alert.Config{Interval: 15 * time.Second, Window: 5 * time.Minute, HitRatio: 0.7, MinLookups: 100, ErrorRate: 1}
+	if c, err := loadAlert(env()); err != nil || c != want || alert.Defaults() != want {
+		t.Errorf("defaults: %+v %v (alert.Defaults %+v)", c, err, alert.Defaults())
+	}
+	for v, want := range map[string]float64{"EXCELLENT": 0.9, "good": 0.8, "Fair": 0.7, "0.55": 0.55, "1": 1} {
+		if c, err := loadAlert(env("ALERT_HIT_RATIO", v)); err != nil || c.HitRatio != want {
+			t.Errorf("ALERT_HIT_RATIO=%s: %v %v, want %v", v, c.HitRatio, err, want)
+		}
+	}
+	if c, err := loadAlert(env("ALERT_ERROR_RATE", "0", "ALERT_MIN_LOOKUPS", "7")); err != nil || c.ErrorRate != 0 || c.MinLookups != 7 {
+		t.Errorf("%+v %v", c, err)
+	}
+	for _, bad := range [][2]string{
+		{"ALERT_INTERVAL", "0s"}, {"ALERT_INTERVAL", "often"},
+		{"ALERT_WINDOW", "10s"}, {"ALERT_WINDOW", "-5m"},
+		{"ALERT_HIT_RATIO", "POOR"}, {"ALERT_HIT_RATIO", "70"}, {"ALERT_HIT_RATIO", "0"},
+		{"ALERT_MIN_LOOKUPS", "0"},
+		{"ALERT_ERROR_RATE", "-1"}, {"ALERT_ERROR_RATE", "NaN"},
+	} {
+		// Through loadConfig, as the server reads them.
+		if _, err := loadConfig(env(bad[0], bad[1])); err == nil || !strings.Contains(err.Error(), bad[0]) {
+			t.Errorf("%s=%q: error %v does not name the variable", bad[0], bad[1], err)
 		}
 	}
 }

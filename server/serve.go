@@ -22,6 +22,7 @@ import (
 	"github.com/kedahpulse/kedahpulse/db"
 	"github.com/kedahpulse/kedahpulse/graph"
 	"github.com/kedahpulse/kedahpulse/outbox"
+	"github.com/kedahpulse/kedahpulse/server/alert"
 	"github.com/kedahpulse/kedahpulse/server/dashboard"
 	"github.com/kedahpulse/kedahpulse/server/playground"
 	"github.com/kedahpulse/kedahpulse/server/scrape"
@@ -212,8 +213,8 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, listening func(net
 	wg.Go(func() { a.outbox.Run(bg, 2*time.Second) })
 	wg.Go(func() { a.heartbeat(bg, peer) })
 	wg.Go(func() { a.board.Run(bg) })
-	alerts := newAlerter(cfg.Alert, a.registry, log, time.Now)
-	wg.Go(func() { alerts.run(bg) })
+	alerts := alert.New(cfg.Alert, a.registry, log, time.Now)
+	wg.Go(func() { alerts.Run(bg) })
 	if a.purger != nil {
 		wg.Go(func() { a.purger.run(bg) })
 	}
