@@ -18,7 +18,7 @@ import (
 
 // seedIfAsked loads the demo data set once when SEED=demo.
 func (a *app) seedIfAsked(ctx context.Context) error {
-	if a.cfg.Seed != "demo" {
+	if a.cfg.Database.Seed != "demo" {
 		return nil
 	}
 	done, err := a.store.Seeded(ctx)
@@ -56,7 +56,7 @@ func seedCommand(ctx context.Context, cfg config, log *slog.Logger, args []strin
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	store, err := db.OpenWith(ctx, cfg.DatabaseURL, db.PoolOptions{MaxOpenConns: cfg.DBMaxConns})
+	store, err := db.OpenWith(ctx, cfg.Database.URL, db.PoolOptions{MaxOpenConns: cfg.Database.MaxConns})
 	if err != nil {
 		return fmt.Errorf("DATABASE_URL: %w", err)
 	}
@@ -85,7 +85,7 @@ func scrapeCommand(ctx context.Context, cfg config, log *slog.Logger, args []str
 	defer a.close()
 	scraper := a.scraper
 	if a.redis == nil {
-		scraper = scrape.New(a.store, outboxOnly{}, cfg.scrapeConfig(), log)
+		scraper = scrape.New(a.store, outboxOnly{}, cfg.Scrape.Config, log)
 	}
 	run, err := scraper.Run(ctx)
 	if err != nil {
@@ -144,9 +144,9 @@ func (outboxOnly) Deliver(context.Context, db.Change) error { return nil }
 
 // cacheCommand inspects or changes the cache of the server running at ADDR
 // through its admin API.
-func cacheCommand(ctx context.Context, cfg config, args []string, getenv func(string) string, stdout io.Writer) error {
+func cacheCommand(ctx context.Context, cfg config, args []string, stdout io.Writer) error {
 	args, asJSON := jsonFlag(args)
-	if getenv("ADMIN_TOKEN") == "" {
+	if cfg.HTTP.AdminToken == "" {
 		return fmt.Errorf("ADMIN_TOKEN: set it to the running server's admin token")
 	}
 	if len(args) == 0 {
@@ -169,7 +169,7 @@ func cacheCommand(ctx context.Context, cfg config, args []string, getenv func(st
 	default:
 		return fmt.Errorf("cache: unknown subcommand %q: want status, invalidate or clear", args[0])
 	}
-	data, err := adminQuery(ctx, "http://"+cfg.Addr+"/graphql", cfg.AdminToken, query, vars)
+	data, err := adminQuery(ctx, "http://"+cfg.HTTP.Addr+"/graphql", cfg.HTTP.AdminToken, query, vars)
 	if err != nil {
 		return err
 	}

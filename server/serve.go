@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -47,7 +49,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "scrape":
 		return scrapeCommand(ctx, cfg, log, args, stdout)
 	case "cache":
-		return cacheCommand(ctx, cfg, args, getenv, stdout)
+		return cacheCommand(ctx, cfg, args, stdout)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -67,8 +69,8 @@ const usage = `usage: server [command]
 `
 
 func newLogger(cfg config, w io.Writer) *slog.Logger {
-	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
-	if cfg.LogFormat == "json" {
+	opts := &slog.HandlerOptions{Level: cfg.Log.Level}
+	if cfg.Log.Format == "json" {
 		return slog.New(slog.NewJSONHandler(w, opts))
 	}
 	return slog.New(slog.NewTextHandler(w, opts))
@@ -95,7 +97,7 @@ type app struct {
 func open(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 	a := &app{cfg: cfg, log: log, registry: prometheus.NewRegistry()}
 	var err error
-	if a.store, err = db.OpenWith(ctx, cfg.DatabaseURL, db.PoolOptions{MaxOpenConns: cfg.DBMaxConns}); err != nil {
+	if a.store, err = db.OpenWith(ctx, cfg.Database.URL, db.PoolOptions{MaxOpenConns: cfg.Database.MaxConns}); err != nil {
 		return nil, fmt.Errorf("DATABASE_URL: %w", err)
 	}
 	if err := a.store.Migrate(ctx); err != nil {
@@ -104,33 +106,33 @@ func open(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 	}
 	var store cache.Store
 	backend := "MEMORY"
-	if cfg.RedisURL != "" {
-		if a.redis, err = cache.OpenRedis(cfg.RedisURL); err != nil {
+	if cfg.Cache.RedisURL != "" {
+		if a.redis, err = cache.OpenRedis(cfg.Cache.RedisURL); err != nil {
 			a.store.Close()
 			return nil, fmt.Errorf("REDIS_URL: %w", err)
 		}
-		store, backend = cache.NewRedisStore(a.redis, cfg.CachePrefix), "REDIS"
+		store, backend = cache.NewRedisStore(a.redis, cfg.Cache.Prefix), "REDIS"
 	} else {
-		store = cache.NewMemoryStore(cache.MemoryLimits{MaxBytes: cfg.CacheMaxBytes})
+		store = cache.NewMemoryStore(cache.MemoryLimits{MaxBytes: cfg.Cache.MaxBytes})
 	}
-	opts := cache.Options{Timeout: cfg.CacheTimeout, Logger: log, Registerer: a.registry}
+	opts := cache.Options{Timeout: cfg.Cache.Timeout, Logger: log, Registerer: a.registry}
 	families := new(dashboard.Families)
 	opts.Invalidated = families.Add
-	if cfg.CDNPurgeURL != "" {
-		a.purger = newPurger(cfg.CDNPurgeURL, log)
+	if cfg.CDN.PurgeURL != "" {
+		a.purger = newPurger(cfg.CDN.PurgeURL, log)
 		opts.Invalidated = both(opts.Invalidated, a.purger.enqueue)
 	}
-	if cfg.WarmTop > 0 {
-		a.warmer = graph.NewWarmer(graph.WarmOptions{Top: cfg.WarmTop, Concurrency: cfg.WarmConcurrency, Logger: log})
+	if cfg.Warm.Top > 0 {
+		a.warmer = graph.NewWarmer(graph.WarmOptions{Top: cfg.Warm.Top, Concurrency: cfg.Warm.Concurrency, Logger: log})
 		opts.Invalidated = both(opts.Invalidated, a.warmer.Invalidated)
 	}
 	a.cache = cache.New(store, backend, opts)
 	a.board = a.newBoard(families)
 	a.outbox = outbox.New(a.store, a.cache, log)
-	a.resolver = &graph.Resolver{Store: a.store, Cache: a.cache, Outbox: a.outbox, Log: log, LoaderWait: cfg.LoaderWait}
-	a.scraper = scrape.New(a.store, a.outbox, cfg.scrapeConfig(), log)
+	a.resolver = &graph.Resolver{Store: a.store, Cache: a.cache, Outbox: a.outbox, Log: log, LoaderWait: cfg.GraphQL.LoaderWait}
+	a.scraper = scrape.New(a.store, a.outbox, cfg.Scrape.Config, log)
 	if a.redis != nil {
-		a.scraper = a.scraper.WithLock(a.redis, cfg.CachePrefix+"scrape-lock")
+		a.scraper = a.scraper.WithLock(a.redis, cfg.Cache.Prefix+"scrape-lock")
 	}
 	a.resolver.Scraper = busyAsUnavailable{a.scraper}
 	return a, nil
@@ -163,6 +165,10 @@ const maxHeaderBytes = 64 << 10
 // cache counters, and the database. listening, if set, is told the bound
 // address.
 func serve(ctx context.Context, cfg config, log *slog.Logger, listening func(net.Addr)) error {
+	if cfg.HTTP.AdminToken == "" {
+		cfg.HTTP.AdminToken = newAdminToken()
+		log.Warn("ADMIN_TOKEN not set; generated one for this run (send it as 'Authorization: Bearer <token>')", "admin_token", cfg.HTTP.AdminToken)
+	}
 	a, err := open(ctx, cfg, log)
 	if err != nil {
 		return err
@@ -184,24 +190,21 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, listening func(net
 		a.cache.MarkPending()
 		log.Warn("pending invalidations not delivered yet; reading from the database until they are", "err", err)
 	}
-	if cfg.TokenGenerated {
-		log.Warn("ADMIN_TOKEN not set; generated one for this run (send it as 'Authorization: Bearer <token>')", "admin_token", cfg.AdminToken)
-	}
 
-	ln, err := net.Listen("tcp", cfg.Addr)
+	ln, err := net.Listen("tcp", cfg.HTTP.Addr)
 	if err != nil {
-		return fmt.Errorf("ADDR %s: %w", cfg.Addr, err)
+		return fmt.Errorf("ADDR %s: %w", cfg.HTTP.Addr, err)
 	}
 	// Every connection costs a file descriptor, whatever the client: the
 	// limit closes idle ones for new ones, and the timeouts close those that
 	// idle or dribble.
-	limit := newConnLimit(cfg.MaxConnections, a.registry)
+	limit := newConnLimit(cfg.HTTP.MaxConnections, a.registry)
 	srv := &http.Server{
 		Handler:           a.routes(),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       15 * time.Second,
 		WriteTimeout:      60 * time.Second,
-		IdleTimeout:       cfg.IdleTimeout,
+		IdleTimeout:       cfg.HTTP.IdleTimeout,
 		MaxHeaderBytes:    maxHeaderBytes,
 		ConnState:         limit.track,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
@@ -218,8 +221,8 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, listening func(net
 	if a.purger != nil {
 		wg.Go(func() { a.purger.run(bg) })
 	}
-	if cfg.PprofAddr != "" {
-		stopPprof, err := servePprof(cfg.PprofAddr, log)
+	if cfg.HTTP.PprofAddr != "" {
+		stopPprof, err := servePprof(cfg.HTTP.PprofAddr, log)
 		if err != nil {
 			stopBG()
 			return err
@@ -229,7 +232,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, listening func(net
 	if a.warmer != nil {
 		wg.Go(func() { a.warmer.Run(bg) })
 	}
-	stopCron, err := a.scraper.Start(cfg.ScrapeSchedule)
+	stopCron, err := a.scraper.Start(cfg.Scrape.Schedule)
 	if err != nil {
 		stopBG()
 		return err
@@ -242,7 +245,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, listening func(net
 		backend = "redis"
 	}
 	log.Info("Kedah Pulse is up; open the Playground", "url", "http://"+ln.Addr().String()+"/",
-		"database", a.store.Dialect(), "cache", backend, "scrape_schedule", cfg.ScrapeSchedule, "feeds", len(cfg.ScrapeFeeds), "limits", cfg.Request.Limits.WithDefaults().String())
+		"database", a.store.Dialect(), "cache", backend, "scrape_schedule", cfg.Scrape.Schedule, "feeds", len(cfg.Scrape.Feeds), "limits", cfg.GraphQL.Limits.WithDefaults().String())
 	if listening != nil {
 		listening(ln.Addr())
 	}
@@ -274,10 +277,13 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, listening func(net
 }
 
 func (a *app) routes() http.Handler {
-	opts := a.cfg.Request
-	opts.AdminToken, opts.Introspection = a.cfg.AdminToken, a.cfg.Introspection
-	opts.Warmer = a.warmer
-	gql := graph.NewHandler(a.resolver, opts)
+	g := a.cfg.GraphQL
+	gql := graph.NewHandler(a.resolver, graph.Options{
+		AdminToken: a.cfg.HTTP.AdminToken, Introspection: g.Introspection,
+		Limits: g.Limits, MaxBodyBytes: g.MaxBodyBytes, DocumentCacheBytes: g.DocumentCacheBytes,
+		Timeout: g.Timeout, RootConcurrency: g.RootConcurrency, NoResponseCache: g.NoResponseCache,
+		CDNTagHeader: a.cfg.CDN.TagHeader, Warmer: a.warmer,
+	})
 	a.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	duration := prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name:    "kedahpulse_http_request_duration_seconds",
@@ -357,10 +363,18 @@ func (s *statusWriter) WriteHeader(code int) {
 // headers.
 func (a *app) cors() *cors.Cors {
 	return cors.New(cors.Options{
-		AllowedOrigins: a.cfg.CORSOrigins,
+		AllowedOrigins: a.cfg.HTTP.CORSOrigins,
 		AllowedMethods: []string{http.MethodGet, http.MethodPost},
 		AllowedHeaders: []string{"Content-Type", "Authorization", "Accept", "Apollographql-Client-Name", "Apollographql-Client-Version"},
 		ExposedHeaders: []string{"X-Cache", "Cache-Control"},
 		MaxAge:         600,
 	})
+}
+
+// newAdminToken is a random token for a server started without
+// ADMIN_TOKEN.
+func newAdminToken() string {
+	b := make([]byte, 16)
+	rand.Read(b)
+	return hex.EncodeToString(b)
 }
