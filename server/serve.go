@@ -6,108 +6,14 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
-	"strconv"
 	"sync"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
-	"github.com/redis/go-redis/v9"
-	"github.com/rs/cors"
-
-	"github.com/kedahpulse/kedahpulse/cache"
-	"github.com/kedahpulse/kedahpulse/db"
-	"github.com/kedahpulse/kedahpulse/graph"
-	"github.com/kedahpulse/kedahpulse/outbox"
 	"github.com/kedahpulse/kedahpulse/server/alert"
-	"github.com/kedahpulse/kedahpulse/server/dashboard"
-	"github.com/kedahpulse/kedahpulse/server/playground"
-	"github.com/kedahpulse/kedahpulse/server/scrape"
 )
-
-// app is the wired program.
-type app struct {
-	cfg      config
-	log      *slog.Logger
-	store    *db.Store
-	redis    redis.UniversalClient // nil on the in-process cache
-	cache    *cache.Cache
-	outbox   *outbox.Relay
-	purger   *purger // nil unless the CDN mode is on
-	board    *dashboard.Board
-	resolver *graph.Resolver
-	scraper  *scrape.Scraper
-	registry *prometheus.Registry
-
-	warmer *graph.Warmer // nil when WARM_TOP is 0
-}
-
-// open connects the database (migrating it) and the cache.
-func open(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
-	a := &app{cfg: cfg, log: log, registry: prometheus.NewRegistry()}
-	var err error
-	if a.store, err = db.OpenWith(ctx, cfg.Database.URL, db.PoolOptions{MaxOpenConns: cfg.Database.MaxConns}); err != nil {
-		return nil, fmt.Errorf("DATABASE_URL: %w", err)
-	}
-	if err := a.store.Migrate(ctx); err != nil {
-		a.store.Close()
-		return nil, fmt.Errorf("migrate: %w", err)
-	}
-	var store cache.Store
-	backend := "MEMORY"
-	if cfg.Cache.RedisURL != "" {
-		if a.redis, err = cache.OpenRedis(cfg.Cache.RedisURL); err != nil {
-			a.store.Close()
-			return nil, fmt.Errorf("REDIS_URL: %w", err)
-		}
-		store, backend = cache.NewRedisStore(a.redis, cfg.Cache.Prefix), "REDIS"
-	} else {
-		store = cache.NewMemoryStore(cache.MemoryLimits{MaxBytes: cfg.Cache.MaxBytes})
-	}
-	opts := cache.Options{Timeout: cfg.Cache.Timeout, Logger: log, Registerer: a.registry}
-	families := new(dashboard.Families)
-	opts.Invalidated = families.Add
-	if cfg.CDN.PurgeURL != "" {
-		a.purger = newPurger(cfg.CDN.PurgeURL, log)
-		opts.Invalidated = both(opts.Invalidated, a.purger.enqueue)
-	}
-	if cfg.Warm.Top > 0 {
-		a.warmer = graph.NewWarmer(graph.WarmOptions{Top: cfg.Warm.Top, Concurrency: cfg.Warm.Concurrency, Logger: log})
-		opts.Invalidated = both(opts.Invalidated, a.warmer.Invalidated)
-	}
-	a.cache = cache.New(store, backend, opts)
-	a.board = a.newBoard(families)
-	a.outbox = outbox.New(a.store, a.cache, log)
-	a.resolver = &graph.Resolver{Store: a.store, Cache: a.cache, Outbox: a.outbox, Log: log, LoaderWait: cfg.GraphQL.LoaderWait}
-	a.scraper = scrape.New(a.store, a.outbox, cfg.Scrape.Config, log)
-	if a.redis != nil {
-		a.scraper = a.scraper.WithLock(a.redis, cfg.Cache.Prefix+"scrape-lock")
-	}
-	a.resolver.Scraper = busyAsUnavailable{a.scraper}
-	return a, nil
-}
-
-// busyAsUnavailable reports a scrape running in another process as a
-// retryable unavailability.
-type busyAsUnavailable struct{ *scrape.Scraper }
-
-func (s busyAsUnavailable) Run(ctx context.Context) (*db.ScrapeRun, error) {
-	run, err := s.Scraper.Run(ctx)
-	if errors.Is(err, scrape.ErrBusy) {
-		err = fmt.Errorf("%w: %w", graph.ErrUnavailable, err)
-	}
-	return run, err
-}
-
-func (a *app) close() {
-	a.cache.Store().Close()
-	a.store.Close()
-}
 
 // maxHeaderBytes bounds a request's line and headers; a GraphQL query sent
 // by GET is in the line, and stays far below it.
@@ -228,101 +134,6 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, listening func(net
 		err = nil
 	}
 	return err
-}
-
-func (a *app) routes() http.Handler {
-	g := a.cfg.GraphQL
-	gql := graph.NewHandler(a.resolver, graph.Options{
-		AdminToken: a.cfg.HTTP.AdminToken, Introspection: g.Introspection,
-		Limits: g.Limits, MaxBodyBytes: g.MaxBodyBytes, DocumentCacheBytes: g.DocumentCacheBytes,
-		Timeout: g.Timeout, RootConcurrency: g.RootConcurrency, NoResponseCache: g.NoResponseCache,
-		CDNTagHeader: a.cfg.CDN.TagHeader, Warmer: a.warmer,
-	})
-	a.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	duration := prometheus.NewHistogramVec(prometheus.HistogramOpts{
-		Name:    "kedahpulse_http_request_duration_seconds",
-		Help:    "Duration of GraphQL HTTP requests by method and status code.",
-		Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
-	}, []string{"method", "code", "cache"})
-	a.registry.MustRegister(duration)
-
-	mux := http.NewServeMux()
-	page := playground.Handler()
-	mux.Handle("GET /{$}", page)
-	mux.Handle("GET /playground/", page)
-	mux.Handle("/graphql", instrument(duration, a.cors().Handler(gql)))
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok\n") })
-	mux.Handle("GET /readyz", &readiness{
-		log:      a.log,
-		database: probe{name: "database", failed: "down", ping: a.store.Ping},
-		cache:    probe{name: "cache", failed: "degraded", ping: a.cache.Healthy},
-	})
-	mux.Handle("GET /metrics", promhttp.HandlerFor(a.registry, promhttp.HandlerOpts{}))
-	board := a.board.Handler()
-	mux.Handle("/dashboard", board)
-	mux.Handle("/dashboard/", board)
-	return mux
-}
-
-// instrument records request durations. Every label comes from a fixed
-// set, so that no client can add series: each one costs the registry memory
-// for good.
-func instrument(h *prometheus.HistogramVec, next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		start := time.Now()
-		sw := &statusWriter{ResponseWriter: w, code: http.StatusOK}
-		next.ServeHTTP(sw, r)
-		h.WithLabelValues(methodLabel(r.Method), codeLabel(sw.code), cacheLabel(w.Header().Get("X-Cache"))).Observe(time.Since(start).Seconds())
-	})
-}
-
-func methodLabel(m string) string {
-	switch m {
-	case http.MethodGet, http.MethodPost, http.MethodOptions, http.MethodHead:
-		return m
-	}
-	return "other"
-}
-
-// codeLabel is the code if net/http knows it, else its class ("5xx").
-func codeLabel(code int) string {
-	switch {
-	case http.StatusText(code) != "":
-		return strconv.Itoa(code)
-	case code >= 100 && code < 600:
-		return strconv.Itoa(code/100) + "xx"
-	}
-	return "other"
-}
-
-func cacheLabel(x string) string {
-	if x == "HIT" || x == "MISS" {
-		return x
-	}
-	return ""
-}
-
-type statusWriter struct {
-	http.ResponseWriter
-	code int
-}
-
-func (s *statusWriter) WriteHeader(code int) {
-	s.code = code
-	s.ResponseWriter.WriteHeader(code)
-}
-
-// cors lets browser apps on the origins of CORS_ORIGINS call the API,
-// with the Authorization header for admin tools, and read the cache
-// headers.
-func (a *app) cors() *cors.Cors {
-	return cors.New(cors.Options{
-		AllowedOrigins: a.cfg.HTTP.CORSOrigins,
-		AllowedMethods: []string{http.MethodGet, http.MethodPost},
-		AllowedHeaders: []string{"Content-Type", "Authorization", "Accept", "Apollographql-Client-Name", "Apollographql-Client-Version"},
-		ExposedHeaders: []string{"X-Cache", "Cache-Control"},
-		MaxAge:         600,
-	})
 }
 
 // newAdminToken is a random token for a server started without
