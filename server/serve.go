@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/kedahpulse/kedahpulse/db"
 	"github.com/kedahpulse/kedahpulse/server/alert"
 )
 
@@ -70,28 +71,15 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, listening func(net
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	srv.RegisterOnShutdown(a.board.Close) // ends the dashboard's event streams
-	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
-	var wg sync.WaitGroup
-	wg.Go(func() { a.cache.Run(bg) })
-	wg.Go(func() { a.outbox.Run(bg, 2*time.Second) })
-	wg.Go(func() { a.heartbeat(bg, peer) })
-	wg.Go(func() { a.board.Run(bg) })
-	alerts := alert.New(cfg.Alert, a.registry, log, time.Now)
-	wg.Go(func() { alerts.Run(bg) })
-	if a.purger != nil {
-		wg.Go(func() { a.purger.run(bg) })
-	}
 	if cfg.HTTP.PprofAddr != "" {
 		stopPprof, err := servePprof(cfg.HTTP.PprofAddr, log)
 		if err != nil {
-			stopBG()
 			return err
 		}
 		defer stopPprof()
 	}
-	if a.warmer != nil {
-		wg.Go(func() { a.warmer.Run(bg) })
-	}
+	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
+	wg := a.startBackground(bg, peer)
 	stopCron, err := a.scraper.Start(cfg.Scrape.Schedule)
 	if err != nil {
 		stopBG()
@@ -134,6 +122,27 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, listening func(net
 		err = nil
 	}
 	return err
+}
+
+// startBackground starts the work that runs beside the HTTP server until
+// bg is done: the cache's counters, the outbox relay, the peer heartbeat,
+// the dashboard's sampler, the alerts, and the CDN purger and the warmer
+// when they are on.
+func (a *app) startBackground(bg context.Context, peer db.Peer) *sync.WaitGroup {
+	wg := new(sync.WaitGroup)
+	wg.Go(func() { a.cache.Run(bg) })
+	wg.Go(func() { a.outbox.Run(bg, 2*time.Second) })
+	wg.Go(func() { a.heartbeat(bg, peer) })
+	wg.Go(func() { a.board.Run(bg) })
+	alerts := alert.New(a.cfg.Alert, a.registry, a.log, time.Now)
+	wg.Go(func() { alerts.Run(bg) })
+	if a.purger != nil {
+		wg.Go(func() { a.purger.run(bg) })
+	}
+	if a.warmer != nil {
+		wg.Go(func() { a.warmer.Run(bg) })
+	}
+	return wg
 }
 
 // newAdminToken is a random token for a server started without
