@@ -19,68 +19,36 @@ func (r *Resolver) cacheStats(ctx context.Context) (*model.CacheStats, error) {
 	return CacheStatsOf(s), nil
 }
 
-// CacheStatsOf is s as the cacheStats query answers it (ratios and
-// assessment included), for every view of the same figures: the query and
-// the operator's dashboard.
+// CacheStatsOf is s as the cacheStats query answers it: cache.ReportOf's
+// figures (ratios and assessment, shared with the operator's dashboard) in
+// the GraphQL model.
 func CacheStatsOf(s cache.Stats) *model.CacheStats {
+	r := cache.ReportOf(s)
 	out := &model.CacheStats{
-		Backend:       model.CacheBackend(s.Backend),
-		Hits:          int(s.Hits),
-		Misses:        int(s.Misses),
-		HitRatio:      ratio(s.Hits, s.Misses),
-		Keys:          int(s.Keys),
-		Invalidations: int(s.Invalidations),
-		Fields:        make([]*model.FieldCacheStats, len(s.Fields)),
-		Responses:     fieldStats(s.Responses),
+		Backend:       model.CacheBackend(r.Backend),
+		Hits:          int(r.Hits),
+		Misses:        int(r.Misses),
+		HitRatio:      r.HitRatio,
+		Assessment:    model.CacheAssessment(r.Assessment),
+		Keys:          int(r.Keys),
+		Invalidations: int(r.Invalidations),
+		Fields:        make([]*model.FieldCacheStats, len(r.Fields)),
+		Responses:     fieldStats(r.Responses),
 	}
-	out.Assessment = Assess(out.HitRatio)
-	for i, f := range s.Fields {
+	for i, f := range r.Fields {
 		out.Fields[i] = fieldStats(f)
 	}
-	if s.Redis != nil {
+	if x := r.Redis; x != nil {
 		out.Redis = &model.RedisInfo{
-			KeyspaceHits: int(s.Redis.KeyspaceHits), KeyspaceMisses: int(s.Redis.KeyspaceMisses),
-			UsedMemoryBytes: int(s.Redis.UsedMemoryBytes), ConnectedClients: int(s.Redis.ConnectedClients),
+			KeyspaceHits: int(x.KeyspaceHits), KeyspaceMisses: int(x.KeyspaceMisses),
+			UsedMemoryBytes: int(x.UsedMemoryBytes), ConnectedClients: int(x.ConnectedClients),
 		}
 	}
 	return out
 }
 
-func fieldStats(f cache.FieldStats) *model.FieldCacheStats {
-	return &model.FieldCacheStats{Coordinate: f.Coordinate, Hits: int(f.Hits), Misses: int(f.Misses), HitRatio: ratio(f.Hits, f.Misses)}
-}
-
-func ratio(hits, misses int64) float64 {
-	if hits+misses == 0 {
-		return 0
-	}
-	return float64(hits) / float64(hits+misses)
-}
-
-// Band is an assessment and the smallest hit ratio that earns it.
-type Band struct {
-	Assessment model.CacheAssessment `json:"name"`
-	From       float64               `json:"from"`
-}
-
-// Bands grade hit ratios, best first: EXCELLENT from 90 %, GOOD from 80 %,
-// FAIR from 70 %, POOR below. Assess, the alerts' ALERT_HIT_RATIO and the
-// dashboard's chart all read them here.
-var Bands = []Band{
-	{model.CacheAssessmentExcellent, 0.9},
-	{model.CacheAssessmentGood, 0.8},
-	{model.CacheAssessmentFair, 0.7},
-	{model.CacheAssessmentPoor, 0},
-}
-
-// Assess grades a hit ratio by Bands.
-func Assess(hitRatio float64) model.CacheAssessment {
-	for _, b := range Bands {
-		if hitRatio >= b.From {
-			return b.Assessment
-		}
-	}
-	return model.CacheAssessmentPoor
+func fieldStats(f cache.FieldReport) *model.FieldCacheStats {
+	return &model.FieldCacheStats{Coordinate: f.Coordinate, Hits: int(f.Hits), Misses: int(f.Misses), HitRatio: f.HitRatio}
 }
 
 func (r *Resolver) invalidateCache(ctx context.Context, tags []string) (*model.InvalidationResult, error) {

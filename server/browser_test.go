@@ -90,7 +90,7 @@ func TestPlaygroundInChromium(t *testing.T) {
 
 // A page on another origin calls the API from Chromium, with the admin
 // token in the Authorization header (a preflighted request), and reads
-// the answer. (Before: "Failed to fetch".)
+// the answer (no "Failed to fetch").
 func TestCrossOriginFetchInChromium(t *testing.T) {
 	ctx := browser(t)
 	base := startServer(t, map[string]string{"DATABASE_URL": "sqlite:" + filepath.Join(t.TempDir(), "kp.db")})

@@ -33,7 +33,6 @@ func node(t *testing.T, script string, args ...string) (string, error) {
 
 // graphql-http's server audit (the GraphQL over HTTP spec) passes in full
 // against the real server: every audit ok, no warning, no notice.
-// (Before: 55 of 61, with 5 warnings and a notice.)
 func TestGraphQLOverHTTPAudit(t *testing.T) {
 	base := startServer(t, map[string]string{"DATABASE_URL": "sqlite:" + filepath.Join(t.TempDir(), "kp.db")})
 	out, err := node(t, "audit.mjs", base+"/graphql")
@@ -45,8 +44,8 @@ func TestGraphQLOverHTTPAudit(t *testing.T) {
 
 // Apollo Client with its persisted-queries link (hashed queries as GET)
 // queries, mutates with the admin token and refetches, and sees its write.
-// (Before: every query failed, since a hash-only request got "no operation
-// provided" and the link retries only on PERSISTED_QUERY_NOT_FOUND.)
+// The link retries with the full query only on PERSISTED_QUERY_NOT_FOUND,
+// so a hash-only request for an unknown query must answer that code.
 func TestApolloClientPersistedQueries(t *testing.T) {
 	base := startServer(t, map[string]string{"DATABASE_URL": "sqlite:" + filepath.Join(t.TempDir(), "kp.db")})
 	post(t, base, "tok", `mutation { createProperty(input: {title: "A", description: "d", price: "1", location: "x"}) { id } }`, nil)

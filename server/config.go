@@ -1,8 +1,6 @@
 package main
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"log/slog"
 	"math"
@@ -14,72 +12,124 @@ import (
 
 	"github.com/robfig/cron/v3"
 
+	"github.com/kedahpulse/kedahpulse/cache"
 	"github.com/kedahpulse/kedahpulse/graph"
+	"github.com/kedahpulse/kedahpulse/graph/limit"
+	"github.com/kedahpulse/kedahpulse/graph/respcache"
+	"github.com/kedahpulse/kedahpulse/server/alert"
 	"github.com/kedahpulse/kedahpulse/server/dashboard"
 	"github.com/kedahpulse/kedahpulse/server/scrape"
 )
 
-// config is every setting of the server, read from the environment by
-// loadConfig. The README's configuration table documents each variable.
+// config is every setting of the server, by subsystem, read from the
+// environment by loadConfig. The README's configuration table documents
+// each variable.
 type config struct {
-	DatabaseURL    string        // DATABASE_URL; empty: SQLite at data/kedahpulse.db (the embedded default)
-	Embedded       bool          // DATABASE_URL was empty
-	RedisURL       string        // REDIS_URL; empty: the in-process cache
-	AdminToken     string        // ADMIN_TOKEN; empty: generated at start and logged once
-	TokenGenerated bool          //
-	Addr           string        // ADDR, default 127.0.0.1:8080
-	LogLevel       slog.Level    // LOG_LEVEL: debug, info, warn, error (default info)
-	LogFormat      string        // LOG_FORMAT: text (default) or json
-	ScrapeSchedule string        // SCRAPE_SCHEDULE: cron spec, default "0 */2 * * *"; "off" disables
-	ScrapeFeeds    []string      // SCRAPE_FEEDS: comma-separated feed URLs
-	Introspection  bool          // INTROSPECTION: true (default) or false
-	Seed           string        // SEED: none or demo (default demo on the embedded default, none otherwise)
-	CachePrefix    string        // CACHE_PREFIX, default "kp:v1:"
-	CacheTimeout   time.Duration // CACHE_TIMEOUT, default 50ms
-	LoaderWait     time.Duration // LOADER_WAIT, default 1ms
+	HTTP      httpConfig
+	Database  databaseConfig
+	Cache     cacheConfig
+	GraphQL   graphqlConfig
+	Scrape    scrapeConfig
+	Dashboard dashboardConfig
+	Alert     alert.Config // ALERT_INTERVAL, ALERT_WINDOW, ALERT_HIT_RATIO, ALERT_MIN_LOOKUPS, ALERT_ERROR_RATE
+	Warm      warmConfig
+	CDN       cdnConfig
+	Log       logConfig
+}
+
+// httpConfig is the listener, its connections and who may call it.
+type httpConfig struct {
+	Addr       string // ADDR, default 127.0.0.1:8080
+	AdminToken string // ADMIN_TOKEN; empty: serve generates one at start and logs it once
 	// MAX_CONNECTIONS, default 4096 (lower if the open-file limit, less 256
 	// kept for the database, the cache and files, is lower): the HTTP
 	// connections held open at most. At the limit a new connection closes
 	// the one idle the longest; if none is idle it waits.
 	MaxConnections int
 	IdleTimeout    time.Duration // IDLE_TIMEOUT, default 60s: a keep-alive connection idle this long is closed
-
-	// The bounds of one GraphQL request (graph.Options), each from its own
-	// variable: QUERY_MAX_CHARACTERS, QUERY_MAX_TOKENS, QUERY_MAX_ALIASES,
-	// QUERY_MAX_DIRECTIVES, QUERY_MAX_DEPTH, QUERY_MAX_COST,
-	// QUERY_MAX_INTROSPECTION, QUERY_MAX_INTROSPECTION_DEPTH,
-	// MAX_BODY_BYTES, DOCUMENT_CACHE_BYTES, REQUEST_TIMEOUT and
-	// ROOT_CONCURRENCY. Defaults: limit.Defaults and graph's Default*.
-	Request        graph.Options
-	DBMaxConns     int   // DB_MAX_CONNS, default 16 on PostgreSQL, 8 on SQLite (db.PoolOptions)
-	CacheMaxBytes  int64 // CACHE_MEMORY_BYTES, default 64 MiB: the in-process cache's size
-	ScrapeMaxBytes int64 // SCRAPE_MAX_BYTES, default 2 MiB: the largest feed read
-	ScrapeMaxItems int   // SCRAPE_MAX_ITEMS, default 500: items taken from one feed
-	// SCRAPE_REDIRECT_HOSTS: comma-separated hosts feeds may redirect to
-	// besides their own.
-	ScrapeRedirectHosts []string
 	// CORS_ORIGINS: comma-separated origins browser apps may call the API
 	// from, default "*" (any: answers hold no cookies, and the admin token
 	// travels in the Authorization header, never implicitly).
 	CORSOrigins []string
-	// CDN_PURGE_URL turns the CDN mode on: public answers may be kept by
-	// shared caches for their maxAge and name their tags in CDN_TAG_HEADER
-	// (default Cache-Tag; Surrogate-Key for Fastly), and every invalidation
-	// is POSTed there as {"tags": [...]}.
-	CDNPurgeURL string
 	// PPROF_ADDR, empty (default): off; else an address (keep it on
 	// loopback) serving net/http/pprof, for profiling under load.
 	PprofAddr string
-	// WARM_TOP, default 50 (0: off): the most requested public analytics
-	// answers replayed after their tags are invalidated; WARM_CONCURRENCY,
-	// default 2: replays at once (graph.Warmer).
-	WarmTop, WarmConcurrency int
-	// DASHBOARD_HISTORY, default 1h: how far back /dashboard's charts go
-	// (the samples kept in the cache backend). DASHBOARD_INTERVAL, default
-	// 2s: how often each process samples the cache and the page updates.
-	DashboardHistory  time.Duration
-	DashboardInterval time.Duration
-	Alert             alertConfig // ALERT_INTERVAL, ALERT_WINDOW, ALERT_HIT_RATIO, ALERT_MIN_LOOKUPS, ALERT_ERROR_RATE (alert.go)
+}
+
+// databaseConfig is the database and what to load into it.
+type databaseConfig struct {
+	URL      string // DATABASE_URL; default SQLite at data/kedahpulse.db (the embedded default)
+	MaxConns int    // DB_MAX_CONNS, default 16 on PostgreSQL, 8 on SQLite (db.PoolOptions)
+	Seed     string // SEED: none or demo (default demo on the embedded default, none otherwise)
+}
+
+// cacheConfig is the cache's backend and bounds.
+type cacheConfig struct {
+	RedisURL string        // REDIS_URL; empty: the in-process cache
+	Prefix   string        // CACHE_PREFIX, default "kp:v1:"
+	Timeout  time.Duration // CACHE_TIMEOUT, default 50ms
+	MaxBytes int64         // CACHE_MEMORY_BYTES, default 64 MiB: the in-process cache's size
+}
+
+// graphqlConfig is the bounds of one GraphQL request and how it is
+// answered. Unset numbers are 0: graph's defaults (limit.Defaults and
+// graph's Default*).
+type graphqlConfig struct {
+	// QUERY_MAX_CHARACTERS, QUERY_MAX_TOKENS, QUERY_MAX_ALIASES,
+	// QUERY_MAX_DIRECTIVES, QUERY_MAX_DEPTH, QUERY_MAX_COST,
+	// QUERY_MAX_INTROSPECTION, QUERY_MAX_INTROSPECTION_DEPTH.
+	Limits             limit.Limits
+	MaxBodyBytes       int64         // MAX_BODY_BYTES
+	DocumentCacheBytes int           // DOCUMENT_CACHE_BYTES
+	RootConcurrency    int           // ROOT_CONCURRENCY
+	Timeout            time.Duration // REQUEST_TIMEOUT, default graph.DefaultTimeout
+	Introspection      bool          // INTROSPECTION: true (default) or false
+	LoaderWait         time.Duration // LOADER_WAIT, default 1ms
+	// RESPONSE_CACHE: on (default) or off (the field level alone, for
+	// benchmarks and diagnosis).
+	NoResponseCache bool
+}
+
+// scrapeConfig is when the scraper runs and what it reads.
+type scrapeConfig struct {
+	Schedule string // SCRAPE_SCHEDULE: cron spec, default "0 */2 * * *"; "off" disables
+	// SCRAPE_FEEDS (comma-separated feed URLs), SCRAPE_MAX_BYTES (default 2
+	// MiB: the largest feed read), SCRAPE_MAX_ITEMS (default 500: items
+	// taken from one feed), SCRAPE_REDIRECT_HOSTS (comma-separated hosts
+	// feeds may redirect to besides their own).
+	scrape.Config
+}
+
+// dashboardConfig is /dashboard's charts.
+type dashboardConfig struct {
+	// DASHBOARD_HISTORY, default 1h: how far back the charts go (the samples
+	// kept in the cache backend).
+	History time.Duration
+	// DASHBOARD_INTERVAL, default 2s: how often each process samples the
+	// cache and the page updates.
+	Interval time.Duration
+}
+
+// warmConfig is the replay of popular answers after an invalidation
+// (respcache.Warmer).
+type warmConfig struct {
+	Top         int // WARM_TOP, default 50 (0: off): the most requested public analytics answers replayed
+	Concurrency int // WARM_CONCURRENCY, default 2: replays at once
+}
+
+// cdnConfig is the CDN mode, off unless CDN_PURGE_URL is set: public
+// answers may be kept by shared caches for their maxAge and name their
+// tags in TagHeader, and every invalidation is POSTed to PurgeURL as
+// {"tags": [...]}.
+type cdnConfig struct {
+	PurgeURL  string // CDN_PURGE_URL
+	TagHeader string // CDN_TAG_HEADER, default Cache-Tag (Surrogate-Key for Fastly); empty when the mode is off
+}
+
+// logConfig is the log's level and format.
+type logConfig struct {
+	Level  slog.Level // LOG_LEVEL: debug, info, warn, error (default info)
+	Format string     // LOG_FORMAT: text (default) or json
 }
 
 const (
@@ -87,65 +137,68 @@ const (
 	defaultMaxConnections = 4096
 )
 
-// loadConfig reads and validates the configuration; an invalid value is an
-// error naming its variable.
+// loadConfig reads and validates the configuration, one subsystem at a
+// time; an invalid value is an error naming its variable.
 func loadConfig(getenv func(string) string) (config, error) {
-	c := config{
-		DatabaseURL:    getenv("DATABASE_URL"),
-		RedisURL:       getenv("REDIS_URL"),
-		AdminToken:     getenv("ADMIN_TOKEN"),
-		Addr:           or(getenv("ADDR"), "127.0.0.1:8080"),
-		LogFormat:      or(getenv("LOG_FORMAT"), "text"),
-		ScrapeSchedule: or(getenv("SCRAPE_SCHEDULE"), "0 */2 * * *"),
-		CachePrefix:    or(getenv("CACHE_PREFIX"), "kp:v1:"),
+	var c config
+	var err error
+	if c.Log, err = loadLog(getenv); err != nil {
+		return c, err
 	}
-	if c.DatabaseURL == "" {
-		c.DatabaseURL, c.Embedded = defaultSQLite, true
+	if c.HTTP, err = loadHTTP(getenv); err != nil {
+		return c, err
 	}
-	if scheme, _, ok := strings.Cut(c.DatabaseURL, "://"); ok && !slices.Contains([]string{"postgres", "postgresql", "sqlite", "file"}, scheme) {
-		return c, fmt.Errorf("DATABASE_URL: unsupported scheme %q: want postgres://…, sqlite:path or a file path", scheme)
+	if c.Database, err = loadDatabase(getenv); err != nil {
+		return c, err
+	}
+	if c.Cache, err = loadCache(getenv); err != nil {
+		return c, err
+	}
+	if c.GraphQL, err = loadGraphQL(getenv); err != nil {
+		return c, err
+	}
+	if c.Scrape, err = loadScrape(getenv); err != nil {
+		return c, err
+	}
+	if c.CDN, err = loadCDN(getenv); err != nil {
+		return c, err
+	}
+	if c.Warm, err = loadWarm(getenv); err != nil {
+		return c, err
+	}
+	if c.Dashboard, err = loadDashboard(getenv); err != nil {
+		return c, err
+	}
+	if c.Alert, err = loadAlert(getenv); err != nil {
+		return c, err
+	}
+	return c, nil
+}
+
+// loadLog reads LOG_LEVEL and LOG_FORMAT.
+func loadLog(getenv func(string) string) (logConfig, error) {
+	c := logConfig{Format: or(getenv("LOG_FORMAT"), "text")}
+	if err := c.Level.UnmarshalText([]byte(or(getenv("LOG_LEVEL"), "info"))); err != nil {
+		return c, fmt.Errorf("LOG_LEVEL %q: want debug, info, warn or error", getenv("LOG_LEVEL"))
+	}
+	if c.Format != "text" && c.Format != "json" {
+		return c, fmt.Errorf("LOG_FORMAT %q: want text or json", c.Format)
+	}
+	return c, nil
+}
+
+// loadHTTP reads ADDR, ADMIN_TOKEN, MAX_CONNECTIONS, IDLE_TIMEOUT,
+// CORS_ORIGINS and PPROF_ADDR.
+func loadHTTP(getenv func(string) string) (httpConfig, error) {
+	c := httpConfig{
+		Addr:       or(getenv("ADDR"), "127.0.0.1:8080"),
+		AdminToken: getenv("ADMIN_TOKEN"),
+		PprofAddr:  getenv("PPROF_ADDR"),
 	}
 	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
 		return c, fmt.Errorf("ADDR %q: want host:port: %w", c.Addr, err)
 	}
-	if err := c.LogLevel.UnmarshalText([]byte(or(getenv("LOG_LEVEL"), "info"))); err != nil {
-		return c, fmt.Errorf("LOG_LEVEL %q: want debug, info, warn or error", getenv("LOG_LEVEL"))
-	}
-	if c.LogFormat != "text" && c.LogFormat != "json" {
-		return c, fmt.Errorf("LOG_FORMAT %q: want text or json", c.LogFormat)
-	}
-	if c.ScrapeSchedule != "off" {
-		if _, err := cron.ParseStandard(c.ScrapeSchedule); err != nil {
-			return c, fmt.Errorf("SCRAPE_SCHEDULE %q: %w", c.ScrapeSchedule, err)
-		}
-	}
-	for _, f := range strings.Split(getenv("SCRAPE_FEEDS"), ",") {
-		if f = strings.TrimSpace(f); f != "" {
-			if !strings.HasPrefix(f, "http://") && !strings.HasPrefix(f, "https://") {
-				return c, fmt.Errorf("SCRAPE_FEEDS: %q is not an http(s) URL", f)
-			}
-			c.ScrapeFeeds = append(c.ScrapeFeeds, f)
-		}
-	}
 	var err error
-	if c.Introspection, err = boolVar(getenv, "INTROSPECTION", true); err != nil {
-		return c, err
-	}
-	c.Seed = getenv("SEED")
-	switch {
-	case c.Seed == "" && c.Embedded:
-		c.Seed = "demo"
-	case c.Seed == "":
-		c.Seed = "none"
-	case c.Seed != "none" && c.Seed != "demo":
-		return c, fmt.Errorf("SEED %q: want none or demo", c.Seed)
-	}
-	if c.CacheTimeout, err = durationVar(getenv, "CACHE_TIMEOUT", 50*time.Millisecond); err != nil {
-		return c, err
-	}
-	if c.LoaderWait, err = durationVar(getenv, "LOADER_WAIT", time.Millisecond); err != nil {
-		return c, err
-	}
 	if c.MaxConnections, err = maxConnections(getenv); err != nil {
 		return c, err
 	}
@@ -155,22 +208,17 @@ func loadConfig(getenv func(string) string) (config, error) {
 	if c.IdleTimeout == 0 {
 		return c, fmt.Errorf("IDLE_TIMEOUT %q: want a positive duration such as 60s", getenv("IDLE_TIMEOUT"))
 	}
-	if err := c.loadLimits(getenv); err != nil {
-		return c, err
-	}
-	if c.WarmTop, c.WarmConcurrency, err = warmVars(getenv); err != nil {
-		return c, err
-	}
-	if err := c.loadDashboard(getenv); err != nil {
-		return c, err
-	}
-	if c.Alert, err = loadAlertConfig(getenv); err != nil {
-		return c, err
-	}
-	if c.AdminToken == "" {
-		b := make([]byte, 16)
-		rand.Read(b)
-		c.AdminToken, c.TokenGenerated = hex.EncodeToString(b), true
+	c.CORSOrigins = []string{"*"}
+	if v := getenv("CORS_ORIGINS"); v != "" {
+		c.CORSOrigins = nil
+		for _, o := range strings.Split(v, ",") {
+			if o = strings.TrimSpace(o); o != "" {
+				if o != "*" && !strings.HasPrefix(o, "http://") && !strings.HasPrefix(o, "https://") {
+					return c, fmt.Errorf("CORS_ORIGINS: %q is not an origin such as https://app.example", o)
+				}
+				c.CORSOrigins = append(c.CORSOrigins, o)
+			}
+		}
 	}
 	return c, nil
 }
@@ -197,95 +245,213 @@ func maxConnections(getenv func(string) string) (int, error) {
 	return n, nil
 }
 
-// loadLimits reads the bounds of requests, pools, the in-process cache and
-// the scraper. Unset variables keep their packages' defaults (zero values).
-func (c *config) loadLimits(getenv func(string) string) error {
-	r := &c.Request
+// loadDatabase reads DATABASE_URL, DB_MAX_CONNS and SEED.
+func loadDatabase(getenv func(string) string) (databaseConfig, error) {
+	c := databaseConfig{URL: getenv("DATABASE_URL"), Seed: getenv("SEED")}
+	embedded := c.URL == ""
+	if embedded {
+		c.URL = defaultSQLite
+	}
+	if scheme, _, ok := strings.Cut(c.URL, "://"); ok && !slices.Contains([]string{"postgres", "postgresql", "sqlite", "file"}, scheme) {
+		return c, fmt.Errorf("DATABASE_URL: unsupported scheme %q: want postgres://…, sqlite:path or a file path", scheme)
+	}
+	n, err := positiveVar(getenv, "DB_MAX_CONNS")
+	if err != nil {
+		return c, err
+	}
+	c.MaxConns = int(n)
+	switch {
+	case c.Seed == "" && embedded:
+		c.Seed = "demo"
+	case c.Seed == "":
+		c.Seed = "none"
+	case c.Seed != "none" && c.Seed != "demo":
+		return c, fmt.Errorf("SEED %q: want none or demo", c.Seed)
+	}
+	return c, nil
+}
+
+// loadCache reads REDIS_URL, CACHE_PREFIX, CACHE_TIMEOUT and
+// CACHE_MEMORY_BYTES.
+func loadCache(getenv func(string) string) (cacheConfig, error) {
+	c := cacheConfig{RedisURL: getenv("REDIS_URL"), Prefix: or(getenv("CACHE_PREFIX"), "kp:v1:")}
+	var err error
+	if c.Timeout, err = durationVar(getenv, "CACHE_TIMEOUT", 50*time.Millisecond); err != nil {
+		return c, err
+	}
+	c.MaxBytes, err = positiveVar(getenv, "CACHE_MEMORY_BYTES")
+	return c, err
+}
+
+// loadGraphQL reads the QUERY_MAX_* limits, MAX_BODY_BYTES,
+// DOCUMENT_CACHE_BYTES, ROOT_CONCURRENCY, REQUEST_TIMEOUT, INTROSPECTION,
+// LOADER_WAIT and RESPONSE_CACHE.
+func loadGraphQL(getenv func(string) string) (graphqlConfig, error) {
+	var c graphqlConfig
+	l := &c.Limits
 	for name, dst := range map[string]*int{
-		"QUERY_MAX_CHARACTERS": &r.Limits.Characters, "QUERY_MAX_TOKENS": &r.Limits.Tokens,
-		"QUERY_MAX_ALIASES": &r.Limits.Aliases, "QUERY_MAX_DIRECTIVES": &r.Limits.Directives,
-		"QUERY_MAX_DEPTH": &r.Limits.Depth, "QUERY_MAX_COST": &r.Limits.Cost,
-		"QUERY_MAX_INTROSPECTION": &r.Limits.Introspection, "QUERY_MAX_INTROSPECTION_DEPTH": &r.Limits.IntrospectionDepth,
-		"DOCUMENT_CACHE_BYTES": &r.DocumentCacheBytes, "ROOT_CONCURRENCY": &r.RootConcurrency,
-		"DB_MAX_CONNS": &c.DBMaxConns, "SCRAPE_MAX_ITEMS": &c.ScrapeMaxItems,
+		"QUERY_MAX_CHARACTERS": &l.Characters, "QUERY_MAX_TOKENS": &l.Tokens,
+		"QUERY_MAX_ALIASES": &l.Aliases, "QUERY_MAX_DIRECTIVES": &l.Directives,
+		"QUERY_MAX_DEPTH": &l.Depth, "QUERY_MAX_COST": &l.Cost,
+		"QUERY_MAX_INTROSPECTION": &l.Introspection, "QUERY_MAX_INTROSPECTION_DEPTH": &l.IntrospectionDepth,
+		"DOCUMENT_CACHE_BYTES": &c.DocumentCacheBytes, "ROOT_CONCURRENCY": &c.RootConcurrency,
 	} {
 		n, err := positiveVar(getenv, name)
 		if err != nil {
-			return err
+			return c, err
 		}
 		*dst = int(n)
 	}
-	for name, dst := range map[string]*int64{
-		"MAX_BODY_BYTES": &r.MaxBodyBytes, "CACHE_MEMORY_BYTES": &c.CacheMaxBytes, "SCRAPE_MAX_BYTES": &c.ScrapeMaxBytes,
-	} {
-		n, err := positiveVar(getenv, name)
-		if err != nil {
-			return err
-		}
-		*dst = n
-	}
 	var err error
-	if r.Timeout, err = durationVar(getenv, "REQUEST_TIMEOUT", graph.DefaultTimeout); err != nil {
-		return err
+	if c.MaxBodyBytes, err = positiveVar(getenv, "MAX_BODY_BYTES"); err != nil {
+		return c, err
 	}
-	if r.Timeout == 0 {
-		return fmt.Errorf("REQUEST_TIMEOUT %q: want a positive duration such as 10s", getenv("REQUEST_TIMEOUT"))
+	if c.Timeout, err = durationVar(getenv, "REQUEST_TIMEOUT", graph.DefaultTimeout); err != nil {
+		return c, err
 	}
-	if c.CDNPurgeURL = getenv("CDN_PURGE_URL"); c.CDNPurgeURL != "" {
-		if !strings.HasPrefix(c.CDNPurgeURL, "http://") && !strings.HasPrefix(c.CDNPurgeURL, "https://") {
-			return fmt.Errorf("CDN_PURGE_URL %q: want an http(s) URL", c.CDNPurgeURL)
-		}
-		r.CDNTagHeader = or(getenv("CDN_TAG_HEADER"), "Cache-Tag")
+	if c.Timeout == 0 {
+		return c, fmt.Errorf("REQUEST_TIMEOUT %q: want a positive duration such as 10s", getenv("REQUEST_TIMEOUT"))
+	}
+	if c.Introspection, err = boolVar(getenv, "INTROSPECTION", true); err != nil {
+		return c, err
+	}
+	if c.LoaderWait, err = durationVar(getenv, "LOADER_WAIT", time.Millisecond); err != nil {
+		return c, err
 	}
 	switch v := getenv("RESPONSE_CACHE"); v {
 	case "", "on":
-	case "off": // the field level alone (benchmarks, diagnosis)
-		r.NoResponseCache = true
+	case "off":
+		c.NoResponseCache = true
 	default:
-		return fmt.Errorf("RESPONSE_CACHE %q: want on (default) or off", v)
+		return c, fmt.Errorf("RESPONSE_CACHE %q: want on (default) or off", v)
 	}
-	c.PprofAddr = getenv("PPROF_ADDR")
-	c.CORSOrigins = []string{"*"}
-	if v := getenv("CORS_ORIGINS"); v != "" {
-		c.CORSOrigins = nil
-		for _, o := range strings.Split(v, ",") {
-			if o = strings.TrimSpace(o); o != "" {
-				if o != "*" && !strings.HasPrefix(o, "http://") && !strings.HasPrefix(o, "https://") {
-					return fmt.Errorf("CORS_ORIGINS: %q is not an origin such as https://app.example", o)
-				}
-				c.CORSOrigins = append(c.CORSOrigins, o)
-			}
+	return c, nil
+}
+
+// loadScrape reads SCRAPE_SCHEDULE, SCRAPE_FEEDS, SCRAPE_MAX_BYTES,
+// SCRAPE_MAX_ITEMS and SCRAPE_REDIRECT_HOSTS.
+func loadScrape(getenv func(string) string) (scrapeConfig, error) {
+	c := scrapeConfig{Schedule: or(getenv("SCRAPE_SCHEDULE"), "0 */2 * * *")}
+	if c.Schedule != "off" {
+		if _, err := cron.ParseStandard(c.Schedule); err != nil {
+			return c, fmt.Errorf("SCRAPE_SCHEDULE %q: %w", c.Schedule, err)
 		}
 	}
+	for _, f := range strings.Split(getenv("SCRAPE_FEEDS"), ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			if !strings.HasPrefix(f, "http://") && !strings.HasPrefix(f, "https://") {
+				return c, fmt.Errorf("SCRAPE_FEEDS: %q is not an http(s) URL", f)
+			}
+			c.Feeds = append(c.Feeds, f)
+		}
+	}
+	var err error
+	if c.MaxBytes, err = positiveVar(getenv, "SCRAPE_MAX_BYTES"); err != nil {
+		return c, err
+	}
+	n, err := positiveVar(getenv, "SCRAPE_MAX_ITEMS")
+	if err != nil {
+		return c, err
+	}
+	c.MaxItems = int(n)
 	for _, h := range strings.Split(getenv("SCRAPE_REDIRECT_HOSTS"), ",") {
 		if h = strings.TrimSpace(h); h != "" {
-			c.ScrapeRedirectHosts = append(c.ScrapeRedirectHosts, h)
+			c.RedirectHosts = append(c.RedirectHosts, h)
 		}
 	}
-	return nil
+	return c, nil
+}
+
+// loadCDN reads CDN_PURGE_URL and CDN_TAG_HEADER.
+func loadCDN(getenv func(string) string) (cdnConfig, error) {
+	c := cdnConfig{PurgeURL: getenv("CDN_PURGE_URL")}
+	if c.PurgeURL == "" {
+		return c, nil
+	}
+	if !strings.HasPrefix(c.PurgeURL, "http://") && !strings.HasPrefix(c.PurgeURL, "https://") {
+		return c, fmt.Errorf("CDN_PURGE_URL %q: want an http(s) URL", c.PurgeURL)
+	}
+	c.TagHeader = or(getenv("CDN_TAG_HEADER"), "Cache-Tag")
+	return c, nil
+}
+
+// loadWarm reads WARM_TOP (requests replayed after an analytics
+// invalidation, default 50, 0 turns warming off) and WARM_CONCURRENCY
+// (replays at once, default 2).
+func loadWarm(getenv func(string) string) (warmConfig, error) {
+	c := warmConfig{Top: respcache.DefaultWarmTop, Concurrency: respcache.DefaultWarmConcurrency}
+	var err error
+	if v := getenv("WARM_TOP"); v != "" {
+		if c.Top, err = strconv.Atoi(v); err != nil || c.Top < 0 || c.Top > 10_000 {
+			return c, fmt.Errorf("WARM_TOP %q: want a whole number from 0 (off) to 10000", v)
+		}
+	}
+	if v := getenv("WARM_CONCURRENCY"); v != "" {
+		if c.Concurrency, err = strconv.Atoi(v); err != nil || c.Concurrency < 1 || c.Concurrency > 64 {
+			return c, fmt.Errorf("WARM_CONCURRENCY %q: want a whole number from 1 to 64", v)
+		}
+	}
+	return c, nil
 }
 
 // loadDashboard reads DASHBOARD_INTERVAL and DASHBOARD_HISTORY.
-func (c *config) loadDashboard(getenv func(string) string) error {
+func loadDashboard(getenv func(string) string) (dashboardConfig, error) {
+	var c dashboardConfig
 	var err error
-	if c.DashboardInterval, err = durationVar(getenv, "DASHBOARD_INTERVAL", dashboard.DefaultInterval); err != nil {
-		return err
+	if c.Interval, err = durationVar(getenv, "DASHBOARD_INTERVAL", dashboard.DefaultInterval); err != nil {
+		return c, err
 	}
-	if c.DashboardInterval < 100*time.Millisecond {
-		return fmt.Errorf("DASHBOARD_INTERVAL %q: want at least 100ms", getenv("DASHBOARD_INTERVAL"))
+	if c.Interval < 100*time.Millisecond {
+		return c, fmt.Errorf("DASHBOARD_INTERVAL %q: want at least 100ms", getenv("DASHBOARD_INTERVAL"))
 	}
-	if c.DashboardHistory, err = durationVar(getenv, "DASHBOARD_HISTORY", dashboard.DefaultWindow); err != nil {
-		return err
+	if c.History, err = durationVar(getenv, "DASHBOARD_HISTORY", dashboard.DefaultWindow); err != nil {
+		return c, err
 	}
-	if c.DashboardHistory < 10*c.DashboardInterval || c.DashboardHistory > 24*time.Hour {
-		return fmt.Errorf("DASHBOARD_HISTORY %q: want from 10 × DASHBOARD_INTERVAL to 24h", getenv("DASHBOARD_HISTORY"))
+	if c.History < 10*c.Interval || c.History > 24*time.Hour {
+		return c, fmt.Errorf("DASHBOARD_HISTORY %q: want from 10 × DASHBOARD_INTERVAL to 24h", getenv("DASHBOARD_HISTORY"))
 	}
-	return nil
+	return c, nil
 }
 
-// scrapeConfig is the scraper's configuration.
-func (c config) scrapeConfig() scrape.Config {
-	return scrape.Config{Feeds: c.ScrapeFeeds, MaxBytes: c.ScrapeMaxBytes, MaxItems: c.ScrapeMaxItems, RedirectHosts: c.ScrapeRedirectHosts}
+// loadAlert reads the ALERT_* variables.
+func loadAlert(getenv func(string) string) (alert.Config, error) {
+	c := alert.Defaults()
+	var err error
+	if c.Interval, err = durationVar(getenv, "ALERT_INTERVAL", c.Interval); err != nil {
+		return c, err
+	}
+	if c.Interval == 0 {
+		return c, fmt.Errorf("ALERT_INTERVAL %q: want a positive duration such as 15s", getenv("ALERT_INTERVAL"))
+	}
+	if c.Window, err = durationVar(getenv, "ALERT_WINDOW", c.Window); err != nil {
+		return c, err
+	}
+	if c.Window < c.Interval {
+		return c, fmt.Errorf("ALERT_WINDOW %v: want at least ALERT_INTERVAL (%v), such as 5m", c.Window, c.Interval)
+	}
+	if v := getenv("ALERT_HIT_RATIO"); v != "" {
+		r, ok := cache.BandFrom(strings.ToUpper(v))
+		if !ok || r == 0 { // a band's name, but not POOR: it has no floor
+			r, err = strconv.ParseFloat(v, 64)
+			if err != nil || !(r > 0 && r <= 1) {
+				return c, fmt.Errorf("ALERT_HIT_RATIO %q: want a ratio in (0, 1] such as 0.7, or a band: EXCELLENT (0.9), GOOD (0.8), FAIR (0.7)", v)
+			}
+		}
+		c.HitRatio = r
+	}
+	if n, err := positiveVar(getenv, "ALERT_MIN_LOOKUPS"); err != nil {
+		return c, err
+	} else if n > 0 {
+		c.MinLookups = n
+	}
+	if v := getenv("ALERT_ERROR_RATE"); v != "" {
+		r, err := strconv.ParseFloat(v, 64)
+		if err != nil || !(r >= 0) || math.IsInf(r, 0) {
+			return c, fmt.Errorf("ALERT_ERROR_RATE %q: want cache errors per second, a number such as 1 (0: any error fires)", v)
+		}
+		c.ErrorRate = r
+	}
+	return c, nil
 }
 
 // positiveVar reads a positive whole number (0 when unset).

@@ -15,15 +15,15 @@ const maxDashboardProcesses = 64
 // newBoard wires the dashboard: its history lives in the cache backend, so
 // every process sharing Redis shows every process's samples.
 func (a *app) newBoard(families *dashboard.Families) *dashboard.Board {
-	window, interval := a.cfg.DashboardHistory, a.cfg.DashboardInterval
+	window, interval := a.cfg.Dashboard.History, a.cfg.Dashboard.Interval
 	perProcess := dashboard.SamplesPerProcess(window, interval)
 	history := dashboard.NewMemoryHistory(perProcess)
 	if a.redis != nil {
-		history = dashboard.NewRedisHistory(a.redis, a.cfg.CachePrefix, window, maxDashboardProcesses*perProcess, nil)
+		history = dashboard.NewRedisHistory(a.redis, a.cfg.Cache.Prefix, window, maxDashboardProcesses*perProcess, nil)
 	}
 	return dashboard.New(dashboard.Options{
 		Cache: a.cache, Runs: a.store, History: history, Families: families,
-		Process: processName(), Token: a.cfg.AdminToken,
+		Process: processName(), Token: a.cfg.HTTP.AdminToken,
 		Interval: interval, Window: window, Log: a.log,
 	})
 }

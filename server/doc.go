@@ -1,10 +1,10 @@
-// Command server runs Kedah Pulse: it reads its configuration from the
-// environment (config.go), wires the database, the cache, the GraphQL
-// handler and the scraper (serve.go), and owns the process lifetime: signals,
-// logging, the outbox relay and graceful shutdown in a fixed order (cron,
-// HTTP, relay, cache counters, database). Subcommands seed data, run the
-// scraper once and inspect the cache of a running server.
-//
+// Command server runs Kedah Pulse and holds its wiring and lifetime only:
+// config.go reads the environment into one struct per subsystem, app.go
+// wires the database, the cache, the listeners after an invalidation, the
+// resolver, the scraper and the dashboard, routes.go lists the HTTP request
+// chain, and serve.go owns the process's lifetime and its shutdown order
+// (cron, HTTP, background work, outbox relay, cache, database). Each
+// subcommand (seed, scrape, cache) is a cmd_*.go file; run dispatches them.
 // It is the only package that reads environment variables, calls os.Exit or
-// sets the default logger. It may import every package of the module.
+// sets the default logger; it may import every package of the module.
 package main

@@ -32,17 +32,17 @@ var peerWait = peerTTL + time.Second
 // reach one Redis by different routes (a proxy, a DNS name); pointing
 // processes at different Redis deployments is not detected.
 func cacheIdentity(cfg config) string {
-	if cfg.RedisURL == "" {
+	if cfg.Cache.RedisURL == "" {
 		host, _ := os.Hostname()
 		return fmt.Sprintf("%s%s:%d", db.MemoryCachePrefix, host, os.Getpid())
 	}
 	database := "0"
-	if u, err := url.Parse(cfg.RedisURL); err == nil && !strings.HasPrefix(u.Scheme, "redis-") {
+	if u, err := url.Parse(cfg.Cache.RedisURL); err == nil && !strings.HasPrefix(u.Scheme, "redis-") {
 		if n := strings.Trim(u.Path, "/"); n != "" {
 			database = n
 		}
 	}
-	return "redis:db=" + database + ":prefix=" + cfg.CachePrefix
+	return "redis:db=" + database + ":prefix=" + cfg.Cache.Prefix
 }
 
 // joinCache registers this process as a peer. A conflict with a peer that

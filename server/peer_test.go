@@ -16,8 +16,8 @@ import (
 // A second process whose cache would not share invalidations with the
 // first's refuses to start, and says what to configure: two in-process
 // caches on one database, or Redis with another CACHE_PREFIX. Processes
-// sharing Redis and its prefix start together. (Before: both started, and
-// each served the other's writes stale from its own cache.)
+// sharing Redis and its prefix start together. Otherwise each would serve
+// the other's writes stale from its own cache.
 func TestProcessesMustShareTheirCache(t *testing.T) {
 	old := peerWait
 	peerWait = 0

@@ -76,9 +76,8 @@ http {
 }
 
 // A stock nginx proxy_cache in front of the server never answers an old
-// price after a write: answers say no-cache, so the proxy revalidates.
-// (Before: max-age up to 43,200 s, and nginx kept returning the price
-// from before the write.)
+// price after a write: answers say no-cache, so the proxy revalidates
+// (with a max-age, nginx would keep the price from before the write).
 func TestProxyCacheNeverServesStale(t *testing.T) {
 	base := startServer(t, map[string]string{"DATABASE_URL": "sqlite:" + filepath.Join(t.TempDir(), "kp.db")})
 	post(t, base, "tok", `mutation { createProperty(input: {title: "A", description: "d", price: "100.00", location: "x"}) { id } }`, nil)

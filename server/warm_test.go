@@ -8,37 +8,6 @@ import (
 	"time"
 )
 
-func TestWarmVars(t *testing.T) {
-	for _, c := range []struct {
-		name      string
-		top, conc string
-		wantTop   int
-		wantConc  int
-		wantErr   string
-	}{
-		{name: "defaults", wantTop: 50, wantConc: 2},
-		{name: "off", top: "0", wantTop: 0, wantConc: 2},
-		{name: "set", top: "10", conc: "4", wantTop: 10, wantConc: 4},
-		{name: "negative top", top: "-1", wantErr: "WARM_TOP"},
-		{name: "zero concurrency", conc: "0", wantErr: "WARM_CONCURRENCY"},
-		{name: "words", conc: "two", wantErr: "WARM_CONCURRENCY"},
-	} {
-		t.Run(c.name, func(t *testing.T) {
-			vars := map[string]string{"WARM_TOP": c.top, "WARM_CONCURRENCY": c.conc}
-			cfg, err := loadConfig(func(k string) string { return vars[k] })
-			if c.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), c.wantErr) {
-					t.Fatalf("error %v does not name %s", err, c.wantErr)
-				}
-				return
-			}
-			if err != nil || cfg.WarmTop != c.wantTop || cfg.WarmConcurrency != c.wantConc {
-				t.Fatalf("WARM_TOP %d, WARM_CONCURRENCY %d, err %v; want %d, %d", cfg.WarmTop, cfg.WarmConcurrency, err, c.wantTop, c.wantConc)
-			}
-		})
-	}
-}
-
 // The server wires warming: after an ingest, a round replays the hot
 // summary (one log line), and the next request is a hit with the new post.
 func TestServerWarmsAfterIngest(t *testing.T) {

@@ -11,8 +11,6 @@ import (
 
 	"github.com/kedahpulse/kedahpulse/cache"
 	"github.com/kedahpulse/kedahpulse/db"
-	"github.com/kedahpulse/kedahpulse/graph"
-	"github.com/kedahpulse/kedahpulse/graph/model"
 )
 
 // Defaults of Options.
@@ -188,19 +186,19 @@ func (b *Board) watch() (ch chan []byte, stop func()) {
 
 // Snapshot is everything the page shows at one moment.
 type Snapshot struct {
-	At          int64             `json:"at"` // Unix milliseconds
-	Process     string            `json:"process"`
-	Interval    int64             `json:"intervalMs"`
-	Window      int64             `json:"windowMs"`
-	Stats       *model.CacheStats `json:"stats"` // as the cacheStats query answers
-	Bands       []graph.Band      `json:"bands"` // how hitRatio is assessed, best first
-	StatsError  string            `json:"statsError,omitempty"`
-	Ratio       []Point           `json:"ratio"`
-	Invalidated []Invalidations   `json:"invalidations"`
-	Families    []string          `json:"families"`
-	Processes   []Process         `json:"processes"`
-	Runs        []Run             `json:"scrapeRuns"`
-	Errors      []string          `json:"errors,omitempty"`
+	At          int64           `json:"at"` // Unix milliseconds
+	Process     string          `json:"process"`
+	Interval    int64           `json:"intervalMs"`
+	Window      int64           `json:"windowMs"`
+	Stats       *cache.Report   `json:"stats"` // the figures the cacheStats query answers
+	Bands       []cache.Band    `json:"bands"` // how hitRatio is assessed, best first
+	StatsError  string          `json:"statsError,omitempty"`
+	Ratio       []Point         `json:"ratio"`
+	Invalidated []Invalidations `json:"invalidations"`
+	Families    []string        `json:"families"`
+	Processes   []Process       `json:"processes"`
+	Runs        []Run           `json:"scrapeRuns"`
+	Errors      []string        `json:"errors,omitempty"`
 }
 
 // Point is the hit ratio over one bucket of the window, overall and at the
@@ -245,12 +243,13 @@ func (b *Board) snapshot(ctx context.Context, now time.Time, st cache.Stats, sta
 	s := &Snapshot{
 		At: now.UnixMilli(), Process: b.opt.Process, Interval: b.opt.Interval.Milliseconds(), Window: b.opt.Window.Milliseconds(),
 		Ratio: []Point{}, Invalidated: []Invalidations{}, Families: []string{}, Processes: []Process{}, Runs: []Run{},
-		Bands: graph.Bands,
+		Bands: cache.Bands,
 	}
 	if statsErr != nil {
 		s.StatsError = statsErr.Error()
 	} else {
-		s.Stats = graph.CacheStatsOf(st)
+		r := cache.ReportOf(st)
+		s.Stats = &r
 	}
 	from := now.Add(-b.opt.Window)
 	if samples, err := b.opt.History.Since(ctx, from); err != nil {

@@ -6,9 +6,10 @@
 // invalidated, by family) to a History shared through the cache backend (a
 // Redis sorted set, or an in-memory ring on the in-process cache).
 //
-// It imports graph (for the cacheStats figures, so that the page and the
-// query agree), cache, db and go-redis; server wires it. Invariants:
-// no data leaves without the session cookie or the admin bearer token, the
-// cookie never holds the token, and the history stays bounded (trimmed to
-// the window and a member cap, with a TTL) whatever the number of processes.
+// It imports cache (whose Report holds the figures the cacheStats query
+// answers, so that the page and the query agree), db and go-redis, never
+// graph; server wires it. Invariants: no data leaves without the session
+// cookie or the admin bearer token, the cookie never holds the token, and
+// the history stays bounded (trimmed to the window and a member cap, with a
+// TTL) whatever the number of processes.
 package dashboard

@@ -15,8 +15,7 @@ import (
 )
 
 // The page loads nothing from another origin: every script and
-// stylesheet it names is served here. (Before: React, ReactDOM and
-// GraphiQL came from a CDN, and offline the page stayed "Loading…".)
+// stylesheet it names is served here, so the page works offline.
 func TestPageLoadsOnlyItsOwnAssets(t *testing.T) {
 	h := playground.Handler()
 	rec := httptest.NewRecorder()

@@ -5,7 +5,7 @@
 const SVG = 'http://www.w3.org/2000/svg';
 const $ = (id) => document.getElementById(id);
 // The colours of the assessment bands; their bounds come with each
-// snapshot (graph.Bands, best first).
+// snapshot (cache.Bands, best first).
 const BAND_COLORS = { EXCELLENT: '#2e9d57', GOOD: '#8cbf3f', FAIR: '#e6a23c', POOR: '#d9534f' };
 let bands = [];
 const FAMILY_COLORS = ['#2563eb', '#d97706', '#059669', '#db2777', '#7c3aed', '#0891b2', '#65a30d', '#dc2626', '#475569'];

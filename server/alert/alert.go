@@ -1,40 +1,25 @@
-package main
+package alert
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"math"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/kedahpulse/kedahpulse/cache"
-	"github.com/kedahpulse/kedahpulse/graph"
-	"github.com/kedahpulse/kedahpulse/graph/model"
 )
 
-// The alerts the alerter raises, as the alert label of kedahpulse_cache_alert.
+// The alerts an Alerter raises, as the alert label of kedahpulse_cache_alert.
 const (
 	alertHitRatio = "hit_ratio_low"
 	alertErrors   = "cache_errors"
 )
 
-// bandFloor returns the smallest hit ratio of the assessment band named
-// name (graph.Bands), for ALERT_HIT_RATIO; POOR has none.
-func bandFloor(name string) (float64, bool) {
-	for _, b := range graph.Bands {
-		if string(b.Assessment) == strings.ToUpper(name) && b.From > 0 {
-			return b.From, true
-		}
-	}
-	return 0, false
-}
-
-// alertConfig is the alerter's part of config.
-type alertConfig struct {
+// Config is the alerter's settings; the server reads each from the
+// environment variable named beside it.
+type Config struct {
 	Interval   time.Duration // ALERT_INTERVAL, default 15s: how often the window is checked
 	Window     time.Duration // ALERT_WINDOW, default 5m: the sliding window the figures cover
 	HitRatio   float64       // ALERT_HIT_RATIO, default 0.70 (FAIR): a ratio in (0, 1] or EXCELLENT, GOOD, FAIR
@@ -42,55 +27,19 @@ type alertConfig struct {
 	ErrorRate  float64       // ALERT_ERROR_RATE, default 1: cache errors per second above which the alert fires
 }
 
-// loadAlertConfig reads the ALERT_* variables.
-func loadAlertConfig(getenv func(string) string) (alertConfig, error) {
-	fair, _ := bandFloor(string(model.CacheAssessmentFair))
-	c := alertConfig{HitRatio: fair, MinLookups: 100, ErrorRate: 1}
-	var err error
-	if c.Interval, err = durationVar(getenv, "ALERT_INTERVAL", 15*time.Second); err != nil {
-		return c, err
-	}
-	if c.Interval == 0 {
-		return c, fmt.Errorf("ALERT_INTERVAL %q: want a positive duration such as 15s", getenv("ALERT_INTERVAL"))
-	}
-	if c.Window, err = durationVar(getenv, "ALERT_WINDOW", 5*time.Minute); err != nil {
-		return c, err
-	}
-	if c.Window < c.Interval {
-		return c, fmt.Errorf("ALERT_WINDOW %v: want at least ALERT_INTERVAL (%v), such as 5m", c.Window, c.Interval)
-	}
-	if v := getenv("ALERT_HIT_RATIO"); v != "" {
-		r, ok := bandFloor(v)
-		if !ok {
-			r, err = strconv.ParseFloat(v, 64)
-			if err != nil || !(r > 0 && r <= 1) {
-				return c, fmt.Errorf("ALERT_HIT_RATIO %q: want a ratio in (0, 1] such as 0.7, or a band: EXCELLENT (0.9), GOOD (0.8), FAIR (0.7)", v)
-			}
-		}
-		c.HitRatio = r
-	}
-	if n, err := positiveVar(getenv, "ALERT_MIN_LOOKUPS"); err != nil {
-		return c, err
-	} else if n > 0 {
-		c.MinLookups = n
-	}
-	if v := getenv("ALERT_ERROR_RATE"); v != "" {
-		r, err := strconv.ParseFloat(v, 64)
-		if err != nil || !(r >= 0) || math.IsInf(r, 0) {
-			return c, fmt.Errorf("ALERT_ERROR_RATE %q: want cache errors per second, a number such as 1 (0: any error fires)", v)
-		}
-		c.ErrorRate = r
-	}
-	return c, nil
+// Defaults is the Config of a server that sets no ALERT_* variable.
+func Defaults() Config {
+	fair, _ := cache.BandFrom(cache.Fair)
+	return Config{Interval: 15 * time.Second, Window: 5 * time.Minute, HitRatio: fair, MinLookups: 100, ErrorRate: 1}
 }
 
-// alerter watches the cache's own Prometheus counters over a sliding window
+// Alerter watches the cache's own Prometheus counters over a sliding window
 // and raises two alerts: the hit ratio below a threshold (once the window
 // holds enough lookups to judge), and cache errors above a rate. It logs one
 // line per transition, never one per check, and exports the state as gauges.
 // It reads the registry, not the cache, so it knows nothing of cache.
-type alerter struct {
-	cfg     alertConfig
+type Alerter struct {
+	cfg     Config
 	gather  prometheus.Gatherer
 	log     *slog.Logger
 	now     func() time.Time
@@ -107,9 +56,10 @@ type sample struct {
 	hits, misses, errors float64
 }
 
-// newAlerter registers the alerter's gauges in r, which it also reads.
-func newAlerter(cfg alertConfig, r *prometheus.Registry, log *slog.Logger, now func() time.Time) *alerter {
-	a := &alerter{
+// New returns an Alerter reading the registry r, in which it registers its
+// gauges.
+func New(cfg Config, r *prometheus.Registry, log *slog.Logger, now func() time.Time) *Alerter {
+	a := &Alerter{
 		cfg: cfg, gather: r, log: log, now: now, firing: map[string]bool{},
 		alert: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "kedahpulse_cache_alert",
@@ -135,8 +85,8 @@ func newAlerter(cfg alertConfig, r *prometheus.Registry, log *slog.Logger, now f
 	return a
 }
 
-// run checks every ALERT_INTERVAL until ctx is done.
-func (a *alerter) run(ctx context.Context) {
+// Run checks every Interval until ctx is done.
+func (a *Alerter) Run(ctx context.Context) {
 	a.check()
 	t := time.NewTicker(a.cfg.Interval)
 	defer t.Stop()
@@ -151,7 +101,7 @@ func (a *alerter) run(ctx context.Context) {
 }
 
 // check takes a sample, computes the window's figures and moves the alerts.
-func (a *alerter) check() {
+func (a *Alerter) check() {
 	s, err := a.read()
 	if err != nil {
 		a.log.Debug("alerts: gather metrics", "err", err)
@@ -182,7 +132,7 @@ func (a *alerter) check() {
 
 // slide appends s and drops the samples the window no longer needs: it
 // keeps the newest one at or before the window's start as the base.
-func (a *alerter) slide(s sample) {
+func (a *Alerter) slide(s sample) {
 	a.samples = append(a.samples, s)
 	start := s.at.Add(-a.cfg.Window)
 	drop := 0
@@ -193,7 +143,7 @@ func (a *alerter) slide(s sample) {
 }
 
 // move logs and exports a transition of alert; nothing when it stays.
-func (a *alerter) move(alert string, fire bool, msg string, figures ...any) {
+func (a *Alerter) move(alert string, fire bool, msg string, figures ...any) {
 	if fire == a.firing[alert] {
 		return
 	}
@@ -210,7 +160,7 @@ func (a *alerter) move(alert string, fire bool, msg string, figures ...any) {
 
 // read sums the cache's counters over their labels. A counter not exported
 // yet (no lookup or error so far) is zero.
-func (a *alerter) read() (sample, error) {
+func (a *Alerter) read() (sample, error) {
 	families, err := a.gather.Gather()
 	if err != nil {
 		return sample{}, err

@@ -1,6 +1,7 @@
-package main
+package alert
 
 import (
+	"bytes"
 	"log/slog"
 	"math"
 	"strings"
@@ -17,13 +18,13 @@ import (
 // cache registers them, with a clock the test moves.
 type alertRig struct {
 	t                    *testing.T
-	a                    *alerter
+	a                    *Alerter
 	clock                time.Time
 	hits, misses, errors *prometheus.CounterVec
-	log                  syncBuffer
+	log                  bytes.Buffer
 }
 
-func newAlertRig(t *testing.T, cfg alertConfig) *alertRig {
+func newAlertRig(t *testing.T, cfg Config) *alertRig {
 	r := prometheus.NewRegistry()
 	g := &alertRig{t: t, clock: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)}
 	g.hits = prometheus.NewCounterVec(prometheus.CounterOpts{Name: cache.MetricHits}, []string{"coordinate"})
@@ -31,7 +32,7 @@ func newAlertRig(t *testing.T, cfg alertConfig) *alertRig {
 	g.errors = prometheus.NewCounterVec(prometheus.CounterOpts{Name: cache.MetricErrors}, []string{"op"})
 	r.MustRegister(g.hits, g.misses, g.errors)
 	log := slog.New(slog.NewTextHandler(&g.log, nil))
-	g.a = newAlerter(cfg, r, log, func() time.Time { return g.clock })
+	g.a = New(cfg, r, log, func() time.Time { return g.clock })
 	g.a.check() // the server's first check, at start
 	return g
 }
@@ -68,18 +69,10 @@ func (g *alertRig) gauge(alert string) float64 {
 	return testutil.ToFloat64(g.a.alert.WithLabelValues(alert))
 }
 
-func defaultAlerts(t *testing.T) alertConfig {
-	c, err := loadAlertConfig(func(string) string { return "" })
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
-
 // A low ratio fires once, with its figures, however many checks see it;
 // it resolves once when the window's traffic recovers.
 func TestAlertHitRatio(t *testing.T) {
-	g := newAlertRig(t, defaultAlerts(t)) // 15s checks over 5m, 0.70, 100 lookups
+	g := newAlertRig(t, Defaults()) // 15s checks over 5m, 0.70, 100 lookups
 	for range 2 {
 		g.tick(10, 30, 0) // 40 lookups a check at 0.25
 	}
@@ -126,7 +119,7 @@ func TestAlertHitRatio(t *testing.T) {
 // Under ALERT_MIN_LOOKUPS in the window the ratio judges nothing, however
 // low it is.
 func TestAlertHitRatioNeedsLookups(t *testing.T) {
-	g := newAlertRig(t, defaultAlerts(t))
+	g := newAlertRig(t, Defaults())
 	for range 100 { // 25 minutes at 4 lookups a check: 80 in any 5m window
 		g.tick(0, 4, 0)
 	}
@@ -137,7 +130,7 @@ func TestAlertHitRatioNeedsLookups(t *testing.T) {
 		t.Errorf("ratio %v over %v lookups, want 0 over 80", r, l)
 	}
 
-	idle := newAlertRig(t, defaultAlerts(t))
+	idle := newAlertRig(t, Defaults())
 	idle.tick(0, 0, 0)
 	if r := testutil.ToFloat64(idle.a.ratio); !math.IsNaN(r) {
 		t.Errorf("ratio without lookups %v, want NaN", r)
@@ -145,7 +138,7 @@ func TestAlertHitRatioNeedsLookups(t *testing.T) {
 }
 
 func TestAlertErrorRate(t *testing.T) {
-	cfg := defaultAlerts(t)
+	cfg := Defaults()
 	cfg.Window = time.Minute
 	g := newAlertRig(t, cfg)
 	for range 20 {
@@ -177,41 +170,5 @@ func TestAlertErrorRate(t *testing.T) {
 	}
 	if n := len(g.lines("level=")); n != 2 {
 		t.Errorf("%d log lines, want 2:\n%s", n, g.log.String())
-	}
-}
-
-func TestLoadAlertConfig(t *testing.T) {
-	env := func(kv ...string) func(string) string {
-		return func(k string) string {
-			for i := 0; i+1 < len(kv); i += 2 {
-				if kv[i] == k {
-					return kv[i+1]
-				}
-			}
-			return ""
-		}
-	}
-	if c := defaultAlerts(t); c != (alertConfig{Interval: 15 * time.Second, Window: 5 * time.Minute, HitRatio: 0.7, MinLookups: 100, ErrorRate: 1}) {
-		t.Errorf("defaults: %+v", c)
-	}
-	for v, want := range map[string]float64{"EXCELLENT": 0.9, "good": 0.8, "Fair": 0.7, "0.55": 0.55, "1": 1} {
-		if c, err := loadAlertConfig(env("ALERT_HIT_RATIO", v)); err != nil || c.HitRatio != want {
-			t.Errorf("ALERT_HIT_RATIO=%s: %v %v, want %v", v, c.HitRatio, err, want)
-		}
-	}
-	if c, err := loadAlertConfig(env("ALERT_ERROR_RATE", "0", "ALERT_MIN_LOOKUPS", "7")); err != nil || c.ErrorRate != 0 || c.MinLookups != 7 {
-		t.Errorf("%+v %v", c, err)
-	}
-	for _, bad := range [][2]string{
-		{"ALERT_INTERVAL", "0s"}, {"ALERT_INTERVAL", "often"},
-		{"ALERT_WINDOW", "10s"}, {"ALERT_WINDOW", "-5m"},
-		{"ALERT_HIT_RATIO", "POOR"}, {"ALERT_HIT_RATIO", "70"}, {"ALERT_HIT_RATIO", "0"},
-		{"ALERT_MIN_LOOKUPS", "0"},
-		{"ALERT_ERROR_RATE", "-1"}, {"ALERT_ERROR_RATE", "NaN"},
-	} {
-		// Through loadConfig, as the server reads them.
-		if _, err := loadConfig(env(bad[0], bad[1])); err == nil || !strings.Contains(err.Error(), bad[0]) {
-			t.Errorf("%s=%q: error %v does not name the variable", bad[0], bad[1], err)
-		}
 	}
 }

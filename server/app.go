@@ -1,0 +1,138 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/kedahpulse/kedahpulse/cache"
+	"github.com/kedahpulse/kedahpulse/db"
+	"github.com/kedahpulse/kedahpulse/graph"
+	"github.com/kedahpulse/kedahpulse/graph/respcache"
+	"github.com/kedahpulse/kedahpulse/outbox"
+	"github.com/kedahpulse/kedahpulse/server/dashboard"
+	"github.com/kedahpulse/kedahpulse/server/scrape"
+)
+
+// app is the wired program.
+type app struct {
+	cfg      config
+	log      *slog.Logger
+	registry *prometheus.Registry
+	store    *db.Store
+	redis    redis.UniversalClient // nil on the in-process cache
+	cache    *cache.Cache
+	outbox   *outbox.Relay
+	resolver *graph.Resolver
+	scraper  *scrape.Scraper
+	board    *dashboard.Board
+	purger   *purger           // nil unless the CDN mode is on
+	warmer   *respcache.Warmer // nil when WARM_TOP is 0
+}
+
+// open wires the program: the database (migrated), the listeners after an
+// invalidation, the cache that tells them, the outbox relay, the resolver,
+// the scraper and the dashboard.
+func open(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
+	a := &app{cfg: cfg, log: log, registry: prometheus.NewRegistry()}
+	var err error
+	if a.store, err = db.OpenWith(ctx, cfg.Database.URL, db.PoolOptions{MaxOpenConns: cfg.Database.MaxConns}); err != nil {
+		return nil, fmt.Errorf("DATABASE_URL: %w", err)
+	}
+	if err := a.store.Migrate(ctx); err != nil {
+		a.store.Close()
+		return nil, fmt.Errorf("migrate: %w", err)
+	}
+
+	families := new(dashboard.Families)
+	if cfg.CDN.PurgeURL != "" {
+		a.purger = newPurger(cfg.CDN.PurgeURL, log)
+	}
+	if cfg.Warm.Top > 0 {
+		a.warmer = respcache.NewWarmer(respcache.WarmOptions{Top: cfg.Warm.Top, Concurrency: cfg.Warm.Concurrency, Logger: log})
+	}
+	// The listeners after an invalidation, told in this order: the
+	// dashboard's counts by tag family, the CDN purge queue, the warmer.
+	afterInvalidation := []func(tags []string){families.Add}
+	if a.purger != nil {
+		afterInvalidation = append(afterInvalidation, a.purger.enqueue)
+	}
+	if a.warmer != nil {
+		afterInvalidation = append(afterInvalidation, a.warmer.Invalidated)
+	}
+	if err := a.openCache(afterInvalidation); err != nil {
+		a.store.Close()
+		return nil, err
+	}
+
+	a.outbox = outbox.New(a.store, a.cache, log)
+	a.scraper = scrape.New(a.store, a.outbox, cfg.Scrape.Config, log)
+	if a.redis != nil {
+		a.scraper = a.scraper.WithLock(a.redis, cfg.Cache.Prefix+"scrape-lock")
+	}
+	a.resolver = &graph.Resolver{Store: a.store, Cache: a.cache, Outbox: a.outbox, Log: log, LoaderWait: cfg.GraphQL.LoaderWait,
+		Scraper: busyAsUnavailable{a.scraper}}
+	a.board = a.newBoard(families)
+	return a, nil
+}
+
+// openCache builds the cache on Redis (REDIS_URL) or in process, telling
+// every listener of afterInvalidation, in order, the tags of each
+// invalidation.
+func (a *app) openCache(afterInvalidation []func(tags []string)) error {
+	cfg := a.cfg.Cache
+	var store cache.Store
+	backend := "MEMORY"
+	if cfg.RedisURL != "" {
+		var err error
+		if a.redis, err = cache.OpenRedis(cfg.RedisURL); err != nil {
+			return fmt.Errorf("REDIS_URL: %w", err)
+		}
+		store, backend = cache.NewRedisStore(a.redis, cfg.Prefix), "REDIS"
+	} else {
+		store = cache.NewMemoryStore(cache.MemoryLimits{MaxBytes: cfg.MaxBytes})
+	}
+	a.cache = cache.New(store, backend, cache.Options{
+		Timeout: cfg.Timeout, Logger: a.log, Registerer: a.registry,
+		Invalidated: func(tags []string) {
+			for _, listener := range afterInvalidation {
+				listener(tags)
+			}
+		},
+	})
+	return nil
+}
+
+// graphqlHandler is the GraphQL endpoint: the whole-response cache in
+// front, then auth, the limits and gqlgen over the resolver.
+func (a *app) graphqlHandler() http.Handler {
+	g := a.cfg.GraphQL
+	return graph.NewHandler(a.resolver, graph.Options{
+		AdminToken: a.cfg.HTTP.AdminToken, Introspection: g.Introspection,
+		Limits: g.Limits, MaxBodyBytes: g.MaxBodyBytes, DocumentCacheBytes: g.DocumentCacheBytes,
+		Timeout: g.Timeout, RootConcurrency: g.RootConcurrency, NoResponseCache: g.NoResponseCache,
+		CDNTagHeader: a.cfg.CDN.TagHeader, Warmer: a.warmer,
+	})
+}
+
+// busyAsUnavailable reports a scrape running in another process as a
+// retryable unavailability.
+type busyAsUnavailable struct{ *scrape.Scraper }
+
+func (s busyAsUnavailable) Run(ctx context.Context) (*db.ScrapeRun, error) {
+	run, err := s.Scraper.Run(ctx)
+	if errors.Is(err, scrape.ErrBusy) {
+		err = fmt.Errorf("%w: %w", graph.ErrUnavailable, err)
+	}
+	return run, err
+}
+
+func (a *app) close() {
+	a.cache.Store().Close()
+	a.store.Close()
+}
