@@ -182,7 +182,7 @@ func TestNoStaleReadsUnderConcurrency(t *testing.T) {
 
 // Several mutation fields in one request: the fields resolved after a
 // write read the state it left, not the request's loader memo filled
-// before it. (Before: c's destination kept the old name.)
+// before it.
 func TestLaterMutationFieldsSeeEarlierWrites(t *testing.T) {
 	eachEnv(t, func(t *testing.T, e *env) {
 		f := newFixture(t, e, 3)

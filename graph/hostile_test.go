@@ -59,8 +59,7 @@ func allocated(fn func()) uint64 {
 }
 
 // 1. A fragment bomb of 2^30 expansions, about 1.5 KB, is refused for its
-// cost after one linear walk. (Before: three walkers expanded every spread;
-// N = 26 took 58 CPU-seconds, N = 30 would take 15 minutes.)
+// cost after one linear walk.
 func TestHostileFragmentBomb(t *testing.T) {
 	e := newEnv(t, "sqlite", "memory")
 	for _, leaf := range []string{"sentimentSummary { total }", "__typename"} {
@@ -76,8 +75,7 @@ func TestHostileFragmentBomb(t *testing.T) {
 }
 
 // 2. One hundred distinct ~1 MB documents are refused for their size
-// before they are parsed, and leave nothing behind. (Before: each was
-// parsed, validated and kept by two caches: 29 MB of heap apiece.)
+// before they are parsed, and leave nothing behind.
 func TestHostileLargeDocumentsLeaveNoHeap(t *testing.T) {
 	e := newEnv(t, "sqlite", "memory")
 	grew := heapGrowth(func() {
@@ -102,8 +100,7 @@ func TestHostileLargeDocumentsLeaveNoHeap(t *testing.T) {
 
 // 3. Many same-name fields with different arguments: refused for size by
 // default; with the limits raised, the quadratic validation's errors are
-// truncated to MaxErrors plus one summary. (Before: a 63 KB document gave
-// a 287 MB error response.)
+// truncated to MaxErrors plus one summary.
 func TestHostileConflictingFields(t *testing.T) {
 	query := limittest.Repeated(300, `sentimentSummary(city: "c%d") { total }`, false)
 
@@ -140,8 +137,7 @@ func (f *inFlight) AfterQuery(context.Context, *bun.QueryEvent) { f.now.Add(-1) 
 
 // 4. Nine hundred aliased text searches are refused before any SQL runs;
 // the root fields of an accepted request resolve at most RootConcurrency at
-// a time, so one request holds at most that many connections. (Before: one
-// 62 KB request took every PostgreSQL connection.)
+// a time, so one request holds at most that many connections.
 func TestHostileConnectionExhaustion(t *testing.T) {
 	e := newEnv(t, "postgres", "redis", func(o *graph.Options) { o.RootConcurrency = 2 })
 	newFixture(t, e, 3)
@@ -202,8 +198,7 @@ func TestHostileUndeclaredVariablesShareTheKey(t *testing.T) {
 	})
 }
 
-// 7. Aliased introspection is bounded like any other alias. (Before: 2,000
-// aliased __schema fields, 130 KB, gave a 17 MB response.)
+// 7. Aliased introspection is bounded like any other alias.
 func TestHostileIntrospectionIsBounded(t *testing.T) {
 	e := newEnv(t, "sqlite", "memory")
 	if res := e.do(limittest.Repeated(20, "__schema { types { name } }", true), nil, false); res.code() != "TOO_MANY_ALIASES" {
@@ -216,9 +211,7 @@ func TestHostileIntrospectionIsBounded(t *testing.T) {
 
 // 8. GraphiQL's introspection query (graphql-js getIntrospectionQuery(),
 // sent byte for byte, with and without its options) loads the schema
-// although it nests deeper than the depth limit. (Before: "query is nested
-// 13 levels deep; the limit is 12", and GraphiQL showed "Error fetching
-// schema".)
+// although it nests deeper than the depth limit.
 func TestIntrospectionQueryLoadsTheSchema(t *testing.T) {
 	e := newEnv(t, "sqlite", "memory")
 	for _, f := range []string{"testdata/introspection.graphql", "testdata/introspection-full.graphql"} {
@@ -234,7 +227,6 @@ func TestIntrospectionQueryLoadsTheSchema(t *testing.T) {
 }
 
 // 9. Transport errors carry extensions.code and do not echo the body.
-// (Before: a 400 echoed up to 100 KB of the body, with no code.)
 func TestHostileBadBodiesAreDescribedNotEchoed(t *testing.T) {
 	e := newEnv(t, "sqlite", "memory")
 	junk := strings.Repeat("A", 100_000)
@@ -306,8 +298,7 @@ func TestHostileConcurrentBombs(t *testing.T) {
 // 6 and 9. Client strings are bounded and checked: NUL bytes, over-long
 // cities, slugs and searches, and out-of-range cursors answer
 // BAD_USER_INPUT with the field, on both databases, never
-// INTERNAL_SERVER_ERROR. (Before: a NUL byte reached PostgreSQL and came
-// back as an internal error; a 1 MB city made a 1 MB cache key.)
+// INTERNAL_SERVER_ERROR.
 func TestHostileInputIsRefusedAsBadInput(t *testing.T) {
 	eachEnv(t, func(t *testing.T, e *env) {
 		long := strings.Repeat("x", 300_000)

@@ -11,8 +11,7 @@ import (
 // but revalidate before each reuse) with a strong ETag; revalidating an
 // unchanged answer costs a 304 without a body, on a hit as on a miss;
 // after a write, the same ETag gets the new answer. Hits say how old they
-// are. (Before: max-age up to 43,200 s, and browsers and proxies kept the
-// pre-write price.)
+// are.
 func TestHTTPCachesRevalidate(t *testing.T) {
 	eachEnv(t, func(t *testing.T, e *env) {
 		f := newFixture(t, e, 1)

@@ -17,8 +17,7 @@ import (
 // persisted-queries link speaks: an unknown hash gets
 // PERSISTED_QUERY_NOT_FOUND, the retry with the text is answered and
 // remembered, and from then on the hash alone works, over POST and GET,
-// through any handler sharing the store. (Before: a hash-only request got
-// "no operation provided", so the link never recovered.)
+// through any handler sharing the store.
 func TestPersistedQueries(t *testing.T) {
 	eachEnv(t, func(t *testing.T, e *env) {
 		newFixture(t, e, 2)
