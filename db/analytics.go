@@ -64,7 +64,7 @@ func (s *Store) SentimentByDestinations(ctx context.Context, ids []int64, r Time
 	if len(ids) == 0 {
 		return out, nil
 	}
-	start, end := bucketWindow(r.Window(s.now()))
+	start, end := bucketWindow(r.Window(s.windowNow(ctx)))
 	var rows []struct {
 		DestinationID int64
 		rollupSums
@@ -94,7 +94,7 @@ func (s *Store) Sentiment(ctx context.Context, destinationID *int64, city *strin
 	if err := checkCityFilter("city", city); err != nil {
 		return SentimentSummary{}, err
 	}
-	start, end := bucketWindow(r.Window(s.now()))
+	start, end := bucketWindow(r.Window(s.windowNow(ctx)))
 	q := s.DB.NewSelect().TableExpr("post_rollups AS r").ColumnExpr(sumColumns).
 		Where("r.bucket >= ? AND r.bucket < ?", start, end)
 	if destinationID != nil {
@@ -117,7 +117,7 @@ func (s *Store) TrendsByDestinations(ctx context.Context, ids []int64, r TimeRan
 	if err := checkRange(r); err != nil {
 		return nil, err
 	}
-	now := s.now()
+	now := s.windowNow(ctx)
 	start, end := r.Window(now)
 	prevStart, _ := r.PreviousWindow(now)
 	// days holds the start of every UTC day touched by [start, end).
@@ -204,7 +204,7 @@ func (s *Store) TopDestinations(ctx context.Context, r TimeRange, f DestinationF
 	if limit <= 0 {
 		return ranks, nil
 	}
-	start, end := bucketWindow(r.Window(s.now()))
+	start, end := bucketWindow(r.Window(s.windowNow(ctx)))
 	q := s.DB.NewSelect().TableExpr("post_rollups AS r").
 		Join("JOIN destinations AS d ON d.id = r.destination_id").
 		ColumnExpr("r.destination_id").

@@ -256,7 +256,7 @@ func (s *Store) FindPosts(ctx context.Context, destinationID *int64, r TimeRange
 	if err != nil {
 		return nil, err
 	}
-	start, end := r.Window(s.now())
+	start, end := r.Window(s.windowNow(ctx))
 	filter := func(q *bun.SelectQuery) *bun.SelectQuery {
 		q = q.Where("post.posted_at >= ? AND post.posted_at < ?", start, end)
 		if destinationID != nil {

@@ -232,3 +232,43 @@ func TestFindPosts(t *testing.T) {
 		wantInputError(t, err, "after")
 	})
 }
+
+// A read computes its windows at the instant its context carries, not at
+// the store's clock: a request's cache keys and its SQL agree even when the
+// clock passes an hour boundary between them.
+func TestWindowsUseTheRequestsInstant(t *testing.T) {
+	t.Parallel()
+	dbtest.EachStore(t, func(t *testing.T, s *db.Store) {
+		ctx := context.Background()
+		clock := dbtest.ClockOf(t, s)
+		d := mustDestination(t, s, "Pantai Cenang", "Langkawi", db.CategoryBeach)
+		instant := clock.Now()
+		_, _, err := s.IngestPosts(ctx, []db.PostInput{{Source: "t", ExternalID: "1", Text: "lovely beach",
+			PostedAt: instant.Add(-time.Hour), DestinationID: &d.ID}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		clock.Add(48 * time.Hour) // the store's clock moves on; the request's instant does not
+		at := db.AtInstant(ctx, instant)
+
+		page, err := s.FindPosts(at, &d.ID, db.Last24Hours, db.Page{First: 10})
+		if err != nil || page.TotalCount != 1 {
+			t.Fatalf("FindPosts at the request's instant: %+v, %v; want the post", page, err)
+		}
+		sum, err := s.Sentiment(at, &d.ID, nil, db.Last24Hours)
+		if err != nil || sum.Total != 1 {
+			t.Fatalf("Sentiment at the request's instant: %+v, %v; want 1 post", sum, err)
+		}
+		top, err := s.TopDestinations(at, db.Last24Hours, db.DestinationFilter{}, 5)
+		if err != nil || len(top) != 1 || top[0].Mentions != 1 {
+			t.Fatalf("TopDestinations at the request's instant: %+v, %v", top, err)
+		}
+		trends, err := s.TrendsByDestinations(at, []int64{d.ID}, db.Last24Hours)
+		if err != nil || trends[d.ID].Mentions != 1 {
+			t.Fatalf("TrendsByDestinations at the request's instant: %+v, %v", trends[d.ID], err)
+		}
+		if page, err := s.FindPosts(ctx, &d.ID, db.Last24Hours, db.Page{First: 10}); err != nil || page.TotalCount != 0 {
+			t.Fatalf("FindPosts at the store's clock, 48 h later: %+v, %v; want none", page, err)
+		}
+	})
+}

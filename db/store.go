@@ -197,6 +197,27 @@ func (s *Store) Dialect() string { return s.dialect }
 
 func (s *Store) isPG() bool { return s.dialect == DialectPostgres }
 
+type instantKey struct{}
+
+// AtInstant returns ctx carrying the instant of the request it belongs to.
+// The request reads the clock once; its cache keys and the windows of its
+// SQL are both computed from that instant, so they cannot disagree about
+// an hour boundary.
+func AtInstant(ctx context.Context, t time.Time) context.Context {
+	return context.WithValue(ctx, instantKey{}, t)
+}
+
+// Instant is the instant ctx carries (AtInstant), or else now.
+func Instant(ctx context.Context, now func() time.Time) time.Time {
+	if t, ok := ctx.Value(instantKey{}).(time.Time); ok {
+		return t
+	}
+	return now()
+}
+
+// windowNow is the instant the windows of a read in ctx are computed at.
+func (s *Store) windowNow(ctx context.Context) time.Time { return dbTime(Instant(ctx, s.now)) }
+
 // now is the injected clock in UTC, truncated to microseconds: the
 // precision both dialects store, so that a value read back equals the value
 // written and keyset comparisons on times are exact.

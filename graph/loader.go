@@ -25,31 +25,26 @@ type loaders struct {
 type loadersKey struct{}
 
 // requestLoaders makes a request's loaders on first use, so a request
-// answered by the response cache never builds them. It also holds the
-// request's instant: every cache key of the request that depends on the
-// time (an analytics window) is computed from it.
+// answered by the response cache never builds them.
 type requestLoaders struct {
-	now     time.Time
 	mu      sync.Mutex
 	loaders *loaders
 }
 
-// withLoaders gives every request its own loaders and takes its instant.
+// withLoaders gives every request its own loaders and takes its instant
+// (db.AtInstant): every cache key of the request that depends on the time
+// (an analytics window) and the SQL windows behind it are computed from it.
 func (r *Resolver) withLoaders(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		ctx := context.WithValue(req.Context(), loadersKey{}, &requestLoaders{now: r.now()})
+		ctx := context.WithValue(req.Context(), loadersKey{}, &requestLoaders{})
+		ctx = db.AtInstant(ctx, r.now())
 		next.ServeHTTP(w, req.WithContext(ctx))
 	})
 }
 
 // instant is the request's instant; a context without one (a call outside
 // the HTTP handler) reads the clock.
-func (r *Resolver) instant(ctx context.Context) time.Time {
-	if rl, ok := ctx.Value(loadersKey{}).(*requestLoaders); ok {
-		return rl.now
-	}
-	return r.now()
-}
+func (r *Resolver) instant(ctx context.Context) time.Time { return db.Instant(ctx, r.now) }
 
 // loadersFor returns the request's loaders; a context without them (a call
 // outside the HTTP handler) gets fresh ones rather than a panic.
