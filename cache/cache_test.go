@@ -17,6 +17,7 @@ import (
 
 	"github.com/kedahpulse/kedahpulse/cache"
 	"github.com/kedahpulse/kedahpulse/cache/cachetest"
+	"github.com/kedahpulse/kedahpulse/cache/redisstore"
 )
 
 // newCache returns a Cache on s with a generous timeout (a loaded CI machine
@@ -30,7 +31,7 @@ func newCache(tb testing.TB, s cache.Store, o cache.Options) *cache.Cache {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	backend := "MEMORY"
-	if _, ok := s.(*cache.RedisStore); ok {
+	if _, ok := s.(*redisstore.Store); ok {
 		backend = "REDIS"
 	}
 	return cache.New(s, backend, o)
@@ -537,7 +538,7 @@ func TestStats(t *testing.T) {
 			if st.Keys < 3 {
 				t.Errorf("Keys = %d", st.Keys)
 			}
-			_, isRedis := s.(*cache.RedisStore)
+			_, isRedis := s.(*redisstore.Store)
 			if isRedis != (st.Backend == "REDIS") || isRedis != (st.Redis != nil) {
 				t.Errorf("Backend %q, Redis %+v", st.Backend, st.Redis)
 			}

@@ -44,7 +44,7 @@ type MemoryStore struct {
 	now      func() time.Time
 
 	// The invalidation log (log.go): its id, its bumps so far, and the
-	// records of the last ones (at most logCapacity; the last is bump logN).
+	// records of the last ones (at most LogCapacity; the last is bump logN).
 	logID   string
 	logN    int64
 	records []string
@@ -71,7 +71,7 @@ func NewMemoryStore(l MemoryLimits) *MemoryStore {
 		counters: make(map[string]int64),
 		limits:   l,
 		now:      time.Now,
-		logID:    newVersion(),
+		logID:    NewVersion(),
 	}
 }
 
@@ -136,7 +136,7 @@ func (m *MemoryStore) Get(_ context.Context, keys, tags []string) ([][]byte, map
 			versions[t] = it.version
 			continue
 		}
-		v := newVersion()
+		v := NewVersion()
 		m.put("t:"+t, memItem{version: v, expires: now.Add(TagTTL)})
 		versions[t] = v
 		created = true
@@ -186,12 +186,12 @@ func (m *MemoryStore) Bump(_ context.Context, tags []string) error {
 	defer m.mu.Unlock()
 	now := m.now()
 	for _, t := range tags {
-		m.put("t:"+t, memItem{version: newVersion(), expires: now.Add(TagTTL)})
+		m.put("t:"+t, memItem{version: NewVersion(), expires: now.Add(TagTTL)})
 	}
 	m.logN++
-	m.records = append(m.records, encodeRecord(tags))
-	if len(m.records) >= 2*logCapacity {
-		m.records = slices.Clone(m.records[len(m.records)-logCapacity:])
+	m.records = append(m.records, EncodeRecord(tags))
+	if len(m.records) >= 2*LogCapacity {
+		m.records = slices.Clone(m.records[len(m.records)-LogCapacity:])
 	}
 	m.sweep(now)
 	return nil
@@ -213,13 +213,13 @@ func (m *MemoryStore) Observe(_ context.Context, key string, since Stamp) ([]byt
 	}
 	ch := Changes{Now: Stamp{Log: m.logID, N: m.logN}}
 	if since == TailStamp {
-		tail := m.records[max(len(m.records)-maxChanges, 0):]
+		tail := m.records[max(len(m.records)-MaxChanges, 0):]
 		for i, r := range tail {
 			ch.Tail = append(ch.Tail, Record{N: m.logN - int64(len(tail)-1-i), Tags: decodeRecord(r)})
 		}
 		return raw, ch, nil
 	}
-	if d := m.logN - since.N; since.Log == m.logID && d >= 0 && d <= maxChanges && d <= int64(len(m.records)) {
+	if d := m.logN - since.N; since.Log == m.logID && d >= 0 && d <= MaxChanges && d <= int64(len(m.records)) {
 		ch.Complete = true
 		for _, r := range m.records[len(m.records)-int(d):] {
 			ch.Tags = append(ch.Tags, decodeRecord(r)...)

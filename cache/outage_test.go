@@ -10,9 +10,9 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/redis/go-redis/v9"
 
 	"github.com/kedahpulse/kedahpulse/cache"
+	"github.com/kedahpulse/kedahpulse/cache/redisstore"
 )
 
 // switchStore counts the calls that reach it and sends them to broken, or
@@ -75,17 +75,23 @@ func (failingStore) Counters(context.Context) (map[string]int64, error)  { retur
 func (failingStore) Keys(context.Context) (int64, error)                 { return 0, errDown }
 func (failingStore) Ping(context.Context) error                          { return errDown }
 
+// deadRedis is a Redis store for a port nothing listens on.
+func deadRedis(t *testing.T) *redisstore.Store {
+	s, err := redisstore.Open("redis://127.0.0.1:1/0?max_retries=-1", "kptest:dead:")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	return s
+}
+
 // An unreachable store never fails a Load; Invalidate reports it; the
 // breaker stops calling the store, probes after the cooldown, and closes
 // when the store is back.
 func TestOutage(t *testing.T) {
 	for name, broken := range map[string]func(t *testing.T) cache.Store{
 		"memory": func(*testing.T) cache.Store { return failingStore{cache.NewMemoryStore(cache.MemoryLimits{})} },
-		"redis": func(t *testing.T) cache.Store {
-			client := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", MaxRetries: -1, DialerRetries: 1})
-			t.Cleanup(func() { _ = client.Close() })
-			return cache.NewRedisStore(client, "kptest:dead:")
-		},
+		"redis":  func(t *testing.T) cache.Store { return deadRedis(t) },
 	} {
 		t.Run(name, func(t *testing.T) {
 			s := &switchStore{broken: broken(t), healthy: cache.NewMemoryStore(cache.MemoryLimits{})}
@@ -222,9 +228,7 @@ func TestHealthy(t *testing.T) {
 	if err := newCache(t, cache.NewMemoryStore(cache.MemoryLimits{}), cache.Options{}).Healthy(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	client := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", MaxRetries: -1, DialerRetries: 1})
-	c := newCache(t, cache.NewRedisStore(client, "kptest:dead:"), cache.Options{Timeout: time.Second})
-	t.Cleanup(func() { _ = c.Store().Close() })
+	c := newCache(t, deadRedis(t), cache.Options{Timeout: time.Second})
 	if err := c.Healthy(context.Background()); err == nil {
 		t.Fatal("Healthy on a dead store")
 	}

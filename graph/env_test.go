@@ -77,8 +77,8 @@ func newEnv(t testing.TB, dialect, backend string, opts ...envOption) *env {
 	var trips *cachetest.RoundTrips
 	name := "MEMORY"
 	if backend == "redis" {
-		client, prefix, counter := cachetest.NewRedis(t)
-		store, trips, name = cache.NewRedisStore(client, prefix), counter, "REDIS"
+		store, trips = cachetest.NewRedisStoreCounted(t)
+		name = "REDIS"
 	} else {
 		store = cache.NewMemoryStore(cache.MemoryLimits{})
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/rs/cors"
 
 	"github.com/kedahpulse/kedahpulse/cache"
+	"github.com/kedahpulse/kedahpulse/cache/redisstore"
 	"github.com/kedahpulse/kedahpulse/db"
 	"github.com/kedahpulse/kedahpulse/graph"
 	"github.com/kedahpulse/kedahpulse/outbox"
@@ -104,11 +105,12 @@ func open(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 	var store cache.Store
 	backend := "MEMORY"
 	if cfg.RedisURL != "" {
-		if a.redis, err = cache.OpenRedis(cfg.RedisURL); err != nil {
+		rs, err := redisstore.Open(cfg.RedisURL, cfg.CachePrefix)
+		if err != nil {
 			a.store.Close()
 			return nil, fmt.Errorf("REDIS_URL: %w", err)
 		}
-		store, backend = cache.NewRedisStore(a.redis, cfg.CachePrefix), "REDIS"
+		a.redis, store, backend = rs.Client(), rs, "REDIS"
 	} else {
 		store = cache.NewMemoryStore(cache.MemoryLimits{MaxBytes: cfg.CacheMaxBytes})
 	}
