@@ -16,48 +16,70 @@ import (
 // write; Clear bumps it.
 const AllTag = "all"
 
-// Options tune a Cache. Zero values mean the defaults.
+// Options tune a Cache. Zero values mean the defaults; each capability is
+// on only when its field says so.
 type Options struct {
-	Timeout          time.Duration         // per store call; default 50ms
-	BreakerThreshold int                   // consecutive store failures that open the breaker; default 5
+	// Timeout bounds each store call; default 50ms; negative: none (a
+	// store that never blocks on a network, whose call costs less than a
+	// timer).
+	Timeout time.Duration
+	// BreakerThreshold is the consecutive store failures that open the
+	// breaker; default 5; negative: no breaker.
+	BreakerThreshold int
 	BreakerCooldown  time.Duration         // default 1s; after it, one call is let through (half-open)
 	Logger           *slog.Logger          // default slog.Default()
 	Registerer       prometheus.Registerer // nil = no Prometheus metrics
-	FlushInterval    time.Duration         // how often Run adds local counters to the store's; default 1s
+	FlushInterval    time.Duration         // how often Run adds local counters to the shared ones; default 1s
+	// Counters, if set, are the counters every process on the backend adds
+	// to: Flush adds this process's counts, Stats totals them. Nil: Stats
+	// reports this process's counts only.
+	Counters SharedCounters
+	// Inspector, if set, answers Stats' key count and server figures and
+	// Healthy's ping. Nil: no keys, no figures, always healthy.
+	Inspector Inspector
+	// Backend is the backend's name as Stats reports it ("REDIS",
+	// "MEMORY"); nothing else depends on it.
+	Backend string
 	// Invalidated, if set, is told the tags of every successful Invalidate
 	// (for example to purge a CDN). It must not block.
 	Invalidated func(tags []string)
-	// LocalBytes bounds the copies of response entries a remote store's
-	// Cache keeps in process (see GetResponse); default 32 MiB, negative:
-	// none.
+	// LocalBytes, when positive, keeps copies of valid response entries in
+	// process, up to that many bytes, so a hit reads only the log's head
+	// (response.go): worth it on a remote store (DefaultLocalBytes).
 	LocalBytes int64
+	// Compress stores response entries of 4 KiB or more compressed with s2
+	// (response.go): worth it on a remote store whose processes keep
+	// copies, since each decodes an entry once.
+	Compress bool
 }
+
+// DefaultLocalBytes bounds the copies in process a Cache on a remote store
+// keeps when its wiring does not say otherwise.
+const DefaultLocalBytes = 32 << 20
 
 // Cache reads through a Store with tag invalidation, in-process coalescing
 // of fills, a per-call timeout and a circuit breaker. Store failures never
 // fail a Load: it falls back to the source. Safe for concurrent use.
 type Cache struct {
 	store    Store
-	backend  string
 	opt      Options
 	log      *slog.Logger
-	breaker  *breaker
+	breaker  *breaker // nil: none
 	flights  flights
 	counters counters
 	coords   sync.Map // coordinate -> *coordCounters
 	metrics  *metrics
 	pending  pending
-	local    *localCopies // nil on the in-process store
+	local    *localCopies // nil: no copies in process
 	heads    headReads
 }
 
-// New returns a Cache on store. backend ("REDIS" or "MEMORY") is reported
-// by Stats.
-func New(store Store, backend string, o Options) *Cache {
-	if o.Timeout <= 0 {
+// New returns a Cache on store.
+func New(store Store, o Options) *Cache {
+	if o.Timeout == 0 {
 		o.Timeout = 50 * time.Millisecond
 	}
-	if o.BreakerThreshold <= 0 {
+	if o.BreakerThreshold == 0 {
 		o.BreakerThreshold = 5
 	}
 	if o.BreakerCooldown <= 0 {
@@ -69,54 +91,50 @@ func New(store Store, backend string, o Options) *Cache {
 	if o.FlushInterval <= 0 {
 		o.FlushInterval = time.Second
 	}
-	if o.LocalBytes == 0 {
-		o.LocalBytes = 32 << 20
-	}
-	var local *localCopies
-	if backend != "MEMORY" {
-		local = newLocalCopies(o.LocalBytes)
-	}
-	return &Cache{
-		local:   local,
+	c := &Cache{
+		local:   newLocalCopies(o.LocalBytes),
 		store:   store,
-		backend: backend,
 		opt:     o,
 		log:     o.Logger,
-		breaker: &breaker{threshold: o.BreakerThreshold, cooldown: o.BreakerCooldown, now: time.Now},
 		metrics: newMetrics(o.Registerer),
 	}
+	if o.BreakerThreshold > 0 {
+		c.breaker = &breaker{threshold: o.BreakerThreshold, cooldown: o.BreakerCooldown, now: time.Now}
+	}
+	return c
 }
 
 // Store returns the cache's store.
 func (c *Cache) Store() Store { return c.store }
 
-// do runs one store call with the breaker and the per-call timeout. Failures
-// are counted under op; the caller decides whether to log.
+// do runs one store call with the breaker and the per-call timeout, when
+// the Cache has them. Failures are counted under op; the caller decides
+// whether to log.
 func (c *Cache) do(ctx context.Context, op string, fn func(context.Context) error) error {
-	if c.backend == "MEMORY" {
-		// The in-process store never blocks on a network: no timeout (whose
-		// timer would cost more than the call) and no breaker.
-		err := fn(ctx)
-		if err != nil {
+	var probe bool
+	if c.breaker != nil {
+		var err error
+		if probe, err = c.breaker.allow(); err != nil {
 			c.countError(op)
+			return err
 		}
-		return err
 	}
-	probe, err := c.breaker.allow()
-	if err != nil {
-		c.countError(op)
-		return err
+	cctx := ctx
+	if c.opt.Timeout > 0 {
+		var cancel context.CancelFunc
+		cctx, cancel = context.WithTimeout(ctx, c.opt.Timeout)
+		defer cancel()
 	}
-	cctx, cancel := context.WithTimeout(ctx, c.opt.Timeout)
-	err = fn(cctx)
-	cancel()
-	switch {
-	case err == nil:
-		c.breaker.done(probe, success)
-	case ctx.Err() != nil: // the caller gave up; says nothing about the store
-		c.breaker.done(probe, neutral)
-	default:
-		c.breaker.done(probe, failure)
+	err := fn(cctx)
+	if c.breaker != nil {
+		switch {
+		case err == nil:
+			c.breaker.done(probe, success)
+		case ctx.Err() != nil: // the caller gave up; says nothing about the store
+			c.breaker.done(probe, neutral)
+		default:
+			c.breaker.done(probe, failure)
+		}
 	}
 	if err != nil {
 		c.countError(op)
@@ -472,10 +490,16 @@ func (c *Cache) SetValue(ctx context.Context, key string, value []byte, ttl time
 	}
 }
 
-// Healthy pings the store within the per-call timeout, bypassing the
-// breaker (for /readyz).
+// Healthy pings the backend (Options.Inspector) within the per-call
+// timeout, bypassing the breaker (for /readyz).
 func (c *Cache) Healthy(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, c.opt.Timeout)
-	defer cancel()
-	return c.store.Ping(ctx)
+	if c.opt.Inspector == nil {
+		return nil
+	}
+	if c.opt.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, c.opt.Timeout)
+		defer cancel()
+	}
+	return c.opt.Inspector.Ping(ctx)
 }

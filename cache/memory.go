@@ -27,7 +27,7 @@ const itemOverhead = 96
 // MemoryStore is the in-process Store of the embedded default: one
 // mutex-guarded map holding entries and tag versions (under "e:" and "t:"
 // like Redis keys), each with an expiry. It has the same semantics as
-// RedisStore and no goroutine.
+// redisstore.Store and no goroutine.
 //
 // Expired items are removed when read, and by a sweep whenever an insert
 // takes the map past either limit: the sweep first drops every expired
@@ -56,7 +56,11 @@ type memItem struct {
 	expires time.Time
 }
 
-var _ Store = (*MemoryStore)(nil)
+var (
+	_ Store          = (*MemoryStore)(nil)
+	_ SharedCounters = (*MemoryStore)(nil)
+	_ Inspector      = (*MemoryStore)(nil)
+)
 
 // NewMemoryStore returns an empty store within l.
 func NewMemoryStore(l MemoryLimits) *MemoryStore {

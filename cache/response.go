@@ -240,7 +240,7 @@ func (c *Cache) rewrite(ctx context.Context, key string, r *response) {
 	if !ok {
 		return
 	}
-	b, err := encodeResponse(r.stamp, r.expires, hdr, r.payload, c.local != nil)
+	b, err := encodeResponse(r.stamp, r.expires, hdr, r.payload, c.opt.Compress)
 	if err != nil {
 		return
 	}
@@ -277,7 +277,7 @@ func (c *Cache) SetResponse(ctx context.Context, key string, value []byte, versi
 		hdr = append(hdr, tagVersion{Tag: t, Version: versions[t]})
 	}
 	expires := time.Now().Add(ttl)
-	b, err := encodeResponse(stamp, expires, hdr, value, c.local != nil)
+	b, err := encodeResponse(stamp, expires, hdr, value, c.opt.Compress)
 	if err != nil {
 		c.log.Warn("cache: response not stored", "key", key, "err", err)
 		return

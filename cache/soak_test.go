@@ -28,7 +28,7 @@ func TestSoak(t *testing.T) {
 	if testing.Short() {
 		t.Skip("soak")
 	}
-	cachetest.EachStore(t, func(t *testing.T, s cache.Store) {
+	cachetest.EachStore(t, func(t *testing.T, s cachetest.Store) {
 		c := newCache(t, s, cache.Options{})
 		ctx := context.Background()
 		tagName := func(i int) string { return fmt.Sprint("tag:", i) }

@@ -17,7 +17,7 @@ import (
 var versionRE = regexp.MustCompile(`^[0-9a-f]{16}$`)
 
 func TestStoreGetSet(t *testing.T) {
-	cachetest.EachStore(t, func(t *testing.T, s cache.Store) {
+	cachetest.EachStore(t, func(t *testing.T, s cachetest.Store) {
 		ctx := context.Background()
 		values, versions, err := s.Get(ctx, []string{"a", "b"}, nil)
 		if err != nil {
@@ -66,7 +66,7 @@ func TestStoreGetSet(t *testing.T) {
 }
 
 func TestStoreTTL(t *testing.T) {
-	cachetest.EachStore(t, func(t *testing.T, s cache.Store) {
+	cachetest.EachStore(t, func(t *testing.T, s cachetest.Store) {
 		ctx := context.Background()
 		err := s.Set(ctx, []cache.Item{
 			{Key: "long", Value: []byte("l"), TTL: time.Hour},
@@ -112,7 +112,7 @@ func TestStoreTTL(t *testing.T) {
 }
 
 func TestStoreTagsCreatedOnce(t *testing.T) {
-	cachetest.EachStore(t, func(t *testing.T, s cache.Store) {
+	cachetest.EachStore(t, func(t *testing.T, s cachetest.Store) {
 		ctx := context.Background()
 		_, v1, err := s.Get(ctx, nil, []string{"x", "y"})
 		if err != nil {
@@ -137,7 +137,7 @@ func TestStoreTagsCreatedOnce(t *testing.T) {
 }
 
 func TestStoreBump(t *testing.T) {
-	cachetest.EachStore(t, func(t *testing.T, s cache.Store) {
+	cachetest.EachStore(t, func(t *testing.T, s cachetest.Store) {
 		ctx := context.Background()
 		_, before, err := s.Get(ctx, nil, []string{"x", "y"})
 		if err != nil {
@@ -167,7 +167,7 @@ func TestStoreBump(t *testing.T) {
 }
 
 func TestStoreVersions(t *testing.T) {
-	cachetest.EachStore(t, func(t *testing.T, s cache.Store) {
+	cachetest.EachStore(t, func(t *testing.T, s cachetest.Store) {
 		ctx := context.Background()
 		got, err := s.Versions(ctx, []string{"x"})
 		if err != nil {
@@ -198,7 +198,7 @@ func TestStoreVersions(t *testing.T) {
 }
 
 func TestStoreCounters(t *testing.T) {
-	cachetest.EachStore(t, func(t *testing.T, s cache.Store) {
+	cachetest.EachStore(t, func(t *testing.T, s cachetest.Store) {
 		ctx := context.Background()
 		got, err := s.Counters(ctx)
 		if err != nil {
@@ -230,7 +230,7 @@ func TestStoreCounters(t *testing.T) {
 }
 
 func TestStoreKeys(t *testing.T) {
-	cachetest.EachStore(t, func(t *testing.T, s cache.Store) {
+	cachetest.EachStore(t, func(t *testing.T, s cachetest.Store) {
 		ctx := context.Background()
 		before, err := s.Keys(ctx)
 		if err != nil {
@@ -357,7 +357,7 @@ func TestMemoryStoreBoundedInBytes(t *testing.T) {
 // 64 records), and says so otherwise; a lost log comes back under another
 // id, so no old stamp names a point of it.
 func TestStoreObserveLog(t *testing.T) {
-	cachetest.EachStore(t, func(t *testing.T, s cache.Store) {
+	cachetest.EachStore(t, func(t *testing.T, s cachetest.Store) {
 		ctx := context.Background()
 		observe := func(key string, since cache.Stamp) ([]byte, cache.Changes) {
 			t.Helper()

@@ -26,7 +26,7 @@ func TestSoak(t *testing.T) {
 	}
 	rs := cachetest.NewRedisStore(t)
 	client, prefix := rs.Client(), rs.Prefix()
-	e := newEnvOn(t, dbtest.Open(t, "postgres"), rs, "REDIS")
+	e := newEnvOn(t, dbtest.Open(t, "postgres"), rs)
 	e.resolver.LoaderWait = time.Millisecond
 	f := newFixture(t, e, 60)
 

@@ -26,7 +26,7 @@ type process struct {
 var discard = slog.New(slog.NewTextHandler(io.Discard, nil))
 
 func newProcess(t *testing.T, store *db.Store, rs *redisstore.Store) process {
-	c := cache.New(rs, "REDIS", cache.Options{Logger: discard, Timeout: 200 * time.Millisecond})
+	c := cache.New(rs, cachetest.Options(rs, cache.Options{Logger: discard, Timeout: 200 * time.Millisecond}))
 	return process{cache: c, relay: outbox.New(store, c, discard)}
 }
 

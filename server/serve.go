@@ -76,17 +76,19 @@ func newLogger(cfg config, w io.Writer) *slog.Logger {
 
 // app is the wired program.
 type app struct {
-	cfg      config
-	log      *slog.Logger
-	store    *db.Store
-	redis    redis.UniversalClient // nil on the in-process cache
-	cache    *cache.Cache
-	outbox   *outbox.Relay
-	purger   *purger // nil unless the CDN mode is on
-	board    *dashboard.Board
-	resolver *graph.Resolver
-	scraper  *scrape.Scraper
-	registry *prometheus.Registry
+	cfg   config
+	log   *slog.Logger
+	store *db.Store
+	redis redis.UniversalClient // nil on the in-process cache
+	cache *cache.Cache
+	// closeCache closes the cache's store.
+	closeCache func() error
+	outbox     *outbox.Relay
+	purger     *purger // nil unless the CDN mode is on
+	board      *dashboard.Board
+	resolver   *graph.Resolver
+	scraper    *scrape.Scraper
+	registry   *prometheus.Registry
 
 	warmer *graph.Warmer // nil when WARM_TOP is 0
 }
@@ -102,19 +104,23 @@ func open(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 		a.store.Close()
 		return nil, fmt.Errorf("migrate: %w", err)
 	}
+	opts := cache.Options{Timeout: cfg.CacheTimeout, Logger: log, Registerer: a.registry}
 	var store cache.Store
-	backend := "MEMORY"
 	if cfg.RedisURL != "" {
 		rs, err := redisstore.Open(cfg.RedisURL, cfg.CachePrefix)
 		if err != nil {
 			a.store.Close()
 			return nil, fmt.Errorf("REDIS_URL: %w", err)
 		}
-		a.redis, store, backend = rs.Client(), rs, "REDIS"
+		a.redis, a.closeCache, store = rs.Client(), rs.Close, rs
+		opts.Counters, opts.Inspector, opts.Backend = rs, rs, "REDIS"
+		opts.LocalBytes, opts.Compress = cache.DefaultLocalBytes, true
 	} else {
-		store = cache.NewMemoryStore(cache.MemoryLimits{MaxBytes: cfg.CacheMaxBytes})
+		m := cache.NewMemoryStore(cache.MemoryLimits{MaxBytes: cfg.CacheMaxBytes})
+		a.closeCache, store = m.Close, m
+		opts.Counters, opts.Inspector, opts.Backend = m, m, "MEMORY"
+		opts.Timeout, opts.BreakerThreshold = -1, -1 // it never blocks on a network
 	}
-	opts := cache.Options{Timeout: cfg.CacheTimeout, Logger: log, Registerer: a.registry}
 	families := new(dashboard.Families)
 	opts.Invalidated = families.Add
 	if cfg.CDNPurgeURL != "" {
@@ -125,7 +131,7 @@ func open(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 		a.warmer = graph.NewWarmer(graph.WarmOptions{Top: cfg.WarmTop, Concurrency: cfg.WarmConcurrency, Logger: log})
 		opts.Invalidated = both(opts.Invalidated, a.warmer.Invalidated)
 	}
-	a.cache = cache.New(store, backend, opts)
+	a.cache = cache.New(store, opts)
 	a.board = a.newBoard(families)
 	a.outbox = outbox.New(a.store, a.cache, log)
 	a.resolver = &graph.Resolver{Store: a.store, Cache: a.cache, Outbox: a.outbox, Log: log, LoaderWait: cfg.LoaderWait}
@@ -150,7 +156,7 @@ func (s busyAsUnavailable) Run(ctx context.Context) (*db.ScrapeRun, error) {
 }
 
 func (a *app) close() {
-	a.cache.Store().Close()
+	a.closeCache()
 	a.store.Close()
 }
 

@@ -29,7 +29,7 @@ const DefaultRedisURL = "redis://127.0.0.1:6379/0"
 // EachStore runs fn as subtests "memory" and "redis", each on a fresh,
 // empty store that is closed at cleanup, and "redis-cluster" when
 // TEST_REDIS_CLUSTER_URL names a cluster (.ci/run starts one).
-func EachStore(t *testing.T, fn func(t *testing.T, s cache.Store)) {
+func EachStore(t *testing.T, fn func(t *testing.T, s Store)) {
 	t.Helper()
 	t.Run("memory", func(t *testing.T) {
 		s := cache.NewMemoryStore(cache.MemoryLimits{})

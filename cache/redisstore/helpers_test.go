@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/kedahpulse/kedahpulse/cache"
+	"github.com/kedahpulse/kedahpulse/cache/cachetest"
 	"github.com/kedahpulse/kedahpulse/cache/redisstore"
 )
 
@@ -28,7 +29,7 @@ func newCache(tb testing.TB, s *redisstore.Store, o cache.Options) *cache.Cache 
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	return cache.New(s, "REDIS", o)
+	return cache.New(s, cachetest.Options(s, o))
 }
 
 // source stands in for the database: values with a version per key.

@@ -32,7 +32,9 @@ type Store struct {
 }
 
 var (
-	_ cache.Store = (*Store)(nil)
+	_ cache.Store          = (*Store)(nil)
+	_ cache.SharedCounters = (*Store)(nil)
+	_ cache.Inspector      = (*Store)(nil)
 )
 
 // statsTTL is how long the shared counters survive without any AddCounters.

@@ -34,8 +34,8 @@ func TestTimeoutBoundsRedisCalls(t *testing.T) {
 			}
 			t.Cleanup(func() { _ = store.Close() })
 			reg := prometheus.NewRegistry()
-			c := cache.New(store, "REDIS", cache.Options{Timeout: 50 * time.Millisecond, BreakerThreshold: 3,
-				BreakerCooldown: time.Hour, Registerer: reg, Logger: slog.New(slog.DiscardHandler)})
+			c := cache.New(store, cachetest.Options(store, cache.Options{Timeout: 50 * time.Millisecond, BreakerThreshold: 3,
+				BreakerCooldown: time.Hour, Registerer: reg, Logger: slog.New(slog.DiscardHandler)}))
 			lookups := []cache.Lookup{{Key: "k", Tags: []string{"t"}}}
 			var version, fills atomic.Int64
 			fill := func(context.Context, []int) ([][]byte, error) {
