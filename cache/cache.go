@@ -2,7 +2,6 @@ package cache
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -40,6 +39,10 @@ type Options struct {
 	// Backend is the backend's name as Stats reports it ("REDIS",
 	// "MEMORY"); nothing else depends on it.
 	Backend string
+	// Bypass, if set, decides when reads skip the store (outbox.Bypass):
+	// while On, Load fills from the source and writes nothing, and
+	// GetResponse misses. Invalidate reports a failed bump to it.
+	Bypass Bypass
 	// Invalidated, if set, is told the tags of every successful Invalidate
 	// (for example to purge a CDN). It must not block.
 	Invalidated func(tags []string)
@@ -51,6 +54,12 @@ type Options struct {
 	// (response.go): worth it on a remote store whose processes keep
 	// copies, since each decodes an entry once.
 	Compress bool
+}
+
+// Bypass is the read bypass a Cache asks before reading its store.
+type Bypass interface {
+	On() bool     // reads must skip the store
+	Undelivered() // an invalidation failed: its tags may hold stale entries
 }
 
 // DefaultLocalBytes bounds the copies in process a Cache on a remote store
@@ -69,7 +78,6 @@ type Cache struct {
 	counters counters
 	coords   sync.Map // coordinate -> *coordCounters
 	metrics  *metrics
-	pending  pending
 	local    *localCopies // nil: no copies in process
 	heads    headReads
 }
@@ -103,6 +111,9 @@ func New(store Store, o Options) *Cache {
 	}
 	return c
 }
+
+// bypassed reports whether reads must skip the store (Options.Bypass).
+func (c *Cache) bypassed() bool { return c.opt.Bypass != nil && c.opt.Bypass.On() }
 
 // Store returns the cache's store.
 func (c *Cache) Store() Store { return c.store }
@@ -163,38 +174,42 @@ type group struct {
 	idx  []int    // indices into the lookups
 }
 
+// Fill loads the values of the lookups at indices misses from the source,
+// one value per index, in order; a nil value means "no value".
+type Fill func(ctx context.Context, misses []int) ([][]byte, error)
+
 // Load reads lookups through the cache for schema coordinate coord (which
 // labels the statistics), calling fill for the misses, and returns one value
-// per lookup.
+// per lookup. Its steps:
 //
-//  1. One Store.Get reads every key and the current versions of the union of
-//     their tags (plus AllTag).
-//  2. An entry is a hit iff its header lists exactly its lookup's tags, each
-//     at its current version.
-//  3. Misses are coalesced with concurrent Loads of the same key at the same
-//     tag versions: a Load that saw newer versions never joins a flight
-//     started before them. Misses nobody is filling are claimed and passed to
-//     fill in one call; the others are awaited (until ctx ends). A failed
-//     fill fails its waiters too, unless it failed after its Load's ctx
-//     ended: then a waiter adopts the flight and fills it with its own ctx.
-//  4. fill gets the indices of the claimed lookups and returns one value per
-//     index, in order; a nil value means "no value" and is cached as an
-//     empty payload (negative caching), which a hit returns as nil. (So an
-//     empty value and no value are the same thing to the cache.) The values are stored in one
-//     Store.Set with ttl (none if ttl <= 0), each headed by its tags at the
-//     versions read in step 1, before fill ran: a fill that raced an
-//     invalidation is stored under the old version and never validates.
-//  5. An error from fill is returned as is and nothing is cached.
-//  6. A store failure (including a timeout or the breaker being open) is
-//     logged at Warn and counted; Load then calls fill for every lookup and
-//     writes nothing back. Load never fails because of the cache.
-//  7. If ctx carries a Recorder, Load records the tag versions of every
-//     value it returns, or disables the Recorder if the store failed.
+//  1. read: one Store.Get reads every key and the current versions of the
+//     union of their tags (plus AllTag); skipped while the bypass is on.
+//  2. validate: an entry is a hit iff its header lists exactly its lookup's
+//     tags, each at its current version.
+//  3. claim: misses are coalesced with concurrent Loads of the same key at
+//     the same tag versions (a Load that saw newer versions never joins a
+//     flight started before them). Misses nobody is filling are claimed;
+//     the others are awaited (until ctx ends).
+//  4. fill: fill gets the indices of the claimed lookups in one call. A nil
+//     value is cached as an empty payload (negative caching), which a hit
+//     returns as nil, so an empty value and no value are the same thing to
+//     the cache. An error from fill is returned as is and nothing is cached.
+//  5. write: the values are stored in one Store.Set with ttl (none if ttl
+//     <= 0), each headed by its tags at the versions read in step 1, before
+//     fill ran: a fill that raced an invalidation is stored under the old
+//     version and never validates. Then the flights complete; a failed fill
+//     fails its waiters too, unless it failed after its Load's ctx ended:
+//     then a waiter adopts the flight and fills it with its own ctx.
+//
+// A store failure (a timeout or the breaker being open included) is logged
+// at Warn and counted; Load then calls fill for every lookup and writes
+// nothing back: Load never fails because of the cache. If ctx carries a
+// Recorder, Load records the tag versions of every value it returns, or
+// disables the Recorder when it did not read the store.
 //
 // Returned values may be shared with concurrent Loads and must not be
 // modified. Lookups with invalid tags make Load fail without calling fill.
-func (c *Cache) Load(ctx context.Context, coord string, ttl time.Duration, lookups []Lookup,
-	fill func(ctx context.Context, misses []int) ([][]byte, error)) ([][]byte, error) {
+func (c *Cache) Load(ctx context.Context, coord string, ttl time.Duration, lookups []Lookup, fill Fill) ([][]byte, error) {
 	out := make([][]byte, len(lookups))
 	if len(lookups) == 0 {
 		return out, nil
@@ -203,33 +218,67 @@ func (c *Cache) Load(ctx context.Context, coord string, ttl time.Duration, looku
 	if err != nil {
 		return nil, fmt.Errorf("cache: load %s: %w", coord, err)
 	}
-	keys := make([]string, len(groups))
-	for g := range groups {
-		keys[g] = groups[g].key
-	}
 	rec := recorderFrom(ctx)
-
-	var values [][]byte
-	var versions map[string]string
-	err = ErrPending
-	if !c.pending.active() {
-		err = c.do(ctx, "get", func(ctx context.Context) (err error) {
-			values, versions, err = c.store.Get(ctx, keys, tags)
-			return err
-		})
-	}
-	if err != nil {
-		if !errors.Is(err, ErrPending) {
-			c.log.Warn("cache: read failed; loading from source", "coord", coord, "err", err)
-		}
+	values, versions, ok := c.read(ctx, coord, groups, tags)
+	if !ok {
 		if rec != nil {
 			rec.Disable()
 		}
 		c.count(coord, 0, len(lookups))
 		return c.fillAll(ctx, fill, groups, out)
 	}
+	misses := c.validate(coord, groups, values, versions, rec, out)
+	if len(misses) == 0 {
+		return out, nil
+	}
+	cl := c.claim(groups, misses, versions)
+	defer c.flights.leave(cl.waiting()) // on an early return, leave the flights not waited on
+	if len(cl.mine) > 0 {
+		vals, err := c.fillOwned(ctx, coord, ttl, fill, cl, cl.mine)
+		if err != nil {
+			return nil, err
+		}
+		for j, m := range cl.mine {
+			cl.set(out, m, vals[j])
+		}
+	}
+	if err := c.await(ctx, coord, ttl, fill, cl, out); err != nil {
+		return nil, err
+	}
+	if rec != nil {
+		for m := range misses {
+			rec.record(cl.captured[m])
+		}
+	}
+	return out, nil
+}
 
-	var misses []int // groups
+// read gets the groups' entries and the versions of tags in one round trip;
+// ok is false when the store must not or could not be read (the bypass is
+// on, or it failed), so the source answers everything.
+func (c *Cache) read(ctx context.Context, coord string, groups []group, tags []string) (values [][]byte, versions map[string]string, ok bool) {
+	if c.bypassed() {
+		return nil, nil, false
+	}
+	keys := make([]string, len(groups))
+	for g := range groups {
+		keys[g] = groups[g].key
+	}
+	err := c.do(ctx, "get", func(ctx context.Context) (err error) {
+		values, versions, err = c.store.Get(ctx, keys, tags)
+		return err
+	})
+	if err != nil {
+		c.log.Warn("cache: read failed; loading from source", "coord", coord, "err", err)
+		return nil, nil, false
+	}
+	return values, versions, true
+}
+
+// validate puts the hits into out (and the Recorder), counts hits and
+// misses, and returns the groups that missed: a hit is valid at the
+// versions just read, so it was not invalidated before the read.
+func (c *Cache) validate(coord string, groups []group, values [][]byte, versions map[string]string, rec *Recorder, out [][]byte) (misses []int) {
 	hits := 0
 	for g := range groups {
 		hdr, payload, ok := validEntry(values[g], groups[g].tags, versions)
@@ -248,73 +297,84 @@ func (c *Cache) Load(ctx context.Context, coord string, ttl time.Duration, looku
 			rec.record(hdr)
 		}
 	}
-	c.count(coord, hits, len(lookups)-hits)
-	if len(misses) == 0 {
-		return out, nil
+	total := 0
+	for g := range groups {
+		total += len(groups[g].idx)
 	}
+	c.count(coord, hits, total-hits)
+	return misses
+}
 
-	// The versions each miss will be stored and recorded with.
-	captured := make([][]tagVersion, len(misses))
+// claimed is the misses of one Load: for each, the versions it is stored
+// and recorded with and its flight; mine are those this Load fills, joined
+// those it still waits on (indices into misses).
+type claimed struct {
+	groups       []group
+	misses       []int // groups
+	captured     [][]tagVersion
+	flights      []*flight
+	mine, joined []int
+}
+
+// claim joins the flights of concurrent Loads filling the same keys at the
+// same versions, and starts the others, so each value is filled once.
+func (c *Cache) claim(groups []group, misses []int, versions map[string]string) *claimed {
+	cl := &claimed{groups: groups, misses: misses, captured: make([][]tagVersion, len(misses))}
 	fkeys := make([]string, len(misses))
 	for m, g := range misses {
-		captured[m] = make([]tagVersion, len(groups[g].tags))
+		cl.captured[m] = make([]tagVersion, len(groups[g].tags))
 		for j, t := range groups[g].tags {
-			captured[m][j] = tagVersion{Tag: t, Version: versions[t]}
+			cl.captured[m][j] = tagVersion{Tag: t, Version: versions[t]}
 		}
 		fkeys[m] = flightKey(groups[g].key, groups[g].tags, versions)
 	}
-	fl, owned := c.flights.claim(fkeys)
-	var mine []int   // indices into misses
-	var joined []int // indices into misses: the flights still to wait on
+	var owned []bool
+	cl.flights, owned = c.flights.claim(fkeys)
 	for m := range misses {
 		if owned[m] {
-			mine = append(mine, m)
+			cl.mine = append(cl.mine, m)
 		} else {
-			joined = append(joined, m)
+			cl.joined = append(cl.joined, m)
 		}
 	}
-	defer func() { // on an early return, leave the flights not waited on
-		left := make([]*flight, len(joined))
-		for j, m := range joined {
-			left[j] = fl[m]
-		}
-		c.flights.leave(left)
-	}()
-	if len(mine) > 0 {
-		vals, err := c.fillOwned(ctx, coord, ttl, fill, groups, misses, mine, captured, fl)
-		if err != nil {
-			return nil, err
-		}
-		for j, m := range mine {
-			for _, i := range groups[misses[m]].idx {
-				out[i] = vals[j]
-			}
-		}
+	return cl
+}
+
+// waiting returns the flights still to wait on.
+func (cl *claimed) waiting() []*flight {
+	left := make([]*flight, len(cl.joined))
+	for j, m := range cl.joined {
+		left[j] = cl.flights[m]
 	}
-	for len(joined) > 0 {
-		m := joined[0]
-		joined = joined[1:]
-		v, adopted, err := c.flights.wait(ctx, fl[m])
-		if adopted { // its owner went away: fill it as its owner would have
+	return left
+}
+
+// set gives every lookup of miss m the value v.
+func (cl *claimed) set(out [][]byte, m int, v []byte) {
+	for _, i := range cl.groups[cl.misses[m]].idx {
+		out[i] = v
+	}
+}
+
+// await takes the values of the flights other Loads fill, filling a flight
+// itself when its owner went away, as its owner would have.
+func (c *Cache) await(ctx context.Context, coord string, ttl time.Duration, fill Fill, cl *claimed, out [][]byte) error {
+	for len(cl.joined) > 0 {
+		m := cl.joined[0]
+		cl.joined = cl.joined[1:]
+		v, adopted, err := c.flights.wait(ctx, cl.flights[m])
+		if adopted {
 			var vals [][]byte
-			vals, err = c.fillOwned(ctx, coord, ttl, fill, groups, misses, []int{m}, captured, fl)
-			if err == nil {
+			if vals, err = c.fillOwned(ctx, coord, ttl, fill, cl, []int{m}); err == nil {
 				v = vals[0]
 			}
 		}
 		if err != nil {
-			return nil, err
+			return err
 		}
-		for _, i := range groups[misses[m]].idx {
-			out[i] = v
-		}
+		cl.set(out, m, v)
 	}
-	if rec != nil {
-		for m := range misses {
-			rec.record(captured[m])
-		}
-	}
-	return out, nil
+	return nil
 }
 
 // groupLookups groups lookups by key and returns the union of their tags
@@ -358,21 +418,20 @@ func validEntry(raw []byte, tags []string, versions map[string]string) ([]tagVer
 	return hdr, payload, true
 }
 
-// fillOwned fills the misses this Load claimed, stores them and completes
-// their flights. It returns one value per element of mine.
-func (c *Cache) fillOwned(ctx context.Context, coord string, ttl time.Duration,
-	fill func(context.Context, []int) ([][]byte, error),
-	groups []group, misses, mine []int, captured [][]tagVersion, fl []*flight) (vals [][]byte, err error) {
-	ownFlights := make([]*flight, len(mine))
+// fillOwned fills the misses of cl at indices mine (which this Load
+// owns), stores them and completes their flights. It returns one value per
+// element of mine.
+func (c *Cache) fillOwned(ctx context.Context, coord string, ttl time.Duration, fill Fill, cl *claimed, mine []int) (vals [][]byte, err error) {
+	own := make([]*flight, len(mine))
 	idx := make([]int, len(mine))
 	for j, m := range mine {
-		ownFlights[j] = fl[m]
-		idx[j] = groups[misses[m]].idx[0]
+		own[j] = cl.flights[m]
+		idx[j] = cl.groups[cl.misses[m]].idx[0]
 	}
 	finished := false
 	defer func() {
 		if !finished { // fill panicked: release the waiters, then re-panic
-			c.flights.finish(ownFlights, nil, fmt.Errorf("cache: load %s: fill panicked", coord))
+			c.flights.finish(own, nil, fmt.Errorf("cache: load %s: fill panicked", coord))
 		}
 	}()
 	vals, err = fill(ctx, idx)
@@ -380,38 +439,45 @@ func (c *Cache) fillOwned(ctx context.Context, coord string, ttl time.Duration,
 		err = fmt.Errorf("cache: load %s: fill returned %d values for %d misses", coord, len(vals), len(idx))
 	}
 	if err == nil && ttl > 0 {
-		items := make([]Item, 0, len(mine))
-		for j, m := range mine {
-			b, eerr := encodeEntry(captured[m], vals[j])
-			if eerr != nil { // cannot happen: tags and versions were checked
-				c.log.Error("cache: encode entry", "coord", coord, "err", eerr)
-				continue
-			}
-			items = append(items, Item{Key: groups[misses[m]].key, Value: b, TTL: ttl})
-		}
-		// Store even if the caller goes away: the value is already paid for.
-		serr := c.do(context.WithoutCancel(ctx), "set", func(ctx context.Context) error {
-			return c.store.Set(ctx, items)
-		})
-		if serr != nil {
-			c.log.Warn("cache: write failed", "coord", coord, "err", serr)
-		}
+		c.write(ctx, coord, ttl, cl, mine, vals)
 	}
 	// Complete the flights only after the write, so a Load arriving in
 	// between finds either the flight or the entry, and never fills again.
 	if err != nil && ctx.Err() != nil {
 		// This Load's caller went away, which says nothing to the Loads
 		// waiting on it: hand the flights over to them.
-		c.flights.abandon(ownFlights)
+		c.flights.abandon(own)
 	} else {
-		c.flights.finish(ownFlights, vals, err)
+		c.flights.finish(own, vals, err)
 	}
 	finished = true
 	return vals, err
 }
 
+// write stores filled values in one round trip, each headed by the
+// versions read before the fill, so a fill that raced an invalidation
+// never validates. It writes even if the caller went away: the value is
+// already paid for.
+func (c *Cache) write(ctx context.Context, coord string, ttl time.Duration, cl *claimed, mine []int, vals [][]byte) {
+	items := make([]Item, 0, len(mine))
+	for j, m := range mine {
+		b, err := encodeEntry(cl.captured[m], vals[j])
+		if err != nil { // cannot happen: tags and versions were checked
+			c.log.Error("cache: encode entry", "coord", coord, "err", err)
+			continue
+		}
+		items = append(items, Item{Key: cl.groups[cl.misses[m]].key, Value: b, TTL: ttl})
+	}
+	err := c.do(context.WithoutCancel(ctx), "set", func(ctx context.Context) error {
+		return c.store.Set(ctx, items)
+	})
+	if err != nil {
+		c.log.Warn("cache: write failed", "coord", coord, "err", err)
+	}
+}
+
 // fillAll is Load without the store: fill everything, write nothing.
-func (c *Cache) fillAll(ctx context.Context, fill func(context.Context, []int) ([][]byte, error), groups []group, out [][]byte) ([][]byte, error) {
+func (c *Cache) fillAll(ctx context.Context, fill Fill, groups []group, out [][]byte) ([][]byte, error) {
 	idx := make([]int, len(groups))
 	for g := range groups {
 		idx[g] = groups[g].idx[0]
@@ -449,7 +515,9 @@ func (c *Cache) Invalidate(ctx context.Context, tags ...string) error {
 		return c.store.Bump(ctx, tags)
 	})
 	if err != nil {
-		c.MarkPending()
+		if c.opt.Bypass != nil {
+			c.opt.Bypass.Undelivered()
+		}
 		return fmt.Errorf("cache: invalidate %d tags: %w", len(tags), err)
 	}
 	c.counters.add(invalidationsName, int64(len(tags)))

@@ -128,7 +128,7 @@ func (c *Cache) GetResponse(ctx context.Context, key string) ([]byte, Stamp, boo
 }
 
 func (c *Cache) getResponse(ctx context.Context, key string) ([]byte, Stamp, bool) {
-	if c.pending.active() {
+	if c.bypassed() {
 		return nil, Stamp{}, false
 	}
 	if r := c.local.get(key); r != nil {

@@ -90,12 +90,13 @@ func newEnvOn(t testing.TB, dbStore *db.Store, store cachetest.Store, opts ...en
 		}
 		return nil
 	}}
-	e.cache = cache.New(gated, cachetest.Options(gated, cache.Options{Logger: log, Timeout: 2 * time.Second, Invalidated: func(tags []string) {
+	bypass := new(outbox.Bypass)
+	e.cache = cache.New(gated, cachetest.Options(gated, cache.Options{Logger: log, Timeout: 2 * time.Second, Bypass: bypass, Invalidated: func(tags []string) {
 		if f := e.invalidated.Load(); f != nil {
 			(*f)(tags)
 		}
 	}}))
-	e.relay = outbox.New(e.store, e.cache, log)
+	e.relay = outbox.New(e.store, e.cache, bypass, log)
 	e.resolver = &graph.Resolver{Store: e.store, Cache: e.cache, Outbox: e.relay, Log: log, Now: e.clock.Now, LoaderWait: 5 * time.Millisecond}
 	o := graph.Options{AdminToken: adminToken, Introspection: true}
 	for _, opt := range opts {

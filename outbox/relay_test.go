@@ -26,8 +26,9 @@ type process struct {
 var discard = slog.New(slog.NewTextHandler(io.Discard, nil))
 
 func newProcess(t *testing.T, store *db.Store, rs *redisstore.Store) process {
-	c := cache.New(rs, cachetest.Options(rs, cache.Options{Logger: discard, Timeout: 200 * time.Millisecond}))
-	return process{cache: c, relay: outbox.New(store, c, discard)}
+	b := new(outbox.Bypass)
+	c := cache.New(rs, cachetest.Options(rs, cache.Options{Logger: discard, Timeout: 200 * time.Millisecond, Bypass: b}))
+	return process{cache: c, relay: outbox.New(store, c, b, discard)}
 }
 
 // unreachable is a Redis store under prefix for a port nothing listens

@@ -76,21 +76,21 @@ func newLogger(cfg config, w io.Writer) *slog.Logger {
 
 // app is the wired program.
 type app struct {
-	cfg   config
-	log   *slog.Logger
-	store *db.Store
-	redis redis.UniversalClient // nil on the in-process cache
-	cache *cache.Cache
-	// closeCache closes the cache's store.
-	closeCache func() error
-	outbox     *outbox.Relay
-	purger     *purger // nil unless the CDN mode is on
-	board      *dashboard.Board
-	resolver   *graph.Resolver
-	scraper    *scrape.Scraper
-	registry   *prometheus.Registry
+	cfg      config
+	log      *slog.Logger
+	store    *db.Store
+	redis    redis.UniversalClient // nil on the in-process cache
+	cache    *cache.Cache
+	outbox   *outbox.Relay
+	purger   *purger // nil unless the CDN mode is on
+	board    *dashboard.Board
+	resolver *graph.Resolver
+	scraper  *scrape.Scraper
+	registry *prometheus.Registry
 
-	warmer *graph.Warmer // nil when WARM_TOP is 0
+	warmer     *graph.Warmer  // nil when WARM_TOP is 0
+	closeCache func() error   // closes the cache's store
+	bypass     *outbox.Bypass // reads skip the cache while an invalidation may be undelivered
 }
 
 // open connects the database (migrating it) and the cache.
@@ -104,7 +104,8 @@ func open(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 		a.store.Close()
 		return nil, fmt.Errorf("migrate: %w", err)
 	}
-	opts := cache.Options{Timeout: cfg.CacheTimeout, Logger: log, Registerer: a.registry}
+	a.bypass = new(outbox.Bypass)
+	opts := cache.Options{Timeout: cfg.CacheTimeout, Logger: log, Registerer: a.registry, Bypass: a.bypass}
 	var store cache.Store
 	if cfg.RedisURL != "" {
 		rs, err := redisstore.Open(cfg.RedisURL, cfg.CachePrefix)
@@ -133,7 +134,7 @@ func open(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 	}
 	a.cache = cache.New(store, opts)
 	a.board = a.newBoard(families)
-	a.outbox = outbox.New(a.store, a.cache, log)
+	a.outbox = outbox.New(a.store, a.cache, a.bypass, log)
 	a.resolver = &graph.Resolver{Store: a.store, Cache: a.cache, Outbox: a.outbox, Log: log, LoaderWait: cfg.LoaderWait}
 	a.scraper = scrape.New(a.store, a.outbox, cfg.scrapeConfig(), log)
 	if a.redis != nil {
@@ -188,7 +189,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, listening func(net
 	// deliver them before serving, or serve from the database until the
 	// relay has.
 	if _, err := a.outbox.Drain(ctx); err != nil {
-		a.cache.MarkPending()
+		a.bypass.Undelivered()
 		log.Warn("pending invalidations not delivered yet; reading from the database until they are", "err", err)
 	}
 	if cfg.TokenGenerated {
