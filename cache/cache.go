@@ -11,6 +11,14 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
+// Tag versions. Every entry is stored with the versions of its tags, read
+// before the caller reads the source of truth (Load reads them in the same
+// round trip as the entries). Invalidating a tag gives it a new random
+// version, so an entry filled from a read that raced the invalidation
+// carries the old version and never validates again. Tags expire or get
+// evicted safely: a missing tag gets a fresh random version, which matches
+// no stored entry. A store call never fails a read: the source answers.
+
 // AllTag is carried implicitly by every entry that Load and SetResponse
 // write; Clear bumps it.
 const AllTag = "all"

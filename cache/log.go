@@ -16,7 +16,7 @@ import (
 // different one asks the log for the records after the entry's stamp: if
 // none names a tag of the entry, it is still valid (and is re-stamped);
 // if the log no longer holds them all (trimmed, lost, another log), the
-// entry's tags are checked one by one as before.
+// entry's tags are checked one by one (their versions, as Load does).
 //
 // A log that is lost (evicted, expired, or a Redis node that restarted from
 // an older snapshot, which the epoch check clears) comes back with a new

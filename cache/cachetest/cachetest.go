@@ -1,9 +1,11 @@
 // Package cachetest runs tests on every cache store: the in-process one and
-// a real Redis (TEST_REDIS_URL, default redis://127.0.0.1:6379/0). Each Redis
-// user gets a random key prefix, so parallel test runs never collide and
-// nothing ever flushes a shared server; the prefix's keys are deleted at
-// cleanup. When Redis is unreachable the Redis tests are skipped, except
-// under CI=true, where that is a failure.
+// a real Redis (TEST_REDIS_URL, default redis://127.0.0.1:6379/0), with one
+// fault-injecting wrapper (Faulty), a TCP fault proxy and redis-server
+// processes of a test's own. It imports cache, redisstore and go-redis.
+// Each Redis user gets a random key prefix, deleted at cleanup, so parallel
+// runs never collide and nothing flushes a shared server. When Redis is
+// unreachable the Redis tests are skipped, except under CI=true, where that
+// is a failure.
 package cachetest
 
 import (
