@@ -11,13 +11,13 @@ import (
 )
 
 // eachStoreB is cachetest.EachStore for benchmarks.
-func eachStoreB(b *testing.B, fn func(b *testing.B, s cache.Store)) {
+func eachStoreB(b *testing.B, fn func(b *testing.B, s cachetest.Store)) {
 	b.Run("memory", func(b *testing.B) { fn(b, cache.NewMemoryStore(cache.MemoryLimits{MaxEntries: 1_000_000})) })
 	b.Run("redis", func(b *testing.B) { fn(b, cachetest.NewRedisStore(b)) })
 }
 
 func BenchmarkLoadHit(b *testing.B) {
-	eachStoreB(b, func(b *testing.B, s cache.Store) {
+	eachStoreB(b, func(b *testing.B, s cachetest.Store) {
 		c := newCache(b, s, cache.Options{})
 		ctx := context.Background()
 		lookups := make([]cache.Lookup, 50)
@@ -39,7 +39,7 @@ func BenchmarkLoadHit(b *testing.B) {
 }
 
 func BenchmarkInvalidate(b *testing.B) {
-	eachStoreB(b, func(b *testing.B, s cache.Store) {
+	eachStoreB(b, func(b *testing.B, s cachetest.Store) {
 		c := newCache(b, s, cache.Options{})
 		ctx := context.Background()
 		b.ReportAllocs()
@@ -56,7 +56,7 @@ func BenchmarkInvalidate(b *testing.B) {
 func BenchmarkInvalidateTagWithEntries(b *testing.B) {
 	for _, n := range []int{1_000, 100_000} {
 		b.Run(fmt.Sprint("entries=", n), func(b *testing.B) {
-			eachStoreB(b, func(b *testing.B, s cache.Store) {
+			eachStoreB(b, func(b *testing.B, s cachetest.Store) {
 				c := newCache(b, s, cache.Options{Timeout: time.Minute})
 				ctx := context.Background()
 				const batch = 1_000

@@ -2,7 +2,6 @@ package cache
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -12,52 +11,91 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
+// Tag versions. Every entry is stored with the versions of its tags, read
+// before the caller reads the source of truth (Load reads them in the same
+// round trip as the entries). Invalidating a tag gives it a new random
+// version, so an entry filled from a read that raced the invalidation
+// carries the old version and never validates again. Tags expire or get
+// evicted safely: a missing tag gets a fresh random version, which matches
+// no stored entry. A store call never fails a read: the source answers.
+
 // AllTag is carried implicitly by every entry that Load and SetResponse
 // write; Clear bumps it.
 const AllTag = "all"
 
-// Options tune a Cache. Zero values mean the defaults.
+// Options tune a Cache. Zero values mean the defaults; each capability is
+// on only when its field says so.
 type Options struct {
-	Timeout          time.Duration         // per store call; default 50ms
-	BreakerThreshold int                   // consecutive store failures that open the breaker; default 5
+	// Timeout bounds each store call; default 50ms; negative: none (a
+	// store that never blocks on a network, whose call costs less than a
+	// timer).
+	Timeout time.Duration
+	// BreakerThreshold is the consecutive store failures that open the
+	// breaker; default 5; negative: no breaker.
+	BreakerThreshold int
 	BreakerCooldown  time.Duration         // default 1s; after it, one call is let through (half-open)
 	Logger           *slog.Logger          // default slog.Default()
 	Registerer       prometheus.Registerer // nil = no Prometheus metrics
-	FlushInterval    time.Duration         // how often Run adds local counters to the store's; default 1s
+	FlushInterval    time.Duration         // how often Run adds local counters to the shared ones; default 1s
+	// Counters, if set, are the counters every process on the backend adds
+	// to: Flush adds this process's counts, Stats totals them. Nil: Stats
+	// reports this process's counts only.
+	Counters SharedCounters
+	// Inspector, if set, answers Stats' key count and server figures and
+	// Healthy's ping. Nil: no keys, no figures, always healthy.
+	Inspector Inspector
+	// Backend is the backend's name as Stats reports it ("REDIS",
+	// "MEMORY"); nothing else depends on it.
+	Backend string
+	// Bypass, if set, decides when reads skip the store (outbox.Bypass):
+	// while On, Load fills from the source and writes nothing, and
+	// GetResponse misses. Invalidate reports a failed bump to it.
+	Bypass Bypass
 	// Invalidated, if set, is told the tags of every successful Invalidate
 	// (for example to purge a CDN). It must not block.
 	Invalidated func(tags []string)
-	// LocalBytes bounds the copies of response entries a remote store's
-	// Cache keeps in process (see GetResponse); default 32 MiB, negative:
-	// none.
+	// LocalBytes, when positive, keeps copies of valid response entries in
+	// process, up to that many bytes, so a hit reads only the log's head
+	// (response.go): worth it on a remote store (DefaultLocalBytes).
 	LocalBytes int64
+	// Compress stores response entries of 4 KiB or more compressed with s2
+	// (response.go): worth it on a remote store whose processes keep
+	// copies, since each decodes an entry once.
+	Compress bool
 }
+
+// Bypass is the read bypass a Cache asks before reading its store.
+type Bypass interface {
+	On() bool     // reads must skip the store
+	Undelivered() // an invalidation failed: its tags may hold stale entries
+}
+
+// DefaultLocalBytes bounds the copies in process a Cache on a remote store
+// keeps when its wiring does not say otherwise.
+const DefaultLocalBytes = 32 << 20
 
 // Cache reads through a Store with tag invalidation, in-process coalescing
 // of fills, a per-call timeout and a circuit breaker. Store failures never
 // fail a Load: it falls back to the source. Safe for concurrent use.
 type Cache struct {
 	store    Store
-	backend  string
 	opt      Options
 	log      *slog.Logger
-	breaker  *breaker
+	breaker  *breaker // nil: none
 	flights  flights
 	counters counters
 	coords   sync.Map // coordinate -> *coordCounters
 	metrics  *metrics
-	pending  pending
-	local    *localCopies // nil on the in-process store
+	local    *localCopies // nil: no copies in process
 	heads    headReads
 }
 
-// New returns a Cache on store. backend ("REDIS" or "MEMORY") is reported
-// by Stats.
-func New(store Store, backend string, o Options) *Cache {
-	if o.Timeout <= 0 {
+// New returns a Cache on store.
+func New(store Store, o Options) *Cache {
+	if o.Timeout == 0 {
 		o.Timeout = 50 * time.Millisecond
 	}
-	if o.BreakerThreshold <= 0 {
+	if o.BreakerThreshold == 0 {
 		o.BreakerThreshold = 5
 	}
 	if o.BreakerCooldown <= 0 {
@@ -69,54 +107,53 @@ func New(store Store, backend string, o Options) *Cache {
 	if o.FlushInterval <= 0 {
 		o.FlushInterval = time.Second
 	}
-	if o.LocalBytes == 0 {
-		o.LocalBytes = 32 << 20
-	}
-	var local *localCopies
-	if backend != "MEMORY" {
-		local = newLocalCopies(o.LocalBytes)
-	}
-	return &Cache{
-		local:   local,
+	c := &Cache{
+		local:   newLocalCopies(o.LocalBytes),
 		store:   store,
-		backend: backend,
 		opt:     o,
 		log:     o.Logger,
-		breaker: &breaker{threshold: o.BreakerThreshold, cooldown: o.BreakerCooldown, now: time.Now},
 		metrics: newMetrics(o.Registerer),
 	}
+	if o.BreakerThreshold > 0 {
+		c.breaker = &breaker{threshold: o.BreakerThreshold, cooldown: o.BreakerCooldown, now: time.Now}
+	}
+	return c
 }
+
+// bypassed reports whether reads must skip the store (Options.Bypass).
+func (c *Cache) bypassed() bool { return c.opt.Bypass != nil && c.opt.Bypass.On() }
 
 // Store returns the cache's store.
 func (c *Cache) Store() Store { return c.store }
 
-// do runs one store call with the breaker and the per-call timeout. Failures
-// are counted under op; the caller decides whether to log.
+// do runs one store call with the breaker and the per-call timeout, when
+// the Cache has them. Failures are counted under op; the caller decides
+// whether to log.
 func (c *Cache) do(ctx context.Context, op string, fn func(context.Context) error) error {
-	if c.backend == "MEMORY" {
-		// The in-process store never blocks on a network: no timeout (whose
-		// timer would cost more than the call) and no breaker.
-		err := fn(ctx)
-		if err != nil {
+	var probe bool
+	if c.breaker != nil {
+		var err error
+		if probe, err = c.breaker.allow(); err != nil {
 			c.countError(op)
+			return err
 		}
-		return err
 	}
-	probe, err := c.breaker.allow()
-	if err != nil {
-		c.countError(op)
-		return err
+	cctx := ctx
+	if c.opt.Timeout > 0 {
+		var cancel context.CancelFunc
+		cctx, cancel = context.WithTimeout(ctx, c.opt.Timeout)
+		defer cancel()
 	}
-	cctx, cancel := context.WithTimeout(ctx, c.opt.Timeout)
-	err = fn(cctx)
-	cancel()
-	switch {
-	case err == nil:
-		c.breaker.done(probe, success)
-	case ctx.Err() != nil: // the caller gave up; says nothing about the store
-		c.breaker.done(probe, neutral)
-	default:
-		c.breaker.done(probe, failure)
+	err := fn(cctx)
+	if c.breaker != nil {
+		switch {
+		case err == nil:
+			c.breaker.done(probe, success)
+		case ctx.Err() != nil: // the caller gave up; says nothing about the store
+			c.breaker.done(probe, neutral)
+		default:
+			c.breaker.done(probe, failure)
+		}
 	}
 	if err != nil {
 		c.countError(op)
@@ -145,38 +182,42 @@ type group struct {
 	idx  []int    // indices into the lookups
 }
 
+// Fill loads the values of the lookups at indices misses from the source,
+// one value per index, in order; a nil value means "no value".
+type Fill func(ctx context.Context, misses []int) ([][]byte, error)
+
 // Load reads lookups through the cache for schema coordinate coord (which
 // labels the statistics), calling fill for the misses, and returns one value
-// per lookup.
+// per lookup. Its steps:
 //
-//  1. One Store.Get reads every key and the current versions of the union of
-//     their tags (plus AllTag).
-//  2. An entry is a hit iff its header lists exactly its lookup's tags, each
-//     at its current version.
-//  3. Misses are coalesced with concurrent Loads of the same key at the same
-//     tag versions: a Load that saw newer versions never joins a flight
-//     started before them. Misses nobody is filling are claimed and passed to
-//     fill in one call; the others are awaited (until ctx ends). A failed
-//     fill fails its waiters too, unless it failed after its Load's ctx
-//     ended: then a waiter adopts the flight and fills it with its own ctx.
-//  4. fill gets the indices of the claimed lookups and returns one value per
-//     index, in order; a nil value means "no value" and is cached as an
-//     empty payload (negative caching), which a hit returns as nil. (So an
-//     empty value and no value are the same thing to the cache.) The values are stored in one
-//     Store.Set with ttl (none if ttl <= 0), each headed by its tags at the
-//     versions read in step 1, before fill ran: a fill that raced an
-//     invalidation is stored under the old version and never validates.
-//  5. An error from fill is returned as is and nothing is cached.
-//  6. A store failure (including a timeout or the breaker being open) is
-//     logged at Warn and counted; Load then calls fill for every lookup and
-//     writes nothing back. Load never fails because of the cache.
-//  7. If ctx carries a Recorder, Load records the tag versions of every
-//     value it returns, or disables the Recorder if the store failed.
+//  1. read: one Store.Get reads every key and the current versions of the
+//     union of their tags (plus AllTag); skipped while the bypass is on.
+//  2. validate: an entry is a hit iff its header lists exactly its lookup's
+//     tags, each at its current version.
+//  3. claim: misses are coalesced with concurrent Loads of the same key at
+//     the same tag versions (a Load that saw newer versions never joins a
+//     flight started before them). Misses nobody is filling are claimed;
+//     the others are awaited (until ctx ends).
+//  4. fill: fill gets the indices of the claimed lookups in one call. A nil
+//     value is cached as an empty payload (negative caching), which a hit
+//     returns as nil, so an empty value and no value are the same thing to
+//     the cache. An error from fill is returned as is and nothing is cached.
+//  5. write: the values are stored in one Store.Set with ttl (none if ttl
+//     <= 0), each headed by its tags at the versions read in step 1, before
+//     fill ran: a fill that raced an invalidation is stored under the old
+//     version and never validates. Then the flights complete; a failed fill
+//     fails its waiters too, unless it failed after its Load's ctx ended:
+//     then a waiter adopts the flight and fills it with its own ctx.
+//
+// A store failure (a timeout or the breaker being open included) is logged
+// at Warn and counted; Load then calls fill for every lookup and writes
+// nothing back: Load never fails because of the cache. If ctx carries a
+// Recorder, Load records the tag versions of every value it returns, or
+// disables the Recorder when it did not read the store.
 //
 // Returned values may be shared with concurrent Loads and must not be
 // modified. Lookups with invalid tags make Load fail without calling fill.
-func (c *Cache) Load(ctx context.Context, coord string, ttl time.Duration, lookups []Lookup,
-	fill func(ctx context.Context, misses []int) ([][]byte, error)) ([][]byte, error) {
+func (c *Cache) Load(ctx context.Context, coord string, ttl time.Duration, lookups []Lookup, fill Fill) ([][]byte, error) {
 	out := make([][]byte, len(lookups))
 	if len(lookups) == 0 {
 		return out, nil
@@ -185,33 +226,67 @@ func (c *Cache) Load(ctx context.Context, coord string, ttl time.Duration, looku
 	if err != nil {
 		return nil, fmt.Errorf("cache: load %s: %w", coord, err)
 	}
-	keys := make([]string, len(groups))
-	for g := range groups {
-		keys[g] = groups[g].key
-	}
 	rec := recorderFrom(ctx)
-
-	var values [][]byte
-	var versions map[string]string
-	err = ErrPending
-	if !c.pending.active() {
-		err = c.do(ctx, "get", func(ctx context.Context) (err error) {
-			values, versions, err = c.store.Get(ctx, keys, tags)
-			return err
-		})
-	}
-	if err != nil {
-		if !errors.Is(err, ErrPending) {
-			c.log.Warn("cache: read failed; loading from source", "coord", coord, "err", err)
-		}
+	values, versions, ok := c.read(ctx, coord, groups, tags)
+	if !ok {
 		if rec != nil {
 			rec.Disable()
 		}
 		c.count(coord, 0, len(lookups))
 		return c.fillAll(ctx, fill, groups, out)
 	}
+	misses := c.validate(coord, groups, values, versions, rec, out)
+	if len(misses) == 0 {
+		return out, nil
+	}
+	cl := c.claim(groups, misses, versions)
+	defer c.flights.leave(cl.waiting()) // on an early return, leave the flights not waited on
+	if len(cl.mine) > 0 {
+		vals, err := c.fillOwned(ctx, coord, ttl, fill, cl, cl.mine)
+		if err != nil {
+			return nil, err
+		}
+		for j, m := range cl.mine {
+			cl.set(out, m, vals[j])
+		}
+	}
+	if err := c.await(ctx, coord, ttl, fill, cl, out); err != nil {
+		return nil, err
+	}
+	if rec != nil {
+		for m := range misses {
+			rec.record(cl.captured[m])
+		}
+	}
+	return out, nil
+}
 
-	var misses []int // groups
+// read gets the groups' entries and the versions of tags in one round trip;
+// ok is false when the store must not or could not be read (the bypass is
+// on, or it failed), so the source answers everything.
+func (c *Cache) read(ctx context.Context, coord string, groups []group, tags []string) (values [][]byte, versions map[string]string, ok bool) {
+	if c.bypassed() {
+		return nil, nil, false
+	}
+	keys := make([]string, len(groups))
+	for g := range groups {
+		keys[g] = groups[g].key
+	}
+	err := c.do(ctx, "get", func(ctx context.Context) (err error) {
+		values, versions, err = c.store.Get(ctx, keys, tags)
+		return err
+	})
+	if err != nil {
+		c.log.Warn("cache: read failed; loading from source", "coord", coord, "err", err)
+		return nil, nil, false
+	}
+	return values, versions, true
+}
+
+// validate puts the hits into out (and the Recorder), counts hits and
+// misses, and returns the groups that missed: a hit is valid at the
+// versions just read, so it was not invalidated before the read.
+func (c *Cache) validate(coord string, groups []group, values [][]byte, versions map[string]string, rec *Recorder, out [][]byte) (misses []int) {
 	hits := 0
 	for g := range groups {
 		hdr, payload, ok := validEntry(values[g], groups[g].tags, versions)
@@ -230,73 +305,84 @@ func (c *Cache) Load(ctx context.Context, coord string, ttl time.Duration, looku
 			rec.record(hdr)
 		}
 	}
-	c.count(coord, hits, len(lookups)-hits)
-	if len(misses) == 0 {
-		return out, nil
+	total := 0
+	for g := range groups {
+		total += len(groups[g].idx)
 	}
+	c.count(coord, hits, total-hits)
+	return misses
+}
 
-	// The versions each miss will be stored and recorded with.
-	captured := make([][]tagVersion, len(misses))
+// claimed is the misses of one Load: for each, the versions it is stored
+// and recorded with and its flight; mine are those this Load fills, joined
+// those it still waits on (indices into misses).
+type claimed struct {
+	groups       []group
+	misses       []int // groups
+	captured     [][]tagVersion
+	flights      []*flight
+	mine, joined []int
+}
+
+// claim joins the flights of concurrent Loads filling the same keys at the
+// same versions, and starts the others, so each value is filled once.
+func (c *Cache) claim(groups []group, misses []int, versions map[string]string) *claimed {
+	cl := &claimed{groups: groups, misses: misses, captured: make([][]tagVersion, len(misses))}
 	fkeys := make([]string, len(misses))
 	for m, g := range misses {
-		captured[m] = make([]tagVersion, len(groups[g].tags))
+		cl.captured[m] = make([]tagVersion, len(groups[g].tags))
 		for j, t := range groups[g].tags {
-			captured[m][j] = tagVersion{Tag: t, Version: versions[t]}
+			cl.captured[m][j] = tagVersion{Tag: t, Version: versions[t]}
 		}
 		fkeys[m] = flightKey(groups[g].key, groups[g].tags, versions)
 	}
-	fl, owned := c.flights.claim(fkeys)
-	var mine []int   // indices into misses
-	var joined []int // indices into misses: the flights still to wait on
+	var owned []bool
+	cl.flights, owned = c.flights.claim(fkeys)
 	for m := range misses {
 		if owned[m] {
-			mine = append(mine, m)
+			cl.mine = append(cl.mine, m)
 		} else {
-			joined = append(joined, m)
+			cl.joined = append(cl.joined, m)
 		}
 	}
-	defer func() { // on an early return, leave the flights not waited on
-		left := make([]*flight, len(joined))
-		for j, m := range joined {
-			left[j] = fl[m]
-		}
-		c.flights.leave(left)
-	}()
-	if len(mine) > 0 {
-		vals, err := c.fillOwned(ctx, coord, ttl, fill, groups, misses, mine, captured, fl)
-		if err != nil {
-			return nil, err
-		}
-		for j, m := range mine {
-			for _, i := range groups[misses[m]].idx {
-				out[i] = vals[j]
-			}
-		}
+	return cl
+}
+
+// waiting returns the flights still to wait on.
+func (cl *claimed) waiting() []*flight {
+	left := make([]*flight, len(cl.joined))
+	for j, m := range cl.joined {
+		left[j] = cl.flights[m]
 	}
-	for len(joined) > 0 {
-		m := joined[0]
-		joined = joined[1:]
-		v, adopted, err := c.flights.wait(ctx, fl[m])
-		if adopted { // its owner went away: fill it as its owner would have
+	return left
+}
+
+// set gives every lookup of miss m the value v.
+func (cl *claimed) set(out [][]byte, m int, v []byte) {
+	for _, i := range cl.groups[cl.misses[m]].idx {
+		out[i] = v
+	}
+}
+
+// await takes the values of the flights other Loads fill, filling a flight
+// itself when its owner went away, as its owner would have.
+func (c *Cache) await(ctx context.Context, coord string, ttl time.Duration, fill Fill, cl *claimed, out [][]byte) error {
+	for len(cl.joined) > 0 {
+		m := cl.joined[0]
+		cl.joined = cl.joined[1:]
+		v, adopted, err := c.flights.wait(ctx, cl.flights[m])
+		if adopted {
 			var vals [][]byte
-			vals, err = c.fillOwned(ctx, coord, ttl, fill, groups, misses, []int{m}, captured, fl)
-			if err == nil {
+			if vals, err = c.fillOwned(ctx, coord, ttl, fill, cl, []int{m}); err == nil {
 				v = vals[0]
 			}
 		}
 		if err != nil {
-			return nil, err
+			return err
 		}
-		for _, i := range groups[misses[m]].idx {
-			out[i] = v
-		}
+		cl.set(out, m, v)
 	}
-	if rec != nil {
-		for m := range misses {
-			rec.record(captured[m])
-		}
-	}
-	return out, nil
+	return nil
 }
 
 // groupLookups groups lookups by key and returns the union of their tags
@@ -340,21 +426,20 @@ func validEntry(raw []byte, tags []string, versions map[string]string) ([]tagVer
 	return hdr, payload, true
 }
 
-// fillOwned fills the misses this Load claimed, stores them and completes
-// their flights. It returns one value per element of mine.
-func (c *Cache) fillOwned(ctx context.Context, coord string, ttl time.Duration,
-	fill func(context.Context, []int) ([][]byte, error),
-	groups []group, misses, mine []int, captured [][]tagVersion, fl []*flight) (vals [][]byte, err error) {
-	ownFlights := make([]*flight, len(mine))
+// fillOwned fills the misses of cl at indices mine (which this Load
+// owns), stores them and completes their flights. It returns one value per
+// element of mine.
+func (c *Cache) fillOwned(ctx context.Context, coord string, ttl time.Duration, fill Fill, cl *claimed, mine []int) (vals [][]byte, err error) {
+	own := make([]*flight, len(mine))
 	idx := make([]int, len(mine))
 	for j, m := range mine {
-		ownFlights[j] = fl[m]
-		idx[j] = groups[misses[m]].idx[0]
+		own[j] = cl.flights[m]
+		idx[j] = cl.groups[cl.misses[m]].idx[0]
 	}
 	finished := false
 	defer func() {
 		if !finished { // fill panicked: release the waiters, then re-panic
-			c.flights.finish(ownFlights, nil, fmt.Errorf("cache: load %s: fill panicked", coord))
+			c.flights.finish(own, nil, fmt.Errorf("cache: load %s: fill panicked", coord))
 		}
 	}()
 	vals, err = fill(ctx, idx)
@@ -362,38 +447,45 @@ func (c *Cache) fillOwned(ctx context.Context, coord string, ttl time.Duration,
 		err = fmt.Errorf("cache: load %s: fill returned %d values for %d misses", coord, len(vals), len(idx))
 	}
 	if err == nil && ttl > 0 {
-		items := make([]Item, 0, len(mine))
-		for j, m := range mine {
-			b, eerr := encodeEntry(captured[m], vals[j])
-			if eerr != nil { // cannot happen: tags and versions were checked
-				c.log.Error("cache: encode entry", "coord", coord, "err", eerr)
-				continue
-			}
-			items = append(items, Item{Key: groups[misses[m]].key, Value: b, TTL: ttl})
-		}
-		// Store even if the caller goes away: the value is already paid for.
-		serr := c.do(context.WithoutCancel(ctx), "set", func(ctx context.Context) error {
-			return c.store.Set(ctx, items)
-		})
-		if serr != nil {
-			c.log.Warn("cache: write failed", "coord", coord, "err", serr)
-		}
+		c.write(ctx, coord, ttl, cl, mine, vals)
 	}
 	// Complete the flights only after the write, so a Load arriving in
 	// between finds either the flight or the entry, and never fills again.
 	if err != nil && ctx.Err() != nil {
 		// This Load's caller went away, which says nothing to the Loads
 		// waiting on it: hand the flights over to them.
-		c.flights.abandon(ownFlights)
+		c.flights.abandon(own)
 	} else {
-		c.flights.finish(ownFlights, vals, err)
+		c.flights.finish(own, vals, err)
 	}
 	finished = true
 	return vals, err
 }
 
+// write stores filled values in one round trip, each headed by the
+// versions read before the fill, so a fill that raced an invalidation
+// never validates. It writes even if the caller went away: the value is
+// already paid for.
+func (c *Cache) write(ctx context.Context, coord string, ttl time.Duration, cl *claimed, mine []int, vals [][]byte) {
+	items := make([]Item, 0, len(mine))
+	for j, m := range mine {
+		b, err := encodeEntry(cl.captured[m], vals[j])
+		if err != nil { // cannot happen: tags and versions were checked
+			c.log.Error("cache: encode entry", "coord", coord, "err", err)
+			continue
+		}
+		items = append(items, Item{Key: cl.groups[cl.misses[m]].key, Value: b, TTL: ttl})
+	}
+	err := c.do(context.WithoutCancel(ctx), "set", func(ctx context.Context) error {
+		return c.store.Set(ctx, items)
+	})
+	if err != nil {
+		c.log.Warn("cache: write failed", "coord", coord, "err", err)
+	}
+}
+
 // fillAll is Load without the store: fill everything, write nothing.
-func (c *Cache) fillAll(ctx context.Context, fill func(context.Context, []int) ([][]byte, error), groups []group, out [][]byte) ([][]byte, error) {
+func (c *Cache) fillAll(ctx context.Context, fill Fill, groups []group, out [][]byte) ([][]byte, error) {
 	idx := make([]int, len(groups))
 	for g := range groups {
 		idx[g] = groups[g].idx[0]
@@ -431,7 +523,9 @@ func (c *Cache) Invalidate(ctx context.Context, tags ...string) error {
 		return c.store.Bump(ctx, tags)
 	})
 	if err != nil {
-		c.MarkPending()
+		if c.opt.Bypass != nil {
+			c.opt.Bypass.Undelivered()
+		}
 		return fmt.Errorf("cache: invalidate %d tags: %w", len(tags), err)
 	}
 	c.counters.add(invalidationsName, int64(len(tags)))
@@ -472,10 +566,16 @@ func (c *Cache) SetValue(ctx context.Context, key string, value []byte, ttl time
 	}
 }
 
-// Healthy pings the store within the per-call timeout, bypassing the
-// breaker (for /readyz).
+// Healthy pings the backend (Options.Inspector) within the per-call
+// timeout, bypassing the breaker (for /readyz).
 func (c *Cache) Healthy(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, c.opt.Timeout)
-	defer cancel()
-	return c.store.Ping(ctx)
+	if c.opt.Inspector == nil {
+		return nil
+	}
+	if c.opt.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, c.opt.Timeout)
+		defer cancel()
+	}
+	return c.opt.Inspector.Ping(ctx)
 }

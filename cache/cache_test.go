@@ -17,11 +17,12 @@ import (
 
 	"github.com/kedahpulse/kedahpulse/cache"
 	"github.com/kedahpulse/kedahpulse/cache/cachetest"
+	"github.com/kedahpulse/kedahpulse/cache/redisstore"
 )
 
 // newCache returns a Cache on s with a generous timeout (a loaded CI machine
 // must not turn a slow Redis reply into a degraded Load) and no logging.
-func newCache(tb testing.TB, s cache.Store, o cache.Options) *cache.Cache {
+func newCache(tb testing.TB, s cachetest.Store, o cache.Options) *cache.Cache {
 	tb.Helper()
 	if o.Timeout == 0 {
 		o.Timeout = 5 * time.Second
@@ -29,11 +30,7 @@ func newCache(tb testing.TB, s cache.Store, o cache.Options) *cache.Cache {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	backend := "MEMORY"
-	if _, ok := s.(*cache.RedisStore); ok {
-		backend = "REDIS"
-	}
-	return cache.New(s, backend, o)
+	return cache.New(s, cachetest.Options(s, o))
 }
 
 // source stands in for the database: values with a version per key.
@@ -120,7 +117,7 @@ func mustInvalidate(tb testing.TB, c *cache.Cache, tags ...string) {
 }
 
 func TestLoadHitAfterFill(t *testing.T) {
-	cachetest.EachStore(t, func(t *testing.T, s cache.Store) {
+	cachetest.EachStore(t, func(t *testing.T, s cachetest.Store) {
 		c := newCache(t, s, cache.Options{})
 		ctx := context.Background()
 		src := newSource()
@@ -144,7 +141,7 @@ func TestLoadHitAfterFill(t *testing.T) {
 }
 
 func TestInvalidatePrecision(t *testing.T) {
-	cachetest.EachStore(t, func(t *testing.T, s cache.Store) {
+	cachetest.EachStore(t, func(t *testing.T, s cachetest.Store) {
 		c := newCache(t, s, cache.Options{})
 		ctx := context.Background()
 		f := newFiller(newSource())
@@ -187,7 +184,7 @@ func TestInvalidatePrecision(t *testing.T) {
 }
 
 func TestLoadDifferentTagsForKeyMiss(t *testing.T) {
-	cachetest.EachStore(t, func(t *testing.T, s cache.Store) {
+	cachetest.EachStore(t, func(t *testing.T, s cachetest.Store) {
 		c := newCache(t, s, cache.Options{})
 		ctx := context.Background()
 		f := newFiller(newSource())
@@ -203,7 +200,7 @@ func TestLoadDifferentTagsForKeyMiss(t *testing.T) {
 }
 
 func TestLoadDuplicateKeys(t *testing.T) {
-	cachetest.EachStore(t, func(t *testing.T, s cache.Store) {
+	cachetest.EachStore(t, func(t *testing.T, s cachetest.Store) {
 		c := newCache(t, s, cache.Options{})
 		var got [][]int
 		fill := func(_ context.Context, misses []int) ([][]byte, error) {
@@ -223,7 +220,7 @@ func TestLoadDuplicateKeys(t *testing.T) {
 }
 
 func TestNegativeCaching(t *testing.T) {
-	cachetest.EachStore(t, func(t *testing.T, s cache.Store) {
+	cachetest.EachStore(t, func(t *testing.T, s cachetest.Store) {
 		c := newCache(t, s, cache.Options{})
 		var calls int
 		fill := func(_ context.Context, misses []int) ([][]byte, error) {
@@ -247,7 +244,7 @@ func TestNegativeCaching(t *testing.T) {
 }
 
 func TestFillErrorNotCached(t *testing.T) {
-	cachetest.EachStore(t, func(t *testing.T, s cache.Store) {
+	cachetest.EachStore(t, func(t *testing.T, s cachetest.Store) {
 		c := newCache(t, s, cache.Options{})
 		ctx := context.Background()
 		boom := errors.New("db down")
@@ -363,7 +360,7 @@ func waitFor(tb testing.TB, cond func() bool) {
 }
 
 func TestRecorder(t *testing.T) {
-	cachetest.EachStore(t, func(t *testing.T, s cache.Store) {
+	cachetest.EachStore(t, func(t *testing.T, s cachetest.Store) {
 		c := newCache(t, s, cache.Options{})
 		f := newFiller(newSource())
 		a := []cache.Lookup{{Key: "a", Tags: []string{"x", "y"}}}
@@ -401,7 +398,7 @@ func TestRecorder(t *testing.T) {
 }
 
 func TestResponse(t *testing.T) {
-	cachetest.EachStore(t, func(t *testing.T, s cache.Store) {
+	cachetest.EachStore(t, func(t *testing.T, s cachetest.Store) {
 		c := newCache(t, s, cache.Options{})
 		f := newFiller(newSource())
 		lookups := []cache.Lookup{{Key: "a", Tags: []string{"x"}}, {Key: "b", Tags: []string{"y"}}}
@@ -491,7 +488,7 @@ func TestResponse(t *testing.T) {
 }
 
 func TestStats(t *testing.T) {
-	cachetest.EachStore(t, func(t *testing.T, s cache.Store) {
+	cachetest.EachStore(t, func(t *testing.T, s cachetest.Store) {
 		ctx := context.Background()
 		reg := prometheus.NewRegistry()
 		c1 := newCache(t, s, cache.Options{Registerer: reg})
@@ -537,7 +534,7 @@ func TestStats(t *testing.T) {
 			if st.Keys < 3 {
 				t.Errorf("Keys = %d", st.Keys)
 			}
-			_, isRedis := s.(*cache.RedisStore)
+			_, isRedis := s.(*redisstore.Store)
 			if isRedis != (st.Backend == "REDIS") || isRedis != (st.Redis != nil) {
 				t.Errorf("Backend %q, Redis %+v", st.Backend, st.Redis)
 			}
@@ -588,7 +585,7 @@ func gather(tb testing.TB, reg *prometheus.Registry) map[string]float64 {
 }
 
 func TestRunFlushesOnStop(t *testing.T) {
-	cachetest.EachStore(t, func(t *testing.T, s cache.Store) {
+	cachetest.EachStore(t, func(t *testing.T, s cachetest.Store) {
 		c := newCache(t, s, cache.Options{FlushInterval: time.Hour})
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan struct{})
@@ -608,30 +605,21 @@ func TestRunFlushesOnStop(t *testing.T) {
 	})
 }
 
-// heldStore holds reads of the log's head after they read it, until
-// released: a read in flight.
-type heldStore struct {
-	cache.Store
-	hold    atomic.Bool
-	read    chan struct{} // a held read has read the head
-	release chan struct{}
-}
-
-func (s *heldStore) Observe(ctx context.Context, key string, since cache.Stamp) ([]byte, cache.Changes, error) {
-	raw, ch, err := s.Store.Observe(ctx, key, since)
-	if key == "" && s.hold.CompareAndSwap(true, false) {
-		s.read <- struct{}{}
-		<-s.release
-	}
-	return raw, ch, err
-}
-
 // Hits on copies kept in process share reads of the log's head, but a hit
 // never takes the answer of a read sent before it asked: after an
 // invalidation returns, a caller joins the next read, which sees it.
 func TestHeadReadsNeverServeAReadSentEarlier(t *testing.T) {
-	s := &heldStore{Store: cache.NewMemoryStore(cache.MemoryLimits{}), read: make(chan struct{}), release: make(chan struct{})}
-	c := cache.New(s, "REDIS", cache.Options{Timeout: time.Minute}) // a remote store's Cache: copies in process
+	// The store holds a read of the log's head after it read it, until
+	// released: a read in flight.
+	var hold atomic.Bool
+	read, release := make(chan struct{}), make(chan struct{})
+	s := &cachetest.Faulty{Store: cache.NewMemoryStore(cache.MemoryLimits{}), After: func(op string, keys []string) {
+		if op == "observe" && keys == nil && hold.CompareAndSwap(true, false) {
+			read <- struct{}{}
+			<-release
+		}
+	}}
+	c := cache.New(s, cache.Options{Timeout: time.Minute, LocalBytes: cache.DefaultLocalBytes}) // copies in process
 	ctx := context.Background()
 	_, stamp, _ := c.GetResponse(ctx, "r")
 	c.SetResponse(ctx, "r", []byte("old"), map[string]string{cache.AllTag: "1", "x": "1"}, stamp, time.Hour)
@@ -640,15 +628,15 @@ func TestHeadReadsNeverServeAReadSentEarlier(t *testing.T) {
 			t.Fatalf("GetResponse = %q %v", v, ok)
 		}
 	}
-	s.hold.Store(true)
+	hold.Store(true)
 	first := make(chan bool)
 	go func() { _, _, ok := c.GetResponse(ctx, "r"); first <- ok }()
-	<-s.read // the first caller's read has read the head, and is held
+	<-read // the first caller's read has read the head, and is held
 	mustInvalidate(t, c, "x")
 	second := make(chan bool)
 	go func() { _, _, ok := c.GetResponse(ctx, "r"); second <- ok }()
 	waitFor(t, func() bool { return cache.HeadReadQueued(c) })
-	close(s.release)
+	close(release)
 	if !<-first {
 		t.Error("the caller that asked before the invalidation missed")
 	}

@@ -30,7 +30,7 @@ func TestStaleSet(t *testing.T) {
 	}
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {
-			cachetest.EachStore(t, func(t *testing.T, s cache.Store) {
+			cachetest.EachStore(t, func(t *testing.T, s cachetest.Store) {
 				c := newCache(t, s, cache.Options{})
 				src := newSource()
 				lookups := make([]cache.Lookup, len(tt.keys))
@@ -74,7 +74,7 @@ func TestStaleSet(t *testing.T) {
 // Flight vs invalidation: a Load that starts after an Invalidate returned
 // must not join a fill that began before it.
 func TestFlightAfterInvalidation(t *testing.T) {
-	cachetest.EachStore(t, func(t *testing.T, s cache.Store) {
+	cachetest.EachStore(t, func(t *testing.T, s cachetest.Store) {
 		c := newCache(t, s, cache.Options{})
 		src := newSource()
 		lookups := []cache.Lookup{{Key: "property:1", Tags: []string{"property:1"}}}
@@ -120,7 +120,7 @@ func TestFreshness(t *testing.T) {
 	entityTag := func(e int) string { return "property:" + strconv.Itoa(e) }
 
 	t.Run("entity", func(t *testing.T) {
-		cachetest.EachStore(t, func(t *testing.T, s cache.Store) {
+		cachetest.EachStore(t, func(t *testing.T, s cachetest.Store) {
 			c := newCache(t, s, cache.Options{})
 			src := newSource()
 			lookups := []cache.Lookup{{Key: "property:1", Tags: []string{"property:1"}}}
@@ -155,7 +155,7 @@ func TestFreshness(t *testing.T) {
 	})
 
 	t.Run("list", func(t *testing.T) {
-		cachetest.EachStore(t, func(t *testing.T, s cache.Store) {
+		cachetest.EachStore(t, func(t *testing.T, s cachetest.Store) {
 			c := newCache(t, s, cache.Options{})
 			src := newSource()
 			tags := []string{"properties"}
@@ -263,7 +263,7 @@ func pause() { time.Sleep(100 * time.Microsecond) }
 // T4: a tag that disappears (eviction, expiry, restart, flush) comes back
 // with a fresh version: old entries must miss, never resurrect.
 func TestResurrection(t *testing.T) {
-	cachetest.EachStore(t, func(t *testing.T, s cache.Store) {
+	cachetest.EachStore(t, func(t *testing.T, s cachetest.Store) {
 		c := newCache(t, s, cache.Options{})
 		src := newSource()
 		f := newFiller(src)
@@ -301,7 +301,7 @@ func TestResurrection(t *testing.T) {
 // T5: concurrent Loads of a cold key fill it once.
 func TestStampede(t *testing.T) {
 	const goroutines = 50
-	cachetest.EachStore(t, func(t *testing.T, s cache.Store) {
+	cachetest.EachStore(t, func(t *testing.T, s cachetest.Store) {
 		c := newCache(t, s, cache.Options{})
 		f := newFiller(newSource())
 		// The fill waits until every other Load is waiting on it.
@@ -323,7 +323,7 @@ func TestStampede(t *testing.T) {
 }
 
 func TestStampedeBatch(t *testing.T) {
-	cachetest.EachStore(t, func(t *testing.T, s cache.Store) {
+	cachetest.EachStore(t, func(t *testing.T, s cachetest.Store) {
 		c := newCache(t, s, cache.Options{})
 		f := newFiller(newSource())
 		entered := make(chan struct{})
@@ -359,7 +359,7 @@ func TestStampedeBatch(t *testing.T) {
 
 // Waiters of a failed fill get its error, and nothing is cached.
 func TestStampedeError(t *testing.T) {
-	cachetest.EachStore(t, func(t *testing.T, s cache.Store) {
+	cachetest.EachStore(t, func(t *testing.T, s cachetest.Store) {
 		c := newCache(t, s, cache.Options{})
 		var calls atomic.Int64
 		fill := func(context.Context, []int) ([][]byte, error) {

@@ -12,15 +12,13 @@ import (
 
 // Test hooks reaching into the stores and the Cache.
 
-var ParseInfo = parseInfo
-
-var KeySlot = keySlot
-
-// Read runs fn as s runs its reads.
-func Read(s *RedisStore, ctx context.Context, fn func() error) error { return s.read(ctx, fn) }
-
-// RedisClient returns s's client.
-func RedisClient(s *RedisStore) redis.UniversalClient { return s.client }
+// redisBacked is a store on Redis (redisstore.Store, which this package
+// cannot import): the helpers below reach its keys through its client, by
+// the key layout redisstore documents.
+type redisBacked interface {
+	Client() redis.UniversalClient
+	Prefix() string
+}
 
 // SetClock replaces the clock of c's circuit breaker.
 func SetClock(c *Cache, now func() time.Time) {
@@ -48,8 +46,8 @@ func DropTag(tb testing.TB, s Store, tag string) {
 		s.mu.Lock()
 		delete(s.items, "t:"+tag)
 		s.mu.Unlock()
-	case *RedisStore:
-		if err := s.client.Del(context.Background(), s.tagKey(tag)).Err(); err != nil {
+	case redisBacked:
+		if err := s.Client().Del(context.Background(), s.Prefix()+"t:"+tag).Err(); err != nil {
 			tb.Fatal(err)
 		}
 	default:
@@ -64,14 +62,13 @@ func DropLog(tb testing.TB, s Store) {
 	switch s := s.(type) {
 	case *MemoryStore:
 		s.mu.Lock()
-		s.logID, s.logN, s.records = newVersion(), 0, nil
+		s.logID, s.logN, s.records = NewVersion(), 0, nil
 		s.mu.Unlock()
-	case *RedisStore:
-		head, records := logKeys(s.prefix)
-		if err := s.client.Del(context.Background(), head).Err(); err != nil {
+	case redisBacked:
+		if err := s.Client().Del(context.Background(), s.Prefix()+"{log}head").Err(); err != nil {
 			tb.Fatal(err)
 		}
-		if err := s.client.Del(context.Background(), records).Err(); err != nil {
+		if err := s.Client().Del(context.Background(), s.Prefix()+"{log}records").Err(); err != nil {
 			tb.Fatal(err)
 		}
 	default:
@@ -92,10 +89,10 @@ func DropAllTags(tb testing.TB, s Store) {
 			}
 		}
 		s.mu.Unlock()
-	case *RedisStore:
+	case redisBacked:
 		ctx := context.Background()
-		for _, k := range redisKeys(tb, s, s.prefix+"t:") {
-			if err := s.client.Del(ctx, k).Err(); err != nil {
+		for _, k := range redisKeys(tb, s, s.Prefix()+"t:") {
+			if err := s.Client().Del(ctx, k).Err(); err != nil {
 				tb.Fatal(err)
 			}
 		}
@@ -118,14 +115,14 @@ func KeyTTLs(tb testing.TB, s Store) map[string]time.Duration {
 			ttls[k] = it.expires.Sub(now)
 		}
 		s.mu.Unlock()
-	case *RedisStore:
+	case redisBacked:
 		ctx := context.Background()
-		for _, k := range redisKeys(tb, s, s.prefix) {
-			d, err := s.client.PTTL(ctx, k).Result()
+		for _, k := range redisKeys(tb, s, s.Prefix()) {
+			d, err := s.Client().PTTL(ctx, k).Result()
 			if err != nil {
 				tb.Fatal(err)
 			}
-			ttls[strings.TrimPrefix(k, s.prefix)] = d
+			ttls[strings.TrimPrefix(k, s.Prefix())] = d
 		}
 	default:
 		tb.Fatalf("KeyTTLs: unknown store %T", s)
@@ -155,8 +152,8 @@ func ttlOf(tb testing.TB, s Store, k string) time.Duration {
 			return 0
 		}
 		return max(it.expires.Sub(s.now()), 0)
-	case *RedisStore:
-		d, err := s.client.PTTL(context.Background(), s.prefix+k).Result()
+	case redisBacked:
+		d, err := s.Client().PTTL(context.Background(), s.Prefix()+k).Result()
 		if err != nil {
 			tb.Fatal(err)
 		}
@@ -168,16 +165,16 @@ func ttlOf(tb testing.TB, s Store, k string) time.Duration {
 }
 
 // StatsTTL returns the TTL of a Redis store's shared counters.
-func StatsTTL(tb testing.TB, s *RedisStore) time.Duration {
+func StatsTTL(tb testing.TB, s redisBacked) time.Duration {
 	tb.Helper()
-	d, err := s.client.PTTL(context.Background(), s.statsKey()).Result()
+	d, err := s.Client().PTTL(context.Background(), s.Prefix()+"stats").Result()
 	if err != nil {
 		tb.Fatal(err)
 	}
 	return d
 }
 
-func redisKeys(tb testing.TB, s *RedisStore, prefix string) []string {
+func redisKeys(tb testing.TB, s redisBacked, prefix string) []string {
 	tb.Helper()
 	ctx := context.Background()
 	var mu sync.Mutex
@@ -192,10 +189,10 @@ func redisKeys(tb testing.TB, s *RedisStore, prefix string) []string {
 		return it.Err()
 	}
 	var err error
-	if cluster, ok := s.client.(*redis.ClusterClient); ok { // SCAN covers one node: ask every master
+	if cluster, ok := s.Client().(*redis.ClusterClient); ok { // SCAN covers one node: ask every master
 		err = cluster.ForEachMaster(ctx, func(ctx context.Context, node *redis.Client) error { return scan(ctx, node) })
 	} else {
-		err = scan(ctx, s.client)
+		err = scan(ctx, s.Client())
 	}
 	if err != nil {
 		tb.Fatal(err)

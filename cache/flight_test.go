@@ -15,7 +15,7 @@ import (
 // fill get the value, from a fill of their own or from the entry it stored.
 func TestOwnerCancelDoesNotFailWaiters(t *testing.T) {
 	const waiters = 4
-	cachetest.EachStore(t, func(t *testing.T, s cache.Store) {
+	cachetest.EachStore(t, func(t *testing.T, s cachetest.Store) {
 		c := newCache(t, s, cache.Options{})
 		lookups := []cache.Lookup{{Key: "hot", Tags: []string{"hot"}}}
 		var fills atomic.Int64

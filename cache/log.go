@@ -16,7 +16,7 @@ import (
 // different one asks the log for the records after the entry's stamp: if
 // none names a tag of the entry, it is still valid (and is re-stamped);
 // if the log no longer holds them all (trimmed, lost, another log), the
-// entry's tags are checked one by one as before.
+// entry's tags are checked one by one (their versions, as Load does).
 //
 // A log that is lost (evicted, expired, or a Redis node that restarted from
 // an older snapshot, which the epoch check clears) comes back with a new
@@ -36,10 +36,10 @@ func (s Stamp) IsZero() bool { return s.Log == "" }
 type Changes struct {
 	Now Stamp // the log's current stamp
 	// Complete: since was of this log and the log still holds every record
-	// after it (at most maxChanges), whose tags are in Tags.
+	// after it (at most MaxChanges), whose tags are in Tags.
 	Complete bool
 	Tags     []string
-	// Tail: the last records of the log (at most maxChanges, oldest
+	// Tail: the last records of the log (at most MaxChanges, oldest
 	// first), when Observe was asked for them with TailStamp.
 	Tail []Record
 }
@@ -79,19 +79,21 @@ func (ch Changes) Since(s Stamp) (tags []string, ok bool) {
 // returns (more means incomplete: checking the tags one by one is then
 // cheaper).
 const (
-	logCapacity = 1024
-	maxChanges  = 64
+	LogCapacity = 1024
+	MaxChanges  = 64
 )
 
-// parseRecord reads a stored record, "n tag tag ...".
-func parseRecord(m string) (Record, bool) {
+// ParseRecord reads a record as a store keeps it with its number,
+// "n tag tag ...".
+func ParseRecord(m string) (Record, bool) {
 	n, tags, _ := strings.Cut(m, " ")
 	v, err := strconv.ParseInt(n, 10, 64)
 	return Record{N: v, Tags: decodeRecord(tags)}, err == nil
 }
 
-// encodeRecord and decodeRecord write a log record's tags as one string.
-func encodeRecord(tags []string) string { return strings.Join(tags, " ") }
+// EncodeRecord writes a record's tags as one string, as stores keep it;
+// decodeRecord reads it back.
+func EncodeRecord(tags []string) string { return strings.Join(tags, " ") }
 
 func decodeRecord(r string) []string { return strings.Fields(r) }
 

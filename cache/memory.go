@@ -27,7 +27,7 @@ const itemOverhead = 96
 // MemoryStore is the in-process Store of the embedded default: one
 // mutex-guarded map holding entries and tag versions (under "e:" and "t:"
 // like Redis keys), each with an expiry. It has the same semantics as
-// RedisStore and no goroutine.
+// redisstore.Store and no goroutine.
 //
 // Expired items are removed when read, and by a sweep whenever an insert
 // takes the map past either limit: the sweep first drops every expired
@@ -44,7 +44,7 @@ type MemoryStore struct {
 	now      func() time.Time
 
 	// The invalidation log (log.go): its id, its bumps so far, and the
-	// records of the last ones (at most logCapacity; the last is bump logN).
+	// records of the last ones (at most LogCapacity; the last is bump logN).
 	logID   string
 	logN    int64
 	records []string
@@ -56,7 +56,11 @@ type memItem struct {
 	expires time.Time
 }
 
-var _ Store = (*MemoryStore)(nil)
+var (
+	_ Store          = (*MemoryStore)(nil)
+	_ SharedCounters = (*MemoryStore)(nil)
+	_ Inspector      = (*MemoryStore)(nil)
+)
 
 // NewMemoryStore returns an empty store within l.
 func NewMemoryStore(l MemoryLimits) *MemoryStore {
@@ -71,7 +75,7 @@ func NewMemoryStore(l MemoryLimits) *MemoryStore {
 		counters: make(map[string]int64),
 		limits:   l,
 		now:      time.Now,
-		logID:    newVersion(),
+		logID:    NewVersion(),
 	}
 }
 
@@ -136,7 +140,7 @@ func (m *MemoryStore) Get(_ context.Context, keys, tags []string) ([][]byte, map
 			versions[t] = it.version
 			continue
 		}
-		v := newVersion()
+		v := NewVersion()
 		m.put("t:"+t, memItem{version: v, expires: now.Add(TagTTL)})
 		versions[t] = v
 		created = true
@@ -186,12 +190,12 @@ func (m *MemoryStore) Bump(_ context.Context, tags []string) error {
 	defer m.mu.Unlock()
 	now := m.now()
 	for _, t := range tags {
-		m.put("t:"+t, memItem{version: newVersion(), expires: now.Add(TagTTL)})
+		m.put("t:"+t, memItem{version: NewVersion(), expires: now.Add(TagTTL)})
 	}
 	m.logN++
-	m.records = append(m.records, encodeRecord(tags))
-	if len(m.records) >= 2*logCapacity {
-		m.records = slices.Clone(m.records[len(m.records)-logCapacity:])
+	m.records = append(m.records, EncodeRecord(tags))
+	if len(m.records) >= 2*LogCapacity {
+		m.records = slices.Clone(m.records[len(m.records)-LogCapacity:])
 	}
 	m.sweep(now)
 	return nil
@@ -213,13 +217,13 @@ func (m *MemoryStore) Observe(_ context.Context, key string, since Stamp) ([]byt
 	}
 	ch := Changes{Now: Stamp{Log: m.logID, N: m.logN}}
 	if since == TailStamp {
-		tail := m.records[max(len(m.records)-maxChanges, 0):]
+		tail := m.records[max(len(m.records)-MaxChanges, 0):]
 		for i, r := range tail {
 			ch.Tail = append(ch.Tail, Record{N: m.logN - int64(len(tail)-1-i), Tags: decodeRecord(r)})
 		}
 		return raw, ch, nil
 	}
-	if d := m.logN - since.N; since.Log == m.logID && d >= 0 && d <= maxChanges && d <= int64(len(m.records)) {
+	if d := m.logN - since.N; since.Log == m.logID && d >= 0 && d <= MaxChanges && d <= int64(len(m.records)) {
 		ch.Complete = true
 		for _, r := range m.records[len(m.records)-int(d):] {
 			ch.Tags = append(ch.Tags, decodeRecord(r)...)

@@ -10,89 +10,69 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/redis/go-redis/v9"
 
 	"github.com/kedahpulse/kedahpulse/cache"
+	"github.com/kedahpulse/kedahpulse/cache/cachetest"
+	"github.com/kedahpulse/kedahpulse/cache/redisstore"
 )
-
-// switchStore counts the calls that reach it and sends them to broken, or
-// to healthy once healed.
-type switchStore struct {
-	broken, healthy cache.Store
-	healed          atomic.Bool
-	calls           atomic.Int64
-}
-
-func (s *switchStore) target() cache.Store {
-	s.calls.Add(1)
-	if s.healed.Load() {
-		return s.healthy
-	}
-	return s.broken
-}
-
-func (s *switchStore) Get(ctx context.Context, keys, tags []string) ([][]byte, map[string]string, error) {
-	return s.target().Get(ctx, keys, tags)
-}
-func (s *switchStore) Versions(ctx context.Context, tags []string) (map[string]string, error) {
-	return s.target().Versions(ctx, tags)
-}
-func (s *switchStore) Set(ctx context.Context, items []cache.Item) error {
-	return s.target().Set(ctx, items)
-}
-func (s *switchStore) Bump(ctx context.Context, tags []string) error {
-	return s.target().Bump(ctx, tags)
-}
-func (s *switchStore) Observe(ctx context.Context, key string, since cache.Stamp) ([]byte, cache.Changes, error) {
-	return s.target().Observe(ctx, key, since)
-}
-func (s *switchStore) AddCounters(ctx context.Context, d map[string]int64) error {
-	return s.target().AddCounters(ctx, d)
-}
-func (s *switchStore) Counters(ctx context.Context) (map[string]int64, error) {
-	return s.target().Counters(ctx)
-}
-func (s *switchStore) Keys(ctx context.Context) (int64, error)       { return s.target().Keys(ctx) }
-func (s *switchStore) Info(ctx context.Context) (*cache.Info, error) { return s.target().Info(ctx) }
-func (s *switchStore) Ping(ctx context.Context) error                { return s.target().Ping(ctx) }
-func (s *switchStore) Close() error                                  { return nil }
-
-// failingStore fails every call, like a store behind a dead network.
-type failingStore struct{ cache.Store }
 
 var errDown = errors.New("store down")
 
-func (failingStore) Get(context.Context, []string, []string) ([][]byte, map[string]string, error) {
-	return nil, nil, errDown
+// switchable is a store that fails every call, like a store behind a dead
+// network, until healed, and counts the calls that reach it. broken, if
+// set, makes each failure that of a real unreachable store.
+type switchable struct {
+	*cachetest.Faulty
+	healed atomic.Bool
+	calls  atomic.Int64
 }
-func (failingStore) Versions(context.Context, []string) (map[string]string, error) {
-	return nil, errDown
+
+func newSwitchable(broken cachetest.Store) *switchable {
+	s := &switchable{}
+	s.Faulty = &cachetest.Faulty{Store: cache.NewMemoryStore(cache.MemoryLimits{}), Fail: func(ctx context.Context, op string, _ []string) error {
+		s.calls.Add(1)
+		if s.healed.Load() {
+			return nil
+		}
+		if broken != nil {
+			if err := broken.Ping(ctx); err != nil {
+				return err
+			}
+		}
+		return errDown
+	}}
+	return s
 }
-func (failingStore) Set(context.Context, []cache.Item) error             { return errDown }
-func (failingStore) Bump(context.Context, []string) error                { return errDown }
-func (failingStore) AddCounters(context.Context, map[string]int64) error { return errDown }
-func (failingStore) Counters(context.Context) (map[string]int64, error)  { return nil, errDown }
-func (failingStore) Keys(context.Context) (int64, error)                 { return 0, errDown }
-func (failingStore) Ping(context.Context) error                          { return errDown }
+
+// failing is a store that fails every call.
+func failing() *cachetest.Faulty {
+	return &cachetest.Faulty{Store: cache.NewMemoryStore(cache.MemoryLimits{}), Fail: func(context.Context, string, []string) error { return errDown }}
+}
+
+// deadRedis is a Redis store for a port nothing listens on.
+func deadRedis(t *testing.T) *redisstore.Store {
+	s, err := redisstore.Open("redis://127.0.0.1:1/0?max_retries=-1", "kptest:dead:")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	return s
+}
 
 // An unreachable store never fails a Load; Invalidate reports it; the
 // breaker stops calling the store, probes after the cooldown, and closes
 // when the store is back.
 func TestOutage(t *testing.T) {
-	for name, broken := range map[string]func(t *testing.T) cache.Store{
-		"memory": func(*testing.T) cache.Store { return failingStore{cache.NewMemoryStore(cache.MemoryLimits{})} },
-		"redis": func(t *testing.T) cache.Store {
-			client := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", MaxRetries: -1, DialerRetries: 1})
-			t.Cleanup(func() { _ = client.Close() })
-			return cache.NewRedisStore(client, "kptest:dead:")
-		},
+	for name, broken := range map[string]func(t *testing.T) cachetest.Store{
+		"memory": func(*testing.T) cachetest.Store { return nil },
+		"redis":  func(t *testing.T) cachetest.Store { return deadRedis(t) },
 	} {
 		t.Run(name, func(t *testing.T) {
-			s := &switchStore{broken: broken(t), healthy: cache.NewMemoryStore(cache.MemoryLimits{})}
+			s := newSwitchable(broken(t))
 			reg := prometheus.NewRegistry()
-			// switchStore stands in for a remote store: declared REDIS, it gets timeouts and the breaker.
-			c := cache.New(s, "REDIS", cache.Options{Timeout: time.Second, BreakerThreshold: 3, BreakerCooldown: time.Minute,
-				Registerer: reg, Logger: slog.New(slog.DiscardHandler)})
+			// s stands in for a remote store: it gets timeouts, the breaker and copies in process.
+			c := cache.New(s, cache.Options{Timeout: time.Second, BreakerThreshold: 3, BreakerCooldown: time.Minute,
+				Registerer: reg, Logger: slog.New(slog.DiscardHandler), LocalBytes: cache.DefaultLocalBytes, Counters: s, Inspector: s})
 			now := time.Unix(1_000_000, 0)
 			cache.SetClock(c, func() time.Time { return now }) // this test's goroutine only
 			ctx := context.Background()
@@ -127,8 +107,6 @@ func TestOutage(t *testing.T) {
 			if err := c.Invalidate(ctx, "x"); err == nil || errors.Is(err, cache.ErrBreakerOpen) {
 				t.Fatalf("Invalidate on a dead store: %v", err)
 			}
-			relayed := func() { c.Delivered(c.PendingMark()) } // what the outbox relay says once it has delivered
-			relayed()
 			load("failure 2")
 			load("failure 3")
 			calls("closed breaker", 3)
@@ -140,7 +118,6 @@ func TestOutage(t *testing.T) {
 			if err := c.Invalidate(ctx, "x"); !errors.Is(err, cache.ErrBreakerOpen) {
 				t.Fatalf("Invalidate with the breaker open: %v", err)
 			}
-			relayed()
 			c.GetResponse(ctx, "r")
 			calls("open breaker", 0)
 
@@ -171,67 +148,18 @@ func TestOutage(t *testing.T) {
 	}
 }
 
-// After an invalidation failed, the store may hold entries that are valid
-// but stale: reads bypass it, even once it is reachable again, until the
-// relay says every failed invalidation was delivered.
-func TestFailedInvalidationBypassesReadsUntilDelivered(t *testing.T) {
-	s := &switchStore{broken: failingStore{cache.NewMemoryStore(cache.MemoryLimits{})}, healthy: cache.NewMemoryStore(cache.MemoryLimits{})}
-	s.healed.Store(true)
-	c := newCache(t, s, cache.Options{Timeout: time.Second})
-	ctx := context.Background()
-	lookups := []cache.Lookup{{Key: "k", Tags: []string{"t"}}}
-	value := "old"
-	fill := func(context.Context, []int) ([][]byte, error) { return [][]byte{[]byte(value)}, nil }
-	load := func() string {
-		vals, err := c.Load(ctx, "Query.x", time.Hour, lookups, fill)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return string(vals[0])
-	}
-	load() // cached "old"
-	s.healed.Store(false)
-	value = "new"
-	mark := c.PendingMark()
-	if err := c.Invalidate(ctx, "t"); err == nil {
-		t.Fatal("Invalidate on a dead store succeeded")
-	}
-	s.healed.Store(true) // the link is back; the stale entry is still valid in the store
-	s.calls.Store(0)
-	if got := load(); got != "new" || !c.Pending() {
-		t.Fatalf("before delivery: got %q (pending %v), want the source's value", got, c.Pending())
-	}
-	if n := s.calls.Load(); n != 0 {
-		t.Fatalf("the store was read %d times while invalidations were pending", n)
-	}
-	c.Delivered(mark) // a mark taken before the failure does not cover it
-	if !c.Pending() {
-		t.Fatal("an older mark ended the bypass")
-	}
-	mark = c.PendingMark()
-	if err := c.Invalidate(ctx, "t"); err != nil { // the relay delivers
-		t.Fatal(err)
-	}
-	c.Delivered(mark)
-	if got := load(); got != "new" || c.Pending() {
-		t.Fatalf("after delivery: %q, pending %v", got, c.Pending())
-	}
-}
-
 func TestHealthy(t *testing.T) {
 	if err := newCache(t, cache.NewMemoryStore(cache.MemoryLimits{}), cache.Options{}).Healthy(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	client := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", MaxRetries: -1, DialerRetries: 1})
-	c := newCache(t, cache.NewRedisStore(client, "kptest:dead:"), cache.Options{Timeout: time.Second})
-	t.Cleanup(func() { _ = c.Store().Close() })
+	c := newCache(t, deadRedis(t), cache.Options{Timeout: time.Second})
 	if err := c.Healthy(context.Background()); err == nil {
 		t.Fatal("Healthy on a dead store")
 	}
 }
 
 func TestStatsDuringOutage(t *testing.T) {
-	c := newCache(t, failingStore{cache.NewMemoryStore(cache.MemoryLimits{})}, cache.Options{})
+	c := newCache(t, failing(), cache.Options{})
 	lookups := []cache.Lookup{{Key: "a"}}
 	mustLoad(t, c, context.Background(), lookups, func(context.Context, []int) ([][]byte, error) {
 		return [][]byte{nil}, nil

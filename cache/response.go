@@ -11,15 +11,22 @@ import (
 	"github.com/klauspost/compress/s2"
 )
 
-// A response entry is a stamp line, then an entry (entry.go):
+// Whole responses. A response may carry a hundred tags, so its hit does not
+// read them: it reads the invalidation log's stamp instead (log.go). A
+// response entry is a stamp line, then an entry (entry.go):
 //
 //	<log> <n> <expires, Unix ms>[ s2]\n<tag ver ...>\n<payload>
 //
-// The stamp is the log's (log.go) when the response's fill began, so the
-// entry was valid at it; the expiry lets a re-stamped copy keep its TTL.
-// With " s2", what follows the line is compressed with s2: a remote
-// store's entries of compressMin bytes or more are, since each process
-// decodes an entry once and serves its copy in process after.
+// The stamp is the log's when the response's fill began, so the entry was
+// valid at it; the expiry lets a re-stamped copy keep its TTL. With " s2",
+// what follows the line is compressed with s2 (Options.Compress, for
+// entries of compressMin bytes or more: each process decodes an entry once
+// and serves its copy in process after).
+//
+// Local copies (Options.LocalBytes): valid response entries are kept in
+// process with the stamp they were last known valid at, so a hit reads
+// only the log's head, and the reads of the head are shared by concurrent
+// hits (headReads), never one sent before a caller asked.
 
 // compressMin is the smallest entry compressed: below it, s2 saves little.
 const compressMin = 4 << 10
@@ -114,8 +121,8 @@ const restampAfter = 16
 // after a miss; zero when the store failed). A hit costs one round trip
 // of two commands (the entry and the log's head) when nothing was bumped
 // since the entry was stamped, whatever its tags; see log.go for the
-// other cases. On Redis, a copy of valid entries is kept in process, so a
-// hit then reads only the log's head. Hits and misses count under
+// other cases. With local copies (Options.LocalBytes), a hit then reads
+// only the log's head. Hits and misses count under
 // coordinate "response". Store failures are logged and count as misses.
 func (c *Cache) GetResponse(ctx context.Context, key string) ([]byte, Stamp, bool) {
 	v, stamp, ok := c.getResponse(ctx, key)
@@ -128,7 +135,7 @@ func (c *Cache) GetResponse(ctx context.Context, key string) ([]byte, Stamp, boo
 }
 
 func (c *Cache) getResponse(ctx context.Context, key string) ([]byte, Stamp, bool) {
-	if c.pending.active() {
+	if c.bypassed() {
 		return nil, Stamp{}, false
 	}
 	if r := c.local.get(key); r != nil {
@@ -185,7 +192,7 @@ func (c *Cache) revalidate(ctx context.Context, key string, r *response, now Sta
 }
 
 // since returns what the log says since s. Caches with copies in process
-// (remote stores) ask the shared read of the log's head and last records
+// ask the shared read of the log's head and last records
 // first, and read the records since s themselves only when s is older than
 // that tail.
 func (c *Cache) since(ctx context.Context, s Stamp) (Changes, error) {
@@ -240,7 +247,7 @@ func (c *Cache) rewrite(ctx context.Context, key string, r *response) {
 	if !ok {
 		return
 	}
-	b, err := encodeResponse(r.stamp, r.expires, hdr, r.payload, c.local != nil)
+	b, err := encodeResponse(r.stamp, r.expires, hdr, r.payload, c.opt.Compress)
 	if err != nil {
 		return
 	}
@@ -277,7 +284,7 @@ func (c *Cache) SetResponse(ctx context.Context, key string, value []byte, versi
 		hdr = append(hdr, tagVersion{Tag: t, Version: versions[t]})
 	}
 	expires := time.Now().Add(ttl)
-	b, err := encodeResponse(stamp, expires, hdr, value, c.local != nil)
+	b, err := encodeResponse(stamp, expires, hdr, value, c.opt.Compress)
 	if err != nil {
 		c.log.Warn("cache: response not stored", "key", key, "err", err)
 		return
@@ -298,8 +305,7 @@ func (c *Cache) setResponse(ctx context.Context, key string, b []byte, ttl time.
 	}
 }
 
-// localCopies are the valid response entries of a remote store kept in
-// process, each with the stamp it was last known valid at, bounded in
+// localCopies are the valid response entries kept in process, each with the stamp it was last known valid at, bounded in
 // bytes (a full map drops arbitrary entries, Go's map order being random
 // enough for that). The zero value keeps nothing.
 type localCopies struct {

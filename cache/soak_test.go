@@ -12,6 +12,7 @@ import (
 
 	"github.com/kedahpulse/kedahpulse/cache"
 	"github.com/kedahpulse/kedahpulse/cache/cachetest"
+	"github.com/kedahpulse/kedahpulse/cache/redisstore"
 )
 
 // T6: 100 000 invalidate-then-refill cycles over a fixed set of 50 keys and
@@ -27,7 +28,7 @@ func TestSoak(t *testing.T) {
 	if testing.Short() {
 		t.Skip("soak")
 	}
-	cachetest.EachStore(t, func(t *testing.T, s cache.Store) {
+	cachetest.EachStore(t, func(t *testing.T, s cachetest.Store) {
 		c := newCache(t, s, cache.Options{})
 		ctx := context.Background()
 		tagName := func(i int) string { return fmt.Sprint("tag:", i) }
@@ -84,7 +85,7 @@ func TestSoak(t *testing.T) {
 				epochs++
 			}
 		}
-		if _, ok := s.(*cache.RedisStore); ok != (epochs > 0) {
+		if _, ok := s.(*redisstore.Store); ok != (epochs > 0) {
 			t.Errorf("%d epoch keys on %T", epochs, s)
 		}
 		logKeys := 0 // the invalidation log's head and records, on Redis

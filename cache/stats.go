@@ -21,13 +21,37 @@ type FieldStats struct {
 // Stats are totals over every process sharing the store: the store's shared
 // counters plus this process's deltas not yet flushed.
 type Stats struct {
-	Backend string // "REDIS" or "MEMORY"
-	// Hits and Misses include responses. Keys is Store.Keys: on Redis,
+	Backend string // Options.Backend
+	// Hits and Misses include responses. Keys is Inspector.Keys: on Redis,
 	// DBSIZE, the whole database.
 	Hits, Misses, Invalidations, Keys int64
 	Responses                         FieldStats   // GetResponse, coordinate "response"
 	Fields                            []FieldStats // Load, sorted by coordinate
-	Redis                             *Info        // nil on MEMORY
+	Redis                             *Info        // Inspector.Info: nil but on Redis
+}
+
+// SharedCounters are the counters every process using a backend adds to.
+type SharedCounters interface {
+	// AddCounters adds deltas to the counters; Counters reads their totals.
+	AddCounters(ctx context.Context, deltas map[string]int64) error
+	Counters(ctx context.Context) (map[string]int64, error)
+}
+
+// Inspector answers what Stats and Healthy ask of a backend.
+type Inspector interface {
+	// Keys counts the keys the backend holds (Redis: DBSIZE).
+	Keys(ctx context.Context) (int64, error)
+	// Info returns Redis server figures, or nil for the in-process store.
+	Info(ctx context.Context) (*Info, error)
+	Ping(ctx context.Context) error
+}
+
+// Info holds Redis INFO figures.
+type Info struct {
+	KeyspaceHits     int64
+	KeyspaceMisses   int64
+	UsedMemoryBytes  int64
+	ConnectedClients int64
 }
 
 // Counter names in the store's shared counters.
@@ -184,24 +208,27 @@ func (c *Cache) count(coord string, hits, misses int) {
 // Stats returns the totals of every process sharing the store. When the
 // store fails it returns this process's unflushed figures with the error.
 func (c *Cache) Stats(ctx context.Context) (Stats, error) {
-	st := Stats{Backend: c.backend}
+	st := Stats{Backend: c.opt.Backend}
 	totals := c.counters.snapshot()
 	var shared map[string]int64
 	var keys int64
 	var info *Info
-	err := c.do(ctx, "counters", func(ctx context.Context) (err error) {
-		shared, err = c.store.Counters(ctx)
-		return err
-	})
-	if err == nil {
-		err = c.do(ctx, "keys", func(ctx context.Context) (err error) {
-			keys, err = c.store.Keys(ctx)
+	var err error
+	if c.opt.Counters != nil {
+		err = c.do(ctx, "counters", func(ctx context.Context) (err error) {
+			shared, err = c.opt.Counters.Counters(ctx)
 			return err
 		})
 	}
-	if err == nil {
+	if err == nil && c.opt.Inspector != nil {
+		err = c.do(ctx, "keys", func(ctx context.Context) (err error) {
+			keys, err = c.opt.Inspector.Keys(ctx)
+			return err
+		})
+	}
+	if err == nil && c.opt.Inspector != nil {
 		err = c.do(ctx, "info", func(ctx context.Context) (err error) {
-			info, err = c.store.Info(ctx)
+			info, err = c.opt.Inspector.Info(ctx)
 			return err
 		})
 	}
@@ -246,15 +273,19 @@ func (c *Cache) Stats(ctx context.Context) (Stats, error) {
 	return st, nil
 }
 
-// Flush adds this process's counter deltas to the store's shared counters.
-// On failure the deltas are kept for the next Flush.
+// Flush adds this process's counter deltas to the shared counters
+// (Options.Counters; without them, it keeps them). On failure the deltas
+// are kept for the next Flush.
 func (c *Cache) Flush(ctx context.Context) error {
+	if c.opt.Counters == nil {
+		return nil
+	}
 	deltas := c.counters.take()
 	if len(deltas) == 0 {
 		return nil
 	}
 	err := c.do(ctx, "flush", func(ctx context.Context) error {
-		return c.store.AddCounters(ctx, deltas)
+		return c.opt.Counters.AddCounters(ctx, deltas)
 	})
 	if err != nil {
 		c.counters.restore(deltas)

@@ -5,9 +5,9 @@ import (
 	"time"
 )
 
-// Store is a cache backend. Each method is one round trip to the backend.
-// Implementations: *RedisStore and *MemoryStore. They never interpret
-// values.
+// Store is the data path of a cache backend. Each method is one round trip
+// to the backend. Implementations: *MemoryStore and redisstore.Store. They
+// never interpret values.
 type Store interface {
 	// Get returns the raw values stored under keys (nil where absent or
 	// expired) and the current version of every tag in tags. A tag that has
@@ -25,16 +25,6 @@ type Store interface {
 	// Observe reads the raw value at key (none when key is "") and the
 	// invalidation log since since (see Changes), in one round trip.
 	Observe(ctx context.Context, key string, since Stamp) ([]byte, Changes, error)
-	// AddCounters adds deltas to the counters shared by every process using
-	// the backend; Counters reads their totals.
-	AddCounters(ctx context.Context, deltas map[string]int64) error
-	Counters(ctx context.Context) (map[string]int64, error)
-	// Keys counts the keys the backend holds (Redis: DBSIZE).
-	Keys(ctx context.Context) (int64, error)
-	// Info returns Redis server figures, or nil for the in-process store.
-	Info(ctx context.Context) (*Info, error)
-	Ping(ctx context.Context) error
-	Close() error
 }
 
 // Item is one value to store.
@@ -42,14 +32,6 @@ type Item struct {
 	Key   string
 	Value []byte
 	TTL   time.Duration
-}
-
-// Info holds Redis INFO figures.
-type Info struct {
-	KeyspaceHits     int64
-	KeyspaceMisses   int64
-	UsedMemoryBytes  int64
-	ConnectedClients int64
 }
 
 // TagTTL is how long a tag version lives after it was created or bumped:

@@ -1,17 +1,15 @@
 package cache_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"regexp"
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/kedahpulse/kedahpulse/cache"
 	"github.com/kedahpulse/kedahpulse/cache/cachetest"
+	"github.com/kedahpulse/kedahpulse/cache/redisstore"
 )
 
 // The conformance suite: every Store behaves the same.
@@ -19,7 +17,7 @@ import (
 var versionRE = regexp.MustCompile(`^[0-9a-f]{16}$`)
 
 func TestStoreGetSet(t *testing.T) {
-	cachetest.EachStore(t, func(t *testing.T, s cache.Store) {
+	cachetest.EachStore(t, func(t *testing.T, s cachetest.Store) {
 		ctx := context.Background()
 		values, versions, err := s.Get(ctx, []string{"a", "b"}, nil)
 		if err != nil {
@@ -68,7 +66,7 @@ func TestStoreGetSet(t *testing.T) {
 }
 
 func TestStoreTTL(t *testing.T) {
-	cachetest.EachStore(t, func(t *testing.T, s cache.Store) {
+	cachetest.EachStore(t, func(t *testing.T, s cachetest.Store) {
 		ctx := context.Background()
 		err := s.Set(ctx, []cache.Item{
 			{Key: "long", Value: []byte("l"), TTL: time.Hour},
@@ -114,7 +112,7 @@ func TestStoreTTL(t *testing.T) {
 }
 
 func TestStoreTagsCreatedOnce(t *testing.T) {
-	cachetest.EachStore(t, func(t *testing.T, s cache.Store) {
+	cachetest.EachStore(t, func(t *testing.T, s cachetest.Store) {
 		ctx := context.Background()
 		_, v1, err := s.Get(ctx, nil, []string{"x", "y"})
 		if err != nil {
@@ -139,7 +137,7 @@ func TestStoreTagsCreatedOnce(t *testing.T) {
 }
 
 func TestStoreBump(t *testing.T) {
-	cachetest.EachStore(t, func(t *testing.T, s cache.Store) {
+	cachetest.EachStore(t, func(t *testing.T, s cachetest.Store) {
 		ctx := context.Background()
 		_, before, err := s.Get(ctx, nil, []string{"x", "y"})
 		if err != nil {
@@ -169,7 +167,7 @@ func TestStoreBump(t *testing.T) {
 }
 
 func TestStoreVersions(t *testing.T) {
-	cachetest.EachStore(t, func(t *testing.T, s cache.Store) {
+	cachetest.EachStore(t, func(t *testing.T, s cachetest.Store) {
 		ctx := context.Background()
 		got, err := s.Versions(ctx, []string{"x"})
 		if err != nil {
@@ -200,7 +198,7 @@ func TestStoreVersions(t *testing.T) {
 }
 
 func TestStoreCounters(t *testing.T) {
-	cachetest.EachStore(t, func(t *testing.T, s cache.Store) {
+	cachetest.EachStore(t, func(t *testing.T, s cachetest.Store) {
 		ctx := context.Background()
 		got, err := s.Counters(ctx)
 		if err != nil {
@@ -223,7 +221,7 @@ func TestStoreCounters(t *testing.T) {
 		if fmt.Sprint(got) != fmt.Sprint(want) {
 			t.Errorf("counters = %v, want %v", got, want)
 		}
-		if rs, ok := s.(*cache.RedisStore); ok {
+		if rs, ok := s.(*redisstore.Store); ok {
 			if d := cache.StatsTTL(t, rs); d <= 29*24*time.Hour {
 				t.Errorf("TTL of the counters = %v, want about 30 days", d)
 			}
@@ -232,7 +230,7 @@ func TestStoreCounters(t *testing.T) {
 }
 
 func TestStoreKeys(t *testing.T) {
-	cachetest.EachStore(t, func(t *testing.T, s cache.Store) {
+	cachetest.EachStore(t, func(t *testing.T, s cachetest.Store) {
 		ctx := context.Background()
 		before, err := s.Keys(ctx)
 		if err != nil {
@@ -325,68 +323,6 @@ func TestMemoryStoreEviction(t *testing.T) {
 	}
 }
 
-func TestOpenRedis(t *testing.T) {
-	tests := map[string]struct {
-		url     string
-		wantErr bool
-		check   func(redis.UniversalClient) bool
-	}{
-		"single": {url: "redis://user:pw@h:6380/2", check: func(c redis.UniversalClient) bool {
-			cl, ok := c.(*redis.Client)
-			return ok && cl.Options().Addr == "h:6380" && cl.Options().DB == 2 && cl.Options().Password == "pw"
-		}},
-		"tls": {url: "rediss://h:6380/0", check: func(c redis.UniversalClient) bool {
-			cl, ok := c.(*redis.Client)
-			return ok && cl.Options().TLSConfig != nil
-		}},
-		"cluster": {url: "redis-cluster://h1:7000?addr=h2:7001&addr=h3:7002", check: func(c redis.UniversalClient) bool {
-			cl, ok := c.(*redis.ClusterClient)
-			return ok && fmt.Sprint(cl.Options().Addrs) == "[h1:7000 h2:7001 h3:7002]"
-		}},
-		"sentinel": {url: "redis-sentinel://s1:26379?master_name=mymaster&addr=s2:26379", check: func(c redis.UniversalClient) bool {
-			_, ok := c.(*redis.Client)
-			return ok
-		}},
-		"sentinel without master": {url: "redis-sentinel://s1:26379", wantErr: true},
-		"unknown scheme":          {url: "memcached://h:11211", wantErr: true},
-		"no scheme":               {url: "h:6379", wantErr: true},
-		"bad option":              {url: "redis://h:6379?no_such_option=1", wantErr: true},
-		"cluster with bad option": {url: "redis-cluster://h:7000?no_such_option=1", wantErr: true},
-	}
-	for name, tt := range tests {
-		t.Run(name, func(t *testing.T) {
-			c, err := cache.OpenRedis(tt.url)
-			if tt.wantErr {
-				if err == nil {
-					_ = c.Close()
-					t.Fatal("no error")
-				}
-				if bytes.Contains([]byte(err.Error()), []byte("pw")) {
-					t.Errorf("error leaks the password: %v", err)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer c.Close()
-			if !tt.check(c) {
-				t.Errorf("unexpected client %T", c)
-			}
-		})
-	}
-}
-
-func TestParseInfo(t *testing.T) {
-	text := "# Stats\r\ntotal_connections_received:9\r\nkeyspace_hits:120\r\nkeyspace_misses:30\r\n\r\n" +
-		"# Memory\r\nused_memory:1048576\r\nused_memory_human:1.00M\r\n\r\n# Clients\r\nconnected_clients:4\r\n"
-	got := cache.ParseInfo(text)
-	want := cache.Info{KeyspaceHits: 120, KeyspaceMisses: 30, UsedMemoryBytes: 1048576, ConnectedClients: 4}
-	if *got != want {
-		t.Errorf("ParseInfo = %+v, want %+v", *got, want)
-	}
-}
-
 // The in-process store is bounded in bytes, not only in entries: a burst
 // of large distinct entries (what keys from unbounded input would make)
 // leaves it within MaxBytes.
@@ -421,7 +357,7 @@ func TestMemoryStoreBoundedInBytes(t *testing.T) {
 // 64 records), and says so otherwise; a lost log comes back under another
 // id, so no old stamp names a point of it.
 func TestStoreObserveLog(t *testing.T) {
-	cachetest.EachStore(t, func(t *testing.T, s cache.Store) {
+	cachetest.EachStore(t, func(t *testing.T, s cachetest.Store) {
 		ctx := context.Background()
 		observe := func(key string, since cache.Stamp) ([]byte, cache.Changes) {
 			t.Helper()

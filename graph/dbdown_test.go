@@ -21,7 +21,7 @@ func TestDatabaseOutage(t *testing.T) {
 	}
 	p := cachetest.NewProxy(t, dsn.Host)
 	dsn.Host = p.Addr()
-	e := newEnvOn(t, dbtest.OpenURL(t, dsn.String()), cache.NewMemoryStore(cache.MemoryLimits{}), "MEMORY")
+	e := newEnvOn(t, dbtest.OpenURL(t, dsn.String()), cache.NewMemoryStore(cache.MemoryLimits{}))
 	if err := e.store.Migrate(context.Background()); err != nil {
 		t.Fatal(err)
 	}

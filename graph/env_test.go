@@ -43,20 +43,6 @@ type env struct {
 	invalidated atomic.Pointer[func(tags []string)]
 }
 
-// gatedStore is the real cache store with a gate in front of Set: a test
-// can hold a reader after its database read and before its cache write.
-type gatedStore struct {
-	cache.Store
-	e *env
-}
-
-func (s gatedStore) Set(ctx context.Context, items []cache.Item) error {
-	if g := s.e.gate.Load(); g != nil {
-		g.hold(items)
-	}
-	return s.Store.Set(ctx, items)
-}
-
 type clock struct {
 	mu  sync.Mutex
 	now time.Time
@@ -73,22 +59,20 @@ func noResponseCache(o *graph.Options) { o.NoResponseCache = true }
 // ("memory" or "redis").
 func newEnv(t testing.TB, dialect, backend string, opts ...envOption) *env {
 	t.Helper()
-	var store cache.Store
+	var store cachetest.Store
 	var trips *cachetest.RoundTrips
-	name := "MEMORY"
 	if backend == "redis" {
-		client, prefix, counter := cachetest.NewRedis(t)
-		store, trips, name = cache.NewRedisStore(client, prefix), counter, "REDIS"
+		store, trips = cachetest.NewRedisStoreCounted(t)
 	} else {
 		store = cache.NewMemoryStore(cache.MemoryLimits{})
 	}
-	e := newEnvOn(t, dbtest.Open(t, dialect), store, name, opts...)
+	e := newEnvOn(t, dbtest.Open(t, dialect), store, opts...)
 	e.trips = trips
 	return e
 }
 
 // newEnvOn builds an API on an open database and a cache store.
-func newEnvOn(t testing.TB, dbStore *db.Store, store cache.Store, name string, opts ...envOption) *env {
+func newEnvOn(t testing.TB, dbStore *db.Store, store cachetest.Store, opts ...envOption) *env {
 	e := &env{t: t, store: dbStore, sql: &db.QueryCounter{},
 		clock: &clock{now: time.Date(2026, 11, 20, 10, 30, 0, 0, time.UTC)}}
 	e.store.Now = e.clock.Now
@@ -98,12 +82,21 @@ func newEnvOn(t testing.TB, dbStore *db.Store, store cache.Store, name string, o
 		logTo = os.Stderr
 	}
 	log := slog.New(slog.NewTextHandler(logTo, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	e.cache = cache.New(gatedStore{store, e}, name, cache.Options{Logger: log, Timeout: 2 * time.Second, Invalidated: func(tags []string) {
+	// The store has a gate in front of Set: a test can hold a reader after
+	// its database read and before its cache write.
+	gated := &cachetest.Faulty{Store: store, Fail: func(_ context.Context, op string, keys []string) error {
+		if g := e.gate.Load(); g != nil && op == "set" {
+			g.hold(keys)
+		}
+		return nil
+	}}
+	bypass := new(outbox.Bypass)
+	e.cache = cache.New(gated, cachetest.Options(gated, cache.Options{Logger: log, Timeout: 2 * time.Second, Bypass: bypass, Invalidated: func(tags []string) {
 		if f := e.invalidated.Load(); f != nil {
 			(*f)(tags)
 		}
-	}})
-	e.relay = outbox.New(e.store, e.cache, log)
+	}}))
+	e.relay = outbox.New(e.store, e.cache, bypass, log)
 	e.resolver = &graph.Resolver{Store: e.store, Cache: e.cache, Outbox: e.relay, Log: log, Now: e.clock.Now, LoaderWait: 5 * time.Millisecond}
 	o := graph.Options{AdminToken: adminToken, Introspection: true}
 	for _, opt := range opts {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/kedahpulse/kedahpulse/db"
 	"github.com/kedahpulse/kedahpulse/graph/gqlhttp"
+	"github.com/kedahpulse/kedahpulse/outbox"
 )
 
 // isRequestError reports an error gqlgen raised about the request before
@@ -49,9 +50,11 @@ func errorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 		case errors.Is(err, ErrUnauthenticated):
 			gqlErr.Message = ErrUnauthenticated.Error()
 			gqlErr.Extensions["code"] = gqlhttp.CodeUnauthenticated
-		case errors.Is(err, ErrNotYetVisible):
+		case errors.Is(err, outbox.ErrUndelivered):
+			// The change is saved; other processes may answer from their
+			// caches until a relay delivers its invalidation.
 			log.WarnContext(ctx, "mutation acknowledged before its invalidation was delivered", "path", gqlErr.Path.String(), "err", err)
-			gqlErr.Message = ErrNotYetVisible.Error()
+			gqlErr.Message = "the change is saved, but other servers may not show it yet"
 			gqlErr.Extensions["code"] = gqlhttp.CodeNotYetVisible
 		case errors.Is(err, context.Canceled):
 			// The client went away; nobody reads this, and it is not a fault.

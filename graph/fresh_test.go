@@ -7,8 +7,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
-
-	"github.com/kedahpulse/kedahpulse/cache"
 )
 
 // gate holds the first cache write of a key containing match until
@@ -26,9 +24,9 @@ func newGate(match string) *gate {
 	return g
 }
 
-func (g *gate) hold(items []cache.Item) {
-	for _, it := range items {
-		if strings.Contains(it.Key, g.match) && g.armed.CompareAndSwap(true, false) {
+func (g *gate) hold(keys []string) {
+	for _, k := range keys {
+		if strings.Contains(k, g.match) && g.armed.CompareAndSwap(true, false) {
 			close(g.reached)
 			<-g.release
 			return

@@ -7,8 +7,8 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/kedahpulse/kedahpulse/cache"
 	"github.com/kedahpulse/kedahpulse/cache/cachetest"
+	"github.com/kedahpulse/kedahpulse/cache/redisstore"
 	"github.com/kedahpulse/kedahpulse/db/dbtest"
 	"github.com/kedahpulse/kedahpulse/graph"
 )
@@ -19,10 +19,12 @@ import (
 func TestWriteDuringRedisOutageIsNotLost(t *testing.T) {
 	client, prefix, _ := cachetest.NewRedis(t)
 	p := cachetest.NewProxy(t, client.(*redis.Client).Options().Addr)
-	viaProxy := redis.NewClient(&redis.Options{Addr: p.Addr(), MaxRetries: -1, DialTimeout: 200 * time.Millisecond})
-	store := cache.NewRedisStore(viaProxy, prefix)
+	store, err := redisstore.Open("redis://"+p.Addr()+"/0?max_retries=-1&dial_timeout=200ms", prefix)
+	if err != nil {
+		t.Fatal(err)
+	}
 	t.Cleanup(func() { store.Close() })
-	e := newEnvOn(t, dbtest.Open(t, "postgres"), store, "REDIS", func(o *graph.Options) { o.Timeout = time.Second })
+	e := newEnvOn(t, dbtest.Open(t, "postgres"), store, func(o *graph.Options) { o.Timeout = time.Second })
 	f := newFixture(t, e, 1)
 	read := `query($id: ID!) { property(id: $id) { title } }`
 	vars := map[string]any{"id": sid(f.props[0].ID)}
@@ -49,7 +51,6 @@ func TestWriteDuringRedisOutageIsNotLost(t *testing.T) {
 	// (Its breaker, opened by the outage, lets a probe through after its
 	// cooldown: retry as the relay's schedule would.)
 	var n int
-	var err error
 	for range 50 {
 		if n, err = e.relay.Drain(context.Background()); err == nil {
 			break

@@ -43,7 +43,7 @@ func TestPersistedQueries(t *testing.T) {
 		}
 		// Another process: its own Cache on the same store.
 		other := *e.resolver
-		other.Cache = cache.New(e.cache.Store(), "OTHER", cache.Options{})
+		other.Cache = cache.New(e.cache.Store(), cache.Options{Backend: "OTHER", LocalBytes: cache.DefaultLocalBytes, Compress: true})
 		if res := e.doWithBody(graph.NewHandler(&other, graph.Options{}), `{`+ext+`}`); !strings.Contains(res, `"totalCount":2`) {
 			t.Errorf("another process sharing the store: %s", res)
 		}

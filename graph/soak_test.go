@@ -12,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kedahpulse/kedahpulse/cache"
 	"github.com/kedahpulse/kedahpulse/cache/cachetest"
 	"github.com/kedahpulse/kedahpulse/db/dbtest"
 )
@@ -25,8 +24,9 @@ func TestSoak(t *testing.T) {
 	if err != nil {
 		t.Skip("set SOAK=<duration> to run the soak test")
 	}
-	client, prefix, _ := cachetest.NewRedis(t)
-	e := newEnvOn(t, dbtest.Open(t, "postgres"), cache.NewRedisStore(client, prefix), "REDIS")
+	rs := cachetest.NewRedisStore(t)
+	client, prefix := rs.Client(), rs.Prefix()
+	e := newEnvOn(t, dbtest.Open(t, "postgres"), rs)
 	e.resolver.LoaderWait = time.Millisecond
 	f := newFixture(t, e, 60)
 

@@ -1,16 +1,16 @@
 // Package outbox delivers the invalidations of committed writes: each write
-// records its tags in an outbox row in its own transaction (db), and a Relay
-// turns rows into cache invalidations (cache), then acks them. It
-// imports db and cache; the server wires one Relay into the GraphQL
-// layer and the scraper, and runs it.
+// records its tags in an outbox row in its own transaction (db), and a
+// Relay turns rows into cache invalidations (cache), then acks them. It
+// imports db and cache.
 //
-// One vocabulary: Deliver makes one committed change visible; Drain delivers
-// every row still in the outbox (left by a failed Deliver, or by a process
-// killed between commit and invalidation); Run drains on a schedule.
-// Invariant: Deliver returns nil only once the change's tags are
-// invalidated in the shared cache, by this process or by another relay
-// sharing the database (its row acked), so a write acknowledged to its
-// client is visible to every process that reads afterwards. While a row
-// may be undelivered, this process reads from the database (cache
-// MarkPending), never from a cache that may hold the old value.
+// One vocabulary: Deliver makes one committed change visible; Drain
+// delivers every row still in the outbox (left by a failed Deliver, or by a
+// process killed between commit and invalidation); Run drains on a
+// schedule; the Bypass keeps this process's reads off the cache while an
+// invalidation may be undelivered, and ErrUndelivered says a change is
+// saved but not yet delivered. Invariant: Deliver returns nil only once
+// the change's tags are invalidated in the shared cache, by this process
+// or by another relay sharing the database (its row acked), so a write
+// acknowledged to its client is visible to every process that reads
+// afterwards.
 package outbox

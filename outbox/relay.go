@@ -22,17 +22,19 @@ const DefaultWait = 10 * time.Second
 
 // Relay delivers invalidations. Safe for concurrent use.
 type Relay struct {
-	store *db.Store
-	cache *cache.Cache
-	log   *slog.Logger
+	store  *db.Store
+	cache  *cache.Cache
+	bypass *Bypass
+	log    *slog.Logger
 	// Poll bounds the wait between two checks while Deliver waits for
 	// another relay (50 ms, doubling up to 500 ms).
 	poll time.Duration
 }
 
-// New returns a Relay from store's outbox to c.
-func New(store *db.Store, c *cache.Cache, log *slog.Logger) *Relay {
-	return &Relay{store: store, cache: c, log: log, poll: 50 * time.Millisecond}
+// New returns a Relay from store's outbox to c, whose drains turn bypass
+// off (c's Options.Bypass).
+func New(store *db.Store, c *cache.Cache, bypass *Bypass, log *slog.Logger) *Relay {
+	return &Relay{store: store, cache: c, bypass: bypass, log: log, poll: 50 * time.Millisecond}
 }
 
 // Deliver makes a committed change visible: it invalidates the change's
@@ -75,11 +77,11 @@ func (r *Relay) Deliver(ctx context.Context, ch db.Change) error {
 }
 
 // Drain delivers every row in the outbox, oldest first, and returns how
-// many it delivered. Once the outbox is empty, the cache is told that every
-// invalidation that had failed before the drain began is delivered, so it
-// serves reads again.
+// many it delivered. Once the outbox is empty, every invalidation that had
+// failed before the drain began is delivered: the bypass goes off unless
+// one failed since.
 func (r *Relay) Drain(ctx context.Context) (int, error) {
-	mark := r.cache.PendingMark()
+	mark := r.bypass.mark()
 	delivered := 0
 	for {
 		rows, err := r.store.PendingInvalidations(ctx, 100)
@@ -87,7 +89,7 @@ func (r *Relay) Drain(ctx context.Context) (int, error) {
 			return delivered, err
 		}
 		if len(rows) == 0 {
-			r.cache.Delivered(mark)
+			r.bypass.covered(mark)
 			return delivered, nil
 		}
 		for _, row := range rows {

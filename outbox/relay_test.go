@@ -8,10 +8,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/kedahpulse/kedahpulse/cache"
 	"github.com/kedahpulse/kedahpulse/cache/cachetest"
+	"github.com/kedahpulse/kedahpulse/cache/redisstore"
 	"github.com/kedahpulse/kedahpulse/db"
 	"github.com/kedahpulse/kedahpulse/db/dbtest"
 	"github.com/kedahpulse/kedahpulse/outbox"
@@ -26,17 +25,21 @@ type process struct {
 
 var discard = slog.New(slog.NewTextHandler(io.Discard, nil))
 
-func newProcess(t *testing.T, store *db.Store, client redis.UniversalClient, prefix string) process {
-	c := cache.New(cache.NewRedisStore(client, prefix), "REDIS", cache.Options{Logger: discard, Timeout: 200 * time.Millisecond})
-	return process{cache: c, relay: outbox.New(store, c, discard)}
+func newProcess(t *testing.T, store *db.Store, rs *redisstore.Store) process {
+	b := new(outbox.Bypass)
+	c := cache.New(rs, cachetest.Options(rs, cache.Options{Logger: discard, Timeout: 200 * time.Millisecond, Bypass: b}))
+	return process{cache: c, relay: outbox.New(store, c, b, discard)}
 }
 
-// unreachable is a Redis client for a port nothing listens on: a process
-// cut from Redis.
-func unreachable(t *testing.T) redis.UniversalClient {
-	c := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", MaxRetries: -1, DialTimeout: 50 * time.Millisecond})
-	t.Cleanup(func() { c.Close() })
-	return c
+// unreachable is a Redis store under prefix for a port nothing listens
+// on: a process cut from Redis.
+func unreachable(t *testing.T, prefix string) *redisstore.Store {
+	s, err := redisstore.Open("redis://127.0.0.1:1/0?max_retries=-1&dial_timeout=50ms", prefix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
 }
 
 func write(t *testing.T, s *db.Store) db.Change {
@@ -57,10 +60,10 @@ func acked(t *testing.T, s *db.Store, ch db.Change) bool {
 	return ok
 }
 
-// versions reads the tags' current versions through c.
-func versions(t *testing.T, c redis.UniversalClient, prefix string, tags []string) map[string]string {
+// versions reads the tags' current versions in s.
+func versions(t *testing.T, s *redisstore.Store, tags []string) map[string]string {
 	t.Helper()
-	v, err := cache.NewRedisStore(c, prefix).Versions(context.Background(), tags)
+	v, err := s.Versions(context.Background(), tags)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,17 +72,17 @@ func versions(t *testing.T, c redis.UniversalClient, prefix string, tags []strin
 
 func TestDeliver(t *testing.T) {
 	store := dbtest.Open(t, "postgres")
-	client, prefix, _ := cachetest.NewRedis(t)
-	p := newProcess(t, store, client, prefix)
+	rs := cachetest.NewRedisStore(t)
+	p := newProcess(t, store, rs)
 	ch := write(t, store)
-	before := versions(t, client, prefix, ch.Tags)
+	before := versions(t, rs, ch.Tags)
 	if err := p.relay.Deliver(context.Background(), ch); err != nil {
 		t.Fatal(err)
 	}
 	if !acked(t, store, ch) {
 		t.Error("delivered, but the row was not acked")
 	}
-	after := versions(t, client, prefix, ch.Tags)
+	after := versions(t, rs, ch.Tags)
 	for _, tag := range ch.Tags {
 		if before[tag] != "" && before[tag] == after[tag] {
 			t.Errorf("tag %s kept its version", tag)
@@ -91,8 +94,8 @@ func TestDeliver(t *testing.T) {
 // delivery: the change is committed, so it must become visible.
 func TestDeliverOutlivesTheClient(t *testing.T) {
 	store := dbtest.Open(t, "postgres")
-	client, prefix, _ := cachetest.NewRedis(t)
-	p := newProcess(t, store, client, prefix)
+	rs := cachetest.NewRedisStore(t)
+	p := newProcess(t, store, rs)
 	ch := write(t, store)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
@@ -106,9 +109,9 @@ func TestDeliverOutlivesTheClient(t *testing.T) {
 // the deadline, it says so.
 func TestDeliverWaitsForAnotherRelay(t *testing.T) {
 	store := dbtest.Open(t, "postgres")
-	client, prefix, _ := cachetest.NewRedis(t)
-	cut := newProcess(t, store, unreachable(t), prefix)
-	healthy := newProcess(t, store, client, prefix)
+	rs := cachetest.NewRedisStore(t)
+	cut := newProcess(t, store, unreachable(t, rs.Prefix()))
+	healthy := newProcess(t, store, rs)
 
 	ch := write(t, store)
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)

@@ -11,6 +11,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/kedahpulse/kedahpulse/cache"
+	"github.com/kedahpulse/kedahpulse/cache/redisstore"
 	"github.com/kedahpulse/kedahpulse/db"
 	"github.com/kedahpulse/kedahpulse/graph"
 	"github.com/kedahpulse/kedahpulse/graph/respcache"
@@ -33,6 +34,9 @@ type app struct {
 	board    *dashboard.Board
 	purger   *purger           // nil unless the CDN mode is on
 	warmer   *respcache.Warmer // nil when WARM_TOP is 0
+
+	closeCache func() error   // closes the cache's store
+	bypass     *outbox.Bypass // reads skip the cache while an invalidation may be undelivered
 }
 
 // open wires the program: the database (migrated), the listeners after an
@@ -70,7 +74,7 @@ func open(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 		return nil, err
 	}
 
-	a.outbox = outbox.New(a.store, a.cache, log)
+	a.outbox = outbox.New(a.store, a.cache, a.bypass, log)
 	a.scraper = scrape.New(a.store, a.outbox, cfg.Scrape.Config, log)
 	if a.redis != nil {
 		a.scraper = a.scraper.WithLock(a.redis, cfg.Cache.Prefix+"scrape-lock")
@@ -86,25 +90,30 @@ func open(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 // invalidation.
 func (a *app) openCache(afterInvalidation []func(tags []string)) error {
 	cfg := a.cfg.Cache
-	var store cache.Store
-	backend := "MEMORY"
-	if cfg.RedisURL != "" {
-		var err error
-		if a.redis, err = cache.OpenRedis(cfg.RedisURL); err != nil {
-			return fmt.Errorf("REDIS_URL: %w", err)
-		}
-		store, backend = cache.NewRedisStore(a.redis, cfg.Prefix), "REDIS"
-	} else {
-		store = cache.NewMemoryStore(cache.MemoryLimits{MaxBytes: cfg.MaxBytes})
-	}
-	a.cache = cache.New(store, backend, cache.Options{
-		Timeout: cfg.Timeout, Logger: a.log, Registerer: a.registry,
+	a.bypass = new(outbox.Bypass)
+	opts := cache.Options{Timeout: cfg.Timeout, Logger: a.log, Registerer: a.registry, Bypass: a.bypass,
 		Invalidated: func(tags []string) {
 			for _, listener := range afterInvalidation {
 				listener(tags)
 			}
 		},
-	})
+	}
+	var store cache.Store
+	if cfg.RedisURL != "" {
+		rs, err := redisstore.Open(cfg.RedisURL, cfg.Prefix)
+		if err != nil {
+			return fmt.Errorf("REDIS_URL: %w", err)
+		}
+		a.redis, a.closeCache, store = rs.Client(), rs.Close, rs
+		opts.Counters, opts.Inspector, opts.Backend = rs, rs, "REDIS"
+		opts.LocalBytes, opts.Compress = cache.DefaultLocalBytes, true
+	} else {
+		m := cache.NewMemoryStore(cache.MemoryLimits{MaxBytes: cfg.MaxBytes})
+		a.closeCache, store = m.Close, m
+		opts.Counters, opts.Inspector, opts.Backend = m, m, "MEMORY"
+		opts.Timeout, opts.BreakerThreshold = -1, -1 // it never blocks on a network
+	}
+	a.cache = cache.New(store, opts)
 	return nil
 }
 
@@ -133,6 +142,6 @@ func (s busyAsUnavailable) Run(ctx context.Context) (*db.ScrapeRun, error) {
 }
 
 func (a *app) close() {
-	a.cache.Store().Close()
+	a.closeCache()
 	a.store.Close()
 }

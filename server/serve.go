@@ -48,7 +48,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, listening func(net
 	// deliver them before serving, or serve from the database until the
 	// relay has.
 	if _, err := a.outbox.Drain(ctx); err != nil {
-		a.cache.MarkPending()
+		a.bypass.Undelivered()
 		log.Warn("pending invalidations not delivered yet; reading from the database until they are", "err", err)
 	}
 

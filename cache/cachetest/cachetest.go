@@ -1,9 +1,11 @@
 // Package cachetest runs tests on every cache store: the in-process one and
-// a real Redis (TEST_REDIS_URL, default redis://127.0.0.1:6379/0). Each Redis
-// user gets a random key prefix, so parallel test runs never collide and
-// nothing ever flushes a shared server; the prefix's keys are deleted at
-// cleanup. When Redis is unreachable the Redis tests are skipped, except
-// under CI=true, where that is a failure.
+// a real Redis (TEST_REDIS_URL, default redis://127.0.0.1:6379/0), with one
+// fault-injecting wrapper (Faulty), a TCP fault proxy and redis-server
+// processes of a test's own. It imports cache, redisstore and go-redis.
+// Each Redis user gets a random key prefix, deleted at cleanup, so parallel
+// runs never collide and nothing flushes a shared server. When Redis is
+// unreachable the Redis tests are skipped, except under CI=true, where that
+// is a failure.
 package cachetest
 
 import (
@@ -20,6 +22,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/kedahpulse/kedahpulse/cache"
+	"github.com/kedahpulse/kedahpulse/cache/redisstore"
 )
 
 // DefaultRedisURL is used when TEST_REDIS_URL is unset.
@@ -28,7 +31,7 @@ const DefaultRedisURL = "redis://127.0.0.1:6379/0"
 // EachStore runs fn as subtests "memory" and "redis", each on a fresh,
 // empty store that is closed at cleanup, and "redis-cluster" when
 // TEST_REDIS_CLUSTER_URL names a cluster (.ci/run starts one).
-func EachStore(t *testing.T, fn func(t *testing.T, s cache.Store)) {
+func EachStore(t *testing.T, fn func(t *testing.T, s Store)) {
 	t.Helper()
 	t.Run("memory", func(t *testing.T) {
 		s := cache.NewMemoryStore(cache.MemoryLimits{})
@@ -40,17 +43,25 @@ func EachStore(t *testing.T, fn func(t *testing.T, s cache.Store)) {
 	})
 	if url := os.Getenv("TEST_REDIS_CLUSTER_URL"); url != "" {
 		t.Run("redis-cluster", func(t *testing.T) {
-			client, prefix, _ := newRedis(t, url)
-			fn(t, cache.NewRedisStore(client, prefix))
+			s, _ := openRedis(t, url)
+			fn(t, s)
 		})
 	}
 }
 
-// NewRedisStore returns a RedisStore under a fresh prefix.
-func NewRedisStore(tb testing.TB) *cache.RedisStore {
+// NewRedisStore returns a store on the test Redis under a fresh prefix,
+// closed and its keys deleted at cleanup.
+func NewRedisStore(tb testing.TB) *redisstore.Store {
 	tb.Helper()
-	client, prefix, _ := NewRedis(tb)
-	return cache.NewRedisStore(client, prefix)
+	s, _ := openRedis(tb, URL())
+	return s
+}
+
+// NewRedisStoreCounted is NewRedisStore with the round-trip counter of its
+// client, which starts at zero.
+func NewRedisStoreCounted(tb testing.TB) (*redisstore.Store, *RoundTrips) {
+	tb.Helper()
+	return openRedis(tb, URL())
 }
 
 // RoundTrips counts a client's round trips to Redis: one per command sent
@@ -65,18 +76,20 @@ func (r *RoundTrips) Load() int64 { return r.n.Load() }
 // Reset sets the count to zero.
 func (r *RoundTrips) Reset() { r.n.Store(0) }
 
-// NewRedis connects to the test Redis and returns the client (closed and its
-// prefix's keys deleted at cleanup), a fresh random key prefix, and the
-// client's round-trip counter, which starts at zero.
+// NewRedis opens a store on the test Redis under a fresh random key prefix
+// (closed and its keys deleted at cleanup) and returns its client, the
+// prefix, and the client's round-trip counter, which starts at zero.
 func NewRedis(tb testing.TB) (client redis.UniversalClient, prefix string, counter *RoundTrips) {
 	tb.Helper()
-	return newRedis(tb, URL())
+	s, counter := openRedis(tb, URL())
+	return s.Client(), s.Prefix(), counter
 }
 
 // NewRedisCluster is NewRedis on the test cluster (ClusterURL).
 func NewRedisCluster(tb testing.TB) (client redis.UniversalClient, prefix string, counter *RoundTrips) {
 	tb.Helper()
-	return newRedis(tb, ClusterURL(tb))
+	s, counter := openRedis(tb, ClusterURL(tb))
+	return s.Client(), s.Prefix(), counter
 }
 
 // URL is the test Redis's: TEST_REDIS_URL, or DefaultRedisURL.
@@ -98,24 +111,23 @@ func ClusterURL(tb testing.TB) string {
 	return url
 }
 
-func newRedis(tb testing.TB, url string) (client redis.UniversalClient, prefix string, counter *RoundTrips) {
+func openRedis(tb testing.TB, url string) (*redisstore.Store, *RoundTrips) {
 	tb.Helper()
-	client, err := cache.OpenRedis(url)
+	s, err := redisstore.Open(url, NewPrefix(tb, url))
 	if err != nil {
 		tb.Fatalf("cachetest: %v", err)
 	}
-	if err := ping(url, client); err != nil {
-		_ = client.Close()
+	if err := ping(url, s.Client()); err != nil {
+		_ = s.Close()
 		if os.Getenv("CI") == "true" {
 			tb.Fatalf("cachetest: redis at %s unreachable (CI=true): %v", url, err)
 		}
 		tb.Skipf("cachetest: redis at %s unreachable: %v", url, err)
 	}
-	prefix = NewPrefix(tb, url)
-	tb.Cleanup(func() { _ = client.Close() }) // a RedisStore's Close may have closed it already
-	counter = &RoundTrips{}
-	client.AddHook(roundTripHook{counter})
-	return client, prefix, counter
+	tb.Cleanup(func() { _ = s.Close() }) // the test may have closed it already
+	counter := &RoundTrips{}
+	s.Client().AddHook(roundTripHook{counter})
+	return s, counter
 }
 
 // NewPrefix returns a fresh random key prefix whose keys on the Redis at
@@ -124,16 +136,16 @@ func NewPrefix(tb testing.TB, url string) string {
 	tb.Helper()
 	prefix := "kptest:" + randomHex(8) + ":"
 	tb.Cleanup(func() {
-		// A client of its own: the test's may be closed.
-		c, err := cache.OpenRedis(url)
+		// A store of its own: the test's may be closed.
+		s, err := redisstore.Open(url, prefix)
 		if err != nil {
 			tb.Errorf("cachetest: %v", err)
 			return
 		}
-		defer c.Close()
+		defer s.Close()
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		if err := DeletePrefix(ctx, c, prefix); err != nil {
+		if err := DeletePrefix(ctx, s.Client(), prefix); err != nil {
 			tb.Errorf("cachetest: delete %s*: %v", prefix, err)
 		}
 	})
@@ -215,7 +227,7 @@ func (h roundTripHook) DialHook(next redis.DialHook) redis.DialHook { return nex
 
 func (h roundTripHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 	return func(ctx context.Context, cmd redis.Cmder) error {
-		if !setupCommand(cmd.Name()) && !cache.IsEpochCheck(ctx) {
+		if !setupCommand(cmd.Name()) && !redisstore.IsEpochCheck(ctx) {
 			h.n.n.Add(1)
 		}
 		return next(ctx, cmd)
@@ -224,7 +236,7 @@ func (h roundTripHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 
 func (h roundTripHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
 	return func(ctx context.Context, cmds []redis.Cmder) error {
-		if cache.IsEpochCheck(ctx) {
+		if redisstore.IsEpochCheck(ctx) {
 			return next(ctx, cmds)
 		}
 		for _, c := range cmds {

@@ -156,7 +156,7 @@ func (s *Server) stop() bool {
 }
 
 // Client returns a plain client of the server for the test's own commands
-// (SAVE, REPLICAOF, INFO...): not made by cache.OpenRedis, so it runs no
+// (SAVE, REPLICAOF, INFO...): not a store's (redisstore.Open), so it runs no
 // epoch check. It is closed at cleanup.
 func (s *Server) Client(tb testing.TB) *redis.Client {
 	tb.Helper()

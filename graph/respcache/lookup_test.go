@@ -5,12 +5,13 @@ import (
 	"time"
 
 	"github.com/kedahpulse/kedahpulse/cache"
+	"github.com/kedahpulse/kedahpulse/cache/cachetest"
 	"github.com/kedahpulse/kedahpulse/graph/respcache"
 )
 
 func TestKeyNamesExactlyWhatRuns(t *testing.T) {
 	now := time.Date(2026, 11, 20, 10, 30, 0, 0, time.UTC)
-	c := respcache.New(respcache.Options{Cache: cache.New(cache.NewMemoryStore(cache.MemoryLimits{}), "MEMORY", cache.Options{}), Now: func() time.Time { return now }})
+	c := respcache.New(respcache.Options{Cache: newMemoryCache(), Now: func() time.Time { return now }})
 	key := func(r respcache.Request) string {
 		d, err := respcache.Digest(r)
 		if err != nil {
@@ -50,4 +51,9 @@ func TestKeyNamesExactlyWhatRuns(t *testing.T) {
 	if key(base) == k {
 		t.Error("the key does not change with the hour")
 	}
+}
+
+func newMemoryCache() *cache.Cache {
+	m := cache.NewMemoryStore(cache.MemoryLimits{})
+	return cache.New(m, cachetest.Options(m, cache.Options{}))
 }

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/kedahpulse/kedahpulse/cache"
+	"github.com/kedahpulse/kedahpulse/cache/cachetest"
 	"github.com/kedahpulse/kedahpulse/db/dbtest"
 	"github.com/kedahpulse/kedahpulse/graph"
 )
@@ -24,7 +25,8 @@ import (
 func newTestBoard(t *testing.T) (*Board, *cache.Cache, *httptest.Server) {
 	t.Helper()
 	fams := new(Families)
-	c := cache.New(cache.NewMemoryStore(cache.MemoryLimits{}), "MEMORY", cache.Options{Invalidated: fams.Add})
+	m := cache.NewMemoryStore(cache.MemoryLimits{})
+	c := cache.New(m, cachetest.Options(m, cache.Options{Invalidated: fams.Add}))
 	b := New(Options{Cache: c, Runs: dbtest.Open(t, "sqlite"), Families: fams, Process: "test:1", Token: "s3cret", Interval: time.Second})
 	srv := httptest.NewServer(b.Handler())
 	t.Cleanup(srv.Close)
@@ -136,7 +138,8 @@ func TestAuthLoginThenData(t *testing.T) {
 
 // No token configured: nobody logs in, not even with an empty one.
 func TestAuthNoToken(t *testing.T) {
-	c := cache.New(cache.NewMemoryStore(cache.MemoryLimits{}), "MEMORY", cache.Options{})
+	m := cache.NewMemoryStore(cache.MemoryLimits{})
+	c := cache.New(m, cachetest.Options(m, cache.Options{}))
 	b := New(Options{Cache: c, Runs: dbtest.Open(t, "sqlite")})
 	srv := httptest.NewServer(b.Handler())
 	defer srv.Close()

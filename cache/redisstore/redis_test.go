@@ -1,4 +1,4 @@
-package cache_test
+package redisstore_test
 
 import (
 	"bytes"
@@ -14,8 +14,8 @@ import (
 
 // Round trips to Redis per operation: what a request costs.
 func TestRedisRoundTrips(t *testing.T) {
-	client, prefix, rt := cachetest.NewRedis(t)
-	c := newCache(t, cache.NewRedisStore(client, prefix), cache.Options{})
+	s, rt := cachetest.NewRedisStoreCounted(t)
+	c := newCache(t, s, cache.Options{})
 	ctx := context.Background()
 	lookups := make([]cache.Lookup, 50)
 	for i := range lookups {
@@ -75,8 +75,9 @@ func TestRedisPrefixIsolation(t *testing.T) {
 // A large response is stored compressed on Redis (each process decodes it
 // once, then serves its copy in process), and read back whole.
 func TestRedisResponseCompressed(t *testing.T) {
-	client, prefix, _ := cachetest.NewRedis(t)
-	c := newCache(t, cache.NewRedisStore(client, prefix), cache.Options{})
+	s := cachetest.NewRedisStore(t)
+	client, prefix := s.Client(), s.Prefix()
+	c := newCache(t, s, cache.Options{})
 	ctx := context.Background()
 	payload := []byte(strings.Repeat(`{"id":"1","title":"A house near the sea","price":"350000.00"},`, 400))
 	_, stamp, _ := c.GetResponse(ctx, "big")
@@ -89,7 +90,7 @@ func TestRedisResponseCompressed(t *testing.T) {
 	if !bytes.HasSuffix(line, []byte(" s2")) || len(stored) > len(payload)/4 {
 		t.Errorf("stored %d bytes for a %d-byte answer, line %q: want it compressed", len(stored), len(payload), line)
 	}
-	c2 := newCache(t, cache.NewRedisStore(client, prefix), cache.Options{}) // another process: no copy yet
+	c2 := newCache(t, s, cache.Options{}) // another process: no copy yet
 	if v, _, ok := c2.GetResponse(ctx, "big"); !ok || !bytes.Equal(v, payload) {
 		t.Fatalf("GetResponse = %d bytes, %v", len(v), ok)
 	}

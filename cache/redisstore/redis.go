@@ -1,4 +1,4 @@
-package cache
+package redisstore
 
 import (
 	"bufio"
@@ -8,79 +8,51 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/kedahpulse/kedahpulse/cache"
 )
 
-// RedisStore is a Store on Redis 7.0 or later: a single node, Sentinel or
-// Cluster, through redis.UniversalClient. Every method sends one pipeline of
-// single-key commands, so a cluster client splits it by slot without
-// CROSSSLOT errors. Keys live under the store's prefix: entries at
-// prefix+"e:"+key, tag versions at prefix+"t:"+tag and the shared counters in
-// the hash prefix+"stats".
-//
-// With a client from OpenRedis, every new connection runs the epoch check
-// (epoch.go) before its first command, and the store's epoch keys live at
-// prefix+"epoch" (on a cluster, prefix+"epoch:{n}" on each master).
-type RedisStore struct {
+// Store is a cache.Store on Redis 7.0 or later: a single node, Sentinel
+// or Cluster, through the redis.UniversalClient it owns. Every method sends
+// one pipeline of single-key commands, so a cluster client splits it by
+// slot without CROSSSLOT errors. Keys live under the store's prefix:
+// entries at prefix+"e:"+key, tag versions at prefix+"t:"+tag, the shared
+// counters in the hash prefix+"stats", the invalidation log at
+// prefix+"{log}head" and prefix+"{log}records" (one hash tag, so a script
+// writes both), and the epoch (epoch.go) at prefix+"epoch" (on a cluster,
+// prefix+"epoch:{n}" on each master). Every new connection of its client
+// runs the epoch check before its first command.
+type Store struct {
 	client redis.UniversalClient
 	prefix string
-	hook   *connectHook // nil for a client not from OpenRedis: no epoch check
-	late   atomic.Bool  // connections predate the store: check every node before the first read
-	lateMu sync.Mutex   // one late check at a time
+	hook   *connectHook
 }
 
-var _ Store = (*RedisStore)(nil)
+var (
+	_ cache.Store          = (*Store)(nil)
+	_ cache.SharedCounters = (*Store)(nil)
+	_ cache.Inspector      = (*Store)(nil)
+)
 
 // statsTTL is how long the shared counters survive without any AddCounters.
 const statsTTL = 30 * 24 * time.Hour
 
-// NewRedisStore returns a store using client under prefix (for example
-// "kp:v1:"; change the version part when the entry format changes). The
-// store owns client: Close closes it. Only a client from OpenRedis runs the
-// epoch check that keeps Redis's lost writes from resurrecting entries; give
-// it to NewRedisStore before using it, or the store checks every node once
-// more before its first read.
-func NewRedisStore(client redis.UniversalClient, prefix string) *RedisStore {
-	s := &RedisStore{client: client, prefix: prefix, hook: hookOf(client)}
-	if s.hook != nil && s.hook.register(prefix) {
-		s.late.Store(true)
-	}
-	return s
-}
+// Client returns the store's client, for other keys of the same Redis
+// under the store's prefix (a lock, for example). Its connections run the
+// epoch check too. Close the store, not the client.
+func (s *Store) Client() redis.UniversalClient { return s.client }
 
-// checkLate runs the epoch check on every node, for connections set up
-// before the store was registered.
-func (s *RedisStore) checkLate(ctx context.Context) error {
-	s.lateMu.Lock()
-	defer s.lateMu.Unlock()
-	if !s.late.Load() {
-		return nil
-	}
-	if err := s.hook.verifyAll(ctx, s.client, s.prefix); err != nil {
-		return err
-	}
-	s.late.Store(false)
-	return nil
-}
+// Prefix returns the store's key prefix.
+func (s *Store) Prefix() string { return s.prefix }
 
-// read runs fn, a read of entries or tag versions, once every connection it
-// may use has passed the epoch check. On a cluster, a read spans nodes:
-// if a connection was set up while it ran, that connection's check may
-// have given AllTag a new version after the read had read it on another
-// node, so the read is run again (within ctx).
-func (s *RedisStore) read(ctx context.Context, fn func() error) error {
-	if s.hook == nil {
-		return fn()
-	}
-	if s.late.Load() {
-		if err := s.checkLate(ctx); err != nil {
-			return err
-		}
-	}
+// read runs fn, a read of entries or tag versions. On a cluster, a read
+// spans nodes: if a connection was set up while it ran, that connection's
+// check may have given AllTag a new version after the read had read it on
+// another node, so the read is run again (within ctx).
+func (s *Store) read(ctx context.Context, fn func() error) error {
 	if s.hook.cluster == nil {
 		return fn()
 	}
@@ -90,14 +62,14 @@ func (s *RedisStore) read(ctx context.Context, fn func() error) error {
 			return err
 		}
 		if err := ctx.Err(); err != nil {
-			return fmt.Errorf("cache: redis read: connections kept opening: %w", err)
+			return fmt.Errorf("redisstore: read: connections kept opening: %w", err)
 		}
 	}
 }
 
-func (s *RedisStore) entryKey(key string) string { return s.prefix + "e:" + key }
-func (s *RedisStore) tagKey(tag string) string   { return s.prefix + "t:" + tag }
-func (s *RedisStore) statsKey() string           { return s.prefix + "stats" }
+func (s *Store) entryKey(key string) string { return s.prefix + "e:" + key }
+func (s *Store) tagKey(tag string) string   { return s.prefix + "t:" + tag }
+func (s *Store) statsKey() string           { return s.prefix + "stats" }
 
 // logKeys are the invalidation log's keys under prefix: a hash of its id
 // and count, and a sorted set of its records scored by number. They share
@@ -106,13 +78,13 @@ func logKeys(prefix string) (head, records string) {
 	return prefix + "{log}head", prefix + "{log}records"
 }
 
-// tagTTLSeconds is TagTTL as the EX argument.
-var tagTTLSeconds = int64(TagTTL / time.Second)
+// tagTTLSeconds is cache.TagTTL as the EX argument.
+var tagTTLSeconds = int64(cache.TagTTL / time.Second)
 
 // Get sends one pipeline: GET for every key, then for every tag
-// SET tag <fresh> NX GET EX TagTTL, which returns the existing version or
+// SET tag <fresh> NX GET EX cache.TagTTL, which returns the existing version or
 // nil when ours was stored.
-func (s *RedisStore) Get(ctx context.Context, keys, tags []string) (values [][]byte, versions map[string]string, err error) {
+func (s *Store) Get(ctx context.Context, keys, tags []string) (values [][]byte, versions map[string]string, err error) {
 	if len(keys) == 0 && len(tags) == 0 {
 		return nil, map[string]string{}, nil
 	}
@@ -123,7 +95,7 @@ func (s *RedisStore) Get(ctx context.Context, keys, tags []string) (values [][]b
 	return values, versions, err
 }
 
-func (s *RedisStore) get(ctx context.Context, keys, tags []string) ([][]byte, map[string]string, error) {
+func (s *Store) get(ctx context.Context, keys, tags []string) ([][]byte, map[string]string, error) {
 	pipe := s.client.Pipeline()
 	gets := make([]*redis.StringCmd, len(keys))
 	for i, k := range keys {
@@ -132,11 +104,11 @@ func (s *RedisStore) get(ctx context.Context, keys, tags []string) ([][]byte, ma
 	fresh := make([]string, len(tags))
 	sets := make([]*redis.Cmd, len(tags))
 	for i, t := range tags {
-		fresh[i] = newVersion()
+		fresh[i] = cache.NewVersion()
 		sets[i] = pipe.Do(ctx, "set", s.tagKey(t), fresh[i], "nx", "get", "ex", tagTTLSeconds)
 	}
 	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
-		return nil, nil, fmt.Errorf("cache: redis get: %w", err)
+		return nil, nil, fmt.Errorf("redisstore: get: %w", err)
 	}
 	values := make([][]byte, len(keys))
 	for i, cmd := range gets {
@@ -144,7 +116,7 @@ func (s *RedisStore) get(ctx context.Context, keys, tags []string) ([][]byte, ma
 		switch {
 		case errors.Is(err, redis.Nil):
 		case err != nil:
-			return nil, nil, fmt.Errorf("cache: redis get: %w", err)
+			return nil, nil, fmt.Errorf("redisstore: get: %w", err)
 		default:
 			values[i] = b
 		}
@@ -156,7 +128,7 @@ func (s *RedisStore) get(ctx context.Context, keys, tags []string) ([][]byte, ma
 		case errors.Is(err, redis.Nil):
 			versions[tags[i]] = fresh[i]
 		case err != nil:
-			return nil, nil, fmt.Errorf("cache: redis get tag: %w", err)
+			return nil, nil, fmt.Errorf("redisstore: get tag: %w", err)
 		default:
 			versions[tags[i]] = v
 		}
@@ -165,7 +137,7 @@ func (s *RedisStore) get(ctx context.Context, keys, tags []string) ([][]byte, ma
 }
 
 // Versions sends one pipeline of GETs; absent tags are left out.
-func (s *RedisStore) Versions(ctx context.Context, tags []string) (versions map[string]string, err error) {
+func (s *Store) Versions(ctx context.Context, tags []string) (versions map[string]string, err error) {
 	if len(tags) == 0 {
 		return map[string]string{}, nil
 	}
@@ -176,7 +148,7 @@ func (s *RedisStore) Versions(ctx context.Context, tags []string) (versions map[
 	return versions, err
 }
 
-func (s *RedisStore) versions(ctx context.Context, tags []string) (map[string]string, error) {
+func (s *Store) versions(ctx context.Context, tags []string) (map[string]string, error) {
 	versions := make(map[string]string, len(tags))
 	pipe := s.client.Pipeline()
 	cmds := make([]*redis.StringCmd, len(tags))
@@ -184,14 +156,14 @@ func (s *RedisStore) versions(ctx context.Context, tags []string) (map[string]st
 		cmds[i] = pipe.Get(ctx, s.tagKey(t))
 	}
 	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
-		return nil, fmt.Errorf("cache: redis versions: %w", err)
+		return nil, fmt.Errorf("redisstore: versions: %w", err)
 	}
 	for i, cmd := range cmds {
 		v, err := cmd.Result()
 		switch {
 		case errors.Is(err, redis.Nil):
 		case err != nil:
-			return nil, fmt.Errorf("cache: redis versions: %w", err)
+			return nil, fmt.Errorf("redisstore: versions: %w", err)
 		default:
 			versions[tags[i]] = v
 		}
@@ -200,13 +172,13 @@ func (s *RedisStore) versions(ctx context.Context, tags []string) (map[string]st
 }
 
 // Set sends one pipeline of SET key value PX ttl.
-func (s *RedisStore) Set(ctx context.Context, items []Item) error {
+func (s *Store) Set(ctx context.Context, items []cache.Item) error {
 	if len(items) == 0 {
 		return nil
 	}
 	for _, it := range items {
 		if it.TTL <= 0 {
-			return errNonPositiveTTL(it)
+			return fmt.Errorf("redisstore: set %q: ttl %v must be positive", it.Key, it.TTL)
 		}
 	}
 	_, err := s.client.Pipelined(ctx, func(pipe redis.Pipeliner) error {
@@ -216,32 +188,32 @@ func (s *RedisStore) Set(ctx context.Context, items []Item) error {
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("cache: redis set: %w", err)
+		return fmt.Errorf("redisstore: set: %w", err)
 	}
 	return nil
 }
 
-// Bump sends one pipeline of SET tag <fresh> EX TagTTL, then, once every
+// Bump sends one pipeline of SET tag <fresh> EX cache.TagTTL, then, once every
 // version is set (on a cluster they live on several masters), appends the
 // record with appendScript.
-func (s *RedisStore) Bump(ctx context.Context, tags []string) error {
+func (s *Store) Bump(ctx context.Context, tags []string) error {
 	if len(tags) == 0 {
 		return nil
 	}
 	_, err := s.client.Pipelined(ctx, func(pipe redis.Pipeliner) error {
 		for _, t := range tags {
-			pipe.Do(ctx, "set", s.tagKey(t), newVersion(), "ex", tagTTLSeconds)
+			pipe.Do(ctx, "set", s.tagKey(t), cache.NewVersion(), "ex", tagTTLSeconds)
 		}
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("cache: redis bump: %w", err)
+		return fmt.Errorf("redisstore: bump: %w", err)
 	}
 	head, records := logKeys(s.prefix)
 	err = appendScript.Run(ctx, s.client, []string{head, records},
-		newVersion(), encodeRecord(tags), logCapacity, TagTTL.Milliseconds()).Err()
+		cache.NewVersion(), cache.EncodeRecord(tags), cache.LogCapacity, cache.TagTTL.Milliseconds()).Err()
 	if err != nil {
-		return fmt.Errorf("cache: redis bump: log: %w", err)
+		return fmt.Errorf("redisstore: bump: log: %w", err)
 	}
 	return nil
 }
@@ -293,7 +265,7 @@ return out
 
 // Observe reads the log with observeScript, in a pipeline after GET of the
 // entry when key is given.
-func (s *RedisStore) Observe(ctx context.Context, key string, since Stamp) (raw []byte, ch Changes, err error) {
+func (s *Store) Observe(ctx context.Context, key string, since cache.Stamp) (raw []byte, ch cache.Changes, err error) {
 	err = s.read(ctx, func() (err error) {
 		raw, ch, err = s.observe(ctx, key, since)
 		if isNoScript(err) { // a restarted or failed-over node: load it, once
@@ -304,7 +276,7 @@ func (s *RedisStore) Observe(ctx context.Context, key string, since Stamp) (raw 
 		return err
 	})
 	if err != nil {
-		return nil, Changes{}, fmt.Errorf("cache: redis observe: %w", err)
+		return nil, cache.Changes{}, fmt.Errorf("redisstore: observe: %w", err)
 	}
 	return raw, ch, nil
 }
@@ -313,9 +285,9 @@ func isNoScript(err error) bool {
 	return err != nil && strings.HasPrefix(err.Error(), "NOSCRIPT")
 }
 
-func (s *RedisStore) observe(ctx context.Context, key string, since Stamp) ([]byte, Changes, error) {
+func (s *Store) observe(ctx context.Context, key string, since cache.Stamp) ([]byte, cache.Changes, error) {
 	head, records := logKeys(s.prefix)
-	args := []any{newVersion(), since.Log, since.N, maxChanges, TagTTL.Milliseconds()}
+	args := []any{cache.NewVersion(), since.Log, since.N, cache.MaxChanges, cache.TagTTL.Milliseconds()}
 	var log *redis.Cmd
 	var get *redis.StringCmd
 	if key == "" {
@@ -332,36 +304,36 @@ func (s *RedisStore) observe(ctx context.Context, key string, since Stamp) ([]by
 		switch {
 		case errors.Is(err, redis.Nil):
 		case err != nil:
-			return nil, Changes{}, err
+			return nil, cache.Changes{}, err
 		default:
 			raw = b
 		}
 	}
 	v, err := log.Slice()
 	if err != nil {
-		return nil, Changes{}, err
+		return nil, cache.Changes{}, err
 	}
 	if len(v) < 2 {
-		return nil, Changes{}, errors.New("malformed log")
+		return nil, cache.Changes{}, errors.New("malformed log")
 	}
 	id, _ := v[0].(string)
 	n, _ := v[1].(int64)
-	ch := Changes{Now: Stamp{Log: id, N: n}}
-	if since == TailStamp {
+	ch := cache.Changes{Now: cache.Stamp{Log: id, N: n}}
+	if since == cache.TailStamp {
 		for _, m := range v[2:] {
 			s, _ := m.(string)
-			if r, ok := parseRecord(s); ok {
+			if r, ok := cache.ParseRecord(s); ok {
 				ch.Tail = append(ch.Tail, r)
 			}
 		}
 		return raw, ch, nil
 	}
-	if d := n - since.N; since.Log == id && d >= 0 && d <= maxChanges && int64(len(v)-2) == d {
+	if d := n - since.N; since.Log == id && d >= 0 && d <= cache.MaxChanges && int64(len(v)-2) == d {
 		ch.Complete = true
 		for _, r := range v[2:] {
 			m, _ := r.(string)
-			_, tags, _ := strings.Cut(m, " ")
-			ch.Tags = append(ch.Tags, decodeRecord(tags)...)
+			rec, _ := cache.ParseRecord(m)
+			ch.Tags = append(ch.Tags, rec.Tags...)
 		}
 	}
 	return raw, ch, nil
@@ -369,7 +341,7 @@ func (s *RedisStore) observe(ctx context.Context, key string, since Stamp) ([]by
 
 // AddCounters sends one pipeline: HINCRBY per counter, then EXPIRE on the
 // hash so counters of an abandoned prefix go away.
-func (s *RedisStore) AddCounters(ctx context.Context, deltas map[string]int64) error {
+func (s *Store) AddCounters(ctx context.Context, deltas map[string]int64) error {
 	if len(deltas) == 0 {
 		return nil
 	}
@@ -381,22 +353,22 @@ func (s *RedisStore) AddCounters(ctx context.Context, deltas map[string]int64) e
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("cache: redis add counters: %w", err)
+		return fmt.Errorf("redisstore: add counters: %w", err)
 	}
 	return nil
 }
 
 // Counters reads the shared counters with HGETALL.
-func (s *RedisStore) Counters(ctx context.Context) (map[string]int64, error) {
+func (s *Store) Counters(ctx context.Context) (map[string]int64, error) {
 	m, err := s.client.HGetAll(ctx, s.statsKey()).Result()
 	if err != nil {
-		return nil, fmt.Errorf("cache: redis counters: %w", err)
+		return nil, fmt.Errorf("redisstore: counters: %w", err)
 	}
 	counters := make(map[string]int64, len(m))
 	for k, v := range m {
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil {
-			return nil, fmt.Errorf("cache: redis counter %q: %w", k, err)
+			return nil, fmt.Errorf("redisstore: counter %q: %w", k, err)
 		}
 		counters[k] = n
 	}
@@ -406,27 +378,27 @@ func (s *RedisStore) Counters(ctx context.Context) (map[string]int64, error) {
 // Keys returns DBSIZE: every key of the Redis database, not only this
 // prefix's (a cluster client sums the masters). Counting only the prefix
 // would need SCAN, which a request path must not run.
-func (s *RedisStore) Keys(ctx context.Context) (int64, error) {
+func (s *Store) Keys(ctx context.Context) (int64, error) {
 	n, err := s.client.DBSize(ctx).Result()
 	if err != nil {
-		return 0, fmt.Errorf("cache: redis dbsize: %w", err)
+		return 0, fmt.Errorf("redisstore: dbsize: %w", err)
 	}
 	return n, nil
 }
 
 // Info reads INFO stats, memory and clients (on a cluster, of one node).
-func (s *RedisStore) Info(ctx context.Context) (*Info, error) {
+func (s *Store) Info(ctx context.Context) (*cache.Info, error) {
 	text, err := s.client.Info(ctx, "stats", "memory", "clients").Result()
 	if err != nil {
-		return nil, fmt.Errorf("cache: redis info: %w", err)
+		return nil, fmt.Errorf("redisstore: info: %w", err)
 	}
 	return parseInfo(text), nil
 }
 
 // parseInfo picks the figures Info reports out of INFO text; missing or
 // malformed fields are left at zero.
-func parseInfo(text string) *Info {
-	info := &Info{}
+func parseInfo(text string) *cache.Info {
+	info := &cache.Info{}
 	fields := map[string]*int64{
 		"keyspace_hits":     &info.KeyspaceHits,
 		"keyspace_misses":   &info.KeyspaceMisses,
@@ -446,24 +418,25 @@ func parseInfo(text string) *Info {
 }
 
 // Ping checks the connection.
-func (s *RedisStore) Ping(ctx context.Context) error {
+func (s *Store) Ping(ctx context.Context) error {
 	if err := s.client.Ping(ctx).Err(); err != nil {
-		return fmt.Errorf("cache: redis ping: %w", err)
+		return fmt.Errorf("redisstore: ping: %w", err)
 	}
 	return nil
 }
 
 // Close closes the client.
-func (s *RedisStore) Close() error { return s.client.Close() }
+func (s *Store) Close() error { return s.client.Close() }
 
-// OpenRedis returns a client for url:
+// Open returns a Store under prefix (for example "kp:v1:"; change the
+// version part when the entry format changes) on the Redis at url:
 //
 //	redis://[user:pass@]host:port/db, rediss://...      a single node
 //	redis-cluster://host:port?addr=host2:port2&addr=...  a cluster (rediss-cluster:// for TLS)
 //	redis-sentinel://host:port?master_name=mymaster&addr=host2:port2  Sentinel (rediss-sentinel:// for TLS)
 //
 // Query parameters are go-redis's option names in snake case (dial_timeout,
-// max_retries, ...). The client is not contacted; call Ping to check it.
+// max_retries, ...). Redis is not contacted; call Ping to check it.
 //
 // Every command's context bounds it: its socket reads and writes, its
 // retries, the wait for a pooled connection and the set-up of a new one
@@ -472,29 +445,28 @@ func (s *RedisStore) Close() error { return s.client.Close() }
 // Options.Timeout bounds each store call; read_timeout and write_timeout
 // (default 5s) only bound calls without a deadline.
 //
-// Every new connection runs the epoch check (doc.go) of the stores using
-// the client before its first command (so the Redis user needs INFO and
-// GETEX, and on a cluster CLUSTER NODES), and refuses to serve if the node
-// is a replica; the options that read from replicas are refused.
-func OpenRedis(rawURL string) (redis.UniversalClient, error) {
+// Every new connection runs the epoch check (epoch.go) for prefix before
+// its first command (so the Redis user needs INFO and GETEX, and on a
+// cluster CLUSTER NODES), and refuses to serve if the node is a replica;
+// the options that read from replicas are refused.
+func Open(rawURL, prefix string) (*Store, error) {
 	scheme, rest, ok := strings.Cut(rawURL, "://")
 	if !ok {
-		return nil, fmt.Errorf("cache: redis url %q: missing scheme", redactURL(rawURL))
+		return nil, fmt.Errorf("redisstore: url %q: missing scheme", redactURL(rawURL))
 	}
-	fail := func(err error) (redis.UniversalClient, error) {
-		return nil, fmt.Errorf("cache: redis url %q: %w", redactURL(rawURL), err)
+	fail := func(err error) (*Store, error) {
+		return nil, fmt.Errorf("redisstore: url %q: %w", redactURL(rawURL), err)
 	}
+	h := &connectHook{prefix: prefix}
+	var client redis.UniversalClient
 	switch scheme {
 	case "redis", "rediss":
 		o, err := redis.ParseURL(rawURL)
 		if err != nil {
 			return fail(err)
 		}
-		h := &connectHook{}
 		o.ContextTimeoutEnabled, o.OnConnect = true, h.onConnect
-		c := redis.NewClient(o)
-		remember(c, h)
-		return c, nil
+		client = redis.NewClient(o)
 	case "redis-cluster", "rediss-cluster":
 		o, err := redis.ParseClusterURL(strings.TrimSuffix(scheme, "-cluster") + "://" + rest)
 		if err != nil {
@@ -503,11 +475,9 @@ func OpenRedis(rawURL string) (redis.UniversalClient, error) {
 		if o.ReadOnly || o.RouteByLatency || o.RouteRandomly {
 			return fail(errReplicaReads)
 		}
-		h := &connectHook{cluster: o}
+		h.cluster = o
 		o.ContextTimeoutEnabled, o.OnConnect = true, h.onConnect
-		c := redis.NewClusterClient(o)
-		remember(c, h)
-		return c, nil
+		client = redis.NewClusterClient(o)
 	case "redis-sentinel", "rediss-sentinel":
 		o, err := redis.ParseFailoverURL(strings.TrimSuffix(scheme, "-sentinel") + "://" + rest)
 		if err != nil {
@@ -519,14 +489,12 @@ func OpenRedis(rawURL string) (redis.UniversalClient, error) {
 		if o.ReplicaOnly || o.UseDisconnectedReplicas || o.RouteByLatency || o.RouteRandomly {
 			return fail(errReplicaReads)
 		}
-		h := &connectHook{}
 		o.ContextTimeoutEnabled, o.OnConnect = true, h.onConnect
-		c := redis.NewFailoverClient(o)
-		remember(c, h)
-		return c, nil
+		client = redis.NewFailoverClient(o)
 	default:
-		return nil, fmt.Errorf("cache: redis url %q: unknown scheme %q", redactURL(rawURL), scheme)
+		return nil, fmt.Errorf("redisstore: url %q: unknown scheme %q", redactURL(rawURL), scheme)
 	}
+	return &Store{client: client, prefix: prefix, hook: h}, nil
 }
 
 // errReplicaReads refuses the options that send reads to replicas, which

@@ -1,91 +1,63 @@
-package cache
+package redisstore
 
 import (
 	"bufio"
 	"context"
 	"errors"
 	"fmt"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
-	"weak"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/kedahpulse/kedahpulse/cache"
 )
 
-// The epoch check (see doc.go): each new connection, before its first
-// command, compares its node's identity (run_id:master_replid) with the one
-// recorded on the node under the store's prefix; if they differ, or none is
-// recorded, it gives AllTag a new version and records the identity.
+// The epoch check. Redis can lose writes it acknowledged: a restart from an
+// older RDB or AOF, or the promotion of a replica that missed them, brings
+// old tag versions back, and the entries they validate. Either changes the
+// node's identity (INFO run_id, master_replid), and neither leaves the
+// store a connection opened before it: a restart breaks them, and the
+// store keeps none to replicas. So each new connection, before its first
+// command, compares its node's identity with the one recorded on the node
+// under the store's prefix (the epoch); if it is missing or differs, it
+// gives cache.AllTag, which every entry carries, a new version, starts a
+// new invalidation log, then records the identity.
+//
+// The invariant (no value served after its invalidation returned) then
+// holds on a single node whatever its persistence, behind Sentinel (whose
+// client drops its connections to a demoted master) and on Redis Cluster
+// (each master keeps its own epoch, and a read spanning masters runs again
+// if a connection was checked meanwhile, see Store.read). It does not hold
+// for reads from replicas (Open refuses the options for them, and the
+// check refuses connections to replicas), for a connection left open
+// through its node's demotion and re-promotion (a cluster failover and
+// failback within the pool's idle time), or while two masters take writes
+// at once (a partition).
 
 // epochTTL is how long an epoch key lives without a new connection
 // refreshing it. Losing it costs one Clear.
 const epochTTL = statsTTL
 
-// connectHook is the OnConnect of every client OpenRedis returns: it runs
-// the epoch check of each store using the client. NewRedisStore finds it
-// through hooks.
+// connectHook is the OnConnect of a Store's client: it runs the epoch
+// check for the store's prefix.
 type connectHook struct {
+	prefix  string
 	cluster *redis.ClusterOptions // nil unless the client is a cluster's
 
-	mu       sync.Mutex
-	prefixes []string             // of the stores on the client
-	opened   int                  // connections set up so far
-	clears   map[string]*clearing // by epoch key: the last clear
+	mu     sync.Mutex
+	clears map[string]*clearing // by epoch key: the last clear
 
 	// checked counts connections whose check passed; a read spanning
-	// nodes compares it before and after (see RedisStore.read).
+	// nodes compares it before and after (see Store.read).
 	checked atomic.Uint64
-}
-
-// hooks maps every client OpenRedis made to its connectHook. The keys are
-// weak, and a hook holds no reference to its client, so a client nobody
-// uses any more is collected and forgotten.
-var hooks sync.Map // weak.Pointer[redis.Client] or weak.Pointer[redis.ClusterClient] -> *connectHook
-
-func remember[T any](client *T, h *connectHook) {
-	k := weak.Make(client)
-	hooks.Store(k, h)
-	runtime.AddCleanup(client, func(k weak.Pointer[T]) { hooks.Delete(k) }, k)
-}
-
-// hookOf returns the hook OpenRedis installed on client, or nil.
-func hookOf(client redis.UniversalClient) *connectHook {
-	var k any
-	switch c := client.(type) {
-	case *redis.Client:
-		k = weak.Make(c)
-	case *redis.ClusterClient:
-		k = weak.Make(c)
-	default:
-		return nil
-	}
-	h, _ := hooks.Load(k)
-	hook, _ := h.(*connectHook)
-	return hook
-}
-
-// register adds a store's prefix. It reports whether connections were set
-// up before, unchecked for this prefix.
-func (h *connectHook) register(prefix string) (late bool) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.prefixes = append(h.prefixes, prefix)
-	return h.opened > 0
 }
 
 // onConnect checks a new connection before go-redis hands it out.
 func (h *connectHook) onConnect(ctx context.Context, cn *redis.Conn) error {
-	h.mu.Lock()
-	h.opened++
-	prefixes := h.prefixes
-	h.mu.Unlock()
-	if len(prefixes) == 0 {
-		return nil
-	}
-	return h.check(ctx, cn, prefixes)
+	return h.check(ctx, cn)
 }
 
 // pipeliner is a connection, or a client bound to one node.
@@ -95,13 +67,14 @@ type pipeliner interface {
 
 // errReplica refuses connections to replicas: they may be promoted under
 // an open connection (and they lag their master anyway).
-var errReplica = errors.New("cache: redis node is a replica; the cache reads only from masters")
+var errReplica = errors.New("redisstore: node is a replica; the cache reads only from masters")
 
-// check runs the epoch check for prefixes on cn, a connection to one node.
+// check runs the epoch check on cn, a connection to one node.
 // It never uses the client it checks a connection for: on a cluster, that
 // client may be setting up connections, and running their checks, to find
 // the node it needs.
-func (h *connectHook) check(ctx context.Context, cn pipeliner, prefixes []string) error {
+func (h *connectHook) check(ctx context.Context, cn pipeliner) error {
+	prefixes := []string{h.prefix}
 	ctx = context.WithValue(ctx, checkKey{}, true)
 	// Who the node is (and on a cluster, which slots it serves).
 	var info, nodes *redis.StringCmd
@@ -122,19 +95,19 @@ func (h *connectHook) check(ctx context.Context, cn pipeliner, prefixes []string
 	node, ierr := parseNode(info)
 	switch {
 	case ierr != nil:
-		return fmt.Errorf("cache: epoch check: %w", ierr)
+		return fmt.Errorf("redisstore: epoch check: %w", ierr)
 	case node.sentinel: // a Sentinel, not a data node: nothing to check
 		return nil
 	case node.replica:
 		return errReplica
 	case err != nil && !errors.Is(err, redis.Nil):
-		return fmt.Errorf("cache: epoch check: %w", err)
+		return fmt.Errorf("redisstore: epoch check: %w", err)
 	}
 	var topo *topology
 	if h.cluster != nil {
 		// The epochs, each at a key in a slot this node serves.
 		if topo, err = parseTopology(nodes.Val()); err != nil {
-			return fmt.Errorf("cache: epoch check: %w", err)
+			return fmt.Errorf("redisstore: epoch check: %w", err)
 		}
 		_, err = cn.Pipelined(ctx, func(p redis.Pipeliner) error {
 			for i, prefix := range prefixes {
@@ -145,7 +118,7 @@ func (h *connectHook) check(ctx context.Context, cn pipeliner, prefixes []string
 			return nil
 		})
 		if err != nil && !errors.Is(err, redis.Nil) {
-			return fmt.Errorf("cache: epoch check: %w", err)
+			return fmt.Errorf("redisstore: epoch check: %w", err)
 		}
 	}
 	for i, prefix := range prefixes {
@@ -201,7 +174,7 @@ func (h *connectHook) settle(ctx context.Context, cn pipeliner, topo *topology, 
 			}
 			// it failed: clear ourselves
 		case <-ctx.Done():
-			return fmt.Errorf("cache: epoch check: %w", ctx.Err())
+			return fmt.Errorf("redisstore: epoch check: %w", ctx.Err())
 		}
 	}
 }
@@ -215,23 +188,23 @@ func failed(cl *clearing) bool {
 	}
 }
 
-// clear gives AllTag a new version, drops the node's invalidation log
+// clear gives cache.AllTag a new version, drops the node's invalidation log
 // (when it holds it), then records id as the node's epoch.
-// On a cluster, AllTag's version may live on another master: it is bumped
+// On a cluster, cache.AllTag's version may live on another master: it is bumped
 // there through a connection of its own.
 func (h *connectHook) clear(ctx context.Context, cn pipeliner, topo *topology, prefix, key, id string) error {
-	all := prefix + "t:" + AllTag
+	all := prefix + "t:" + cache.AllTag
 	var err error
 	if slot := keySlot(all); topo == nil || topo.mine.has(slot) {
 		_, err = cn.Pipelined(ctx, func(p redis.Pipeliner) error {
-			p.Set(ctx, all, newVersion(), TagTTL)
+			p.Set(ctx, all, cache.NewVersion(), cache.TagTTL)
 			return nil
 		})
 	} else {
 		err = h.bumpAt(ctx, topo.owner(slot), all)
 	}
 	if err != nil {
-		return fmt.Errorf("cache: epoch check: clear: %w", err)
+		return fmt.Errorf("redisstore: epoch check: clear: %w", err)
 	}
 	// The node's invalidation log, if it holds it, may be an old one: start
 	// a new log, so no stamp of it validates anything.
@@ -241,7 +214,7 @@ func (h *connectHook) clear(ctx context.Context, cn pipeliner, topo *topology, p
 			return nil
 		})
 		if err != nil {
-			return fmt.Errorf("cache: epoch check: clear log: %w", err)
+			return fmt.Errorf("redisstore: epoch check: clear log: %w", err)
 		}
 	}
 	return record(ctx, cn, key, id)
@@ -260,7 +233,7 @@ func (h *connectHook) bumpAt(ctx context.Context, addr, key string) error {
 		DialTimeout: o.DialTimeout, ContextTimeoutEnabled: true, MaxRetries: -1, PoolSize: 1,
 	})
 	defer c.Close()
-	return c.Set(ctx, key, newVersion(), TagTTL).Err()
+	return c.Set(ctx, key, cache.NewVersion(), cache.TagTTL).Err()
 }
 
 func record(ctx context.Context, cn pipeliner, key, id string) error {
@@ -268,7 +241,7 @@ func record(ctx context.Context, cn pipeliner, key, id string) error {
 		p.Set(ctx, key, id, epochTTL)
 		return nil
 	}); err != nil {
-		return fmt.Errorf("cache: epoch check: record epoch: %w", err)
+		return fmt.Errorf("redisstore: epoch check: record epoch: %w", err)
 	}
 	return nil
 }
@@ -412,21 +385,4 @@ func keySlot(key string) int {
 		}
 	}
 	return int(crc % 16384)
-}
-
-// verifyAll runs the epoch check through client on every node (every
-// master of a cluster), for a store registered after the client had set up
-// connections.
-func (h *connectHook) verifyAll(ctx context.Context, client redis.UniversalClient, prefix string) error {
-	prefixes := []string{prefix}
-	switch c := client.(type) {
-	case *redis.ClusterClient:
-		return c.ForEachMaster(ctx, func(ctx context.Context, node *redis.Client) error {
-			return h.check(ctx, node, prefixes)
-		})
-	case *redis.Client:
-		return h.check(ctx, c, prefixes)
-	default:
-		return fmt.Errorf("cache: epoch check: unexpected client %T", client)
-	}
 }

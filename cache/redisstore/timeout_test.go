@@ -1,4 +1,4 @@
-package cache_test
+package redisstore_test
 
 import (
 	"context"
@@ -14,9 +14,10 @@ import (
 
 	"github.com/kedahpulse/kedahpulse/cache"
 	"github.com/kedahpulse/kedahpulse/cache/cachetest"
+	"github.com/kedahpulse/kedahpulse/cache/redisstore"
 )
 
-// Options.Timeout bounds every Redis call of a client from OpenRedis: a
+// Options.Timeout bounds every Redis call of a store from Open: a
 // slow or hung Redis makes Loads fall back to the source, each counted as a
 // failed call, until the breaker opens and Loads stop touching Redis.
 func TestTimeoutBoundsRedisCalls(t *testing.T) {
@@ -27,15 +28,14 @@ func TestTimeoutBoundsRedisCalls(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			srv := cachetest.StartServer(t)
 			p := cachetest.NewProxy(t, srv.Addr)
-			client, err := cache.OpenRedis("redis://" + p.Addr() + "/0")
+			store, err := redisstore.Open("redis://"+p.Addr()+"/0", "kptest:timeout:")
 			if err != nil {
 				t.Fatal(err)
 			}
-			store := cache.NewRedisStore(client, "kptest:timeout:")
 			t.Cleanup(func() { _ = store.Close() })
 			reg := prometheus.NewRegistry()
-			c := cache.New(store, "REDIS", cache.Options{Timeout: 50 * time.Millisecond, BreakerThreshold: 3,
-				BreakerCooldown: time.Hour, Registerer: reg, Logger: slog.New(slog.DiscardHandler)})
+			c := cache.New(store, cachetest.Options(store, cache.Options{Timeout: 50 * time.Millisecond, BreakerThreshold: 3,
+				BreakerCooldown: time.Hour, Registerer: reg, Logger: slog.New(slog.DiscardHandler)}))
 			lookups := []cache.Lookup{{Key: "k", Tags: []string{"t"}}}
 			var version, fills atomic.Int64
 			fill := func(context.Context, []int) ([][]byte, error) {
@@ -107,10 +107,11 @@ func TestTimeoutBoundsTLSDial(t *testing.T) {
 		"rediss://" + ln.Addr().String() + "/0?dial_timeout=1h",
 		"rediss-cluster://" + ln.Addr().String() + "?dial_timeout=1h",
 	} {
-		client, err := cache.OpenRedis(url)
+		store, err := redisstore.Open(url, "kptest:")
 		if err != nil {
 			t.Fatal(err)
 		}
+		client := store.Client()
 		done := make(chan error, 1)
 		go func() {
 			ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
@@ -125,22 +126,23 @@ func TestTimeoutBoundsTLSDial(t *testing.T) {
 		case <-time.After(10 * time.Second): // a hang, not a measurement
 			t.Errorf("%s: Ping still blocked 10s after its 50ms deadline", url)
 		}
-		_ = client.Close()
+		_ = store.Close()
 	}
 }
 
 // Every kind of URL gets a client whose commands respect their context.
-func TestOpenRedisRespectsContext(t *testing.T) {
+func TestOpenRespectsContext(t *testing.T) {
 	for _, url := range []string{
 		"redis://127.0.0.1:1/0",
 		"rediss://127.0.0.1:1/0",
 		"redis-cluster://127.0.0.1:1?addr=127.0.0.1:2",
 		"redis-sentinel://127.0.0.1:1?master_name=m",
 	} {
-		client, err := cache.OpenRedis(url)
+		store, err := redisstore.Open(url, "kptest:")
 		if err != nil {
 			t.Fatalf("%s: %v", url, err)
 		}
+		client := store.Client()
 		var enabled bool
 		switch c := client.(type) {
 		case *redis.Client:
@@ -153,6 +155,6 @@ func TestOpenRedisRespectsContext(t *testing.T) {
 		if !enabled {
 			t.Errorf("%s: ContextTimeoutEnabled is off", url)
 		}
-		_ = client.Close()
+		_ = store.Close()
 	}
 }

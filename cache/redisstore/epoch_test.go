@@ -1,4 +1,4 @@
-package cache_test
+package redisstore_test
 
 import (
 	"context"
@@ -15,12 +15,13 @@ import (
 
 	"github.com/kedahpulse/kedahpulse/cache"
 	"github.com/kedahpulse/kedahpulse/cache/cachetest"
+	"github.com/kedahpulse/kedahpulse/cache/redisstore"
 )
 
-// epochEnv is a Cache on a Redis reached at url, over a client from
-// OpenRedis, with one lookup whose source value the test sets.
+// epochEnv is a Cache on a Redis reached at url, over a store from Open, with one lookup whose source value the test sets.
 type epochEnv struct {
 	c       *cache.Cache
+	store   *redisstore.Store
 	lookups []cache.Lookup
 	value   atomic.Value // string: what the source holds
 	fills   atomic.Int64
@@ -28,13 +29,12 @@ type epochEnv struct {
 
 func newEpochEnv(t *testing.T, url, prefix string) *epochEnv {
 	t.Helper()
-	client, err := cache.OpenRedis(url)
+	store, err := redisstore.Open(url, prefix)
 	if err != nil {
 		t.Fatal(err)
 	}
-	store := cache.NewRedisStore(client, prefix)
 	t.Cleanup(func() { _ = store.Close() })
-	e := &epochEnv{c: newCache(t, store, cache.Options{}), lookups: []cache.Lookup{{Key: "k", Tags: []string{"t"}}}}
+	e := &epochEnv{c: newCache(t, store, cache.Options{}), store: store, lookups: []cache.Lookup{{Key: "k", Tags: []string{"t"}}}}
 	e.value.Store("old")
 	return e
 }
@@ -286,10 +286,10 @@ func TestEpochPerClusterNode(t *testing.T) {
 	// connect opens a process's Cache and a connection to every master.
 	connect := func() *epochEnv {
 		e := newEpochEnv(t, url, prefix)
-		if err := e.c.Store().Ping(ctx); err != nil {
+		if err := e.store.Ping(ctx); err != nil {
 			t.Fatal(err)
 		}
-		client := cache.RedisClient(e.c.Store().(*cache.RedisStore)).(*redis.ClusterClient)
+		client := e.store.Client().(*redis.ClusterClient)
 		if err := client.ForEachMaster(ctx, func(ctx context.Context, node *redis.Client) error {
 			return node.Ping(ctx).Err()
 		}); err != nil {
@@ -333,15 +333,15 @@ func TestEpochReadRerunsAfterNewConnection(t *testing.T) {
 		"redis-cluster": cachetest.ClusterURL,
 	} {
 		t.Run(name, func(t *testing.T) {
-			client, err := cache.OpenRedis(url(t)) // no connection yet
+			store, err := redisstore.Open(url(t), cachetest.NewPrefix(t, url(t))) // no connection yet
 			if err != nil {
 				t.Fatal(err)
 			}
-			store := cache.NewRedisStore(client, cachetest.NewPrefix(t, url(t)))
 			t.Cleanup(func() { _ = store.Close() })
+			client := store.Client()
 			ctx := context.Background()
 			runs := 0
-			err = cache.Read(store, ctx, func() error {
+			err = redisstore.Read(store, ctx, func() error {
 				if runs++; runs > 1 {
 					return nil
 				}
@@ -387,14 +387,14 @@ func TestKeySlot(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := cache.KeySlot(k); int64(got) != want {
+		if got := redisstore.KeySlot(k); int64(got) != want {
 			t.Errorf("KeySlot(%q) = %d, want %d", k, got, want)
 		}
 	}
 }
 
-// OpenRedis refuses the options that would read from replicas.
-func TestOpenRedisRefusesReplicaReads(t *testing.T) {
+// Open refuses the options that would read from replicas.
+func TestOpenRefusesReplicaReads(t *testing.T) {
 	for _, url := range []string{
 		"redis-cluster://127.0.0.1:1?read_only=true",
 		"redis-cluster://127.0.0.1:1?route_by_latency=true",
@@ -404,8 +404,8 @@ func TestOpenRedisRefusesReplicaReads(t *testing.T) {
 		"redis-sentinel://127.0.0.1:1?master_name=m&route_by_latency=true",
 		"redis-sentinel://127.0.0.1:1?master_name=m&use_disconnected_replicas=true",
 	} {
-		if c, err := cache.OpenRedis(url); err == nil || !strings.Contains(err.Error(), "replicas") {
-			t.Errorf("OpenRedis(%s): %v", url, err)
+		if c, err := redisstore.Open(url, "kptest:"); err == nil || !strings.Contains(err.Error(), "replicas") {
+			t.Errorf("Open(%s): %v", url, err)
 			if c != nil {
 				_ = c.Close()
 			}
