@@ -24,16 +24,16 @@ func BenchmarkLoadHit(b *testing.B) {
 		for i := range lookups {
 			lookups[i] = cache.Lookup{Key: fmt.Sprint("property:", i), Tags: []string{fmt.Sprint("property:", i), "properties"}}
 		}
-		f := newFiller(newSource())
-		mustLoad(b, c, ctx, lookups, f.fill(lookups))
+		f := cachetest.NewFiller(cachetest.NewSource())
+		cachetest.MustLoad(b, c, ctx, lookups, f.Fill(lookups))
 		b.ReportAllocs()
 		for b.Loop() {
-			if _, err := c.Load(ctx, "Query.properties", time.Hour, lookups, f.fill(lookups)); err != nil {
+			if _, err := c.Load(ctx, "Query.properties", time.Hour, lookups, f.Fill(lookups)); err != nil {
 				b.Fatal(err)
 			}
 		}
-		if f.calls.Load() != 1 {
-			b.Fatalf("fill ran %d times", f.calls.Load())
+		if f.Calls.Load() != 1 {
+			b.Fatalf("fill ran %d times", f.Calls.Load())
 		}
 	})
 }

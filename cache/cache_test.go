@@ -6,9 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
-	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -33,108 +31,25 @@ func newCache(tb testing.TB, s cachetest.Store, o cache.Options) *cache.Cache {
 	return cache.New(s, cachetest.Options(s, o))
 }
 
-// source stands in for the database: values with a version per key.
-type source struct {
-	mu sync.Mutex
-	v  map[string]int
-}
-
-func newSource() *source { return &source{v: make(map[string]int)} }
-
-func (s *source) get(key string) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.v[key]
-}
-
-func (s *source) bump(key string) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.v[key]++
-	return s.v[key]
-}
-
-// filler is a fill function reading the source that counts its calls and
-// the keys it filled.
-type filler struct {
-	src   *source
-	calls atomic.Int64
-	mu    sync.Mutex
-	keys  map[string]int
-	// before, if set, runs after the source was read and before fill
-	// returns.
-	before func(keys []string)
-}
-
-func newFiller(src *source) *filler { return &filler{src: src, keys: make(map[string]int)} }
-
-func (f *filler) fill(lookups []cache.Lookup) func(context.Context, []int) ([][]byte, error) {
-	return func(_ context.Context, misses []int) ([][]byte, error) {
-		f.calls.Add(1)
-		vals := make([][]byte, len(misses))
-		keys := make([]string, len(misses))
-		for j, i := range misses {
-			keys[j] = lookups[i].Key
-			vals[j] = []byte(strconv.Itoa(f.src.get(lookups[i].Key)))
-		}
-		f.mu.Lock()
-		for _, k := range keys {
-			f.keys[k]++
-		}
-		f.mu.Unlock()
-		if f.before != nil {
-			f.before(keys)
-		}
-		return vals, nil
-	}
-}
-
-func (f *filler) filled(key string) int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.keys[key]
-}
-
-func mustLoad(tb testing.TB, c *cache.Cache, ctx context.Context, lookups []cache.Lookup, fill func(context.Context, []int) ([][]byte, error)) []string {
-	tb.Helper()
-	vals, err := c.Load(ctx, "Query.test", time.Hour, lookups, fill)
-	if err != nil {
-		tb.Errorf("Load: %v", err) // not Fatal: this runs on other goroutines too
-		return make([]string, len(lookups))
-	}
-	out := make([]string, len(vals))
-	for i, v := range vals {
-		out[i] = string(v)
-	}
-	return out
-}
-
-func mustInvalidate(tb testing.TB, c *cache.Cache, tags ...string) {
-	tb.Helper()
-	if err := c.Invalidate(context.Background(), tags...); err != nil {
-		tb.Fatalf("Invalidate(%v): %v", tags, err)
-	}
-}
-
 func TestLoadHitAfterFill(t *testing.T) {
 	cachetest.EachStore(t, func(t *testing.T, s cachetest.Store) {
 		c := newCache(t, s, cache.Options{})
 		ctx := context.Background()
-		src := newSource()
-		src.bump("a")
-		f := newFiller(src)
+		src := cachetest.NewSource()
+		src.Bump("a")
+		f := cachetest.NewFiller(src)
 		lookups := []cache.Lookup{{Key: "a", Tags: []string{"x"}}, {Key: "b", Tags: []string{"y"}}}
-		if got := mustLoad(t, c, ctx, lookups, f.fill(lookups)); !slices.Equal(got, []string{"1", "0"}) {
+		if got := cachetest.MustLoad(t, c, ctx, lookups, f.Fill(lookups)); !slices.Equal(got, []string{"1", "0"}) {
 			t.Fatalf("first Load = %v", got)
 		}
-		src.bump("a") // not invalidated: the cache keeps answering 1, by design
-		if got := mustLoad(t, c, ctx, lookups, f.fill(lookups)); !slices.Equal(got, []string{"1", "0"}) {
+		src.Bump("a") // not invalidated: the cache keeps answering 1, by design
+		if got := cachetest.MustLoad(t, c, ctx, lookups, f.Fill(lookups)); !slices.Equal(got, []string{"1", "0"}) {
 			t.Fatalf("second Load = %v", got)
 		}
-		if n := f.calls.Load(); n != 1 {
+		if n := f.Calls.Load(); n != 1 {
 			t.Fatalf("fill ran %d times, want 1", n)
 		}
-		if got := mustLoad(t, c, ctx, nil, f.fill(nil)); len(got) != 0 {
+		if got := cachetest.MustLoad(t, c, ctx, nil, f.Fill(nil)); len(got) != 0 {
 			t.Fatalf("Load of nothing = %v", got)
 		}
 	})
@@ -144,23 +59,21 @@ func TestInvalidatePrecision(t *testing.T) {
 	cachetest.EachStore(t, func(t *testing.T, s cachetest.Store) {
 		c := newCache(t, s, cache.Options{})
 		ctx := context.Background()
-		f := newFiller(newSource())
+		f := cachetest.NewFiller(cachetest.NewSource())
 		lookups := []cache.Lookup{
 			{Key: "a", Tags: []string{"x", "y"}},
 			{Key: "b", Tags: []string{"y"}},
 			{Key: "c", Tags: []string{"z"}},
 			{Key: "d"}, // AllTag only
 		}
-		mustLoad(t, c, ctx, lookups, f.fill(lookups))
+		cachetest.MustLoad(t, c, ctx, lookups, f.Fill(lookups))
 		check := func(step string, want ...string) {
 			t.Helper()
-			f.mu.Lock()
-			clear(f.keys)
-			f.mu.Unlock()
-			mustLoad(t, c, ctx, lookups, f.fill(lookups))
+			f.Reset()
+			cachetest.MustLoad(t, c, ctx, lookups, f.Fill(lookups))
 			var refilled []string
 			for _, l := range lookups {
-				if f.filled(l.Key) > 0 {
+				if f.Filled(l.Key) > 0 {
 					refilled = append(refilled, l.Key)
 				}
 			}
@@ -169,11 +82,11 @@ func TestInvalidatePrecision(t *testing.T) {
 			}
 		}
 		check("no invalidation")
-		mustInvalidate(t, c, "x")
+		cachetest.MustInvalidate(t, c, "x")
 		check("after x", "a")
-		mustInvalidate(t, c, "y")
+		cachetest.MustInvalidate(t, c, "y")
 		check("after y", "a", "b")
-		mustInvalidate(t, c, "z", "unused")
+		cachetest.MustInvalidate(t, c, "z", "unused")
 		check("after z", "c")
 		if err := c.Clear(ctx); err != nil {
 			t.Fatal(err)
@@ -187,13 +100,13 @@ func TestLoadDifferentTagsForKeyMiss(t *testing.T) {
 	cachetest.EachStore(t, func(t *testing.T, s cachetest.Store) {
 		c := newCache(t, s, cache.Options{})
 		ctx := context.Background()
-		f := newFiller(newSource())
+		f := cachetest.NewFiller(cachetest.NewSource())
 		one := []cache.Lookup{{Key: "k", Tags: []string{"x"}}}
 		two := []cache.Lookup{{Key: "k", Tags: []string{"x", "y"}}}
-		mustLoad(t, c, ctx, one, f.fill(one))
-		mustLoad(t, c, ctx, two, f.fill(two)) // an entry filled without y must not serve a lookup depending on y
-		mustLoad(t, c, ctx, one, f.fill(one))
-		if n := f.calls.Load(); n != 3 {
+		cachetest.MustLoad(t, c, ctx, one, f.Fill(one))
+		cachetest.MustLoad(t, c, ctx, two, f.Fill(two)) // an entry filled without y must not serve a lookup depending on y
+		cachetest.MustLoad(t, c, ctx, one, f.Fill(one))
+		if n := f.Calls.Load(); n != 3 {
 			t.Fatalf("fill ran %d times, want 3", n)
 		}
 	})
@@ -212,7 +125,7 @@ func TestLoadDuplicateKeys(t *testing.T) {
 			return vals, nil
 		}
 		lookups := []cache.Lookup{{Key: "a", Tags: []string{"x"}}, {Key: "b"}, {Key: "a", Tags: []string{"x"}}}
-		vals := mustLoad(t, c, context.Background(), lookups, fill)
+		vals := cachetest.MustLoad(t, c, context.Background(), lookups, fill)
 		if !slices.Equal(vals, []string{"v0", "v1", "v0"}) || len(got) != 1 || !slices.Equal(got[0], []int{0, 1}) {
 			t.Fatalf("Load = %v, fill got %v", vals, got)
 		}
@@ -262,7 +175,7 @@ func TestFillErrorNotCached(t *testing.T) {
 		if _, err := c.Load(ctx, "Query.test", time.Hour, lookups, wrongCount); err == nil {
 			t.Fatal("fill returning too few values: no error")
 		}
-		if got := mustLoad(t, c, ctx, lookups, ok); !slices.Equal(got, []string{"ok", "ok"}) {
+		if got := cachetest.MustLoad(t, c, ctx, lookups, ok); !slices.Equal(got, []string{"ok", "ok"}) {
 			t.Fatalf("Load = %v", got)
 		}
 		if calls != 3 {
@@ -362,18 +275,18 @@ func waitFor(tb testing.TB, cond func() bool) {
 func TestRecorder(t *testing.T) {
 	cachetest.EachStore(t, func(t *testing.T, s cachetest.Store) {
 		c := newCache(t, s, cache.Options{})
-		f := newFiller(newSource())
+		f := cachetest.NewFiller(cachetest.NewSource())
 		a := []cache.Lookup{{Key: "a", Tags: []string{"x", "y"}}}
 		b := []cache.Lookup{{Key: "b", Tags: []string{"x"}}}
 
 		ctx, rec := cache.WithRecorder(context.Background())
-		mustLoad(t, c, ctx, a, f.fill(a)) // fill: captured versions
+		cachetest.MustLoad(t, c, ctx, a, f.Fill(a)) // fill: captured versions
 		filled, ok := rec.Versions()
 		if !ok || len(filled) != 3 || filled["x"] == "" || filled["y"] == "" || filled[cache.AllTag] == "" {
 			t.Fatalf("after a fill: %v %v", filled, ok)
 		}
 		ctx, rec = cache.WithRecorder(context.Background())
-		mustLoad(t, c, ctx, a, f.fill(a)) // hit: the stored header
+		cachetest.MustLoad(t, c, ctx, a, f.Fill(a)) // hit: the stored header
 		hit, ok := rec.Versions()
 		if !ok || fmt.Sprint(hit) != fmt.Sprint(filled) {
 			t.Fatalf("after a hit: %v %v, want %v", hit, ok, filled)
@@ -381,15 +294,15 @@ func TestRecorder(t *testing.T) {
 
 		// A response whose parts straddle an invalidation is inconsistent.
 		ctx, rec = cache.WithRecorder(context.Background())
-		mustLoad(t, c, ctx, a, f.fill(a))
-		mustInvalidate(t, c, "x")
-		mustLoad(t, c, ctx, b, f.fill(b))
+		cachetest.MustLoad(t, c, ctx, a, f.Fill(a))
+		cachetest.MustInvalidate(t, c, "x")
+		cachetest.MustLoad(t, c, ctx, b, f.Fill(b))
 		if v, ok := rec.Versions(); ok {
 			t.Fatalf("x seen at two versions, yet consistent: %v", v)
 		}
 
 		ctx, rec = cache.WithRecorder(context.Background())
-		mustLoad(t, c, ctx, b, f.fill(b))
+		cachetest.MustLoad(t, c, ctx, b, f.Fill(b))
 		rec.Disable()
 		if _, ok := rec.Versions(); ok {
 			t.Fatal("disabled recorder is consistent")
@@ -400,11 +313,11 @@ func TestRecorder(t *testing.T) {
 func TestResponse(t *testing.T) {
 	cachetest.EachStore(t, func(t *testing.T, s cachetest.Store) {
 		c := newCache(t, s, cache.Options{})
-		f := newFiller(newSource())
+		f := cachetest.NewFiller(cachetest.NewSource())
 		lookups := []cache.Lookup{{Key: "a", Tags: []string{"x"}}, {Key: "b", Tags: []string{"y"}}}
 		build := func() map[string]string {
 			ctx, rec := cache.WithRecorder(context.Background())
-			mustLoad(t, c, ctx, lookups, f.fill(lookups))
+			cachetest.MustLoad(t, c, ctx, lookups, f.Fill(lookups))
 			v, ok := rec.Versions()
 			if !ok {
 				t.Fatal("inconsistent")
@@ -429,7 +342,7 @@ func TestResponse(t *testing.T) {
 		if v, ok := get("resp:1"); !ok || v != `{"data":1}` {
 			t.Fatalf("GetResponse = %q %v", v, ok)
 		}
-		mustInvalidate(t, c, "y")
+		cachetest.MustInvalidate(t, c, "y")
 		if _, ok := get("resp:1"); ok {
 			t.Fatal("hit after invalidating one of its tags")
 		}
@@ -437,7 +350,7 @@ func TestResponse(t *testing.T) {
 		if v, ok := get("resp:1"); !ok || v != `{"data":2}` {
 			t.Fatalf("GetResponse = %q %v", v, ok)
 		}
-		mustInvalidate(t, c, "z") // a bump of another tag: still valid, by the log
+		cachetest.MustInvalidate(t, c, "z") // a bump of another tag: still valid, by the log
 		if v, ok := get("resp:1"); !ok || v != `{"data":2}` {
 			t.Fatalf("GetResponse after an unrelated bump = %q %v", v, ok)
 		}
@@ -493,12 +406,12 @@ func TestStats(t *testing.T) {
 		reg := prometheus.NewRegistry()
 		c1 := newCache(t, s, cache.Options{Registerer: reg})
 		c2 := newCache(t, s, cache.Options{Registerer: reg}) // another process on the same store
-		f := newFiller(newSource())
+		f := cachetest.NewFiller(cachetest.NewSource())
 		ab := []cache.Lookup{{Key: "a", Tags: []string{"x"}}, {Key: "b"}}
 		q := []cache.Lookup{{Key: "q"}}
 		load := func(c *cache.Cache, coord string, lookups []cache.Lookup) {
 			t.Helper()
-			if _, err := c.Load(ctx, coord, time.Hour, lookups, f.fill(lookups)); err != nil {
+			if _, err := c.Load(ctx, coord, time.Hour, lookups, f.Fill(lookups)); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -506,7 +419,7 @@ func TestStats(t *testing.T) {
 		load(c1, "Query.a", ab) // 2 hits
 		load(c2, "Query.b", q)  // 1 miss
 		load(c2, "Query.a", ab) // 2 hits
-		mustInvalidate(t, c1, "x", "y")
+		cachetest.MustInvalidate(t, c1, "x", "y")
 		c2.GetResponse(ctx, "r") // 1 response miss
 
 		st, err := c1.Stats(ctx)
@@ -544,7 +457,7 @@ func TestStats(t *testing.T) {
 		}
 
 		// Prometheus: both caches share the collectors.
-		got := gather(t, reg)
+		got := cachetest.Gather(t, reg)
 		want := map[string]float64{
 			`kedahpulse_cache_hits_total{coordinate="Query.a"}`:    4,
 			`kedahpulse_cache_misses_total{coordinate="Query.a"}`:  2,
@@ -560,30 +473,6 @@ func TestStats(t *testing.T) {
 	})
 }
 
-// gather returns every sample of reg as name{labels} -> value.
-func gather(tb testing.TB, reg *prometheus.Registry) map[string]float64 {
-	tb.Helper()
-	families, err := reg.Gather()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	out := make(map[string]float64)
-	for _, fam := range families {
-		for _, m := range fam.GetMetric() {
-			var parts []string
-			for _, l := range m.GetLabel() {
-				parts = append(parts, fmt.Sprintf("%s=%q", l.GetName(), l.GetValue()))
-			}
-			name := fam.GetName()
-			if len(parts) > 0 {
-				name += "{" + strings.Join(parts, ",") + "}"
-			}
-			out[name] = m.GetCounter().GetValue()
-		}
-	}
-	return out
-}
-
 func TestRunFlushesOnStop(t *testing.T) {
 	cachetest.EachStore(t, func(t *testing.T, s cachetest.Store) {
 		c := newCache(t, s, cache.Options{FlushInterval: time.Hour})
@@ -591,8 +480,8 @@ func TestRunFlushesOnStop(t *testing.T) {
 		done := make(chan struct{})
 		go func() { c.Run(ctx); close(done) }()
 		lookups := []cache.Lookup{{Key: "a"}}
-		f := newFiller(newSource())
-		mustLoad(t, c, context.Background(), lookups, f.fill(lookups))
+		f := cachetest.NewFiller(cachetest.NewSource())
+		cachetest.MustLoad(t, c, context.Background(), lookups, f.Fill(lookups))
 		cancel()
 		<-done
 		got, err := s.Counters(context.Background())
@@ -632,7 +521,7 @@ func TestHeadReadsNeverServeAReadSentEarlier(t *testing.T) {
 	first := make(chan bool)
 	go func() { _, _, ok := c.GetResponse(ctx, "r"); first <- ok }()
 	<-read // the first caller's read has read the head, and is held
-	mustInvalidate(t, c, "x")
+	cachetest.MustInvalidate(t, c, "x")
 	second := make(chan bool)
 	go func() { _, _, ok := c.GetResponse(ctx, "r"); second <- ok }()
 	waitFor(t, func() bool { return cache.HeadReadQueued(c) })

@@ -32,37 +32,37 @@ func TestStaleSet(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			cachetest.EachStore(t, func(t *testing.T, s cachetest.Store) {
 				c := newCache(t, s, cache.Options{})
-				src := newSource()
+				src := cachetest.NewSource()
 				lookups := make([]cache.Lookup, len(tt.keys))
 				for i, k := range tt.keys {
 					lookups[i] = cache.Lookup{Key: k, Tags: []string{k, "property"}}
 				}
 				read := make(chan struct{})
 				release := make(chan struct{})
-				blocked := newFiller(src)
-				blocked.before = func([]string) { close(read); <-release }
+				blocked := cachetest.NewFiller(src)
+				blocked.Before = func([]string) { close(read); <-release }
 
 				first := make(chan []string, 1)
-				go func() { first <- mustLoad(t, c, context.Background(), lookups, blocked.fill(lookups)) }()
+				go func() { first <- cachetest.MustLoad(t, c, context.Background(), lookups, blocked.Fill(lookups)) }()
 				<-read // the reader has read the source, and not yet written the cache
 				for _, k := range tt.updated {
-					src.bump(k)
+					src.Bump(k)
 				}
-				mustInvalidate(t, c, tt.updated...) // the mutation's invalidation completes
+				cachetest.MustInvalidate(t, c, tt.updated...) // the mutation's invalidation completes
 				close(release)
 				if got := <-first; slices.ContainsFunc(got, func(v string) bool { return v != "0" }) {
 					t.Fatalf("first Load = %v, want all 0 (it read before the update)", got)
 				}
 
-				f := newFiller(src)
-				got := mustLoad(t, c, context.Background(), lookups, f.fill(lookups))
+				f := cachetest.NewFiller(src)
+				got := cachetest.MustLoad(t, c, context.Background(), lookups, f.Fill(lookups))
 				for i, k := range tt.keys {
-					if want := strconv.Itoa(src.get(k)); got[i] != want {
+					if want := strconv.Itoa(src.Get(k)); got[i] != want {
 						t.Errorf("%s = %s after its invalidation returned, want %s", k, got[i], want)
 					}
 				}
 				for _, k := range tt.keys {
-					if n, want := f.filled(k), slices.Contains(tt.updated, k); (n > 0) != want {
+					if n, want := f.Filled(k), slices.Contains(tt.updated, k); (n > 0) != want {
 						t.Errorf("%s refilled %d times; updated: %v", k, n, want)
 					}
 				}
@@ -76,23 +76,23 @@ func TestStaleSet(t *testing.T) {
 func TestFlightAfterInvalidation(t *testing.T) {
 	cachetest.EachStore(t, func(t *testing.T, s cachetest.Store) {
 		c := newCache(t, s, cache.Options{})
-		src := newSource()
+		src := cachetest.NewSource()
 		lookups := []cache.Lookup{{Key: "property:1", Tags: []string{"property:1"}}}
 		read := make(chan struct{})
 		release := make(chan struct{})
-		blocked := newFiller(src)
-		blocked.before = func([]string) { close(read); <-release }
+		blocked := cachetest.NewFiller(src)
+		blocked.Before = func([]string) { close(read); <-release }
 		first := make(chan []string, 1)
-		go func() { first <- mustLoad(t, c, context.Background(), lookups, blocked.fill(lookups)) }()
+		go func() { first <- cachetest.MustLoad(t, c, context.Background(), lookups, blocked.Fill(lookups)) }()
 		<-read
-		src.bump("property:1")
-		mustInvalidate(t, c, "property:1")
+		src.Bump("property:1")
+		cachetest.MustInvalidate(t, c, "property:1")
 
 		// The first fill is still blocked: joining it would hang (and return 0).
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		f := newFiller(src)
-		if got := mustLoad(t, c, ctx, lookups, f.fill(lookups)); got[0] != "1" {
+		f := cachetest.NewFiller(src)
+		if got := cachetest.MustLoad(t, c, ctx, lookups, f.Fill(lookups)); got[0] != "1" {
 			t.Fatalf("Load after Invalidate = %v, want 1", got)
 		}
 		if n := cache.FlightWaiters(c); n != 0 {
@@ -103,7 +103,7 @@ func TestFlightAfterInvalidation(t *testing.T) {
 			t.Fatalf("blocked Load = %v", got)
 		}
 		// The late, stale write landed last; it must not validate.
-		if got := mustLoad(t, c, context.Background(), lookups, f.fill(lookups)); got[0] != "1" {
+		if got := cachetest.MustLoad(t, c, context.Background(), lookups, f.Fill(lookups)); got[0] != "1" {
 			t.Fatalf("Load after the stale write = %v, want 1", got)
 		}
 	})
@@ -122,22 +122,22 @@ func TestFreshness(t *testing.T) {
 	t.Run("entity", func(t *testing.T) {
 		cachetest.EachStore(t, func(t *testing.T, s cachetest.Store) {
 			c := newCache(t, s, cache.Options{})
-			src := newSource()
+			src := cachetest.NewSource()
 			lookups := []cache.Lookup{{Key: "property:1", Tags: []string{"property:1"}}}
-			f := newFiller(src)
-			f.before = func([]string) { runtime.Gosched() } // widen the read-to-write window
+			f := cachetest.NewFiller(src)
+			f.Before = func([]string) { runtime.Gosched() } // widen the read-to-write window
 
 			var seq atomic.Int64
 			doneAt := make([]int64, updates+1) // doneAt[k]: seq after update k's invalidation returned
 			reads := runFreshness(t, readers, &seq, func() {
 				for k := 1; k <= updates; k++ {
-					src.bump("property:1")
-					mustInvalidate(t, c, "property:1")
+					src.Bump("property:1")
+					cachetest.MustInvalidate(t, c, "property:1")
 					doneAt[k] = seq.Add(1)
 					pause()
 				}
 			}, func() []int {
-				v, _ := strconv.Atoi(mustLoad(t, c, context.Background(), lookups, f.fill(lookups))[0])
+				v, _ := strconv.Atoi(cachetest.MustLoad(t, c, context.Background(), lookups, f.Fill(lookups))[0])
 				return []int{v}
 			})
 			violations := 0
@@ -150,14 +150,14 @@ func TestFreshness(t *testing.T) {
 					}
 				}
 			}
-			t.Logf("%d reads, %d fills, %d violations", len(reads), f.calls.Load(), violations)
+			t.Logf("%d reads, %d fills, %d violations", len(reads), f.Calls.Load(), violations)
 		})
 	})
 
 	t.Run("list", func(t *testing.T) {
 		cachetest.EachStore(t, func(t *testing.T, s cachetest.Store) {
 			c := newCache(t, s, cache.Options{})
-			src := newSource()
+			src := cachetest.NewSource()
 			tags := []string{"properties"}
 			for e := range entities {
 				tags = append(tags, entityTag(e))
@@ -166,12 +166,14 @@ func TestFreshness(t *testing.T) {
 			var fills atomic.Int64
 			fill := func(context.Context, []int) ([][]byte, error) {
 				fills.Add(1)
-				src.mu.Lock() // one consistent read, like a SELECT
-				vs := make([]string, entities)
+				keys := make([]string, entities)
 				for e := range entities {
-					vs[e] = strconv.Itoa(src.v[entityTag(e)])
+					keys[e] = entityTag(e)
 				}
-				src.mu.Unlock()
+				vs := make([]string, entities)
+				for e, v := range src.Read(keys) { // one consistent read, like a SELECT
+					vs[e] = strconv.Itoa(v)
+				}
 				runtime.Gosched()
 				return [][]byte{[]byte(strings.Join(vs, ","))}, nil
 			}
@@ -186,13 +188,13 @@ func TestFreshness(t *testing.T) {
 				rng := rand.New(rand.NewPCG(1, 2))
 				for range updates {
 					e := rng.IntN(entities)
-					v := src.bump(entityTag(e))
-					mustInvalidate(t, c, entityTag(e))
+					v := src.Bump(entityTag(e))
+					cachetest.MustInvalidate(t, c, entityTag(e))
 					log = append(log, update{seq.Add(1), e, v})
 					pause()
 				}
 			}, func() []int {
-				got := mustLoad(t, c, context.Background(), lookups, fill)[0]
+				got := cachetest.MustLoad(t, c, context.Background(), lookups, fill)[0]
 				var vs []int
 				for _, f := range strings.Split(got, ",") {
 					v, _ := strconv.Atoi(f)
@@ -265,34 +267,34 @@ func pause() { time.Sleep(100 * time.Microsecond) }
 func TestResurrection(t *testing.T) {
 	cachetest.EachStore(t, func(t *testing.T, s cachetest.Store) {
 		c := newCache(t, s, cache.Options{})
-		src := newSource()
-		f := newFiller(src)
+		src := cachetest.NewSource()
+		f := cachetest.NewFiller(src)
 		lookups := []cache.Lookup{{Key: "property:1", Tags: []string{"property:1"}}, {Key: "property:2", Tags: []string{"property:2"}}}
-		load := func() []string { return mustLoad(t, c, context.Background(), lookups, f.fill(lookups)) }
+		load := func() []string { return cachetest.MustLoad(t, c, context.Background(), lookups, f.Fill(lookups)) }
 		load()
 
-		src.bump("property:1")
+		src.Bump("property:1")
 		cache.DropTag(t, s, "property:1")
 		if got := load(); !slices.Equal(got, []string{"1", "0"}) {
 			t.Fatalf("after dropping property:1: %v", got)
 		}
-		if n := f.filled("property:2"); n != 1 {
+		if n := f.Filled("property:2"); n != 1 {
 			t.Fatalf("property:2 refilled: %d", n)
 		}
 
-		src.bump("property:2")
+		src.Bump("property:2")
 		cache.DropTag(t, s, cache.AllTag)
 		if got := load(); !slices.Equal(got, []string{"1", "1"}) {
 			t.Fatalf("after dropping the all tag: %v", got)
 		}
 
-		src.bump("property:1")
-		src.bump("property:2")
+		src.Bump("property:1")
+		src.Bump("property:2")
 		cache.DropAllTags(t, s)
 		if got := load(); !slices.Equal(got, []string{"2", "2"}) {
 			t.Fatalf("after dropping every tag: %v", got)
 		}
-		if n := f.calls.Load(); n != 4 {
+		if n := f.Calls.Load(); n != 4 {
 			t.Fatalf("fill ran %d times, want 4", n)
 		}
 	})
@@ -303,20 +305,20 @@ func TestStampede(t *testing.T) {
 	const goroutines = 50
 	cachetest.EachStore(t, func(t *testing.T, s cachetest.Store) {
 		c := newCache(t, s, cache.Options{})
-		f := newFiller(newSource())
+		f := cachetest.NewFiller(cachetest.NewSource())
 		// The fill waits until every other Load is waiting on it.
-		f.before = func([]string) { waitFor(t, func() bool { return cache.FlightWaiters(c) == goroutines-1 }) }
+		f.Before = func([]string) { waitFor(t, func() bool { return cache.FlightWaiters(c) == goroutines-1 }) }
 		lookups := []cache.Lookup{{Key: "hot", Tags: []string{"hot"}}}
 		var wg sync.WaitGroup
 		for range goroutines {
 			wg.Go(func() {
-				if got := mustLoad(t, c, context.Background(), lookups, f.fill(lookups)); got[0] != "0" {
+				if got := cachetest.MustLoad(t, c, context.Background(), lookups, f.Fill(lookups)); got[0] != "0" {
 					t.Errorf("Load = %v", got)
 				}
 			})
 		}
 		wg.Wait()
-		if n := f.calls.Load(); n != 1 {
+		if n := f.Calls.Load(); n != 1 {
 			t.Fatalf("fill ran %d times, want 1", n)
 		}
 	})
@@ -325,9 +327,9 @@ func TestStampede(t *testing.T) {
 func TestStampedeBatch(t *testing.T) {
 	cachetest.EachStore(t, func(t *testing.T, s cachetest.Store) {
 		c := newCache(t, s, cache.Options{})
-		f := newFiller(newSource())
+		f := cachetest.NewFiller(cachetest.NewSource())
 		entered := make(chan struct{})
-		f.before = func(keys []string) {
+		f.Before = func(keys []string) {
 			if slices.Contains(keys, "k1") { // the first Load: hold its flights until the second waits on one
 				close(entered)
 				waitFor(t, func() bool { return cache.FlightWaiters(c) == 1 })
@@ -342,16 +344,16 @@ func TestStampedeBatch(t *testing.T) {
 		}
 		a, b := lookupsOf("k1", "k2", "k3"), lookupsOf("k2", "k3", "k4")
 		var wg sync.WaitGroup
-		wg.Go(func() { mustLoad(t, c, context.Background(), a, f.fill(a)) })
+		wg.Go(func() { cachetest.MustLoad(t, c, context.Background(), a, f.Fill(a)) })
 		<-entered
-		wg.Go(func() { mustLoad(t, c, context.Background(), b, f.fill(b)) })
+		wg.Go(func() { cachetest.MustLoad(t, c, context.Background(), b, f.Fill(b)) })
 		wg.Wait()
 		for _, k := range []string{"k1", "k2", "k3", "k4"} {
-			if n := f.filled(k); n != 1 {
+			if n := f.Filled(k); n != 1 {
 				t.Errorf("%s filled %d times, want 1", k, n)
 			}
 		}
-		if n := f.calls.Load(); n != 2 {
+		if n := f.Calls.Load(); n != 2 {
 			t.Errorf("fill ran %d times, want 2", n)
 		}
 	})
@@ -382,7 +384,7 @@ func TestStampedeError(t *testing.T) {
 				t.Fatalf("Load error = %v", err)
 			}
 		}
-		if got := mustLoad(t, c, context.Background(), lookups, fill); got[0] != "v" {
+		if got := cachetest.MustLoad(t, c, context.Background(), lookups, fill); got[0] != "v" {
 			t.Fatalf("Load = %v", got)
 		}
 	})

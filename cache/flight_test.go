@@ -53,7 +53,7 @@ func TestOwnerCancelDoesNotFailWaiters(t *testing.T) {
 		if n := fills.Load(); n > 2 {
 			t.Errorf("fill ran %d times, want at most 2", n)
 		}
-		if got := mustLoad(t, c, context.Background(), lookups, fill); got[0] != "v" || fills.Load() > 2 {
+		if got := cachetest.MustLoad(t, c, context.Background(), lookups, fill); got[0] != "v" || fills.Load() > 2 {
 			t.Errorf("after: Load = %v, fill ran %d times", got, fills.Load())
 		}
 	})
@@ -95,7 +95,7 @@ func TestAbandonedFlightWithoutWaitersIsDropped(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second) // a hang fails rather than blocks
 	defer cancel()
-	if got := mustLoad(t, c, ctx, lookups, fill); got[0] != "v" || fills.Load() != 2 {
+	if got := cachetest.MustLoad(t, c, ctx, lookups, fill); got[0] != "v" || fills.Load() != 2 {
 		t.Fatalf("Load = %v after %d fills, want v after 2", got, fills.Load())
 	}
 }

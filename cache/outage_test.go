@@ -140,7 +140,7 @@ func TestOutage(t *testing.T) {
 				t.Fatal(err)
 			}
 
-			got := gather(t, reg)
+			got := cachetest.Gather(t, reg)
 			if got[`kedahpulse_cache_errors_total{op="get"}`] < 4 || got[`kedahpulse_cache_errors_total{op="bump"}`] != 2 {
 				t.Errorf("error metrics: %v", got)
 			}
@@ -161,7 +161,7 @@ func TestHealthy(t *testing.T) {
 func TestStatsDuringOutage(t *testing.T) {
 	c := newCache(t, failing(), cache.Options{})
 	lookups := []cache.Lookup{{Key: "a"}}
-	mustLoad(t, c, context.Background(), lookups, func(context.Context, []int) ([][]byte, error) {
+	cachetest.MustLoad(t, c, context.Background(), lookups, func(context.Context, []int) ([][]byte, error) {
 		return [][]byte{nil}, nil
 	})
 	st, err := c.Stats(context.Background())

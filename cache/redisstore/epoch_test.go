@@ -57,7 +57,7 @@ func (e *epochEnv) load(t *testing.T) (string, bool) {
 func (e *epochEnv) update(t *testing.T, value string) {
 	t.Helper()
 	e.value.Store(value)
-	mustInvalidate(t, e.c, "t")
+	cachetest.MustInvalidate(t, e.c, "t")
 	if got, _ := e.load(t); got != value {
 		t.Fatalf("after the update: Load = %s, want %s", got, value)
 	}

@@ -21,7 +21,7 @@ func TestRedisRoundTrips(t *testing.T) {
 	for i := range lookups {
 		lookups[i] = cache.Lookup{Key: fmt.Sprint("property:", i), Tags: []string{fmt.Sprint("property:", i), "properties"}}
 	}
-	f := newFiller(newSource())
+	f := cachetest.NewFiller(cachetest.NewSource())
 	step := func(name string, want int64, op func()) {
 		t.Helper()
 		rt.Reset()
@@ -30,10 +30,10 @@ func TestRedisRoundTrips(t *testing.T) {
 			t.Errorf("%s: %d round trips, want %d", name, n, want)
 		}
 	}
-	load := func() { mustLoad(t, c, ctx, lookups, f.fill(lookups)) }
+	load := func() { cachetest.MustLoad(t, c, ctx, lookups, f.Fill(lookups)) }
 	step("Load of 50, all missing (Get + Set)", 2, load)
 	step("Load of 50, all hits", 1, load)
-	step("Invalidate of 3 tags (versions, then the log)", 2, func() { mustInvalidate(t, c, "property:1", "property:2", "property:3") })
+	step("Invalidate of 3 tags (versions, then the log)", 2, func() { cachetest.MustInvalidate(t, c, "property:1", "property:2", "property:3") })
 	step("Load of 50, 3 missing", 2, load)
 	step("Flush", 1, func() {
 		if err := c.Flush(ctx); err != nil {
@@ -50,11 +50,11 @@ func TestRedisRoundTrips(t *testing.T) {
 	step("SetResponse", 1, func() { c.SetResponse(ctx, "resp", []byte("r"), tags, stamp, time.Hour) })
 	step("GetResponse of a present key of 201 tags", 1, func() { c.GetResponse(ctx, "resp") })
 	step("GetResponse again (the copy in process, and the log's head)", 1, func() { c.GetResponse(ctx, "resp") })
-	step("Invalidate of an unrelated tag (versions, then the log)", 2, func() { mustInvalidate(t, c, "other") })
+	step("Invalidate of an unrelated tag (versions, then the log)", 2, func() { cachetest.MustInvalidate(t, c, "other") })
 	step("GetResponse after it (the log's head and last records)", 1, func() { c.GetResponse(ctx, "resp") })
 	step("GetResponse again (the log's head)", 1, func() { c.GetResponse(ctx, "resp") })
-	if f.calls.Load() != 2 {
-		t.Errorf("fill ran %d times, want 2", f.calls.Load())
+	if f.Calls.Load() != 2 {
+		t.Errorf("fill ran %d times, want 2", f.Calls.Load())
 	}
 }
 
@@ -64,11 +64,11 @@ func TestRedisPrefixIsolation(t *testing.T) {
 	c1 := newCache(t, cachetest.NewRedisStore(t), cache.Options{})
 	c2 := newCache(t, cachetest.NewRedisStore(t), cache.Options{})
 	lookups := []cache.Lookup{{Key: "k"}}
-	f := newFiller(newSource())
-	mustLoad(t, c1, context.Background(), lookups, f.fill(lookups))
-	mustLoad(t, c2, context.Background(), lookups, f.fill(lookups))
-	if f.calls.Load() != 2 {
-		t.Fatalf("fill ran %d times, want 2: prefixes must not share entries", f.calls.Load())
+	f := cachetest.NewFiller(cachetest.NewSource())
+	cachetest.MustLoad(t, c1, context.Background(), lookups, f.Fill(lookups))
+	cachetest.MustLoad(t, c2, context.Background(), lookups, f.Fill(lookups))
+	if f.Calls.Load() != 2 {
+		t.Fatalf("fill ran %d times, want 2: prefixes must not share entries", f.Calls.Load())
 	}
 }
 

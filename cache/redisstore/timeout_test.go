@@ -45,7 +45,7 @@ func TestTimeoutBoundsRedisCalls(t *testing.T) {
 			load := func(step string, want int64) {
 				t.Helper()
 				before := fills.Load()
-				got := mustLoad(t, c, context.Background(), lookups, fill)[0]
+				got := cachetest.MustLoad(t, c, context.Background(), lookups, fill)[0]
 				if got != strconv.FormatInt(want, 10) {
 					t.Fatalf("%s: Load = %s, want %d", step, got, want)
 				}
@@ -61,7 +61,7 @@ func TestTimeoutBoundsRedisCalls(t *testing.T) {
 			for i := range 3 {
 				load("slow Redis "+strconv.Itoa(i), 1)
 			}
-			if got := gather(t, reg)[`kedahpulse_cache_errors_total{op="get"}`]; got != 3 {
+			if got := cachetest.Gather(t, reg)[`kedahpulse_cache_errors_total{op="get"}`]; got != 3 {
 				t.Fatalf("%v failed gets counted, want 3", got)
 			}
 			if err := c.Healthy(context.Background()); err == nil {
