@@ -75,10 +75,9 @@ func sameSummary(a, b db.SentimentSummary) bool {
 // rollups, against the same answer computed here from the raw posts.
 func TestRollupsMatchRawPosts(t *testing.T) {
 	t.Parallel()
-	dbtest.EachStore(t, func(t *testing.T, s *db.Store) {
+	dbtest.EachStore(t, func(t *testing.T, s *db.Store, clock *dbtest.Clock) {
 		ctx := context.Background()
 		db.SetScorer(s, eighthsScorer)
-		clock := dbtest.ClockOf(t, s)
 		type spec struct {
 			name, city string
 			cat        db.Category
@@ -306,7 +305,7 @@ func TestRollupsMatchRawPosts(t *testing.T) {
 
 func TestTrendSeries(t *testing.T) {
 	t.Parallel()
-	dbtest.EachStore(t, func(t *testing.T, s *db.Store) {
+	dbtest.EachStore(t, func(t *testing.T, s *db.Store, clock *dbtest.Clock) {
 		ctx := context.Background()
 		db.SetScorer(s, eighthsScorer)
 		d := mustDestination(t, s, "Pantai Cenang", "Langkawi", db.CategoryBeach)
@@ -342,7 +341,7 @@ func TestTrendSeries(t *testing.T) {
 		_ = now
 
 		// A window ending at midnight touches exactly its own days.
-		dbtest.ClockOf(t, s).Set(time.Date(2025, 6, 15, 23, 10, 0, 0, time.UTC))
+		clock.Set(time.Date(2025, 6, 15, 23, 10, 0, 0, time.UTC))
 		trends, err = s.TrendsByDestinations(ctx, []int64{d.ID}, db.Last7Days)
 		if err != nil {
 			t.Fatal(err)
@@ -362,7 +361,7 @@ func TestTrendSeries(t *testing.T) {
 
 func TestAnalyticsInput(t *testing.T) {
 	t.Parallel()
-	dbtest.EachStore(t, func(t *testing.T, s *db.Store) {
+	dbtest.EachStore(t, func(t *testing.T, s *db.Store, clock *dbtest.Clock) {
 		ctx := context.Background()
 		_, err := s.Sentiment(ctx, nil, nil, "")
 		wantInputError(t, err, "range")
@@ -389,7 +388,7 @@ func TestAnalyticsInput(t *testing.T) {
 // number of keys.
 func TestOneStatement(t *testing.T) {
 	t.Parallel()
-	dbtest.EachStore(t, func(t *testing.T, s *db.Store) {
+	dbtest.EachStore(t, func(t *testing.T, s *db.Store, clock *dbtest.Clock) {
 		ctx := context.Background()
 		var ids []int64
 		for i := range 5 {

@@ -16,7 +16,7 @@ func BenchmarkIngest(b *testing.B) {
 	for _, dialect := range dbtest.Dialects {
 		b.Run(dialect, func(b *testing.B) {
 			ctx := context.Background()
-			s := dbtest.Open(b, dialect)
+			s, _ := dbtest.Open(b, dialect)
 			var dests []*db.Destination
 			for i := range 50 {
 				d, _, err := s.CreateDestination(ctx, db.DestinationInput{Name: fmt.Sprint("Homestay Kampung ", i),

@@ -44,7 +44,7 @@ func TestCreateDestinationValidation(t *testing.T) {
 		{"longitude above 180", func(in *db.DestinationInput) { in.Longitude = ptr(180.1) }, "longitude"},
 		{"longitude below -180", func(in *db.DestinationInput) { in.Longitude = ptr(-181.0) }, "longitude"},
 	}
-	dbtest.EachStore(t, func(t *testing.T, s *db.Store) {
+	dbtest.EachStore(t, func(t *testing.T, s *db.Store, clock *dbtest.Clock) {
 		ctx := context.Background()
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
@@ -73,7 +73,7 @@ func TestCreateDestinationValidation(t *testing.T) {
 
 func TestCreateDestinationSlug(t *testing.T) {
 	t.Parallel()
-	dbtest.EachStore(t, func(t *testing.T, s *db.Store) {
+	dbtest.EachStore(t, func(t *testing.T, s *db.Store, clock *dbtest.Clock) {
 		ctx := context.Background()
 		create := func(name, slug string) (*db.Destination, error) {
 			d, _, err := s.CreateDestination(ctx, db.DestinationInput{Name: name, Slug: slug, City: "Alor Setar", Category: db.CategoryShopping})
@@ -138,9 +138,8 @@ func TestUpdateDestination(t *testing.T) {
 			func(int64) []string { return nil }},
 		{"nothing", db.DestinationUpdate{}, func(int64) []string { return nil }},
 	}
-	dbtest.EachStore(t, func(t *testing.T, s *db.Store) {
+	dbtest.EachStore(t, func(t *testing.T, s *db.Store, clock *dbtest.Clock) {
 		ctx := context.Background()
-		clock := dbtest.ClockOf(t, s)
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
 				d := mustDestination(t, s, "Dataran Lang", "Langkawi", db.CategoryAttraction)
@@ -187,9 +186,8 @@ func TestUpdateDestination(t *testing.T) {
 
 func TestDeleteDestination(t *testing.T) {
 	t.Parallel()
-	dbtest.EachStore(t, func(t *testing.T, s *db.Store) {
+	dbtest.EachStore(t, func(t *testing.T, s *db.Store, clock *dbtest.Clock) {
 		ctx := context.Background()
-		clock := dbtest.ClockOf(t, s)
 		d := mustDestination(t, s, "Pantai Cenang", "Langkawi", db.CategoryBeach)
 		other := mustDestination(t, s, "Zahir Mosque", "Alor Setar", db.CategoryCulture)
 		p1 := mustProperty(t, s, db.PropertyInput{Title: "Chalet", Price: 100, DestinationID: &d.ID})
@@ -314,7 +312,7 @@ func TestCityChangeDuringWrite(t *testing.T) {
 		change db.Change
 		err    error
 	}
-	dbtest.EachStore(t, func(t *testing.T, s *db.Store) {
+	dbtest.EachStore(t, func(t *testing.T, s *db.Store, clock *dbtest.Clock) {
 		s.DB.AddQueryHook(pauseHook{})
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
@@ -383,7 +381,7 @@ func TestDeleteDestinationDuringPropertyWrite(t *testing.T) {
 			return err
 		}},
 	}
-	dbtest.EachStore(t, func(t *testing.T, s *db.Store) {
+	dbtest.EachStore(t, func(t *testing.T, s *db.Store, clock *dbtest.Clock) {
 		s.DB.AddQueryHook(pauseHook{})
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
@@ -424,7 +422,7 @@ func TestDeleteDestinationDuringPropertyWrite(t *testing.T) {
 
 func TestFindDestinationIDs(t *testing.T) {
 	t.Parallel()
-	dbtest.EachStore(t, func(t *testing.T, s *db.Store) {
+	dbtest.EachStore(t, func(t *testing.T, s *db.Store, clock *dbtest.Clock) {
 		ctx := context.Background()
 		type spec struct {
 			name, city string
@@ -511,7 +509,7 @@ func TestFindDestinationIDs(t *testing.T) {
 
 func TestFindDestinationsByIDs(t *testing.T) {
 	t.Parallel()
-	dbtest.EachStore(t, func(t *testing.T, s *db.Store) {
+	dbtest.EachStore(t, func(t *testing.T, s *db.Store, clock *dbtest.Clock) {
 		ctx := context.Background()
 		a := mustDestination(t, s, "Gunung Jerai", "Yan", db.CategoryNature)
 		b := mustDestination(t, s, "Telaga Tujuh", "Langkawi", db.CategoryNature)

@@ -43,7 +43,7 @@ func TestIsUnavailable(t *testing.T) {
 func TestUnavailablePostgres(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	s := dbtest.Open(t, "postgres")
+	s, _ := dbtest.Open(t, "postgres")
 	codes := []struct {
 		sqlstate string
 		want     bool
@@ -128,7 +128,7 @@ func TestUnavailableSQLite(t *testing.T) {
 	in := db.DestinationInput{Name: "Pantai Cenang", City: "Langkawi", Category: db.CategoryBeach}
 
 	t.Run("busy", func(t *testing.T) {
-		holder := dbtest.OpenURL(t, dsn)
+		holder, _ := dbtest.OpenURL(t, dsn)
 		tx, err := holder.DB.BeginTx(ctx, nil) // BEGIN IMMEDIATE: the write lock
 		if err != nil {
 			t.Fatal(err)

@@ -12,7 +12,7 @@ import (
 
 func TestMigrateTwice(t *testing.T) {
 	t.Parallel()
-	dbtest.EachStore(t, func(t *testing.T, s *db.Store) {
+	dbtest.EachStore(t, func(t *testing.T, s *db.Store, clock *dbtest.Clock) {
 		ctx := context.Background()
 		mustDestination(t, s, "Pantai Cenang", "Langkawi", db.CategoryBeach)
 		for range 2 {
@@ -46,7 +46,7 @@ func TestMigrateConcurrently(t *testing.T) {
 			}
 			stores := make([]*db.Store, 3)
 			for i := range stores {
-				stores[i] = dbtest.OpenURL(t, url)
+				stores[i], _ = dbtest.OpenURL(t, url)
 			}
 			errs := make([]error, len(stores))
 			var wg sync.WaitGroup

@@ -12,9 +12,8 @@ import (
 
 func TestOutbox(t *testing.T) {
 	t.Parallel()
-	dbtest.EachStore(t, func(t *testing.T, s *db.Store) {
+	dbtest.EachStore(t, func(t *testing.T, s *db.Store, clock *dbtest.Clock) {
 		ctx := context.Background()
-		clock := dbtest.ClockOf(t, s)
 		d, c1, err := s.CreateDestination(ctx, db.DestinationInput{Name: "Gunung Jerai", City: "Yan", Category: db.CategoryNature})
 		if err != nil {
 			t.Fatal(err)

@@ -55,14 +55,14 @@ func TestJoinCache(t *testing.T) {
 		{name: "kept live by heartbeat", first: "memory:a", second: "memory:b", secondAfter: peerTTL + time.Second,
 			beat: peerTTL / 2, conflict: true},
 	}
-	dbtest.EachStore(t, func(t *testing.T, s *db.Store) {
+	dbtest.EachStore(t, func(t *testing.T, s *db.Store, clock *dbtest.Clock) {
 		ctx := context.Background()
-		other := dbtest.Reopen(t, s)
+		other, otherClock := dbtest.Reopen(t, s)
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
 				clearPeers(t, s)
-				dbtest.ClockOf(t, s).Set(dbtest.Epoch)
-				dbtest.ClockOf(t, other).Set(dbtest.Epoch.Add(tt.secondAfter))
+				clock.Set(dbtest.Epoch)
+				otherClock.Set(dbtest.Epoch.Add(tt.secondAfter))
 				p1, err := s.JoinCache(ctx, tt.first, peerTTL)
 				if err != nil {
 					t.Fatal(err)
@@ -71,7 +71,7 @@ func TestJoinCache(t *testing.T) {
 					t.Fatalf("peer = %+v", p1)
 				}
 				if tt.beat != 0 {
-					dbtest.ClockOf(t, s).Set(dbtest.Epoch.Add(tt.beat))
+					clock.Set(dbtest.Epoch.Add(tt.beat))
 					if err := s.Heartbeat(ctx, p1); err != nil {
 						t.Fatal(err)
 					}
@@ -132,9 +132,10 @@ func TestJoinCache(t *testing.T) {
 func TestJoinCacheConcurrently(t *testing.T) {
 	t.Parallel()
 	const rounds = 30
-	dbtest.EachStore(t, func(t *testing.T, s *db.Store) {
+	dbtest.EachStore(t, func(t *testing.T, s *db.Store, clock *dbtest.Clock) {
 		ctx := context.Background()
-		stores := []*db.Store{s, dbtest.Reopen(t, s)}
+		second, _ := dbtest.Reopen(t, s)
+		stores := []*db.Store{s, second}
 		identities := [][2]string{{"memory:a", "memory:b"}, {"redis:x/a:", "redis:x/b:"}}
 		for round := range rounds {
 			clearPeers(t, s)

@@ -37,7 +37,7 @@ func TestIngestValidation(t *testing.T) {
 		{"no destination named", func(p *db.PostInput) { p.Text = "Lovely day at the beach" }, "posts[1].destinationId"},
 		{"partial word", func(p *db.PostInput) { p.Text = "Pantai Cenangan is lovely" }, "posts[1].destinationId"},
 	}
-	dbtest.EachStore(t, func(t *testing.T, s *db.Store) {
+	dbtest.EachStore(t, func(t *testing.T, s *db.Store, clock *dbtest.Clock) {
 		ctx := context.Background()
 		mustDestination(t, s, "Pantai Cenang", "Langkawi", db.CategoryBeach)
 		for i, tt := range tests {
@@ -78,7 +78,7 @@ func TestIngestValidation(t *testing.T) {
 
 func TestIngestPosts(t *testing.T) {
 	t.Parallel()
-	dbtest.EachStore(t, func(t *testing.T, s *db.Store) {
+	dbtest.EachStore(t, func(t *testing.T, s *db.Store, clock *dbtest.Clock) {
 		ctx := context.Background()
 		now := dbtest.Epoch
 		cenang := mustDestination(t, s, "Pantai Cenang", "Langkawi", db.CategoryBeach)
@@ -157,9 +157,8 @@ func TestIngestPosts(t *testing.T) {
 
 func TestFindPosts(t *testing.T) {
 	t.Parallel()
-	dbtest.EachStore(t, func(t *testing.T, s *db.Store) {
+	dbtest.EachStore(t, func(t *testing.T, s *db.Store, clock *dbtest.Clock) {
 		ctx := context.Background()
-		clock := dbtest.ClockOf(t, s)
 		a := mustDestination(t, s, "Pantai Cenang", "Langkawi", db.CategoryBeach)
 		b := mustDestination(t, s, "Zahir Mosque", "Alor Setar", db.CategoryCulture)
 		n := 0
@@ -238,9 +237,8 @@ func TestFindPosts(t *testing.T) {
 // clock passes an hour boundary between them.
 func TestWindowsUseTheRequestsInstant(t *testing.T) {
 	t.Parallel()
-	dbtest.EachStore(t, func(t *testing.T, s *db.Store) {
+	dbtest.EachStore(t, func(t *testing.T, s *db.Store, clock *dbtest.Clock) {
 		ctx := context.Background()
-		clock := dbtest.ClockOf(t, s)
 		d := mustDestination(t, s, "Pantai Cenang", "Langkawi", db.CategoryBeach)
 		instant := clock.Now()
 		_, _, err := s.IngestPosts(ctx, []db.PostInput{{Source: "t", ExternalID: "1", Text: "lovely beach",

@@ -38,7 +38,7 @@ func TestCreatePropertyValidation(t *testing.T) {
 		{"price at MaxMoney", func(in *db.PropertyInput, _ int64) { in.Price = db.MaxMoney }, "price"},
 		{"unknown destination", func(in *db.PropertyInput, dest int64) { in.DestinationID = ptr(dest + 1000) }, "destinationId"},
 	}
-	dbtest.EachStore(t, func(t *testing.T, s *db.Store) {
+	dbtest.EachStore(t, func(t *testing.T, s *db.Store, clock *dbtest.Clock) {
 		ctx := context.Background()
 		dest := mustDestination(t, s, "Pantai Cenang", "Langkawi", db.CategoryBeach)
 		for _, tt := range tests {
@@ -71,9 +71,8 @@ func TestCreatePropertyValidation(t *testing.T) {
 
 func TestPropertyChanges(t *testing.T) {
 	t.Parallel()
-	dbtest.EachStore(t, func(t *testing.T, s *db.Store) {
+	dbtest.EachStore(t, func(t *testing.T, s *db.Store, clock *dbtest.Clock) {
 		ctx := context.Background()
-		clock := dbtest.ClockOf(t, s)
 		a := mustDestination(t, s, "Pantai Cenang", "Langkawi", db.CategoryBeach)
 		b := mustDestination(t, s, "Zahir Mosque", "Alor Setar", db.CategoryCulture)
 
@@ -178,9 +177,8 @@ func TestPropertyChanges(t *testing.T) {
 
 func TestFindPropertyIDsFilters(t *testing.T) {
 	t.Parallel()
-	dbtest.EachStore(t, func(t *testing.T, s *db.Store) {
+	dbtest.EachStore(t, func(t *testing.T, s *db.Store, clock *dbtest.Clock) {
 		ctx := context.Background()
-		clock := dbtest.ClockOf(t, s)
 		lgk := mustDestination(t, s, "Pantai Cenang", "Langkawi", db.CategoryBeach)
 		lgk2 := mustDestination(t, s, "Tanjung Rhu", "Langkawi", db.CategoryBeach)
 		aor := mustDestination(t, s, "Zahir Mosque", "Alor Setar", db.CategoryCulture)
@@ -289,9 +287,8 @@ func allPropertyIDs(t *testing.T, s *db.Store, f db.PropertyFilter, order db.Pro
 // present from the start is seen exactly once, in order.
 func TestPropertyCursorStability(t *testing.T) {
 	t.Parallel()
-	dbtest.EachStore(t, func(t *testing.T, s *db.Store) {
+	dbtest.EachStore(t, func(t *testing.T, s *db.Store, clock *dbtest.Clock) {
 		ctx := context.Background()
-		clock := dbtest.ClockOf(t, s)
 		for _, order := range []db.PropertyOrder{db.OrderNewest, db.OrderPriceAsc, db.OrderPriceDesc} {
 			t.Run(string(order), func(t *testing.T) {
 				search := ptr("stability " + string(order))
@@ -370,9 +367,8 @@ func TestPropertyCursorStability(t *testing.T) {
 
 func TestFindPropertyIDsByDestinations(t *testing.T) {
 	t.Parallel()
-	dbtest.EachStore(t, func(t *testing.T, s *db.Store) {
+	dbtest.EachStore(t, func(t *testing.T, s *db.Store, clock *dbtest.Clock) {
 		ctx := context.Background()
-		clock := dbtest.ClockOf(t, s)
 		a := mustDestination(t, s, "Pantai Cenang", "Langkawi", db.CategoryBeach)
 		b := mustDestination(t, s, "Zahir Mosque", "Alor Setar", db.CategoryCulture)
 		c := mustDestination(t, s, "Gunung Jerai", "Yan", db.CategoryNature)
@@ -408,7 +404,7 @@ func TestFindPropertyIDsByDestinations(t *testing.T) {
 
 func TestFindPropertiesByIDs(t *testing.T) {
 	t.Parallel()
-	dbtest.EachStore(t, func(t *testing.T, s *db.Store) {
+	dbtest.EachStore(t, func(t *testing.T, s *db.Store, clock *dbtest.Clock) {
 		ctx := context.Background()
 		p := mustProperty(t, s, db.PropertyInput{Title: "Bungalow", Price: 2_999_999_99})
 		qc := counter(s)

@@ -13,9 +13,8 @@ import (
 
 func TestScrapeRuns(t *testing.T) {
 	t.Parallel()
-	dbtest.EachStore(t, func(t *testing.T, s *db.Store) {
+	dbtest.EachStore(t, func(t *testing.T, s *db.Store, clock *dbtest.Clock) {
 		ctx := context.Background()
-		clock := dbtest.ClockOf(t, s)
 		first, err := s.StartScrapeRun(ctx)
 		if err != nil {
 			t.Fatal(err)

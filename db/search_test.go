@@ -89,7 +89,7 @@ func mustSearchFixture(t *testing.T, s *db.Store) []int64 {
 
 func TestSearchFoldsUnicode(t *testing.T) {
 	t.Parallel()
-	dbtest.EachStore(t, func(t *testing.T, s *db.Store) {
+	dbtest.EachStore(t, func(t *testing.T, s *db.Store, clock *dbtest.Clock) {
 		ctx := context.Background()
 		ids := mustSearchFixture(t, s)
 		wantSearches(t, s, ids)
@@ -132,7 +132,7 @@ func TestFoldText(t *testing.T) {
 // TestSeedSearchText: seeded rows carry their folded search text.
 func TestSeedSearchText(t *testing.T) {
 	t.Parallel()
-	dbtest.EachStore(t, func(t *testing.T, s *db.Store) {
+	dbtest.EachStore(t, func(t *testing.T, s *db.Store, clock *dbtest.Clock) {
 		ctx := context.Background()
 		if err := s.Seed(ctx, db.SeedOptions{Destinations: 5, Properties: 50, Seed: 3}); err != nil {
 			t.Fatal(err)
@@ -157,7 +157,7 @@ func TestSeedSearchText(t *testing.T) {
 func TestMigrateSearchText(t *testing.T) {
 	t.Parallel()
 	const name = "20250701000001"
-	dbtest.EachStore(t, func(t *testing.T, s *db.Store) {
+	dbtest.EachStore(t, func(t *testing.T, s *db.Store, clock *dbtest.Clock) {
 		ctx := context.Background()
 		ids := mustSearchFixture(t, s)
 		for _, undo := range []string{

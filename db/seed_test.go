@@ -56,7 +56,7 @@ func TestSeed(t *testing.T) {
 	t.Parallel()
 	opts := db.SeedOptions{Destinations: 30, Properties: 200, Posts: 2000, Seed: 42}
 	var prints []string
-	dbtest.EachStore(t, func(t *testing.T, s *db.Store) {
+	dbtest.EachStore(t, func(t *testing.T, s *db.Store, clock *dbtest.Clock) {
 		ctx := context.Background()
 		if ok, err := s.Seeded(ctx); err != nil || ok {
 			t.Fatalf("Seeded before seeding = %v, %v", ok, err)
@@ -97,7 +97,7 @@ func TestSeed(t *testing.T) {
 		}
 
 		// Another store seeded with the same options holds the same data.
-		other := dbtest.Open(t, s.Dialect())
+		other, _ := dbtest.Open(t, s.Dialect())
 		if err := other.Seed(ctx, opts); err != nil {
 			t.Fatal(err)
 		}
@@ -136,7 +136,7 @@ func TestSeed(t *testing.T) {
 // records nothing.
 func TestSeedInvalidatesAll(t *testing.T) {
 	t.Parallel()
-	dbtest.EachStore(t, func(t *testing.T, s *db.Store) {
+	dbtest.EachStore(t, func(t *testing.T, s *db.Store, clock *dbtest.Clock) {
 		ctx := context.Background()
 		opts := db.SeedOptions{Destinations: 3, Properties: 5, Posts: 10, Seed: 1}
 		for range 2 {

@@ -32,7 +32,7 @@ func TestOpen(t *testing.T) {
 			if tt.dialect == db.DialectPostgres {
 				url = dbtest.PostgresURL(t)
 			}
-			s := dbtest.OpenURL(t, url)
+			s, _ := dbtest.OpenURL(t, url)
 			if s.Dialect() != tt.dialect {
 				t.Fatalf("Dialect() = %q, want %q", s.Dialect(), tt.dialect)
 			}
@@ -116,7 +116,7 @@ func TestOpenWithPool(t *testing.T) {
 		})
 	}
 	t.Run("Open is OpenWith DefaultPool", func(t *testing.T) {
-		s := dbtest.OpenURL(t, filepath.Join(dir, "c.db"))
+		s, _ := dbtest.OpenURL(t, filepath.Join(dir, "c.db"))
 		if got := s.DB.Stats().MaxOpenConnections; got != 8 {
 			t.Fatalf("MaxOpenConnections = %d, want 8", got)
 		}
@@ -138,7 +138,8 @@ func TestPoolCap(t *testing.T) {
 	ctx := context.Background()
 	url := dbtest.PostgresURL(t)
 	s := openWith(t, url+"&application_name="+app, db.PoolOptions{MaxOpenConns: capped})
-	holder, err := dbtest.OpenURL(t, url).DB.Conn(ctx)
+	holderStore, _ := dbtest.OpenURL(t, url)
+	holder, err := holderStore.DB.Conn(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -124,7 +124,7 @@ func TestClientText(t *testing.T) {
 		{"invalid UTF-8", "Pantai \xff\xfe Cenang"},
 		{"600 KB", strings.Repeat("x", 600<<10)},
 	}
-	dbtest.EachStore(t, func(t *testing.T, s *db.Store) {
+	dbtest.EachStore(t, func(t *testing.T, s *db.Store, clock *dbtest.Clock) {
 		ctx := context.Background()
 		mustDestination(t, s, "Pantai Cenang", "Langkawi", db.CategoryBeach)
 		for _, tt := range tests {
@@ -217,7 +217,7 @@ func TestCursorKeyRange(t *testing.T) {
 		{"price: MaxMoney", properties(db.OrderPriceDesc), "PRICE_DESC", int64(db.MaxMoney), false},
 		{"price: max int64", properties(db.OrderPriceDesc), "PRICE_DESC", math.MaxInt64, false},
 	}
-	dbtest.EachStore(t, func(t *testing.T, s *db.Store) {
+	dbtest.EachStore(t, func(t *testing.T, s *db.Store, clock *dbtest.Clock) {
 		ctx := context.Background()
 		d := mustDestination(t, s, "Pantai Cenang", "Langkawi", db.CategoryBeach)
 		mustProperty(t, s, db.PropertyInput{Title: "Chalet", Price: 100})
@@ -244,7 +244,7 @@ func TestCursorKeyRange(t *testing.T) {
 // outside years 1..9999 are input errors on both dialects.
 func TestPageAndTimeBounds(t *testing.T) {
 	t.Parallel()
-	dbtest.EachStore(t, func(t *testing.T, s *db.Store) {
+	dbtest.EachStore(t, func(t *testing.T, s *db.Store, clock *dbtest.Clock) {
 		ctx := context.Background()
 		d := mustDestination(t, s, "Pantai Cenang", "Langkawi", db.CategoryBeach)
 		for _, first := range []int{db.MaxFirst + 1, math.MaxInt} {

@@ -21,7 +21,8 @@ func TestDatabaseOutage(t *testing.T) {
 	}
 	p := cachetest.NewProxy(t, dsn.Host)
 	dsn.Host = p.Addr()
-	e := newEnvOn(t, dbtest.OpenURL(t, dsn.String()), cache.NewMemoryStore(cache.MemoryLimits{}))
+	dbStore, clock := dbtest.OpenURL(t, dsn.String())
+	e := newEnvOn(t, dbStore, clock, cache.NewMemoryStore(cache.MemoryLimits{}))
 	if err := e.store.Migrate(context.Background()); err != nil {
 		t.Fatal(err)
 	}

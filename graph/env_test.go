@@ -10,7 +10,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -36,20 +35,12 @@ type env struct {
 	handler  http.Handler
 	sql      *db.QueryCounter
 	trips    *cachetest.RoundTrips // nil on the in-process store
-	clock    *clock
+	clock    *dbtest.Clock
 	gate     atomic.Pointer[gate] // holds a matching cache write, when set
 	// invalidated, when set, is told every successful invalidation (the
 	// cache's Invalidated hook).
 	invalidated atomic.Pointer[func(tags []string)]
 }
-
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-func (c *clock) Add(d time.Duration) { c.mu.Lock(); c.now = c.now.Add(d); c.mu.Unlock() }
 
 type envOption func(*graph.Options)
 
@@ -66,16 +57,17 @@ func newEnv(t testing.TB, dialect, backend string, opts ...envOption) *env {
 	} else {
 		store = cache.NewMemoryStore(cache.MemoryLimits{})
 	}
-	e := newEnvOn(t, dbtest.Open(t, dialect), store, opts...)
+	dbStore, clock := dbtest.Open(t, dialect)
+	e := newEnvOn(t, dbStore, clock, store, opts...)
 	e.trips = trips
 	return e
 }
 
 // newEnvOn builds an API on an open database and a cache store.
-func newEnvOn(t testing.TB, dbStore *db.Store, store cachetest.Store, opts ...envOption) *env {
+func newEnvOn(t testing.TB, dbStore *db.Store, clock *dbtest.Clock, store cachetest.Store, opts ...envOption) *env {
 	e := &env{t: t, store: dbStore, sql: &db.QueryCounter{},
-		clock: &clock{now: time.Date(2026, 11, 20, 10, 30, 0, 0, time.UTC)}}
-	e.store.Now = e.clock.Now
+		clock: clock}
+	clock.Set(time.Date(2026, 11, 20, 10, 30, 0, 0, time.UTC))
 	e.store.DB.AddQueryHook(e.sql)
 	var logTo io.Writer = io.Discard
 	if testing.Verbose() {

@@ -24,7 +24,8 @@ func TestWriteDuringRedisOutageIsNotLost(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { store.Close() })
-	e := newEnvOn(t, dbtest.Open(t, "postgres"), store, func(o *graph.Options) { o.Timeout = time.Second })
+	dbStore, clock := dbtest.Open(t, "postgres")
+	e := newEnvOn(t, dbStore, clock, store, func(o *graph.Options) { o.Timeout = time.Second })
 	f := newFixture(t, e, 1)
 	read := `query($id: ID!) { property(id: $id) { title } }`
 	vars := map[string]any{"id": sid(f.props[0].ID)}

@@ -26,7 +26,8 @@ func TestSoak(t *testing.T) {
 	}
 	rs := cachetest.NewRedisStore(t)
 	client, prefix := rs.Client(), rs.Prefix()
-	e := newEnvOn(t, dbtest.Open(t, "postgres"), rs)
+	dbStore, clock := dbtest.Open(t, "postgres")
+	e := newEnvOn(t, dbStore, clock, rs)
 	e.resolver.LoaderWait = time.Millisecond
 	f := newFixture(t, e, 60)
 

@@ -71,7 +71,7 @@ func versions(t *testing.T, s *redisstore.Store, tags []string) map[string]strin
 }
 
 func TestDeliver(t *testing.T) {
-	store := dbtest.Open(t, "postgres")
+	store, _ := dbtest.Open(t, "postgres")
 	rs := cachetest.NewRedisStore(t)
 	p := newProcess(t, store, rs)
 	ch := write(t, store)
@@ -93,7 +93,7 @@ func TestDeliver(t *testing.T) {
 // A client that goes away right after the commit does not cancel the
 // delivery: the change is committed, so it must become visible.
 func TestDeliverOutlivesTheClient(t *testing.T) {
-	store := dbtest.Open(t, "postgres")
+	store, _ := dbtest.Open(t, "postgres")
 	rs := cachetest.NewRedisStore(t)
 	p := newProcess(t, store, rs)
 	ch := write(t, store)
@@ -108,7 +108,7 @@ func TestDeliverOutlivesTheClient(t *testing.T) {
 // until another process's relay has delivered it; if nobody does before
 // the deadline, it says so.
 func TestDeliverWaitsForAnotherRelay(t *testing.T) {
-	store := dbtest.Open(t, "postgres")
+	store, _ := dbtest.Open(t, "postgres")
 	rs := cachetest.NewRedisStore(t)
 	cut := newProcess(t, store, unreachable(t, rs.Prefix()))
 	healthy := newProcess(t, store, rs)

@@ -162,7 +162,7 @@ func TestKilledBetweenCommitAndInvalidation(t *testing.T) {
 	b.must(t, read, vars, false)
 	b.must(t, read, vars, false)
 
-	store := dbtest.OpenURL(t, pg)
+	store, _ := dbtest.OpenURL(t, pg)
 	proxyA.SetLatency(time.Second) // every invalidation from A now times out
 	go a.do(`mutation($id: ID!) { updateProperty(id: $id, input: {title: "committed"}) { id } }`, vars, true)
 	id, _ := strconv.ParseInt(ids[0], 10, 64)

@@ -34,19 +34,21 @@ var Epoch = time.Date(2025, 6, 15, 10, 30, 0, 0, time.UTC)
 var Dialects = []string{"sqlite", "postgres"}
 
 // EachStore runs fn as the subtests "sqlite" and "postgres", each with a
-// freshly migrated, empty store whose Now is a Clock at Epoch (see ClockOf).
-func EachStore(t *testing.T, fn func(t *testing.T, s *db.Store)) {
+// freshly migrated, empty store and the Clock at Epoch that drives its Now.
+func EachStore(t *testing.T, fn func(t *testing.T, s *db.Store, clock *Clock)) {
 	t.Helper()
 	for _, dialect := range Dialects {
 		t.Run(dialect, func(t *testing.T) {
-			fn(t, Open(t, dialect))
+			s, clock := Open(t, dialect)
+			fn(t, s, clock)
 		})
 	}
 }
 
 // Open returns a migrated empty store of dialect ("sqlite" or "postgres"),
-// closed (and for PostgreSQL dropped) when tb ends.
-func Open(tb testing.TB, dialect string) *db.Store {
+// closed (and for PostgreSQL dropped) when tb ends, and the Clock at Epoch
+// that drives its Now.
+func Open(tb testing.TB, dialect string) (*db.Store, *Clock) {
 	tb.Helper()
 	var dsn string
 	switch dialect {
@@ -57,16 +59,16 @@ func Open(tb testing.TB, dialect string) *db.Store {
 	default:
 		tb.Fatalf("dbtest: unknown dialect %q", dialect)
 	}
-	s := OpenURL(tb, dsn)
+	s, clock := OpenURL(tb, dsn)
 	if err := s.Migrate(context.Background()); err != nil {
 		tb.Fatalf("dbtest: %v", err)
 	}
-	return s
+	return s, clock
 }
 
 // OpenURL opens the database at dsn without migrating it, with a Clock at
-// Epoch, and closes it when tb ends.
-func OpenURL(tb testing.TB, dsn string) *db.Store {
+// Epoch driving its Now, and closes it when tb ends.
+func OpenURL(tb testing.TB, dsn string) (*db.Store, *Clock) {
 	tb.Helper()
 	s, err := db.Open(context.Background(), dsn)
 	if err != nil {
@@ -75,19 +77,15 @@ func OpenURL(tb testing.TB, dsn string) *db.Store {
 	tb.Cleanup(func() { s.Close() })
 	c := NewClock(Epoch)
 	s.Now = c.Now
-	clocks.Store(s, c)
 	urls.Store(s, dsn)
-	tb.Cleanup(func() {
-		clocks.Delete(s)
-		urls.Delete(s)
-	})
-	return s
+	tb.Cleanup(func() { urls.Delete(s) })
+	return s, c
 }
 
 // Reopen returns another store on the database of s, as a second process
 // would open it, with a Clock of its own at Epoch; it is closed when tb
 // ends. s must have been opened here, on PostgreSQL or a SQLite file.
-func Reopen(tb testing.TB, s *db.Store) *db.Store {
+func Reopen(tb testing.TB, s *db.Store) (*db.Store, *Clock) {
 	tb.Helper()
 	dsn, ok := urls.Load(s)
 	if !ok {
@@ -177,17 +175,6 @@ func (c *Clock) Add(d time.Duration) {
 	c.t = c.t.Add(d)
 }
 
-var (
-	clocks sync.Map // *db.Store -> *Clock
-	urls   sync.Map // *db.Store -> the DSN it was opened with
-)
-
-// ClockOf returns the Clock that drives s.Now for a store opened here.
-func ClockOf(tb testing.TB, s *db.Store) *Clock {
-	tb.Helper()
-	c, ok := clocks.Load(s)
-	if !ok {
-		tb.Fatal("dbtest: store not opened by dbtest")
-	}
-	return c.(*Clock)
-}
+// urls maps each store opened here to the DSN it was opened with, for
+// Reopen.
+var urls sync.Map // *db.Store -> string

@@ -10,31 +10,27 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/kedahpulse/kedahpulse/cache/cachetest"
+	"github.com/kedahpulse/kedahpulse/db/dbtest"
 )
 
 var epoch = time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC)
 
-// clock is a settable clock for the Redis history's trimming.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) now() time.Time  { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) set(t time.Time) { c.mu.Lock(); c.t = t; c.mu.Unlock() }
-
 // eachHistory runs fn on the in-memory ring and on Redis (a fresh prefix)
 // and on the Redis Cluster. newHistory returns another writer on the same
 // backend (for Redis: the same sorted set; in memory: the same ring).
-func eachHistory(t *testing.T, window time.Duration, max int, fn func(t *testing.T, c *clock, newHistory func() History)) {
+func eachHistory(t *testing.T, window time.Duration, max int, fn func(t *testing.T, c *dbtest.Clock, newHistory func() History)) {
 	t.Run("memory", func(t *testing.T) {
-		c := &clock{t: epoch}
+		c := dbtest.NewClock(epoch)
 		h := NewMemoryHistory(max)
 		fn(t, c, func() History { return h })
 	})
-	for name, open := range map[string]func(testing.TB) (string, func() History, *clock){
-		"redis":   func(tb testing.TB) (string, func() History, *clock) { return redisWriters(tb, window, max, false) },
-		"cluster": func(tb testing.TB) (string, func() History, *clock) { return redisWriters(tb, window, max, true) },
+	for name, open := range map[string]func(testing.TB) (string, func() History, *dbtest.Clock){
+		"redis": func(tb testing.TB) (string, func() History, *dbtest.Clock) {
+			return redisWriters(tb, window, max, false)
+		},
+		"cluster": func(tb testing.TB) (string, func() History, *dbtest.Clock) {
+			return redisWriters(tb, window, max, true)
+		},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, newHistory, c := open(t)
@@ -43,22 +39,22 @@ func eachHistory(t *testing.T, window time.Duration, max int, fn func(t *testing
 	}
 }
 
-func redisWriters(tb testing.TB, window time.Duration, max int, cluster bool) (string, func() History, *clock) {
+func redisWriters(tb testing.TB, window time.Duration, max int, cluster bool) (string, func() History, *dbtest.Clock) {
 	client, prefix, _ := cachetest.NewRedis(tb)
 	if cluster {
 		client, prefix, _ = cachetest.NewRedisCluster(tb)
 	}
-	c := &clock{t: epoch}
-	return prefix, func() History { return NewRedisHistory(client, prefix, window, max, c.now) }, c
+	c := dbtest.NewClock(epoch)
+	return prefix, func() History { return NewRedisHistory(client, prefix, window, max, c.Now) }, c
 }
 
 func TestHistoryOrderAndSince(t *testing.T) {
-	eachHistory(t, time.Hour, 100, func(t *testing.T, c *clock, newHistory func() History) {
+	eachHistory(t, time.Hour, 100, func(t *testing.T, c *dbtest.Clock, newHistory func() History) {
 		ctx := context.Background()
 		h := newHistory()
 		for i := range 5 {
 			at := epoch.Add(time.Duration(i) * time.Second)
-			c.set(at)
+			c.Set(at)
 			if err := h.Add(ctx, Sample{Process: "a", Seq: uint64(i + 1), At: at.UnixMilli(), Hits: int64(i), Invalidations: map[string]int64{"property": 1}}); err != nil {
 				t.Fatal(err)
 			}
@@ -77,12 +73,12 @@ func TestHistoryOrderAndSince(t *testing.T) {
 // Redis its member cap and its window (trimmed by the writer's clock).
 func TestHistoryBounded(t *testing.T) {
 	const max = 10
-	eachHistory(t, time.Minute, max, func(t *testing.T, c *clock, newHistory func() History) {
+	eachHistory(t, time.Minute, max, func(t *testing.T, c *dbtest.Clock, newHistory func() History) {
 		ctx := context.Background()
 		h := newHistory()
 		for i := range 3 * max {
 			at := epoch.Add(time.Duration(i) * time.Second)
-			c.set(at)
+			c.Set(at)
 			if err := h.Add(ctx, Sample{Process: "a", Seq: uint64(i + 1), At: at.UnixMilli(), Hits: int64(i)}); err != nil {
 				t.Fatal(err)
 			}
@@ -100,7 +96,7 @@ func TestHistoryBounded(t *testing.T) {
 		// Two minutes later, one more sample: everything older than the
 		// window is gone.
 		late := epoch.Add(3*max*time.Second + 2*time.Minute)
-		c.set(late)
+		c.Set(late)
 		if err := h.Add(ctx, Sample{Process: "a", Seq: 999, At: late.UnixMilli()}); err != nil {
 			t.Fatal(err)
 		}
@@ -118,7 +114,7 @@ func TestHistoryBounded(t *testing.T) {
 // Two processes write concurrently: every sample of both is kept, in time
 // order.
 func TestHistoryTwoWriters(t *testing.T) {
-	eachHistory(t, time.Hour, 1000, func(t *testing.T, c *clock, newHistory func() History) {
+	eachHistory(t, time.Hour, 1000, func(t *testing.T, c *dbtest.Clock, newHistory func() History) {
 		ctx := context.Background()
 		var wg sync.WaitGroup
 		for _, p := range []string{"a", "b"} {

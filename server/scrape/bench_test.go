@@ -42,7 +42,7 @@ func genRSS(prefix string, n int, names []string) []byte {
 func benchScrape(b *testing.B, feeds, items int) {
 	for _, dialect := range dbtest.Dialects {
 		b.Run(dialect, func(b *testing.B) {
-			s := dbtest.Open(b, dialect)
+			s, _ := dbtest.Open(b, dialect)
 			names := []string{}
 			for name := range mustDestinations(b, s) {
 				names = append(names, name)

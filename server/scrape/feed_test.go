@@ -151,7 +151,7 @@ func TestRunStoresBoundedPosts(t *testing.T) {
 	jsonFeed := `{"version":"https://jsonfeed.org/version/1.1","title":"huge","items":[{"id":"json-1",` +
 		`"title":"Pantai Cenang\u0000 by night","url":"https://talk.example.my/j\u00001",` +
 		`"authors":[{"name":"A\u0000isyah ` + author + `"}],"content_text":"` + html.UnescapeString(description) + `"}]}`
-	dbtest.EachStore(t, func(t *testing.T, s *db.Store) {
+	dbtest.EachStore(t, func(t *testing.T, s *db.Store, clock *dbtest.Clock) {
 		d := mustDestinations(t, s)
 		base := serve(t, map[string]http.HandlerFunc{
 			"/huge.xml":  func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, rss) },

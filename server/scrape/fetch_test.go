@@ -18,7 +18,7 @@ import (
 // followed only on its own host, never from https to http, and to another
 // host only when Config.RedirectHosts names it.
 func TestRunRedirects(t *testing.T) {
-	dbtest.EachStore(t, func(t *testing.T, s *db.Store) {
+	dbtest.EachStore(t, func(t *testing.T, s *db.Store, clock *dbtest.Clock) {
 		d := mustDestinations(t, s)
 		// The other host serves the Atom fixture: its posts must not be
 		// stored as the RSS feed's.
@@ -130,7 +130,7 @@ func TestRunFeedLimits(t *testing.T) {
 			}
 		},
 	}
-	dbtest.EachStore(t, func(t *testing.T, s *db.Store) {
+	dbtest.EachStore(t, func(t *testing.T, s *db.Store, clock *dbtest.Clock) {
 		d := mustDestinations(t, s)
 		base := serve(t, routes)
 		logs := newLogSink(t)

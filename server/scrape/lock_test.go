@@ -52,7 +52,7 @@ func mustRedis(t *testing.T) (redis.UniversalClient, string) {
 }
 
 func TestTickOneRunPerTickAcrossProcesses(t *testing.T) {
-	dbtest.EachStore(t, func(t *testing.T, s *db.Store) {
+	dbtest.EachStore(t, func(t *testing.T, s *db.Store, clock *dbtest.Clock) {
 		rdb, key := mustRedis(t)
 		mustDestinations(t, s)
 		base := serve(t, map[string]http.HandlerFunc{"/rss.xml": fixture(t, "rss.xml")})
@@ -119,7 +119,7 @@ func TestTickOneRunPerTickAcrossProcesses(t *testing.T) {
 }
 
 func TestRunLockHeldElsewhere(t *testing.T) {
-	dbtest.EachStore(t, func(t *testing.T, s *db.Store) {
+	dbtest.EachStore(t, func(t *testing.T, s *db.Store, clock *dbtest.Clock) {
 		rdb, key := mustRedis(t)
 		base := serve(t, map[string]http.HandlerFunc{"/rss.xml": fixture(t, "rss.xml")})
 		sc := newTestScraper(t, s, &recorder{}, nil, Config{Feeds: []string{base + "/rss.xml"}}).WithLock(rdb, key)

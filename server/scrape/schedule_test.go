@@ -40,7 +40,7 @@ func TestStartInvalidSchedule(t *testing.T) {
 }
 
 func TestStartRunsAndStops(t *testing.T) {
-	dbtest.EachStore(t, func(t *testing.T, s *db.Store) {
+	dbtest.EachStore(t, func(t *testing.T, s *db.Store, clock *dbtest.Clock) {
 		mustDestinations(t, s)
 		base := serve(t, map[string]http.HandlerFunc{"/rss.xml": fixture(t, "rss.xml")})
 		sc := newTestScraper(t, s, &recorder{}, nil, Config{Feeds: []string{base + "/rss.xml"}})
@@ -62,7 +62,7 @@ func TestStartRunsAndStops(t *testing.T) {
 
 // stop cancels a run in progress and waits for it to be recorded.
 func TestStopCancelsRunningTick(t *testing.T) {
-	dbtest.EachStore(t, func(t *testing.T, s *db.Store) {
+	dbtest.EachStore(t, func(t *testing.T, s *db.Store, clock *dbtest.Clock) {
 		arrived := make(chan struct{}, 1)
 		base := serve(t, map[string]http.HandlerFunc{
 			"/slow": func(w http.ResponseWriter, r *http.Request) {

@@ -204,7 +204,7 @@ func postsOf(t *testing.T, s *db.Store, destID int64) []*db.Post {
 }
 
 func TestRunStoresFeeds(t *testing.T) {
-	dbtest.EachStore(t, func(t *testing.T, s *db.Store) {
+	dbtest.EachStore(t, func(t *testing.T, s *db.Store, clock *dbtest.Clock) {
 		d := mustDestinations(t, s)
 		base := serve(t, map[string]http.HandlerFunc{
 			"/rss.xml":   fixture(t, "rss.xml"),
@@ -377,7 +377,7 @@ func TestRunFeedErrors(t *testing.T) {
 		"/slow":        "fetch: timed out after 200ms",
 		"/loop":        "fetch: stopped after 5 redirects",
 	}
-	dbtest.EachStore(t, func(t *testing.T, s *db.Store) {
+	dbtest.EachStore(t, func(t *testing.T, s *db.Store, clock *dbtest.Clock) {
 		d := mustDestinations(t, s)
 		base := serve(t, routes)
 		feeds := []string{base + "/rss.xml"}
@@ -415,7 +415,7 @@ func TestRunFeedErrors(t *testing.T) {
 }
 
 func TestRunAllFeedsFail(t *testing.T) {
-	dbtest.EachStore(t, func(t *testing.T, s *db.Store) {
+	dbtest.EachStore(t, func(t *testing.T, s *db.Store, clock *dbtest.Clock) {
 		mustDestinations(t, s)
 		base := serve(t, map[string]http.HandlerFunc{
 			"/500": func(w http.ResponseWriter, r *http.Request) {
@@ -456,7 +456,7 @@ func TestRunConditionalGET(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dbtest.EachStore(t, func(t *testing.T, s *db.Store) {
+	dbtest.EachStore(t, func(t *testing.T, s *db.Store, clock *dbtest.Clock) {
 		mustDestinations(t, s)
 		type seen struct{ ifNoneMatch, ifModifiedSince, userAgent string }
 		var mu sync.Mutex
@@ -503,7 +503,7 @@ func TestRunConditionalGET(t *testing.T) {
 // An ingest that fails must not remember the feed's validators, or the next
 // run's 304 would hide the posts that were never stored.
 func TestRunIngestFailureForgetsValidators(t *testing.T) {
-	dbtest.EachStore(t, func(t *testing.T, s *db.Store) {
+	dbtest.EachStore(t, func(t *testing.T, s *db.Store, clock *dbtest.Clock) {
 		d := mustDestinations(t, s)
 		var conditional atomic.Int32
 		base := serve(t, map[string]http.HandlerFunc{
@@ -538,7 +538,7 @@ func TestRunIngestFailureForgetsValidators(t *testing.T) {
 }
 
 func TestRunConcurrentCallsShareOneRun(t *testing.T) {
-	dbtest.EachStore(t, func(t *testing.T, s *db.Store) {
+	dbtest.EachStore(t, func(t *testing.T, s *db.Store, clock *dbtest.Clock) {
 		mustDestinations(t, s)
 		arrived := make(chan struct{}, 1)
 		release := make(chan struct{})
@@ -588,7 +588,7 @@ func TestRunConcurrentCallsShareOneRun(t *testing.T) {
 }
 
 func TestRunWaiterContextEnds(t *testing.T) {
-	dbtest.EachStore(t, func(t *testing.T, s *db.Store) {
+	dbtest.EachStore(t, func(t *testing.T, s *db.Store, clock *dbtest.Clock) {
 		arrived := make(chan struct{}, 1)
 		release := make(chan struct{})
 		base := serve(t, map[string]http.HandlerFunc{
