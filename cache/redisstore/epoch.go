@@ -74,22 +74,17 @@ var errReplica = errors.New("redisstore: node is a replica; the cache reads only
 // client may be setting up connections, and running their checks, to find
 // the node it needs.
 func (h *connectHook) check(ctx context.Context, cn pipeliner) error {
-	prefixes := []string{h.prefix}
 	ctx = context.WithValue(ctx, checkKey{}, true)
 	// Who the node is (and on a cluster, which slots it serves).
-	var info, nodes *redis.StringCmd
-	keys := make([]string, len(prefixes))
-	epochs := make([]*redis.StringCmd, len(prefixes))
+	var info, nodes, epoch *redis.StringCmd
+	key := h.prefix + "epoch"
 	_, err := cn.Pipelined(ctx, func(p redis.Pipeliner) error {
 		info = p.Info(ctx, "server", "replication")
 		if h.cluster != nil {
 			nodes = p.ClusterNodes(ctx)
 			return nil
 		}
-		for i, prefix := range prefixes {
-			keys[i] = prefix + "epoch"
-			epochs[i] = p.GetEx(ctx, keys[i], epochTTL)
-		}
+		epoch = p.GetEx(ctx, key, epochTTL)
 		return nil
 	})
 	node, ierr := parseNode(info)
@@ -105,27 +100,22 @@ func (h *connectHook) check(ctx context.Context, cn pipeliner) error {
 	}
 	var topo *topology
 	if h.cluster != nil {
-		// The epochs, each at a key in a slot this node serves.
+		// The epoch, at a key in a slot this node serves.
 		if topo, err = parseTopology(nodes.Val()); err != nil {
 			return fmt.Errorf("redisstore: epoch check: %w", err)
 		}
-		_, err = cn.Pipelined(ctx, func(p redis.Pipeliner) error {
-			for i, prefix := range prefixes {
-				if keys[i] = epochKey(prefix, topo.mine); keys[i] != "" {
-					epochs[i] = p.GetEx(ctx, keys[i], epochTTL)
-				}
+		if key = epochKey(h.prefix, topo.mine); key != "" {
+			_, err = cn.Pipelined(ctx, func(p redis.Pipeliner) error {
+				epoch = p.GetEx(ctx, key, epochTTL)
+				return nil
+			})
+			if err != nil && !errors.Is(err, redis.Nil) {
+				return fmt.Errorf("redisstore: epoch check: %w", err)
 			}
-			return nil
-		})
-		if err != nil && !errors.Is(err, redis.Nil) {
-			return fmt.Errorf("redisstore: epoch check: %w", err)
 		}
 	}
-	for i, prefix := range prefixes {
-		if keys[i] == "" || epochs[i].Val() == node.id {
-			continue
-		}
-		if err := h.settle(ctx, cn, topo, prefix, keys[i], node.id); err != nil {
+	if key != "" && epoch.Val() != node.id {
+		if err := h.settle(ctx, cn, topo, h.prefix, key, node.id); err != nil {
 			return err
 		}
 	}
