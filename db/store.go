@@ -289,6 +289,12 @@ func (t tagSet) sorted() []string {
 
 // record writes tags to the outbox through idb, which must be the write's
 // transaction, and returns the Change. No tags, no row, an empty Change.
+//
+// The rows whose fields decide a write's tags (a destination's city) are
+// read locked (FOR SHARE on PostgreSQL), so the tags are those of the state
+// the write commits in; locks are taken properties first, then
+// destinations. A bulk rewrite (the seed) records TagAll, which names every
+// cached entry.
 func (s *Store) record(ctx context.Context, idb bun.IDB, tags tagSet) (Change, error) {
 	if len(tags) == 0 {
 		return Change{}, nil

@@ -14,6 +14,13 @@ import (
 	"github.com/kedahpulse/kedahpulse/db"
 )
 
+// What bounds a feed, whatever it sends: its posts come only from its own
+// host (a redirect to a host not in Config.RedirectHosts, or from https to
+// http, fails it); reading it holds one copy of a body of at most
+// Config.MaxBytes and builds at most Config.MaxItems items; and every field
+// of its posts is within db's limits (db.MaxPostText and the others), valid
+// UTF-8 without NUL bytes, before IngestPosts sees it.
+
 // maxRedirects is how many redirects a feed request follows.
 const maxRedirects = 5
 
