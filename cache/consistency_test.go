@@ -307,7 +307,7 @@ func TestStampede(t *testing.T) {
 		c := newCache(t, s, cache.Options{})
 		f := cachetest.NewFiller(cachetest.NewSource())
 		// The fill waits until every other Load is waiting on it.
-		f.Before = func([]string) { waitFor(t, func() bool { return cache.FlightWaiters(c) == goroutines-1 }) }
+		f.Before = func([]string) { cachetest.WaitFor(t, func() bool { return cache.FlightWaiters(c) == goroutines-1 }) }
 		lookups := []cache.Lookup{{Key: "hot", Tags: []string{"hot"}}}
 		var wg sync.WaitGroup
 		for range goroutines {
@@ -332,7 +332,7 @@ func TestStampedeBatch(t *testing.T) {
 		f.Before = func(keys []string) {
 			if slices.Contains(keys, "k1") { // the first Load: hold its flights until the second waits on one
 				close(entered)
-				waitFor(t, func() bool { return cache.FlightWaiters(c) == 1 })
+				cachetest.WaitFor(t, func() bool { return cache.FlightWaiters(c) == 1 })
 			}
 		}
 		lookupsOf := func(keys ...string) []cache.Lookup {
@@ -366,7 +366,7 @@ func TestStampedeError(t *testing.T) {
 		var calls atomic.Int64
 		fill := func(context.Context, []int) ([][]byte, error) {
 			if calls.Add(1) == 1 {
-				waitFor(t, func() bool { return cache.FlightWaiters(c) == 1 })
+				cachetest.WaitFor(t, func() bool { return cache.FlightWaiters(c) == 1 })
 				return nil, fmt.Errorf("db down")
 			}
 			return [][]byte{[]byte("v")}, nil

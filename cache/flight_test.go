@@ -44,7 +44,7 @@ func TestOwnerCancelDoesNotFailWaiters(t *testing.T) {
 				}
 			})
 		}
-		waitFor(t, func() bool { return cache.FlightWaiters(c) == waiters })
+		cachetest.WaitFor(t, func() bool { return cache.FlightWaiters(c) == waiters })
 		cancelOwner()
 		wg.Wait()
 		if err := <-ownerErr; err != context.Canceled {
@@ -83,7 +83,7 @@ func TestAbandonedFlightWithoutWaitersIsDropped(t *testing.T) {
 	<-entered
 	waiterCtx, cancelWaiter := context.WithCancel(context.Background())
 	go func() {
-		waitFor(t, func() bool { return cache.FlightWaiters(c) == 1 })
+		cachetest.WaitFor(t, func() bool { return cache.FlightWaiters(c) == 1 })
 		cancelWaiter()
 	}()
 	if _, err := c.Load(waiterCtx, "Q.x", time.Hour, lookups, fill); err != context.Canceled {

@@ -130,7 +130,7 @@ func TestHeadReadsNeverServeAReadSentEarlier(t *testing.T) {
 	cachetest.MustInvalidate(t, c, "x")
 	second := make(chan bool)
 	go func() { _, _, ok := c.GetResponse(ctx, "r"); second <- ok }()
-	waitFor(t, func() bool { return cache.HeadReadQueued(c) })
+	cachetest.WaitFor(t, func() bool { return cache.HeadReadQueued(c) })
 	close(release)
 	if !<-first {
 		t.Error("the caller that asked before the invalidation missed")

@@ -149,3 +149,18 @@ func Gather(tb testing.TB, reg *prometheus.Registry) map[string]float64 {
 	}
 	return out
 }
+
+// WaitFor polls cond until it holds, failing the test after 10 seconds. It
+// waits for an event, never for a duration; it reports with Error, not
+// Fatal, since it runs on other goroutines too.
+func WaitFor(tb testing.TB, cond func() bool) {
+	tb.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			tb.Error("condition not reached in 10s")
+			return
+		}
+		time.Sleep(time.Millisecond)
+	}
+}

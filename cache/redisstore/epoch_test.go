@@ -169,7 +169,7 @@ func TestEpochSentinelFailoverClears(t *testing.T) {
 	// listed "disconnected", with no run id and master-link-status "err",
 	// and SENTINEL FAILOVER answers NOGOODSLAVE. Wait until it can be
 	// promoted.
-	waitFor(t, func() bool {
+	cachetest.WaitFor(t, func() bool {
 		replicas, err := s.Do(ctx, "sentinel", "replicas", cachetest.SentinelMaster).Slice()
 		return err == nil && len(replicas) == 1 && promotable(sentinelFields(replicas[0]))
 	})
@@ -192,7 +192,7 @@ func TestEpochSentinelFailoverClears(t *testing.T) {
 	if err := s.Do(ctx, "sentinel", "failover", cachetest.SentinelMaster).Err(); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, func() bool {
+	cachetest.WaitFor(t, func() bool {
 		addr, err := s.Do(ctx, "sentinel", "get-master-addr-by-name", cachetest.SentinelMaster).StringSlice()
 		return err == nil && len(addr) == 2 && addr[1] == strconv.Itoa(replica.Port())
 	})

@@ -23,17 +23,3 @@ func newCache(tb testing.TB, s *redisstore.Store, o cache.Options) *cache.Cache 
 	}
 	return cache.New(s, cachetest.Options(s, o))
 }
-
-// waitFor polls cond until it holds, failing the test after 10 seconds. It waits for
-// an event, never for a duration.
-func waitFor(tb testing.TB, cond func() bool) {
-	tb.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			tb.Error("condition not reached in 10s") // not Fatal: this runs on other goroutines too
-			return
-		}
-		time.Sleep(time.Millisecond)
-	}
-}

@@ -211,7 +211,7 @@ func TestLoadFillPanicReleasesWaiters(t *testing.T) {
 			})
 			waiterErr <- err
 		}()
-		waitFor(t, func() bool { return cache.FlightWaiters(c) == 1 })
+		cachetest.WaitFor(t, func() bool { return cache.FlightWaiters(c) == 1 })
 		panic("boom")
 	}
 	func() {
@@ -242,7 +242,7 @@ func TestLoadWaiterRespectsContext(t *testing.T) {
 	<-entered
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() {
-		waitFor(t, func() bool { return cache.FlightWaiters(c) == 1 })
+		cachetest.WaitFor(t, func() bool { return cache.FlightWaiters(c) == 1 })
 		cancel()
 	}()
 	_, err := c.Load(ctx, "Q.x", time.Hour, lookups, func(context.Context, []int) ([][]byte, error) {
@@ -251,19 +251,5 @@ func TestLoadWaiterRespectsContext(t *testing.T) {
 	close(release)
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("waiter error = %v, want context.Canceled", err)
-	}
-}
-
-// waitFor polls cond until it holds, failing the test after 10 seconds. It waits for
-// an event, never for a duration.
-func waitFor(tb testing.TB, cond func() bool) {
-	tb.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			tb.Error("condition not reached in 10s") // not Fatal: this runs on other goroutines too
-			return
-		}
-		time.Sleep(time.Millisecond)
 	}
 }
