@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -56,6 +57,36 @@ func TestReadmeExamplesWork(t *testing.T) {
 		}
 		if err != nil || json.Unmarshal(out, &resp) != nil || resp.Data == nil || len(resp.Errors) > 0 {
 			t.Errorf("%s\n=> %v %s", ex, err, out)
+		}
+	}
+}
+
+// Every relative link of the README and of docs/ names a file that exists
+// (an anchor, if any, is not checked), and no page sends its reader to an
+// issue or a closing note for its content.
+func TestDocsLinksResolve(t *testing.T) {
+	pages, err := filepath.Glob("../docs/*.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pages = append(pages, "../README.md")
+	link := regexp.MustCompile(`\]\(([^)#\s]+)(#[^)]*)?\)`)
+	for _, page := range pages {
+		text, err := os.ReadFile(page)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range link.FindAllStringSubmatch(string(text), -1) {
+			target := m[1]
+			if strings.Contains(target, "://") {
+				continue
+			}
+			if _, err := os.Stat(filepath.Join(filepath.Dir(page), target)); err != nil {
+				t.Errorf("%s links to %s, which does not exist", page, target)
+			}
+		}
+		if lower := strings.ToLower(string(text)); strings.Contains(lower, "closing note") || strings.Contains(lower, "see the issue") {
+			t.Errorf("%s points at an issue or a closing note for its content", page)
 		}
 	}
 }
