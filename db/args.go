@@ -19,6 +19,9 @@ type PropertyArgs struct {
 	First         int           `json:"first"`
 	After         string        `json:"after,omitempty"`
 	Order         PropertyOrder `json:"order"`
+	// Count asks for the page's TotalCount. It is part of the key, so a
+	// page read without its count never answers a query that selects it.
+	Count bool `json:"count,omitempty"`
 }
 
 // NewPropertyArgs canonicalises a property list's filter (nil for none),

@@ -8,3 +8,6 @@ func SetScorer(s *Store, score func(text string) (float64, sentiment.Label)) { s
 
 // MigrationCount is the number of migrations Migrate applies.
 func MigrationCount() int { return len(migrations.Sorted()) }
+
+// EscapeLike escapes s for a LIKE pattern whose escape character is '!'.
+func EscapeLike(s string) string { return escapeLike(s) }

@@ -41,6 +41,7 @@ func init() {
 	migrations.Add(migrate.Migration{Name: "20250601000001", Comment: "init", Up: goMigration(migrateInit)})
 	migrations.Add(migrate.Migration{Name: "20250701000001", Comment: "properties search_text", Up: goMigration(migrateSearchText)})
 	migrations.Add(migrate.Migration{Name: "20250801000001", Comment: "cache_peers", Up: goMigration(migrateCachePeers)})
+	migrations.Add(migrate.Migration{Name: "20261201000002", Comment: "properties search index", Up: goMigration(migrateSearchIndex)})
 }
 
 // goMigration runs fn in a transaction of the migrator's database.
@@ -169,6 +170,42 @@ func migrateCachePeers(ctx context.Context, tx bun.Tx) error {
 	}
 	_, err := tx.NewCreateTable().Model((*cachePeer)(nil)).IfNotExists().Exec(ctx)
 	return err
+}
+
+// migrateSearchIndex indexes search_text for substring search (see
+// searchWhere): on PostgreSQL a pg_trgm GIN index, which LIKE '%…%' uses
+// as is; on SQLite an external-content FTS5 table with the trigram
+// tokenizer, kept in step with properties by triggers and filled from the
+// rows already there. Neither index decides a match alone: both only
+// narrow the rows the LIKE then checks, so the answers are LIKE's.
+func migrateSearchIndex(ctx context.Context, tx bun.Tx) error {
+	stmts := []string{
+		`CREATE EXTENSION IF NOT EXISTS pg_trgm`,
+		`CREATE INDEX IF NOT EXISTS properties_search_text_trgm_idx ON properties USING gin (search_text gin_trgm_ops)`,
+	}
+	if tx.Dialect().Name() != dialect.PG {
+		stmts = []string{
+			`CREATE VIRTUAL TABLE IF NOT EXISTS properties_search USING fts5(search_text,
+				content='properties', content_rowid='id', tokenize='trigram case_sensitive 1')`,
+			`CREATE TRIGGER IF NOT EXISTS properties_search_insert AFTER INSERT ON properties BEGIN
+				INSERT INTO properties_search (rowid, search_text) VALUES (new.id, new.search_text);
+			END`,
+			`CREATE TRIGGER IF NOT EXISTS properties_search_delete AFTER DELETE ON properties BEGIN
+				INSERT INTO properties_search (properties_search, rowid, search_text) VALUES ('delete', old.id, old.search_text);
+			END`,
+			`CREATE TRIGGER IF NOT EXISTS properties_search_update AFTER UPDATE OF id, search_text ON properties BEGIN
+				INSERT INTO properties_search (properties_search, rowid, search_text) VALUES ('delete', old.id, old.search_text);
+				INSERT INTO properties_search (rowid, search_text) VALUES (new.id, new.search_text);
+			END`,
+			`INSERT INTO properties_search (properties_search) VALUES ('rebuild')`,
+		}
+	}
+	for _, q := range stmts {
+		if _, err := tx.ExecContext(ctx, q); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // migrateLockKey is the pg_advisory_lock key that serialises Migrate.

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/uptrace/bun"
 	"golang.org/x/text/cases"
@@ -29,8 +30,19 @@ func (s *Store) FindPropertiesByIDs(ctx context.Context, ids []int64) ([]*Proper
 }
 
 // FindPropertyIDs returns a page of the ids of the properties matching f in
-// order (NEWEST when empty), paged by keyset cursor.
+// order (NEWEST when empty), paged by keyset cursor, with their count.
 func (s *Store) FindPropertyIDs(ctx context.Context, f PropertyFilter, order PropertyOrder, p Page) (*IDPage, error) {
+	return s.findPropertyIDs(ctx, f, order, p, true)
+}
+
+// FindPropertyIDsByArgs returns the page a describes; its TotalCount is
+// counted only when a.Count is set (0 otherwise), since counting the
+// matches of a search costs more than reading its first page.
+func (s *Store) FindPropertyIDsByArgs(ctx context.Context, a PropertyArgs) (*IDPage, error) {
+	return s.findPropertyIDs(ctx, a.Filter(), a.Order, a.Page(), a.Count)
+}
+
+func (s *Store) findPropertyIDs(ctx context.Context, f PropertyFilter, order PropertyOrder, p Page, count bool) (*IDPage, error) {
 	if order == "" {
 		order = OrderNewest
 	}
@@ -55,7 +67,7 @@ func (s *Store) FindPropertyIDs(ctx context.Context, f PropertyFilter, order Pro
 	if err := checkCityFilter("filter.city", f.City); err != nil {
 		return nil, err
 	}
-	pattern, err := searchPattern(f.Search)
+	search, err := s.searchWhere(f.Search)
 	if err != nil {
 		return nil, err
 	}
@@ -73,8 +85,8 @@ func (s *Store) FindPropertyIDs(ctx context.Context, f PropertyFilter, order Pro
 		if f.MaxPrice != nil {
 			q = q.Where("p.price_cents <= ?", int64(*f.MaxPrice))
 		}
-		if pattern != "" {
-			q = q.Where("p.search_text LIKE ? ESCAPE '!'", pattern)
+		if search != nil {
+			q = search(q)
 		}
 		return q
 	}
@@ -84,10 +96,12 @@ func (s *Store) FindPropertyIDs(ctx context.Context, f PropertyFilter, order Pro
 		PriceCents int64
 		Total      int64
 	}
-	// The total rides along as a scalar subquery, so a page is one statement.
 	q := filter(s.DB.NewSelect()).Column("p.id", "p.created_at", "p.price_cents").
-		ColumnExpr("(?) AS total", filter(s.DB.NewSelect()).ColumnExpr("COUNT(*)")).
 		OrderExpr(keyCol + " " + dir + ", p.id " + dir).Limit(int64(p.First) + 1)
+	if count {
+		// The total rides along as a scalar subquery, so a page is one statement.
+		q = q.ColumnExpr("(?) AS total", filter(s.DB.NewSelect()).ColumnExpr("COUNT(*)"))
+	}
 	if hasAfter {
 		var key any = after.Int
 		if order == OrderNewest {
@@ -98,11 +112,12 @@ func (s *Store) FindPropertyIDs(ctx context.Context, f PropertyFilter, order Pro
 	if err := q.Scan(ctx, &rows); err != nil {
 		return nil, fmt.Errorf("db: find properties: %w", err)
 	}
-	total, err := totalOf(ctx, rows, func(i int) int64 { return rows[i].Total }, filter(s.DB.NewSelect()))
-	if err != nil {
-		return nil, fmt.Errorf("db: find properties: %w", err)
+	page := &IDPage{IDs: []int64{}, Cursors: []string{}}
+	if count {
+		if page.TotalCount, err = totalOf(ctx, rows, func(i int) int64 { return rows[i].Total }, filter(s.DB.NewSelect())); err != nil {
+			return nil, fmt.Errorf("db: find properties: %w", err)
+		}
 	}
-	page := &IDPage{IDs: []int64{}, Cursors: []string{}, TotalCount: total}
 	for i, r := range rows {
 		if i == p.First {
 			page.HasNext = true
@@ -161,17 +176,35 @@ func Search(s string) (string, error) {
 	return FoldText(s), nil
 }
 
-// searchPattern checks a search and returns its LIKE pattern (escaped with
-// '!') over search_text; "" when there is no search.
-func searchPattern(search *string) (string, error) {
+// searchWhere checks a search and returns the condition it adds to a
+// query of "properties AS p"; nil when there is no search. A match is a
+// substring of search_text (escaped LIKE, '!' its escape character), on
+// both dialects. The trigram indexes of migrateSearchIndex only narrow the
+// rows LIKE checks: PostgreSQL's planner uses its pg_trgm index for the
+// LIKE itself; on SQLite the FTS5 trigram table is asked for the ids whose
+// text holds the search as a phrase of trigrams, which every substring of
+// 3 or more characters is. A shorter search has no trigram and keeps the
+// plain LIKE, whose scan in the page's order stops at the page's end.
+func (s *Store) searchWhere(search *string) (func(*bun.SelectQuery) *bun.SelectQuery, error) {
 	if search == nil {
-		return "", nil
+		return nil, nil
 	}
-	s, err := Search(*search)
-	if err != nil || s == "" {
-		return "", err
+	text, err := Search(*search)
+	if err != nil || text == "" {
+		return nil, err
 	}
-	return "%" + escapeLike(s) + "%", nil
+	pattern := "%" + escapeLike(text) + "%"
+	return func(q *bun.SelectQuery) *bun.SelectQuery {
+		if !s.isPG() && utf8.RuneCountInString(text) >= 3 {
+			q = q.Where("p.id IN (SELECT rowid FROM properties_search WHERE properties_search MATCH ?)", ftsPhrase(text))
+		}
+		return q.Where("p.search_text LIKE ? ESCAPE '!'", pattern)
+	}, nil
+}
+
+// ftsPhrase quotes text as one FTS5 phrase (a double quote doubled).
+func ftsPhrase(text string) string {
+	return `"` + strings.ReplaceAll(text, `"`, `""`) + `"`
 }
 
 // FoldText is the case folding of text search, applied alike to the text

@@ -3,7 +3,11 @@ package db_test
 import (
 	"context"
 	"slices"
+	"strings"
 	"testing"
+
+	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect"
 
 	"github.com/kedahpulse/kedahpulse/db"
 	"github.com/kedahpulse/kedahpulse/db/dbtest"
@@ -156,7 +160,7 @@ func TestSeedSearchText(t *testing.T) {
 // search_text, and one whose search_text was left empty: Migrate fills it.
 func TestMigrateSearchText(t *testing.T) {
 	t.Parallel()
-	const name = "20250701000001"
+	const name, index = "20250701000001", "20261201000002"
 	dbtest.EachStore(t, func(t *testing.T, s *db.Store, clock *dbtest.Clock) {
 		ctx := context.Background()
 		ids := mustSearchFixture(t, s)
@@ -165,10 +169,13 @@ func TestMigrateSearchText(t *testing.T) {
 			"UPDATE properties SET search_text = ''",
 		} {
 			t.Run(undo, func(t *testing.T) {
+				// Such a database has no search index either (on SQLite its
+				// triggers would forbid dropping the column).
+				dropSearchIndex(t, s)
 				if _, err := s.DB.ExecContext(ctx, undo); err != nil {
 					t.Fatal(err)
 				}
-				if _, err := s.DB.NewDelete().TableExpr("bun_migrations").Where("name = ?", name).Exec(ctx); err != nil {
+				if _, err := s.DB.NewDelete().TableExpr("bun_migrations").Where("name IN (?)", bun.In([]string{name, index})).Exec(ctx); err != nil {
 					t.Fatal(err)
 				}
 				if err := s.Migrate(ctx); err != nil {
@@ -176,6 +183,209 @@ func TestMigrateSearchText(t *testing.T) {
 				}
 				wantSearches(t, s, ids)
 			})
+		}
+	})
+}
+
+// dropSearchIndex undoes migrateSearchIndex's objects, as if the database
+// predated them.
+func dropSearchIndex(t *testing.T, s *db.Store) {
+	t.Helper()
+	stmts := []string{"DROP INDEX IF EXISTS properties_search_text_trgm_idx"}
+	if s.DB.Dialect().Name() != dialect.PG {
+		stmts = []string{
+			"DROP TRIGGER IF EXISTS properties_search_insert",
+			"DROP TRIGGER IF EXISTS properties_search_delete",
+			"DROP TRIGGER IF EXISTS properties_search_update",
+			"DROP TABLE IF EXISTS properties_search",
+		}
+	}
+	for _, q := range stmts {
+		if _, err := s.DB.ExecContext(context.Background(), q); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// searchQueries are the searches the indexed path is compared with LIKE
+// on: accents, case, 1-2 characters (no trigram), LIKE's special
+// characters, an FTS5 quote, and long ones (added from the seeded text).
+var searchQueries = []string{
+	"a", "é", "ß", "e ", "ca", "CA", "  x ", "%", "_", "!", `"`, `a"b`, "ab%", "caf", "CAFÉ", "cafe\u0301", "strasse",
+	"straße", "İstanbul", "οδος", "homestay", "p_lot 100%", "one line", "sea view", "no such text anywhere at all",
+}
+
+// likeIDs is the search as it was before the index: LIKE over the folded
+// text, newest first.
+func likeIDs(t *testing.T, s *db.Store, search string) []int64 {
+	t.Helper()
+	text, err := db.Search(search)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []int64
+	if err := s.DB.NewSelect().TableExpr("properties AS p").Column("p.id").
+		Where("p.search_text LIKE ? ESCAPE '!'", "%"+db.EscapeLike(text)+"%").
+		OrderExpr("p.created_at DESC, p.id DESC").Scan(context.Background(), &ids); err != nil {
+		t.Fatal(err)
+	}
+	return ids
+}
+
+// allSearchIDs reads every page of a search, newest first, and the total.
+func allSearchIDs(t *testing.T, s *db.Store, search string) ([]int64, int) {
+	t.Helper()
+	var ids []int64
+	total := -1
+	for after := ""; ; {
+		page, err := s.FindPropertyIDs(context.Background(), db.PropertyFilter{Search: &search}, db.OrderNewest, db.Page{First: 37, After: after})
+		if err != nil {
+			t.Fatalf("search %q: %v", search, err)
+		}
+		if total >= 0 && page.TotalCount != total {
+			t.Fatalf("search %q: total %d then %d", search, total, page.TotalCount)
+		}
+		total = page.TotalCount
+		ids = append(ids, page.IDs...)
+		if !page.HasNext {
+			return ids, total
+		}
+		after = page.Cursors[len(page.Cursors)-1]
+	}
+}
+
+// TestSearchIndexAnswersLikeLike: the indexed search finds exactly what
+// LIKE over the folded text finds, in the same order, on a seeded set with
+// the Unicode fixture, after inserts, updates and deletes (the index is
+// kept by triggers on SQLite).
+func TestSearchIndexAnswersLikeLike(t *testing.T) {
+	t.Parallel()
+	dbtest.EachStore(t, func(t *testing.T, s *db.Store, clock *dbtest.Clock) {
+		ctx := context.Background()
+		if err := s.Seed(ctx, db.SeedOptions{Destinations: 5, Properties: 300, Seed: 11}); err != nil {
+			t.Fatal(err)
+		}
+		ids := mustSearchFixture(t, s)
+		title, desc := "Sea view Café", "Größe"
+		if _, _, err := s.UpdateProperty(ctx, ids[8], db.PropertyUpdate{Title: &title, Description: &desc}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.DeleteProperty(ctx, ids[3]); err != nil {
+			t.Fatal(err)
+		}
+		var texts []string
+		if err := s.DB.NewSelect().TableExpr("properties").Column("search_text").OrderExpr("id").Limit(3).Scan(ctx, &texts); err != nil {
+			t.Fatal(err)
+		}
+		queries := slices.Clone(searchQueries)
+		for _, text := range texts {
+			r := []rune(text)
+			queries = append(queries, string(r[:min(len(r), 60)]), string(r[3:min(len(r), 12)]))
+		}
+		queries = append(queries, "sea view café", "grösse", "cafe")
+		found := 0
+		for _, q := range queries {
+			got, total := allSearchIDs(t, s, q)
+			want := likeIDs(t, s, q)
+			if !slices.Equal(got, want) || total != len(want) {
+				t.Errorf("search %q: %d ids (total %d), LIKE finds %d:\n got %v\nwant %v", q, len(got), total, len(want), got, want)
+			}
+			if len(want) > 0 {
+				found++
+			}
+		}
+		if found < len(queries)/2 {
+			t.Fatalf("only %d of %d searches find anything: the comparison is too weak", found, len(queries))
+		}
+	})
+}
+
+// TestSearchUsesIndex: a search of 3 or more characters is answered
+// through the trigram index (SQLite: the FTS5 table; PostgreSQL: the
+// pg_trgm index serves the escaped LIKE), and a shorter one keeps LIKE.
+func TestSearchUsesIndex(t *testing.T) {
+	t.Parallel()
+	dbtest.EachStore(t, func(t *testing.T, s *db.Store, clock *dbtest.Clock) {
+		ctx := context.Background()
+		mustSearchFixture(t, s)
+		if s.DB.Dialect().Name() == dialect.PG {
+			err := s.DB.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+				if _, err := tx.ExecContext(ctx, "SET LOCAL enable_seqscan = off"); err != nil {
+					return err
+				}
+				var plan []string
+				if err := tx.NewRaw("EXPLAIN SELECT id FROM properties WHERE search_text LIKE ? ESCAPE '!'", "%caf!_é%").Scan(ctx, &plan); err != nil {
+					return err
+				}
+				if !strings.Contains(strings.Join(plan, "\n"), "properties_search_text_trgm_idx") {
+					t.Errorf("plan does not use the trigram index:\n%s", strings.Join(plan, "\n"))
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return
+		}
+		sqlLog := &lastQuery{}
+		s.DB.AddQueryHook(sqlLog)
+		for search, indexed := range map[string]bool{"café": true, "homestay breakfast": true, "ca": false, "é": false} {
+			searchIDs(t, s, search)
+			var plan []struct {
+				ID, Parent, Notused int
+				Detail              string
+			}
+			if err := s.DB.NewRaw("EXPLAIN QUERY PLAN "+sqlLog.query).Scan(ctx, &plan); err != nil {
+				t.Fatal(err)
+			}
+			var details []string
+			for _, p := range plan {
+				details = append(details, p.Detail)
+			}
+			if got := strings.Contains(strings.Join(details, "\n"), "properties_search"); got != indexed {
+				t.Errorf("search %q: uses the FTS5 index %v, want %v:\n%s", search, got, indexed, strings.Join(details, "\n"))
+			}
+		}
+	})
+}
+
+// lastQuery remembers the last statement a bun.DB ran.
+type lastQuery struct{ query string }
+
+func (h *lastQuery) BeforeQuery(ctx context.Context, _ *bun.QueryEvent) context.Context { return ctx }
+func (h *lastQuery) AfterQuery(_ context.Context, e *bun.QueryEvent)                    { h.query = e.Query }
+
+// TestSearchCountsOnlyWhenAsked: a page read without its count is one
+// statement with no COUNT, even when it is empty; with Count it carries the
+// total.
+func TestSearchCountsOnlyWhenAsked(t *testing.T) {
+	t.Parallel()
+	dbtest.EachStore(t, func(t *testing.T, s *db.Store, clock *dbtest.Clock) {
+		ctx := context.Background()
+		mustSearchFixture(t, s)
+		sqlLog := &lastQuery{}
+		s.DB.AddQueryHook(sqlLog)
+		n := counter(s)
+		for search, total := range map[string]int{"café": 3, "nowhere": 0, "é": 3} {
+			for _, count := range []bool{false, true} {
+				a, err := db.NewPropertyArgs(&db.PropertyFilter{Search: &search}, db.Page{First: 2}, "")
+				if err != nil {
+					t.Fatal(err)
+				}
+				a.Count = count
+				n.Reset()
+				page, err := s.FindPropertyIDsByArgs(ctx, a)
+				if err != nil {
+					t.Fatal(err)
+				}
+				counted := strings.Contains(sqlLog.query, "COUNT(")
+				if !count && (n.Count() != 1 || counted || page.TotalCount != 0) {
+					t.Errorf("search %q without count: %d statements, last counts %v, total %d", search, n.Count(), counted, page.TotalCount)
+				}
+				if count && page.TotalCount != total {
+					t.Errorf("search %q with count: total %d, want %d", search, page.TotalCount, total)
+				}
+			}
 		}
 	})
 }

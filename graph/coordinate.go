@@ -110,7 +110,7 @@ var (
 		coordinate: coordinate{"Query.properties", firstPage},
 		tags:       db.PropertyArgs.Tags,
 		fetch: func(ctx context.Context, s *db.Store, a db.PropertyArgs) (*db.IDPage, error) {
-			return s.FindPropertyIDs(ctx, a.Filter(), a.Order, a.Page())
+			return s.FindPropertyIDsByArgs(ctx, a)
 		},
 	}
 	// Query.property is served by the Property entity entry.

@@ -31,6 +31,8 @@ func TestCacheKeysArePinned(t *testing.T) {
 	must(err)
 	plain, err := propertyArgs(nil, nil, nil, nil)
 	must(err)
+	counted := plain
+	counted.Count = true
 	figures, err := r.analyticsArgs(ctx, &dest, &city, nil, &week)
 	must(err)
 	ranking, err := r.rankingArgs(ctx, rankingLimit, nil, nil, &city, &cat)
@@ -42,6 +44,7 @@ func TestCacheKeysArePinned(t *testing.T) {
 	for _, c := range []struct{ got, want string }{
 		{cacheKey(queryProperties.name, 0, props), `Query.properties|0|{"d":3,"c":"alor-setar","min":1000,"max":250000,"s":"sea view","first":5,"after":"abc","order":"PRICE_ASC"}`},
 		{cacheKey(queryProperties.name, 0, plain), `Query.properties|0|{"first":20,"order":"NEWEST"}`},
+		{cacheKey(queryProperties.name, 0, counted), `Query.properties|0|{"first":20,"order":"NEWEST","count":true}`},
 		{cacheKey(querySentimentSummary.name, 0, figures), `Query.sentimentSummary|0|{"d":3,"c":"alor-setar","r":"LAST_30_DAYS","end":1714982400}`},
 		{cacheKey(queryTopDestinations.name, 0, ranking), `Query.topDestinations|0|{"c":"alor-setar","cat":"BEACH","r":"LAST_7_DAYS","end":1714982400,"limit":10}`},
 		{cacheKey(queryPosts.name, 0, db.PostArgs{AnalyticsArgs: posts, First: 20}), `Query.posts|0|{"d":3,"r":"LAST_7_DAYS","end":1714982400,"first":20}`},

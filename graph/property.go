@@ -3,6 +3,8 @@ package graph
 import (
 	"context"
 
+	"github.com/99designs/gqlgen/graphql"
+
 	"github.com/kedahpulse/kedahpulse/db"
 	"github.com/kedahpulse/kedahpulse/graph/model"
 )
@@ -14,6 +16,7 @@ func (r *Resolver) properties(ctx context.Context, f *db.PropertyFilter, first *
 	if err != nil {
 		return nil, err
 	}
+	a.Count = selects(ctx, "totalCount")
 	page, err := queryProperties.read(ctx, r, a)
 	if err != nil {
 		return nil, err
@@ -32,6 +35,21 @@ func (r *Resolver) properties(ctx context.Context, f *db.PropertyFilter, first *
 		conn.Edges = []*model.PropertyEdge{}
 	}
 	return conn, nil
+}
+
+// selects reports whether the selection of the field being resolved holds
+// field (fragments, aliases and @skip/@include applied). Without a field
+// context it reports true: a value read for nothing in particular is whole.
+func selects(ctx context.Context, field string) bool {
+	if graphql.GetFieldContext(ctx) == nil || !graphql.HasOperationContext(ctx) {
+		return true
+	}
+	for _, f := range graphql.CollectFieldsCtx(ctx, nil) {
+		if f.Name == field {
+			return true
+		}
+	}
+	return false
 }
 
 // propertyArgs canonicalises the arguments of Query.properties.

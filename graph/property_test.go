@@ -1,8 +1,13 @@
 package graph_test
 
 import (
+	"context"
 	"slices"
+	"strings"
+	"sync"
 	"testing"
+
+	"github.com/uptrace/bun"
 
 	"github.com/kedahpulse/kedahpulse/graph/gqlhttp"
 )
@@ -55,4 +60,67 @@ func nodeIDs(edges any) []string {
 		out = append(out, id(path(e, "node", "id")))
 	}
 	return out
+}
+
+// statements records the SQL a bun.DB runs.
+type statements struct {
+	mu  sync.Mutex
+	sql []string
+}
+
+func (h *statements) BeforeQuery(ctx context.Context, _ *bun.QueryEvent) context.Context { return ctx }
+func (h *statements) AfterQuery(_ context.Context, e *bun.QueryEvent) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.sql = append(h.sql, e.Query)
+}
+
+// counts returns how many statements since the last call counted rows.
+func (h *statements) counts() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	n := 0
+	for _, q := range h.sql {
+		if strings.Contains(q, "COUNT(") {
+			n++
+		}
+	}
+	h.sql = nil
+	return n
+}
+
+// TestPropertiesCountOnlyWhenSelected: a search page that does not select
+// totalCount runs no COUNT, empty or not; the same page selecting it
+// (directly or through a fragment) is never answered by the count-less
+// entry and gets the right total.
+func TestPropertiesCountOnlyWhenSelected(t *testing.T) {
+	eachEnv(t, func(t *testing.T, e *env) {
+		newFixture(t, e, 3)
+		sqlLog := &statements{}
+		e.store.DB.AddQueryHook(sqlLog)
+		const (
+			plain    = `query($s: String) { properties(filter: {search: $s}, first: 2) { edges { node { id } } } }`
+			direct   = `query($s: String) { properties(filter: {search: $s}, first: 2) { totalCount edges { node { id } } } }`
+			fragment = `query($s: String, $n: Boolean!) { properties(filter: {search: $s}, first: 2) { ...n @include(if: $n) } } fragment n on PropertyConnection { totalCount }`
+		)
+		for _, search := range []string{"no such listing", "a"} {
+			var matches int
+			if err := e.store.DB.NewSelect().TableExpr("properties").ColumnExpr("COUNT(*)").
+				Where("search_text LIKE ?", "%"+search+"%").Scan(context.Background(), &matches); err != nil {
+				t.Fatal(err)
+			}
+			sqlLog.counts()
+			e.ok(plain, map[string]any{"s": search}, false)
+			e.ok(fragment, map[string]any{"s": search, "n": false}, false)
+			if n := sqlLog.counts(); n != 0 {
+				t.Errorf("search %q without totalCount: %d statements count", search, n)
+			}
+			for _, q := range []string{direct, fragment} {
+				data := e.ok(q, map[string]any{"s": search, "n": true}, false)
+				if got := path(data, "properties", "totalCount"); got != float64(matches) {
+					t.Errorf("search %q: totalCount %v, want %d", search, got, matches)
+				}
+			}
+		}
+	})
 }
