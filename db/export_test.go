@@ -1,6 +1,10 @@
 package db
 
-import "github.com/kedahpulse/kedahpulse/sentiment"
+import (
+	"context"
+
+	"github.com/kedahpulse/kedahpulse/sentiment"
+)
 
 // SetScorer replaces the sentiment scorer of s, for tests that need scores
 // they can predict.
@@ -8,3 +12,9 @@ func SetScorer(s *Store, score func(text string) (float64, sentiment.Label)) { s
 
 // MigrationCount is the number of migrations Migrate applies.
 func MigrationCount() int { return len(migrations.Sorted()) }
+
+// BackfillDailyRollups runs the migration that fills the daily rollups from
+// the hourly ones.
+func BackfillDailyRollups(ctx context.Context, s *Store) error {
+	return s.DB.RunInTx(ctx, nil, migrateDailyRollups)
+}
