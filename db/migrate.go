@@ -186,7 +186,8 @@ func migrateCachePeers(ctx context.Context, tx bun.Tx) error {
 	return err
 }
 
-// migrateDailyRollups creates the daily rollups, from a local model so that
+// migrateDailyRollups creates the daily rollups and the covering indexes
+// of both rollup tables by time, from a local model so that
 // later changes to dailyRollup cannot change what this migration does, and
 // fills them from the hourly ones. ON CONFLICT DO NOTHING lets it run again.
 func migrateDailyRollups(ctx context.Context, tx bun.Tx) error {
@@ -205,8 +206,15 @@ func migrateDailyRollups(ctx context.Context, tx bun.Tx) error {
 		ForeignKey(`("destination_id") REFERENCES "destinations" ("id") ON DELETE CASCADE`).Exec(ctx); err != nil {
 		return err
 	}
-	if _, err := tx.NewCreateIndex().Model((*postRollupDaily)(nil)).Index("post_rollups_daily_day_idx").
-		Column("day").IfNotExists().Exec(ctx); err != nil {
+	// Covering indexes by time: a window over every destination reads one
+	// index range per span, never the table.
+	sums := []string{"posts", "positive", "neutral", "negative", "score_sum"}
+	if _, err := tx.NewCreateIndex().Table("post_rollups_daily").Index("post_rollups_daily_day_idx").
+		Column(append([]string{"day", "destination_id"}, sums...)...).IfNotExists().Exec(ctx); err != nil {
+		return err
+	}
+	if _, err := tx.NewCreateIndex().Table("post_rollups").Index("post_rollups_bucket_sums_idx").
+		Column(append([]string{"bucket", "destination_id"}, sums...)...).IfNotExists().Exec(ctx); err != nil {
 		return err
 	}
 	_, err := tx.ExecContext(ctx, `INSERT INTO post_rollups_daily
