@@ -3,14 +3,17 @@ package db
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/uptrace/bun"
 )
 
-// Analytics read the hourly rollups only, never raw posts: a summary costs
-// O(buckets in the window). Windows are aligned to buckets (see
-// TimeRange.Window), so rollup answers equal answers computed from posts.
+// Analytics read rollups only, never raw posts. A window (aligned to hours,
+// see TimeRange.Window) is read as the daily rollups of the whole UTC days
+// inside it plus the hourly rollups of the hours at its edges, so a summary
+// costs O(days + 24) rows per destination, and the answers equal answers
+// computed from posts.
 
 const day = 24 * time.Hour
 
@@ -48,8 +51,67 @@ func average(sum float64, n int64) float64 {
 	return sum / float64(n)
 }
 
-// bucketWindow converts a window [start, end) to rollup buckets (unix seconds).
-func bucketWindow(start, end time.Time) (int64, int64) { return start.Unix(), end.Unix() }
+// span is a run of rollup rows with keys in [from, to): hourly rollups, or
+// daily ones when daily.
+type span struct {
+	daily    bool
+	from, to int64
+}
+
+// spansOf covers the hour-aligned window [start, end) with the whole UTC
+// days inside it and the hours before the first and after the last.
+func spansOf(start, end time.Time) []span {
+	first := start.Add(day - time.Nanosecond).Truncate(day)
+	last := end.Truncate(day)
+	if !first.Before(last) {
+		return []span{{from: start.Unix(), to: end.Unix()}}
+	}
+	out := make([]span, 0, 3)
+	if start.Before(first) {
+		out = append(out, span{from: start.Unix(), to: first.Unix()})
+	}
+	out = append(out, span{daily: true, from: first.Unix(), to: last.Unix()})
+	if last.Before(end) {
+		out = append(out, span{from: last.Unix(), to: end.Unix()})
+	}
+	return out
+}
+
+// rollupRows builds a FROM item, aliased r, of the rollup rows of each
+// window's spans, with the columns destination_id, bucket (the start of
+// the row's hour or day), posts, positive, neutral, negative, score_sum
+// and win (the window's index). Every branch is filtered by cond on its
+// destination_id ("" for none), so each reads its table's index.
+func rollupRows(windows [][]span, cond string, condArgs ...any) (string, []any) {
+	var b strings.Builder
+	var args []any
+	b.WriteString("(")
+	for w, spans := range windows {
+		for _, sp := range spans {
+			if len(args) > 0 {
+				b.WriteString(" UNION ALL ")
+			}
+			table, key := "post_rollups", "bucket"
+			if sp.daily {
+				table, key = "post_rollups_daily", "day"
+			}
+			fmt.Fprintf(&b, "SELECT destination_id, %[2]s AS bucket, posts, positive, neutral, negative, score_sum, %[3]d AS win"+
+				" FROM %[1]s WHERE %[2]s >= ? AND %[2]s < ?", table, key, w)
+			args = append(args, sp.from, sp.to)
+			if cond != "" {
+				b.WriteString(" AND " + cond)
+				args = append(args, condArgs...)
+			}
+		}
+	}
+	b.WriteString(") AS r")
+	return b.String(), args
+}
+
+// windowRows is rollupRows of r's window at the instant of ctx.
+func (s *Store) windowRows(ctx context.Context, r TimeRange, cond string, condArgs ...any) (string, []any) {
+	return rollupRows([][]span{spansOf(r.Window(s.windowNow(ctx)))}, cond, condArgs...)
+}
 
 // SentimentByDestinations sums each destination's rollups in r's window in
 // one statement. Every requested id is a key of the result.
@@ -64,15 +126,13 @@ func (s *Store) SentimentByDestinations(ctx context.Context, ids []int64, r Time
 	if len(ids) == 0 {
 		return out, nil
 	}
-	start, end := bucketWindow(r.Window(s.windowNow(ctx)))
+	from, args := s.windowRows(ctx, r, "destination_id IN (?)", bun.In(ids))
 	var rows []struct {
 		DestinationID int64
 		rollupSums
 	}
-	err := s.DB.NewSelect().TableExpr("post_rollups AS r").
+	err := s.DB.NewSelect().TableExpr(from, args...).
 		ColumnExpr("r.destination_id").ColumnExpr(sumColumns).
-		Where("r.destination_id IN (?)", bun.In(ids)).
-		Where("r.bucket >= ? AND r.bucket < ?", start, end).
 		GroupExpr("r.destination_id").
 		Scan(ctx, &rows)
 	if err != nil {
@@ -94,32 +154,33 @@ func (s *Store) Sentiment(ctx context.Context, destinationID *int64, city *strin
 	if err := checkCityFilter("city", city); err != nil {
 		return SentimentSummary{}, err
 	}
-	start, end := bucketWindow(r.Window(s.windowNow(ctx)))
-	q := s.DB.NewSelect().TableExpr("post_rollups AS r").ColumnExpr(sumColumns).
-		Where("r.bucket >= ? AND r.bucket < ?", start, end)
+	var conds []string
+	var condArgs []any
 	if destinationID != nil {
-		q = q.Where("r.destination_id = ?", *destinationID)
+		conds, condArgs = append(conds, "destination_id = ?"), append(condArgs, *destinationID)
 	}
 	if city != nil {
-		q = q.Where("r.destination_id IN (SELECT d.id FROM destinations AS d WHERE d.city_slug = ?)", CitySlug(*city))
+		conds = append(conds, "destination_id IN (SELECT d.id FROM destinations AS d WHERE d.city_slug = ?)")
+		condArgs = append(condArgs, CitySlug(*city))
 	}
+	from, args := s.windowRows(ctx, r, strings.Join(conds, " AND "), condArgs...)
 	var sums rollupSums
-	if err := q.Scan(ctx, &sums); err != nil {
+	if err := s.DB.NewSelect().TableExpr(from, args...).ColumnExpr(sumColumns).Scan(ctx, &sums); err != nil {
 		return SentimentSummary{}, fmt.Errorf("db: sentiment: %w", err)
 	}
 	return sums.summary(r), nil
 }
 
 // TrendsByDestinations computes each destination's trend over r in one
-// statement reading the previous and the current window's rollups, summed
-// per destination, window and UTC day. Every requested id is a key.
+// statement: the current window's rollups summed per destination and UTC
+// day, the previous window's per destination. Every requested id is a key.
 func (s *Store) TrendsByDestinations(ctx context.Context, ids []int64, r TimeRange) (map[int64]*Trend, error) {
 	if err := checkRange(r); err != nil {
 		return nil, err
 	}
 	now := s.windowNow(ctx)
 	start, end := r.Window(now)
-	prevStart, _ := r.PreviousWindow(now)
+	prevStart, prevEnd := r.PreviousWindow(now)
 	// days holds the start of every UTC day touched by [start, end).
 	var days []time.Time
 	for d := start.Truncate(day); d.Before(end); d = d.Add(day) {
@@ -143,21 +204,21 @@ func (s *Store) TrendsByDestinations(ctx context.Context, ids []int64, r TimeRan
 	if len(ids) == 0 {
 		return out, nil
 	}
+	const current, previous = 0, 1
+	windows := [][]span{current: spansOf(start, end), previous: spansOf(prevStart, prevEnd)}
+	from, args := rollupRows(windows, "destination_id IN (?)", bun.In(ids))
 	var rows []struct {
 		DestinationID int64
-		InWindow      int64
+		Win           int64
 		DayStart      int64
 		Posts         int64
 		ScoreSum      float64
 	}
-	err := s.DB.NewSelect().TableExpr("post_rollups AS r").
-		ColumnExpr("r.destination_id").
-		ColumnExpr("CASE WHEN r.bucket >= ? THEN 1 ELSE 0 END AS in_window", start.Unix()).
-		ColumnExpr("(r.bucket / 86400) * 86400 AS day_start").
+	err := s.DB.NewSelect().TableExpr(from, args...).
+		ColumnExpr("r.destination_id, r.win").
+		ColumnExpr("CASE WHEN r.win = ? THEN (r.bucket / 86400) * 86400 ELSE 0 END AS day_start", current).
 		ColumnExpr("CAST(SUM(r.posts) AS BIGINT) AS posts").
 		ColumnExpr("CAST(SUM(r.score_sum) AS DOUBLE PRECISION) AS score_sum").
-		Where("r.destination_id IN (?)", bun.In(ids)).
-		Where("r.bucket >= ? AND r.bucket < ?", prevStart.Unix(), end.Unix()).
 		GroupExpr("1, 2, 3").
 		Scan(ctx, &rows)
 	if err != nil {
@@ -169,18 +230,20 @@ func (s *Store) TrendsByDestinations(ctx context.Context, ids []int64, r TimeRan
 		if a == nil {
 			continue
 		}
-		if row.InWindow == 0 {
+		if row.Win == previous {
 			a.trend.PreviousMentions += int(row.Posts)
 			continue
 		}
-		a.trend.Mentions += int(row.Posts)
-		a.sum += row.ScoreSum
-		i := int((row.DayStart - first) / int64(day/time.Second))
+		i := int((row.DayStart - first) / secondsPerDay)
 		a.trend.Series[i].Mentions += int(row.Posts)
 		a.daySum[i] += row.ScoreSum
 	}
 	for _, a := range accs {
 		t := a.trend
+		for i, pt := range t.Series {
+			t.Mentions += pt.Mentions
+			a.sum += a.daySum[i]
+		}
 		t.Growth = float64(t.Mentions-t.PreviousMentions) / float64(max(t.PreviousMentions, 1))
 		t.AverageScore = average(a.sum, int64(t.Mentions))
 		for i := range t.Series {
@@ -204,27 +267,31 @@ func (s *Store) TopDestinations(ctx context.Context, r TimeRange, f DestinationF
 	if limit <= 0 {
 		return ranks, nil
 	}
-	start, end := bucketWindow(r.Window(s.windowNow(ctx)))
-	q := s.DB.NewSelect().TableExpr("post_rollups AS r").
-		Join("JOIN destinations AS d ON d.id = r.destination_id").
-		ColumnExpr("r.destination_id").
-		ColumnExpr("CAST(SUM(r.posts) AS BIGINT) AS mentions").
-		ColumnExpr("CAST(SUM(r.score_sum) AS DOUBLE PRECISION) AS score_total").
-		ColumnExpr("CAST(SUM(r.score_sum) AS DOUBLE PRECISION) / CAST(SUM(r.posts) AS DOUBLE PRECISION) AS average_score").
-		Where("r.bucket >= ? AND r.bucket < ?", start, end)
+	var conds []string
+	var condArgs []any
 	if f.City != nil {
-		q = q.Where("d.city_slug = ?", CitySlug(*f.City))
+		conds, condArgs = append(conds, "d.city_slug = ?"), append(condArgs, CitySlug(*f.City))
 	}
 	if f.Category != nil {
-		q = q.Where("d.category = ?", *f.Category)
+		conds, condArgs = append(conds, "d.category = ?"), append(condArgs, *f.Category)
 	}
+	cond := ""
+	if len(conds) > 0 {
+		cond = "destination_id IN (SELECT d.id FROM destinations AS d WHERE " + strings.Join(conds, " AND ") + ")"
+	}
+	from, args := s.windowRows(ctx, r, cond, condArgs...)
 	var rows []struct {
 		DestinationID int64
 		Mentions      int64
 		ScoreTotal    float64
 		AverageScore  float64
 	}
-	err := q.GroupExpr("r.destination_id").
+	err := s.DB.NewSelect().TableExpr(from, args...).
+		ColumnExpr("r.destination_id").
+		ColumnExpr("CAST(SUM(r.posts) AS BIGINT) AS mentions").
+		ColumnExpr("CAST(SUM(r.score_sum) AS DOUBLE PRECISION) AS score_total").
+		ColumnExpr("CAST(SUM(r.score_sum) AS DOUBLE PRECISION) / CAST(SUM(r.posts) AS DOUBLE PRECISION) AS average_score").
+		GroupExpr("r.destination_id").
 		Having("SUM(r.posts) > 0").
 		OrderExpr("mentions DESC, average_score DESC, r.destination_id ASC").
 		Limit(int64(limit)).

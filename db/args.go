@@ -95,15 +95,15 @@ type SlugArgs struct{ Slug string }
 
 // AnalyticsArgs are the canonical arguments of an analytics figure or
 // ranking. End is the end of the range's window at the request's instant,
-// so an entry never outlives the hour it describes. Limit is a ranking's
-// length (0 for a figure).
+// so an entry never outlives the hour it describes. A ranking's limit is
+// not among them: a ranking is read once at its largest limit and a
+// smaller limit is a prefix of it.
 type AnalyticsArgs struct {
 	DestinationID *int64    `json:"d,omitempty"`
 	City          *string   `json:"c,omitempty"`
 	Category      *Category `json:"cat,omitempty"`
 	Range         TimeRange `json:"r"`
 	End           int64     `json:"end"`
-	Limit         int       `json:"limit,omitempty"`
 }
 
 // NewAnalyticsArgs canonicalises the arguments of an analytics field read

@@ -3,6 +3,10 @@ package db_test
 import (
 	"context"
 	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -103,6 +107,109 @@ func BenchmarkSearch(b *testing.B) {
 							if _, err := s.FindPropertyIDsByArgs(ctx, a); err != nil {
 								b.Fatal(err)
 							}
+						}
+					})
+				}
+			}
+		})
+	}
+}
+
+// cpuTime is the CPU time (user and system) this process has used.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// backendCPU is the CPU time of a PostgreSQL backend read from /proc, when
+// the server runs on this machine (0 otherwise).
+func backendCPU(pid int) time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	s := string(b)
+	fields := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
+	utime, _ := strconv.ParseInt(fields[11], 10, 64) // fields 14 and 15 of stat
+	stime, _ := strconv.ParseInt(fields[12], 10, 64)
+	return time.Duration(utime+stime) * time.Second / 100 // USER_HZ
+}
+
+// BenchmarkAnalyticsCold measures every analytics read on the demo data
+// (db.DemoSeed) as a cold field would: each call goes to the database. It
+// reports the CPU per call of this process (cpu-ms/op) and, on a local
+// PostgreSQL, of its backend (pg-cpu-ms/op, one connection). The
+// "hourly" variants are the reference reads of hourly rollups alone.
+func BenchmarkAnalyticsCold(b *testing.B) {
+	for _, dialect := range dbtest.Dialects {
+		b.Run(dialect, func(b *testing.B) {
+			ctx := context.Background()
+			s, _ := dbtest.Open(b, dialect)
+			if err := s.Seed(ctx, db.DemoSeed()); err != nil {
+				b.Fatal(err)
+			}
+			s.DB.SetMaxOpenConns(1)
+			pid := 0
+			if dialect == "postgres" {
+				if err := s.DB.NewRaw("SELECT pg_backend_pid()").Scan(ctx, &pid); err != nil {
+					b.Fatal(err)
+				}
+			}
+			dests, err := s.ListDestinations(ctx)
+			if err != nil {
+				b.Fatal(err)
+			}
+			ids := func(n int) []int64 {
+				out := make([]int64, 0, n)
+				for _, d := range dests[:min(n, len(dests))] {
+					out = append(out, d.ID)
+				}
+				return out
+			}
+			city, cat := dests[0].City, dests[0].Category
+			type read struct {
+				name string
+				fn   func(r db.TimeRange) error
+			}
+			reads := []read{
+				{"topDestinations/all", func(r db.TimeRange) error {
+					_, err := s.TopDestinations(ctx, r, db.DestinationFilter{}, db.MaxFirst)
+					return err
+				}},
+				{"topDestinations/category", func(r db.TimeRange) error {
+					_, err := s.TopDestinations(ctx, r, db.DestinationFilter{Category: &cat}, db.MaxFirst)
+					return err
+				}},
+				{"topDestinations/category/hourly", func(r db.TimeRange) error {
+					_, err := s.HourlyTopDestinations(ctx, r, db.DestinationFilter{Category: &cat}, db.MaxFirst)
+					return err
+				}},
+				{"sentimentSummary/all", func(r db.TimeRange) error { _, err := s.Sentiment(ctx, nil, nil, r); return err }},
+				{"sentimentSummary/all/hourly", func(r db.TimeRange) error { _, err := s.HourlySentiment(ctx, nil, nil, r); return err }},
+				{"sentimentSummary/city", func(r db.TimeRange) error { _, err := s.Sentiment(ctx, nil, &city, r); return err }},
+				{"destination.sentiment/10", func(r db.TimeRange) error { _, err := s.SentimentByDestinations(ctx, ids(10), r); return err }},
+				{"destination.trend/10", func(r db.TimeRange) error { _, err := s.TrendsByDestinations(ctx, ids(10), r); return err }},
+				{"destination.trend/10/hourly", func(r db.TimeRange) error {
+					_, err := s.HourlyTrendsByDestinations(ctx, ids(10), r)
+					return err
+				}},
+				{"destination.trend/100", func(r db.TimeRange) error { _, err := s.TrendsByDestinations(ctx, ids(100), r); return err }},
+			}
+			for _, rd := range reads {
+				for _, r := range []db.TimeRange{db.Last24Hours, db.Last90Days} {
+					b.Run(rd.name+"/"+string(r), func(b *testing.B) {
+						cpu, pg := cpuTime(), backendCPU(pid)
+						for b.Loop() {
+							if err := rd.fn(r); err != nil {
+								b.Fatal(err)
+							}
+						}
+						b.ReportMetric(float64(cpuTime()-cpu)/float64(time.Millisecond)/float64(b.N), "cpu-ms/op")
+						if pid != 0 {
+							b.ReportMetric(float64(backendCPU(pid)-pg)/float64(time.Millisecond)/float64(b.N), "pg-cpu-ms/op")
 						}
 					})
 				}

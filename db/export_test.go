@@ -1,6 +1,10 @@
 package db
 
-import "github.com/kedahpulse/kedahpulse/sentiment"
+import (
+	"context"
+
+	"github.com/kedahpulse/kedahpulse/sentiment"
+)
 
 // SetScorer replaces the sentiment scorer of s, for tests that need scores
 // they can predict.
@@ -11,3 +15,9 @@ func MigrationCount() int { return len(migrations.Sorted()) }
 
 // EscapeLike escapes s for a LIKE pattern whose escape character is '!'.
 func EscapeLike(s string) string { return escapeLike(s) }
+
+// BackfillDailyRollups runs the migration that fills the daily rollups from
+// the hourly ones.
+func BackfillDailyRollups(ctx context.Context, s *Store) error {
+	return s.DB.RunInTx(ctx, nil, migrateDailyRollups)
+}

@@ -24,6 +24,20 @@ type postRollup struct {
 	ScoreSum      float64 `bun:",notnull"`
 }
 
+// dailyRollup is one UTC day of one destination's posts: the sums of its
+// hourly rollups, kept beside them so that a long window reads days.
+type dailyRollup struct {
+	bun.BaseModel `bun:"table:post_rollups_daily"`
+
+	DestinationID int64   `bun:",pk"`
+	Day           int64   `bun:",pk"` // unix seconds of the UTC day's start
+	Posts         int64   `bun:",notnull"`
+	Positive      int64   `bun:",notnull"`
+	Neutral       int64   `bun:",notnull"`
+	Negative      int64   `bun:",notnull"`
+	ScoreSum      float64 `bun:",notnull"`
+}
+
 // metaEntry is a key/value row of the meta table (the demo seed's marker).
 type metaEntry struct {
 	bun.BaseModel `bun:"table:meta"`
@@ -41,6 +55,7 @@ func init() {
 	migrations.Add(migrate.Migration{Name: "20250601000001", Comment: "init", Up: goMigration(migrateInit)})
 	migrations.Add(migrate.Migration{Name: "20250701000001", Comment: "properties search_text", Up: goMigration(migrateSearchText)})
 	migrations.Add(migrate.Migration{Name: "20250801000001", Comment: "cache_peers", Up: goMigration(migrateCachePeers)})
+	migrations.Add(migrate.Migration{Name: "20261201000001", Comment: "post_rollups_daily", Up: goMigration(migrateDailyRollups)})
 	migrations.Add(migrate.Migration{Name: "20261201000002", Comment: "properties search index", Up: goMigration(migrateSearchIndex)})
 }
 
@@ -206,6 +221,45 @@ func migrateSearchIndex(ctx context.Context, tx bun.Tx) error {
 		}
 	}
 	return nil
+}
+
+// migrateDailyRollups creates the daily rollups and the covering indexes
+// of both rollup tables by time, from a local model so that
+// later changes to dailyRollup cannot change what this migration does, and
+// fills them from the hourly ones. ON CONFLICT DO NOTHING lets it run again.
+func migrateDailyRollups(ctx context.Context, tx bun.Tx) error {
+	type postRollupDaily struct {
+		bun.BaseModel `bun:"table:post_rollups_daily"`
+
+		DestinationID int64   `bun:",pk"`
+		Day           int64   `bun:",pk"`
+		Posts         int64   `bun:",notnull"`
+		Positive      int64   `bun:",notnull"`
+		Neutral       int64   `bun:",notnull"`
+		Negative      int64   `bun:",notnull"`
+		ScoreSum      float64 `bun:",notnull"`
+	}
+	if _, err := tx.NewCreateTable().Model((*postRollupDaily)(nil)).IfNotExists().
+		ForeignKey(`("destination_id") REFERENCES "destinations" ("id") ON DELETE CASCADE`).Exec(ctx); err != nil {
+		return err
+	}
+	// Covering indexes by time: a window over every destination reads one
+	// index range per span, never the table.
+	sums := []string{"posts", "positive", "neutral", "negative", "score_sum"}
+	if _, err := tx.NewCreateIndex().Table("post_rollups_daily").Index("post_rollups_daily_day_idx").
+		Column(append([]string{"day", "destination_id"}, sums...)...).IfNotExists().Exec(ctx); err != nil {
+		return err
+	}
+	if _, err := tx.NewCreateIndex().Table("post_rollups").Index("post_rollups_bucket_sums_idx").
+		Column(append([]string{"bucket", "destination_id"}, sums...)...).IfNotExists().Exec(ctx); err != nil {
+		return err
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO post_rollups_daily
+		(destination_id, day, posts, positive, neutral, negative, score_sum)
+		SELECT destination_id, (bucket / 86400) * 86400, SUM(posts), SUM(positive), SUM(neutral), SUM(negative), SUM(score_sum)
+		FROM post_rollups WHERE true GROUP BY destination_id, (bucket / 86400) * 86400
+		ON CONFLICT (destination_id, day) DO NOTHING`)
+	return err
 }
 
 // migrateLockKey is the pg_advisory_lock key that serialises Migrate.

@@ -199,13 +199,17 @@ func insertPosts(ctx context.Context, idb bun.IDB, rows []*Post) ([]*Post, error
 	return stored, nil
 }
 
-// addRollups adds posts to their hourly rollups.
+// addRollups adds posts to their hourly and daily rollups, each upserted in
+// key order.
 func addRollups(ctx context.Context, idb bun.IDB, posts []*Post) error {
 	rollups := rollupsOf(posts)
 	slices.SortFunc(rollups, func(a, b *postRollup) int {
 		return cmp.Or(cmp.Compare(a.DestinationID, b.DestinationID), cmp.Compare(a.Bucket, b.Bucket))
 	})
-	return upsertRollups(ctx, idb, rollups)
+	if err := upsertRollups(ctx, idb, rollups); err != nil {
+		return err
+	}
+	return upsertDailyRollups(ctx, idb, dailyRollupsOf(rollups))
 }
 
 func (r *postRollup) add(score float64, label SentimentLabel) {
@@ -221,11 +225,13 @@ func (r *postRollup) add(score float64, label SentimentLabel) {
 	}
 }
 
+// rollupChunk bounds the rows of one multi-row rollup upsert.
+const rollupChunk = 1000
+
 // upsertRollups adds rollups (at most one per key) to the stored ones.
 func upsertRollups(ctx context.Context, idb bun.IDB, rollups []*postRollup) error {
-	const chunkSize = 1000
-	for start := 0; start < len(rollups); start += chunkSize {
-		chunk := rollups[start:min(start+chunkSize, len(rollups))]
+	for start := 0; start < len(rollups); start += rollupChunk {
+		chunk := rollups[start:min(start+rollupChunk, len(rollups))]
 		if _, err := idb.NewInsert().Model(&chunk).
 			On("CONFLICT (destination_id, bucket) DO UPDATE").
 			Set("posts = ?TableAlias.posts + EXCLUDED.posts").
@@ -239,6 +245,53 @@ func upsertRollups(ctx context.Context, idb bun.IDB, rollups []*postRollup) erro
 	}
 	return nil
 }
+
+// dailyRollupsOf sums hourly rollups per destination and UTC day, in the
+// order of their first hour (key order for rollups in key order).
+func dailyRollupsOf(rollups []*postRollup) []*dailyRollup {
+	type key struct{ dest, day int64 }
+	byKey := make(map[key]*dailyRollup)
+	var out []*dailyRollup
+	for _, r := range rollups {
+		k := key{r.DestinationID, dayOf(r.Bucket)}
+		d := byKey[k]
+		if d == nil {
+			d = &dailyRollup{DestinationID: k.dest, Day: k.day}
+			byKey[k] = d
+			out = append(out, d)
+		}
+		d.Posts += r.Posts
+		d.Positive += r.Positive
+		d.Neutral += r.Neutral
+		d.Negative += r.Negative
+		d.ScoreSum += r.ScoreSum
+	}
+	return out
+}
+
+// upsertDailyRollups adds daily rollups (at most one per key) to the
+// stored ones.
+func upsertDailyRollups(ctx context.Context, idb bun.IDB, rollups []*dailyRollup) error {
+	for start := 0; start < len(rollups); start += rollupChunk {
+		chunk := rollups[start:min(start+rollupChunk, len(rollups))]
+		if _, err := idb.NewInsert().Model(&chunk).
+			On("CONFLICT (destination_id, day) DO UPDATE").
+			Set("posts = ?TableAlias.posts + EXCLUDED.posts").
+			Set("positive = ?TableAlias.positive + EXCLUDED.positive").
+			Set("neutral = ?TableAlias.neutral + EXCLUDED.neutral").
+			Set("negative = ?TableAlias.negative + EXCLUDED.negative").
+			Set("score_sum = ?TableAlias.score_sum + EXCLUDED.score_sum").
+			Exec(ctx); err != nil {
+			return fmt.Errorf("upsert daily rollups: %w", err)
+		}
+	}
+	return nil
+}
+
+// dayOf is the unix second of the start of the UTC day of a bucket.
+func dayOf(bucket int64) int64 { return bucket - bucket%secondsPerDay }
+
+const secondsPerDay = int64(day / time.Second)
 
 // bucketOf is the unix second of the start of t's hour.
 func bucketOf(t time.Time) int64 { return t.Truncate(BucketSize).Unix() }

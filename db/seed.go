@@ -96,6 +96,12 @@ func (s *Store) Seed(ctx context.Context, o SeedOptions) error {
 			}
 			progress("rollups", end, len(rollups))
 		}
+		daily := dailyRollupsOf(rollups)
+		for start := 0; start < len(daily); start += seedBatch {
+			if err := upsertDailyRollups(ctx, tx, daily[start:min(start+seedBatch, len(daily))]); err != nil {
+				return err
+			}
+		}
 		// Everything cached before may be stale, per-id and per-city
 		// entries included: the seed invalidates every entry.
 		tags := tagSet{}

@@ -42,21 +42,23 @@ func (r *Resolver) posts(ctx context.Context, destinationID *int64, rng *db.Time
 }
 
 func (r *Resolver) topDestinations(ctx context.Context, limit *int, rng *db.TimeRange, city *string, category *db.Category) ([]*db.DestinationRank, error) {
-	a, err := r.rankingArgs(ctx, queryTopDestinations.page, limit, rng, city, category)
+	a, n, err := r.rankingArgs(ctx, queryTopDestinations.page, limit, rng, city, category)
 	if err != nil {
 		return nil, err
 	}
-	return queryTopDestinations.read(ctx, r, a)
+	ranks, err := queryTopDestinations.read(ctx, r, a)
+	return ranks[:min(n, len(ranks))], err
 }
 
-func (r *Resolver) rankingArgs(ctx context.Context, p *page, limit *int, rng *db.TimeRange, city *string, category *db.Category) (db.AnalyticsArgs, error) {
+// rankingArgs canonicalises a ranking's arguments and checks its limit,
+// which is not part of them (see db.AnalyticsArgs).
+func (r *Resolver) rankingArgs(ctx context.Context, p *page, limit *int, rng *db.TimeRange, city *string, category *db.Category) (db.AnalyticsArgs, int, error) {
 	n, err := p.size(limit)
 	if err != nil {
-		return db.AnalyticsArgs{}, err
+		return db.AnalyticsArgs{}, 0, err
 	}
 	a, err := r.analyticsArgs(ctx, nil, city, category, rng)
-	a.Limit = n
-	return a, err
+	return a, n, err
 }
 
 func (r *Resolver) sentimentSummary(ctx context.Context, city *string, destinationID *int64, rng *db.TimeRange) (*db.SentimentSummary, error) {
@@ -70,7 +72,7 @@ func (r *Resolver) sentimentSummary(ctx context.Context, city *string, destinati
 // trends answers Query.trends: the ranking (destination ids) is cached under
 // the ranking's tags, each destination's trend under its own.
 func (r *Resolver) trends(ctx context.Context, rng *db.TimeRange, city *string, category *db.Category, limit *int) ([]*db.Trend, error) {
-	a, err := r.rankingArgs(ctx, queryTrends.page, limit, rng, city, category)
+	a, n, err := r.rankingArgs(ctx, queryTrends.page, limit, rng, city, category)
 	if err != nil {
 		return nil, err
 	}
@@ -78,6 +80,7 @@ func (r *Resolver) trends(ctx context.Context, rng *db.TimeRange, city *string, 
 	if err != nil {
 		return nil, err
 	}
+	ids = ids[:min(n, len(ids))]
 	keys := mapSlice(ids, func(id int64) rangeKey { return rangeKey{DestinationID: id, Range: a.Range, End: a.End} })
 	trends, errs := r.loadersFor(ctx).trend.LoadMany(ctx, keys)()
 	return compact(trends), firstError(errs)

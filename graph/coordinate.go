@@ -270,9 +270,10 @@ func (k rangeKey) window() (int64, any) {
 
 func (k rangeKey) tags() []string { return db.DestinationAnalyticsTags(k.DestinationID) }
 
-// ranking reads a ranking of destinations.
+// ranking reads a ranking of destinations at the largest limit, so that
+// one entry per window, city and category serves every limit.
 func ranking(ctx context.Context, s *db.Store, a db.AnalyticsArgs) ([]*db.DestinationRank, error) {
-	rows, err := s.TopDestinations(ctx, a.Range, a.Filter(), a.Limit)
+	rows, err := s.TopDestinations(ctx, a.Range, a.Filter(), rankingLimit.max)
 	out := make([]*db.DestinationRank, len(rows))
 	for i := range rows {
 		out[i] = &rows[i]

@@ -35,7 +35,7 @@ func TestCacheKeysArePinned(t *testing.T) {
 	counted.Count = true
 	figures, err := r.analyticsArgs(ctx, &dest, &city, nil, &week)
 	must(err)
-	ranking, err := r.rankingArgs(ctx, rankingLimit, nil, nil, &city, &cat)
+	ranking, _, err := r.rankingArgs(ctx, rankingLimit, nil, nil, &city, &cat)
 	must(err)
 	dests, err := db.NewDestinationArgs(&city, nil, db.Page{First: 20})
 	must(err)
@@ -46,7 +46,9 @@ func TestCacheKeysArePinned(t *testing.T) {
 		{cacheKey(queryProperties.name, 0, plain), `Query.properties|0|{"first":20,"order":"NEWEST"}`},
 		{cacheKey(queryProperties.name, 0, counted), `Query.properties|0|{"first":20,"order":"NEWEST","count":true}`},
 		{cacheKey(querySentimentSummary.name, 0, figures), `Query.sentimentSummary|0|{"d":3,"c":"alor-setar","r":"LAST_30_DAYS","end":1714982400}`},
-		{cacheKey(queryTopDestinations.name, 0, ranking), `Query.topDestinations|0|{"c":"alor-setar","cat":"BEACH","r":"LAST_7_DAYS","end":1714982400,"limit":10}`},
+		// A ranking's key has no limit: every limit reads one entry.
+		{cacheKey(queryTopDestinations.name, 0, ranking), `Query.topDestinations|0|{"c":"alor-setar","cat":"BEACH","r":"LAST_7_DAYS","end":1714982400}`},
+		{cacheKey(queryTrends.name, 0, ranking), `Query.trends|0|{"c":"alor-setar","cat":"BEACH","r":"LAST_7_DAYS","end":1714982400}`},
 		{cacheKey(queryPosts.name, 0, db.PostArgs{AnalyticsArgs: posts, First: 20}), `Query.posts|0|{"d":3,"r":"LAST_7_DAYS","end":1714982400,"first":20}`},
 		{cacheKey(queryDestinations.name, 0, dests), `Query.destinations|0|{"c":"alor-setar","first":20}`},
 		{cacheKey(queryDestination.name, 0, db.SlugArgs{Slug: "pantai-cenang"}), `Query.destination|0|{"Slug":"pantai-cenang"}`},
