@@ -24,6 +24,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"sync/atomic"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/prometheus/client_golang/prometheus"
@@ -37,29 +38,51 @@ import (
 // it answers and why it hands a request to gqlgen. It is a Prometheus
 // collector.
 type Plan struct {
-	executions prometheus.Counter
-	fallbacks  *prometheus.CounterVec
+	executions atomic.Int64
+	fallbacks  map[string]*atomic.Int64 // by reason, fixed at NewPlan
 }
+
+var (
+	planExecutionsDesc = prometheus.NewDesc("kedahpulse_plan_executions_total", "Queries answered by the compiled read path.", nil, nil)
+	planFallbacksDesc  = prometheus.NewDesc("kedahpulse_plan_fallbacks_total", "Queries the compiled read path handed to gqlgen, by reason.", []string{"reason"}, nil)
+)
 
 // NewPlan returns a Plan with its counters at zero.
 func NewPlan() *Plan {
-	return &Plan{
-		executions: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "kedahpulse_plan_executions_total", Help: "Queries answered by the compiled read path.",
-		}),
-		fallbacks: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "kedahpulse_plan_fallbacks_total", Help: "Queries the compiled read path handed to gqlgen, by reason.",
-		}, []string{"reason"}),
+	p := &Plan{fallbacks: map[string]*atomic.Int64{}}
+	for _, r := range []string{fallbackOperation, fallbackField, fallbackDirective, fallbackArgs, fallbackError} {
+		p.fallbacks[r] = new(atomic.Int64)
 	}
+	return p
+}
+
+// Executions counts the queries the plan answered.
+func (p *Plan) Executions() int64 { return p.executions.Load() }
+
+// Fallbacks counts the queries handed to gqlgen, by reason.
+func (p *Plan) Fallbacks() map[string]int64 {
+	out := make(map[string]int64, len(p.fallbacks))
+	for r, n := range p.fallbacks {
+		out[r] = n.Load()
+	}
+	return out
+}
+
+func (p *Plan) fallback(reason string) *graphql.Response {
+	p.fallbacks[reason].Add(1)
+	return nil
 }
 
 func (p *Plan) Describe(ch chan<- *prometheus.Desc) {
-	p.executions.Describe(ch)
-	p.fallbacks.Describe(ch)
+	ch <- planExecutionsDesc
+	ch <- planFallbacksDesc
 }
+
 func (p *Plan) Collect(ch chan<- prometheus.Metric) {
-	p.executions.Collect(ch)
-	p.fallbacks.Collect(ch)
+	ch <- prometheus.MustNewConstMetric(planExecutionsDesc, prometheus.CounterValue, float64(p.executions.Load()))
+	for r, n := range p.fallbacks {
+		ch <- prometheus.MustNewConstMetric(planFallbacksDesc, prometheus.CounterValue, float64(n.Load()), r)
+	}
 }
 
 // Fallback reasons.
@@ -170,33 +193,28 @@ func directives(set ast.SelectionSet, seen map[string]bool) string {
 // stored nothing) for gqlgen to answer it.
 func (p *Plan) serve(ctx context.Context, r *Resolver, es graphql.ExecutableSchema, oc *graphql.OperationContext) *graphql.Response {
 	if oc.Operation.Operation != ast.Query {
-		p.fallbacks.WithLabelValues(fallbackOperation).Inc()
-		return nil
+		return p.fallback(fallbackOperation)
 	}
 	roots, reason := compile(oc, "Query", oc.Operation.SelectionSet)
 	if reason != "" {
-		p.fallbacks.WithLabelValues(reason).Inc()
-		return nil
+		return p.fallback(reason)
 	}
 	run := &planRun{ctx: ctx, r: r, ec: newExecutionContext(oc, es.(*executableSchema), nil),
 		props: map[int64]*db.Property{}, dests: map[int64]*db.Destination{},
 		destProps: map[destPropsKey][]int64{}, sentiments: map[rangeKey]db.SentimentSummary{},
 		pages: map[*planField]*db.IDPage{}, roots: map[*planField]int64{}}
 	if err := run.coerce("Query", roots); err != nil {
-		p.fallbacks.WithLabelValues(fallbackArgs).Inc()
-		return nil
+		return p.fallback(fallbackArgs)
 	}
 	if err := run.load(roots); err != nil {
-		p.fallbacks.WithLabelValues(fallbackError).Inc()
-		return nil
+		return p.fallback(fallbackError)
 	}
 	var buf bytes.Buffer
 	run.writeQuery(&buf, roots)
 	if run.err != nil {
-		p.fallbacks.WithLabelValues(fallbackError).Inc()
-		return nil
+		return p.fallback(fallbackError)
 	}
-	p.executions.Inc()
+	p.executions.Add(1)
 	return &graphql.Response{Data: buf.Bytes()}
 }
 
