@@ -1,11 +1,15 @@
 package graph_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"go/ast"
 	"go/parser"
 	"go/token"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -187,4 +191,45 @@ func TestPlanDifferential(t *testing.T) {
 			t.Fatal("the plan answered nothing")
 		}
 	}, noResponseCache)
+}
+
+// BenchmarkPlanQ5 measures one warm Q5 request (Q1 with the response level
+// off, every field entry cached, in process) through the whole handler,
+// with the compiled read path on and off: run with -benchmem.
+func BenchmarkPlanQ5(b *testing.B) {
+	for _, mode := range []string{"off", "on"} {
+		b.Run(mode, func(b *testing.B) {
+			var plan *graph.Plan
+			if mode == "on" {
+				plan = graph.NewPlan()
+			}
+			e := newEnv(b, "sqlite", "memory", noResponseCache, func(o *graph.Options) { o.Plan = plan })
+			if err := e.store.Seed(context.Background(), db.SeedOptions{Destinations: 20, Properties: 200, Posts: 200, Seed: 1}); err != nil {
+				b.Fatal(err)
+			}
+			body, _ := json.Marshal(map[string]any{"query": properties50Query})
+			req := httptest.NewRequest(http.MethodPost, "/graphql", nil)
+			req.Header.Set("Content-Type", "application/json")
+			w := &discardWriter{header: http.Header{}}
+			serve := func() {
+				req.Body = io.NopCloser(bytes.NewReader(body))
+				clear(w.header)
+				e.handler.ServeHTTP(w, req)
+			}
+			serve()
+			e.sql.Reset()
+			b.ReportAllocs()
+			b.ResetTimer()
+			for b.Loop() {
+				serve()
+			}
+			b.StopTimer()
+			if n := e.sql.Count(); n != 0 {
+				b.Fatalf("%d SQL statements on a warm field level", n)
+			}
+			if plan != nil && plan.Executions() == 0 {
+				b.Fatal("the plan answered nothing")
+			}
+		})
+	}
 }
