@@ -121,11 +121,16 @@ func (a *app) openCache(afterInvalidation []func(tags []string)) error {
 // front, then auth, the limits and gqlgen over the resolver.
 func (a *app) graphqlHandler() http.Handler {
 	g := a.cfg.GraphQL
+	var plan *graph.Plan
+	if g.Plan {
+		plan = graph.NewPlan()
+		a.registry.MustRegister(plan)
+	}
 	return graph.NewHandler(a.resolver, graph.Options{
 		AdminToken: a.cfg.HTTP.AdminToken, Introspection: g.Introspection,
 		Limits: g.Limits, MaxBodyBytes: g.MaxBodyBytes, DocumentCacheBytes: g.DocumentCacheBytes,
 		Timeout: g.Timeout, RootConcurrency: g.RootConcurrency, NoResponseCache: g.NoResponseCache,
-		CDNTagHeader: a.cfg.CDN.TagHeader, Warmer: a.warmer,
+		CDNTagHeader: a.cfg.CDN.TagHeader, Warmer: a.warmer, Plan: plan,
 	})
 }
 

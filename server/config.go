@@ -88,6 +88,8 @@ type graphqlConfig struct {
 	// RESPONSE_CACHE: on (default) or off (the field level alone, for
 	// benchmarks and diagnosis).
 	NoResponseCache bool
+	// PLAN: off (default) or on (the compiled read path, graph.Plan).
+	Plan bool
 }
 
 // scrapeConfig is when the scraper runs and what it reads.
@@ -324,6 +326,13 @@ func loadGraphQL(getenv func(string) string) (graphqlConfig, error) {
 		c.NoResponseCache = true
 	default:
 		return c, fmt.Errorf("RESPONSE_CACHE %q: want on (default) or off", v)
+	}
+	switch v := getenv("PLAN"); v {
+	case "", "off":
+	case "on":
+		c.Plan = true
+	default:
+		return c, fmt.Errorf("PLAN %q: want off (default) or on", v)
 	}
 	return c, nil
 }

@@ -1,0 +1,235 @@
+package graph_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+
+	gqlast "github.com/vektah/gqlparser/v2/ast"
+	gqlparser "github.com/vektah/gqlparser/v2/parser"
+
+	"github.com/kedahpulse/kedahpulse/db"
+	"github.com/kedahpulse/kedahpulse/graph"
+)
+
+// planEdgeCases are the constructs the differential test must see whatever
+// the other tests send.
+var planEdgeCases = []string{
+	`{ properties(first: 50) { edges { cursor node { id title description price location createdAt updatedAt destination { id slug name city category description latitude longitude createdAt updatedAt sentiment { range positive neutral negative total averageScore } } } } pageInfo { hasNextPage endCursor } totalCount } }`,
+	`{ properties(first: 0) { edges { node { id } } pageInfo { hasNextPage endCursor } totalCount } }`,
+	`{ a: properties(first: 2) { edges { node { id } } } b: properties(first: 3, orderBy: PRICE_DESC) { edges { node { id price } } } }`,
+	`{ properties(first: 5) { ...P } properties(first: 5) { edges { node { title } } } } fragment P on PropertyConnection { edges { node { id ... on Property { price } } } }`,
+	`query($v: Boolean!) { properties(first: 3) { edges { node { id title @include(if: $v) destination @skip(if: $v) { name } } } } }`,
+	`{ __typename properties(first: 2) { __typename edges { __typename node { __typename destination { __typename sentiment { __typename } } } } pageInfo { __typename } } }`,
+	`{ property(id: 999999) { id } destination(slug: "nowhere") { id } }`,
+	`{ destination(id: 1, slug: "x") { id } }`,
+	`{ destination { id } }`,
+	`{ properties(first: 500) { totalCount } }`,
+	`{ destinations(first: 10) { edges { cursor node { id name properties(first: 3) { id destination { id } } sentiment(range: LAST_30_DAYS) { total averageScore } } } pageInfo { hasNextPage endCursor } totalCount } }`,
+	`{ destinations(city: "Nowhere") { edges { node { id } } totalCount } }`,
+	`query($id: ID!) { property(id: $id) { id destination { id name } } }`,
+	`query($s: String) { destination(slug: $s) { id properties { id } p2: properties(first: 2) { id } } }`,
+	`{ properties(filter: {city: "Langkawi", minPrice: "10000.50"}, first: 3) { edges { node { id price } } totalCount } }`,
+	`{ properties(after: "bogus") { totalCount } }`,
+	`{ destination(id: 1) { trend { mentions } } }`,
+	`{ cacheStats { hits } }`,
+	`{ properties(first: 2) { edges { node { id } } } topDestinations { mentions } }`,
+}
+
+// collectQueries gathers every GraphQL document the graph and server tests
+// send (Go string literals and "query" members of JSON bodies that parse
+// as query documents), the README's examples and the edge cases above.
+func collectQueries(t *testing.T) []string {
+	seen := map[string]bool{}
+	var out []string
+	add := func(q string) {
+		q = strings.TrimSpace(q)
+		if q == "" || seen[q] {
+			return
+		}
+		doc, err := gqlparser.ParseQuery(&gqlast.Source{Input: q})
+		if err != nil || len(doc.Operations) == 0 {
+			return
+		}
+		for _, op := range doc.Operations {
+			if op.Operation != gqlast.Query { // mutations change the data both paths read
+				return
+			}
+		}
+		seen[q] = true
+		out = append(out, q)
+	}
+	jsonQuery := regexp.MustCompile(`"query"\s*:\s*"((?:[^"\\]|\\.)*)"`)
+	fromJSON := func(text string) {
+		for _, m := range jsonQuery.FindAllStringSubmatch(text, -1) {
+			var q string
+			if json.Unmarshal([]byte(`"`+m[1]+`"`), &q) == nil {
+				add(q)
+			}
+		}
+	}
+	var files []string
+	for _, dir := range []string{".", "../server"} {
+		m, _ := filepath.Glob(filepath.Join(dir, "*_test.go"))
+		files = append(files, m...)
+	}
+	sort.Strings(files)
+	for _, name := range files {
+		f, err := parser.ParseFile(token.NewFileSet(), name, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ast.Inspect(f, func(n ast.Node) bool {
+			if lit, ok := n.(*ast.BasicLit); ok && lit.Kind == token.STRING {
+				if s, err := strconv.Unquote(lit.Value); err == nil {
+					add(s)
+					fromJSON(s)
+				}
+			}
+			return true
+		})
+	}
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fromJSON(strings.ReplaceAll(string(readme), `\"`, `"`))
+	fromJSON(string(readme))
+	for _, q := range planEdgeCases {
+		add(q)
+	}
+	return out
+}
+
+// variableSets are the variables each query is sent with: none, and one
+// value per declared variable by type (twice for a Boolean: true, false).
+func variableSets(q string, f *fixture) []map[string]any {
+	doc, err := gqlparser.ParseQuery(&gqlast.Source{Input: q})
+	if err != nil {
+		return []map[string]any{nil}
+	}
+	sets := []map[string]any{nil}
+	for _, b := range []bool{true, false} {
+		vars := map[string]any{}
+		for _, op := range doc.Operations {
+			for _, v := range op.VariableDefinitions {
+				switch v.Type.Name() {
+				case "ID":
+					vars[v.Variable] = sid(f.dests[0].ID)
+				case "Int":
+					vars[v.Variable] = 3
+				case "String":
+					vars[v.Variable] = f.dests[0].Slug
+				case "Boolean":
+					vars[v.Variable] = b
+				case "TimeRange":
+					vars[v.Variable] = "LAST_30_DAYS"
+				case "DestinationCategory":
+					vars[v.Variable] = "BEACH"
+				case "Decimal":
+					vars[v.Variable] = "99999999.00"
+				case "PropertyFilter":
+					vars[v.Variable] = map[string]any{"city": "Langkawi"}
+				}
+			}
+		}
+		if len(vars) > 0 {
+			sets = append(sets, vars)
+		}
+	}
+	return sets
+}
+
+// TestPlanDifferential sends every query the tests send through gqlgen and
+// through the compiled read path, cold and warm, and wants the same bytes.
+func TestPlanDifferential(t *testing.T) {
+	queries := collectQueries(t)
+	if len(queries) < 40 {
+		t.Fatalf("collected only %d queries", len(queries))
+	}
+	eachEnv(t, func(t *testing.T, e *env) {
+		f := newFixture(t, e, 60)
+		ctx := context.Background()
+		// A listing without a destination, and one deleted after a page
+		// naming it was cached.
+		if _, _, err := e.store.CreateProperty(ctx, db.PropertyInput{Title: "Orphan <&>", Description: "no place \u2028 \"quoted\"", Price: 1, Location: "x"}); err != nil {
+			t.Fatal(err)
+		}
+		plan := graph.NewPlan()
+		on := graph.NewHandler(e.resolver, graph.Options{AdminToken: adminToken, Introspection: true, NoResponseCache: true, Plan: plan})
+		off := e.handler
+		answered := 0
+		for _, q := range queries {
+			for _, vars := range variableSets(q, f) {
+				before := plan.Executions()
+				cold := e.send(on, q, vars, false).Raw
+				want := e.send(off, q, vars, false).Raw
+				warm := e.send(on, q, vars, false).Raw
+				if cold != want || warm != want {
+					t.Errorf("%s %v\n gqlgen: %s\n plan (cold): %s\n plan (warm): %s", q, vars, want, cold, warm)
+				}
+				if plan.Executions() != before {
+					answered++
+				}
+			}
+		}
+		t.Logf("%d queries; plan answered %d requests, fallbacks %v", len(queries), answered, plan.Fallbacks())
+		if answered == 0 {
+			t.Fatal("the plan answered nothing")
+		}
+	}, noResponseCache)
+}
+
+// BenchmarkPlanQ5 measures one warm Q5 request (Q1 with the response level
+// off, every field entry cached, in process) through the whole handler,
+// with the compiled read path on and off: run with -benchmem.
+func BenchmarkPlanQ5(b *testing.B) {
+	for _, mode := range []string{"off", "on"} {
+		b.Run(mode, func(b *testing.B) {
+			var plan *graph.Plan
+			if mode == "on" {
+				plan = graph.NewPlan()
+			}
+			e := newEnv(b, "sqlite", "memory", noResponseCache, func(o *graph.Options) { o.Plan = plan })
+			if err := e.store.Seed(context.Background(), db.SeedOptions{Destinations: 20, Properties: 200, Posts: 200, Seed: 1}); err != nil {
+				b.Fatal(err)
+			}
+			body, _ := json.Marshal(map[string]any{"query": properties50Query})
+			req := httptest.NewRequest(http.MethodPost, "/graphql", nil)
+			req.Header.Set("Content-Type", "application/json")
+			w := &discardWriter{header: http.Header{}}
+			serve := func() {
+				req.Body = io.NopCloser(bytes.NewReader(body))
+				clear(w.header)
+				e.handler.ServeHTTP(w, req)
+			}
+			serve()
+			e.sql.Reset()
+			b.ReportAllocs()
+			b.ResetTimer()
+			for b.Loop() {
+				serve()
+			}
+			b.StopTimer()
+			if n := e.sql.Count(); n != 0 {
+				b.Fatalf("%d SQL statements on a warm field level", n)
+			}
+			if plan != nil && plan.Executions() == 0 {
+				b.Fatal("the plan answered nothing")
+			}
+		})
+	}
+}
