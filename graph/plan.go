@@ -121,6 +121,17 @@ type planField struct {
 	args     map[string]any // coerced, per request
 }
 
+// selects reports whether f's selection holds the field name, as the
+// resolvers' selects does for gqlgen's execution.
+func (f *planField) selects(name string) bool {
+	for _, c := range f.children {
+		if c.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
 // compile collects the fields of set on typ, recursively; "" is a reason
 // to fall back.
 func compile(oc *graphql.OperationContext, typ string, set ast.SelectionSet) ([]*planField, string) {
@@ -305,6 +316,7 @@ func (run *planRun) load(roots []*planField) error {
 		switch f.Name {
 		case "properties":
 			a, _ := propertyArgs(f.args["filter"].(*db.PropertyFilter), f.args["first"].(*int), f.args["after"].(*string), f.args["orderBy"].(*db.PropertyOrder))
+			a.Count = f.selects("totalCount")
 			page, err := queryProperties.read(ctx, r, a)
 			if err != nil {
 				return err
