@@ -31,6 +31,7 @@ func (a *app) routes() http.Handler {
 	page := playground.Handler()
 	mux.Handle("GET /{$}", page)
 	mux.Handle("GET /playground/", page)
+	mux.Handle("GET /favicon.ico", page)
 	mux.Handle("/graphql", instrument(duration, a.cors().Handler(a.graphqlHandler())))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok\n") })
 	mux.Handle("GET /readyz", &readiness{
