@@ -67,6 +67,7 @@ type Report struct {
 	Fields        []FieldReport `json:"fields"`
 	Redis         *RedisReport  `json:"redis,omitempty"`
 	Responses     FieldReport   `json:"responses"`
+	WarmReplays   int64         `json:"warmReplays"`
 }
 
 // FieldReport is FieldStats with its hit ratio.
@@ -89,7 +90,7 @@ type RedisReport struct {
 func ReportOf(s Stats) Report {
 	r := Report{
 		Backend: s.Backend, Hits: s.Hits, Misses: s.Misses, HitRatio: Ratio(s.Hits, s.Misses),
-		Keys: s.Keys, Invalidations: s.Invalidations,
+		Keys: s.Keys, Invalidations: s.Invalidations, WarmReplays: s.Replays,
 		Fields: make([]FieldReport, len(s.Fields)), Responses: fieldReport(s.Responses),
 	}
 	r.Assessment = Assess(r.HitRatio)

@@ -126,11 +126,7 @@ const restampAfter = 16
 // coordinate "response". Store failures are logged and count as misses.
 func (c *Cache) GetResponse(ctx context.Context, key string) ([]byte, Stamp, bool) {
 	v, stamp, ok := c.getResponse(ctx, key)
-	if ok {
-		c.count(responseCoordinate, 1, 0)
-	} else {
-		c.count(responseCoordinate, 0, 1)
-	}
+	c.countResponse(ctx, ok)
 	return v, stamp, ok
 }
 

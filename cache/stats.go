@@ -25,9 +25,13 @@ type Stats struct {
 	// Hits and Misses include responses. Keys is Inspector.Keys: on Redis,
 	// DBSIZE, the whole database.
 	Hits, Misses, Invalidations, Keys int64
-	Responses                         FieldStats   // GetResponse, coordinate "response"
-	Fields                            []FieldStats // Load, sorted by coordinate
-	Redis                             *Info        // Inspector.Info: nil but on Redis
+	// Replays counts the response lookups of warming replays (WithReplay),
+	// apart from Hits and Misses: a replay is the cache refilling itself,
+	// not a client's request.
+	Replays   int64
+	Responses FieldStats   // GetResponse, coordinate "response"
+	Fields    []FieldStats // Load, sorted by coordinate
+	Redis     *Info        // Inspector.Info: nil but on Redis
 }
 
 // SharedCounters are the counters every process using a backend adds to.
@@ -59,6 +63,7 @@ const (
 	hitsPrefix         = "hits|"
 	missesPrefix       = "misses|"
 	invalidationsName  = "invalidations"
+	replaysName        = "replays"
 	responseCoordinate = "response"
 )
 
@@ -140,12 +145,14 @@ const (
 	MetricMisses        = "kedahpulse_cache_misses_total"
 	MetricInvalidations = "kedahpulse_cache_invalidations_total"
 	MetricErrors        = "kedahpulse_cache_errors_total"
+	MetricWarmReplays   = "kedahpulse_warm_replays_total"
 )
 
 // metrics are the Prometheus collectors, nil without a Registerer.
 type metrics struct {
 	hits, misses  *prometheus.CounterVec
 	invalidations prometheus.Counter
+	replays       prometheus.Counter
 	errors        *prometheus.CounterVec
 }
 
@@ -165,6 +172,10 @@ func newMetrics(r prometheus.Registerer) *metrics {
 		invalidations: register(r, prometheus.NewCounter(prometheus.CounterOpts{
 			Name: MetricInvalidations,
 			Help: "Tags invalidated.",
+		})),
+		replays: register(r, prometheus.NewCounter(prometheus.CounterOpts{
+			Name: MetricWarmReplays,
+			Help: "Response lookups by warming replays (counted apart from hits and misses).",
 		})),
 		errors: register(r, prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: MetricErrors,
@@ -202,6 +213,30 @@ func (c *Cache) count(coord string, hits, misses int) {
 		if cc.promMisses != nil {
 			cc.promMisses.Add(float64(misses))
 		}
+	}
+}
+
+type replayKey struct{}
+
+// WithReplay marks ctx as a warming replay: its response lookups count in
+// Stats.Replays, not as hits or misses.
+func WithReplay(ctx context.Context) context.Context {
+	return context.WithValue(ctx, replayKey{}, true)
+}
+
+// countResponse counts a response lookup: a hit, a miss, or a replay.
+func (c *Cache) countResponse(ctx context.Context, hit bool) {
+	if replay, _ := ctx.Value(replayKey{}).(bool); replay {
+		c.counters.add(replaysName, 1)
+		if c.metrics != nil {
+			c.metrics.replays.Inc()
+		}
+		return
+	}
+	if hit {
+		c.count(responseCoordinate, 1, 0)
+	} else {
+		c.count(responseCoordinate, 0, 1)
 	}
 }
 
@@ -249,6 +284,8 @@ func (c *Cache) Stats(ctx context.Context) (Stats, error) {
 		switch {
 		case name == invalidationsName:
 			st.Invalidations += v
+		case name == replaysName:
+			st.Replays += v
 		case strings.HasPrefix(name, hitsPrefix):
 			field(strings.TrimPrefix(name, hitsPrefix)).Hits += v
 			st.Hits += v

@@ -34,6 +34,7 @@ func CacheStatsOf(s cache.Stats) *model.CacheStats {
 		Invalidations: int(r.Invalidations),
 		Fields:        make([]*model.FieldCacheStats, len(r.Fields)),
 		Responses:     fieldStats(r.Responses),
+		WarmReplays:   int(r.WarmReplays),
 	}
 	for i, f := range r.Fields {
 		out.Fields[i] = fieldStats(f)

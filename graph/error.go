@@ -24,6 +24,11 @@ func isRequestError(err error) bool {
 // without a valid admin token.
 var ErrUnauthenticated = errors.New("admin token required: send Authorization: Bearer <ADMIN_TOKEN>")
 
+// ErrTokenRejected is returned when an admin-only field is asked for with a
+// bearer token that is not the admin token (or when the server has none).
+// It shares the code UNAUTHENTICATED; the message tells the two apart.
+var ErrTokenRejected = errors.New("admin token rejected: the bearer token is not this server's ADMIN_TOKEN")
+
 // ErrUnavailable wraps failures of a dependency (the database) that a client
 // can retry; it is gqlhttp's, named here for the resolvers and the server.
 var ErrUnavailable = gqlhttp.ErrUnavailable
@@ -49,6 +54,9 @@ func errorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 			gqlErr.Extensions["code"] = gqlhttp.CodeNotFound
 		case errors.Is(err, ErrUnauthenticated):
 			gqlErr.Message = ErrUnauthenticated.Error()
+			gqlErr.Extensions["code"] = gqlhttp.CodeUnauthenticated
+		case errors.Is(err, ErrTokenRejected):
+			gqlErr.Message = ErrTokenRejected.Error()
 			gqlErr.Extensions["code"] = gqlhttp.CodeUnauthenticated
 		case errors.Is(err, outbox.ErrUndelivered):
 			// The change is saved; other processes may answer from their

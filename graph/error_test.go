@@ -1,6 +1,7 @@
 package graph_test
 
 import (
+	"strings"
 	"testing"
 )
 
@@ -60,4 +61,20 @@ func TestDecimalIsExact(t *testing.T) {
 			}
 		}
 	})
+}
+
+// A body that is JSON but not an object (a batch array, a bare string) is
+// told so, instead of a type error about a field named "".
+func TestNonObjectBodyIsExplained(t *testing.T) {
+	e := newEnv(t, "sqlite", "memory")
+	for body, want := range map[string]string{
+		`[{"query": "{ __typename }"}]`: "a JSON array",
+		`"{ __typename }"`:              "a JSON string",
+		`{"query": 1}`:                  `\"query\" has the wrong type`, // as JSON escapes it
+	} {
+		res := e.doWithBody(e.handler, body)
+		if !strings.Contains(res, want) || strings.Contains(res, `\"\" has`) {
+			t.Errorf("%s: %s, want a message with %q", body, res, want)
+		}
+	}
 }

@@ -54,6 +54,7 @@ type ComplexityRoot struct {
 		Misses        func(childComplexity int) int
 		Redis         func(childComplexity int) int
 		Responses     func(childComplexity int) int
+		WarmReplays   func(childComplexity int) int
 	}
 
 	Destination struct {
@@ -353,6 +354,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CacheStats.Responses(childComplexity), true
+	case "CacheStats.warmReplays":
+		if e.ComplexityRoot.CacheStats.WarmReplays == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CacheStats.WarmReplays(childComplexity), true
 
 	case "Destination.category":
 		if e.ComplexityRoot.Destination.Category == nil {
@@ -1339,6 +1346,8 @@ type CacheStats {
   redis: RedisInfo            # null on the MEMORY backend
   "Whole-response cache hits and misses (also counted in hits and misses)."
   responses: FieldCacheStats!
+  "Whole-response lookups by warming replays: counted apart, in neither hits nor misses."
+  warmReplays: Int!
 }
 
 type ScrapeRun {
@@ -1425,6 +1434,8 @@ func (ec *executionContext) childFields_CacheStats(ctx context.Context, field gr
 		return ec.fieldContext_CacheStats_redis(ctx, field)
 	case "responses":
 		return ec.fieldContext_CacheStats_responses(ctx, field)
+	case "warmReplays":
+		return ec.fieldContext_CacheStats_warmReplays(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CacheStats", field.Name)
 }
@@ -2606,6 +2617,29 @@ func (ec *executionContext) fieldContext_CacheStats_responses(_ context.Context,
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _CacheStats_warmReplays(ctx context.Context, field graphql.CollectedField, obj *model.CacheStats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CacheStats_warmReplays(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.WarmReplays, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CacheStats_warmReplays(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CacheStats", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
 func (ec *executionContext) _Destination_id(ctx context.Context, field graphql.CollectedField, obj *db.Destination) (ret graphql.Marshaler) {
@@ -7271,6 +7305,11 @@ func (ec *executionContext) _CacheStats(ctx context.Context, sel ast.SelectionSe
 			}
 		case "responses":
 			out.Values[i] = ec._CacheStats_responses(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "warmReplays":
+			out.Values[i] = ec._CacheStats_warmReplays(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}

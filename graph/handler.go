@@ -134,7 +134,7 @@ func NewHandler(r *Resolver, o Options) http.Handler {
 	if o.Introspection {
 		srv.Use(extension.Introspection{})
 	}
-	srv.AroundRootFields(requireAdmin)
+	srv.AroundFields(requireAdmin)
 	srv.AroundRootFields(boundRootFields)
 	srv.SetErrorPresenter(errorPresenter(r.Log))
 	srv.SetRecoverFunc(func(ctx context.Context, v any) error {

@@ -53,3 +53,48 @@ func TestHTTPCachesRevalidate(t *testing.T) {
 		}
 	})
 }
+
+// A strong ETag names one representation: the application/json and the
+// application/graphql-response+json answers of one query get different
+// ETags, each revalidates to 304 only for its own representation, and a
+// Vary set before (rs/cors's Origin) is kept beside the level's own.
+func TestETagPerRepresentation(t *testing.T) {
+	e := newEnv(t, "sqlite", "memory")
+	newFixture(t, e, 1)
+	const q = `{"query": "{ properties(first: 5) { edges { node { id title } } } }"}`
+	get := func(accept, etag string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest(http.MethodPost, "/graphql", strings.NewReader(q))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Accept", accept)
+		if etag != "" {
+			req.Header.Set("If-None-Match", etag)
+		}
+		rec := httptest.NewRecorder()
+		rec.Header().Set("Vary", "Origin") // as rs/cors sets it before the handler
+		e.handler.ServeHTTP(rec, req)
+		return rec
+	}
+	const jsonMedia, gqlMedia = "application/json", "application/graphql-response+json"
+	for _, xCache := range []string{"MISS", "HIT"} {
+		j, g := get(jsonMedia, ""), get(gqlMedia, "")
+		je, ge := j.Header().Get("ETag"), g.Header().Get("ETag")
+		if je == "" || ge == "" || je == ge || strings.HasPrefix(je, "W/") || strings.HasPrefix(ge, "W/") {
+			t.Errorf("%s: ETags %q (json) and %q (graphql-response): want two different strong ETags", xCache, je, ge)
+		}
+		if c := get(jsonMedia, je).Code; c != http.StatusNotModified {
+			t.Errorf("%s: json revalidated with its ETag: %d, want 304", xCache, c)
+		}
+		if c := get(gqlMedia, ge).Code; c != http.StatusNotModified {
+			t.Errorf("%s: graphql-response revalidated with its ETag: %d, want 304", xCache, c)
+		}
+		if c := get(gqlMedia, je).Code; c != http.StatusOK {
+			t.Errorf("%s: graphql-response revalidated with the json ETag: %d, want 200", xCache, c)
+		}
+		vary := strings.Join(j.Header().Values("Vary"), ", ")
+		for _, want := range []string{"Origin", "Accept", "Authorization"} {
+			if !strings.Contains(vary, want) {
+				t.Errorf("%s: Vary %q lacks %s", xCache, vary, want)
+			}
+		}
+	}
+}

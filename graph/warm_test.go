@@ -276,3 +276,40 @@ func TestWarmingHitRatioAcrossAnIngest(t *testing.T) {
 		})
 	}
 }
+
+// Warming replays are counted apart: a replay's lookup is neither a
+// response-level miss nor a hit in the statistics, and is counted in
+// Stats.Replays (and kedahpulse_warm_replays_total).
+func TestWarmReplaysAreNotMisses(t *testing.T) {
+	for _, b := range backends {
+		t.Run(b.dialect+"+"+b.backend, func(t *testing.T) {
+			e, w := newWarmEnv(t, b.dialect, b.backend, true)
+			f := newFixture(t, e, 3)
+			for range 3 {
+				e.ok(summaryQuery, nil, false)
+			}
+			before, err := e.cache.Stats(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			ingest(t, e, f.dests[0].ID, 2, "a")
+			settle(t, w)
+			after, err := e.cache.Stats(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s := w.Stats(); s.Replayed != 1 {
+				t.Fatalf("warmer stats = %+v, want one replay", s)
+			}
+			if got := after.Responses.Misses - before.Responses.Misses; got != 0 {
+				t.Errorf("the replay counted %d response-level misses, want 0", got)
+			}
+			if got := after.Replays - before.Replays; got != 1 {
+				t.Errorf("Replays grew by %d, want 1", got)
+			}
+			if got := path(e.ok(`{ cacheStats { warmReplays } }`, nil, true), "cacheStats", "warmReplays"); got != float64(after.Replays) {
+				t.Errorf("cacheStats.warmReplays = %v, want %d", got, after.Replays)
+			}
+		})
+	}
+}

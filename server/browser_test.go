@@ -12,7 +12,9 @@ import (
 	"testing"
 	"time"
 
+	cdplog "github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 )
 
@@ -115,5 +117,47 @@ fetch('` + base + `/graphql', {method: 'POST', headers: {'Content-Type': 'applic
 	}
 	if !strings.HasPrefix(title, "ok ") || !strings.Contains(title, "MEMORY") {
 		t.Errorf("cross-origin fetch: %s", title)
+	}
+}
+
+// The Playground loads without a console error in Chromium: its CSP
+// allows what GraphiQL embeds (its data: fonts) and nothing from elsewhere.
+func TestPlaygroundConsoleIsClean(t *testing.T) {
+	ctx := browser(t)
+	base := startServer(t, map[string]string{"DATABASE_URL": "sqlite:" + filepath.Join(t.TempDir(), "kp.db")})
+	var mu sync.Mutex
+	var problems []string
+	chromedp.ListenTarget(ctx, func(ev any) {
+		mu.Lock()
+		defer mu.Unlock()
+		switch e := ev.(type) {
+		case *cdplog.EventEntryAdded:
+			if e.Entry.Level == cdplog.LevelError {
+				problems = append(problems, "log: "+e.Entry.Text[:min(160, len(e.Entry.Text))]+" "+e.Entry.URL)
+			}
+		case *runtime.EventConsoleAPICalled:
+			if e.Type == runtime.APITypeError {
+				problems = append(problems, "console.error")
+			}
+		case *runtime.EventExceptionThrown:
+			problems = append(problems, "exception: "+e.ExceptionDetails.Text)
+		}
+	})
+	err := chromedp.Run(ctx,
+		cdplog.Enable(),
+		chromedp.Navigate(base+"/"),
+		chromedp.WaitVisible(`.graphiql-container`),
+		chromedp.Poll(`document.fonts.status === 'loaded' && document.fonts.size > 0`, nil),
+		chromedp.Click(`.graphiql-execute-button`),
+		chromedp.Poll(`document.querySelector('.result-window') && document.querySelector('.result-window').innerText.includes('sentimentSummary')`, nil),
+		chromedp.Poll(`document.fonts.status === 'loaded'`, nil),
+	)
+	if err != nil {
+		t.Fatalf("playground: %v", err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(problems) > 0 {
+		t.Errorf("%d console errors, want 0; the first: %v", len(problems), problems[:min(3, len(problems))])
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 )
 
@@ -49,7 +50,7 @@ func cacheCommand(ctx context.Context, cfg config, args []string, stdout io.Writ
 	case args[0] == "status":
 		return printStats(stdout, data)
 	case args[0] == "invalidate":
-		_, err = fmt.Fprintf(stdout, "invalidated %d tags: %s\n", len(args)-1, strings.Join(args[1:], " "))
+		_, err = fmt.Fprintf(stdout, "invalidated %s: %s\n", plural(len(args)-1, "tag"), strings.Join(args[1:], " "))
 	default:
 		_, err = fmt.Fprintln(stdout, "cleared the cache: every entry misses from now on")
 	}
@@ -94,4 +95,12 @@ func printStats(w io.Writer, data json.RawMessage) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// plural counts n things in English: "1 tag", "2 tags".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return strconv.Itoa(n) + " " + noun + "s"
 }

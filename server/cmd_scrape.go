@@ -39,6 +39,9 @@ func scrapeCommand(ctx context.Context, cfg config, log *slog.Logger, args []str
 	if run.Error != nil {
 		fmt.Fprintf(stdout, "error             %s\n", *run.Error)
 	}
+	if len(cfg.Scrape.Feeds) == 0 {
+		fmt.Fprintf(stdout, "no feeds configured: set SCRAPE_FEEDS to comma-separated feed URLs\n")
+	}
 	return nil
 }
 

@@ -54,3 +54,51 @@ func TestCORS(t *testing.T) {
 		})
 	}
 }
+
+// Shared caches and tracing: with a list of origins, an answer that
+// reflects the origin varies on it (so a shared cache never hands origin
+// A's answer to origin B), a preflight for any header (tracing headers,
+// custom ones) is allowed, and ETag and Age are readable by the page.
+func TestCORSForSharedCachesAndTracing(t *testing.T) {
+	base := startServer(t, map[string]string{
+		"DATABASE_URL": "sqlite:" + filepath.Join(t.TempDir(), "kp.db"),
+		"CORS_ORIGINS": "http://a.example,http://b.example",
+	})
+	req, _ := http.NewRequest(http.MethodOptions, base+"/graphql", nil)
+	req.Header.Set("Origin", "http://a.example")
+	req.Header.Set("Access-Control-Request-Method", "POST")
+	req.Header.Set("Access-Control-Request-Headers", "content-type,sentry-trace,traceparent,x-custom")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	allowed := strings.ToLower(resp.Header.Get("Access-Control-Allow-Headers"))
+	for _, h := range []string{"traceparent", "sentry-trace", "x-custom", "content-type"} {
+		if !strings.Contains(allowed, h) {
+			t.Errorf("preflight for %s: %d, Allow-Headers %q", h, resp.StatusCode, allowed)
+		}
+	}
+	for range 2 { // a miss, then a hit
+		req, _ = http.NewRequest(http.MethodPost, base+"/graphql", strings.NewReader(`{"query":"{ destinations(first: 1) { totalCount } }"}`))
+		req.Header.Set("Origin", "http://a.example")
+		req.Header.Set("Content-Type", "application/json")
+		resp, err = http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.Header.Get("Access-Control-Allow-Origin") != "http://a.example" || resp.Header.Get("ETag") == "" {
+			t.Fatalf("POST %s: Allow-Origin %q, ETag %q", resp.Header.Get("X-Cache"), resp.Header.Get("Access-Control-Allow-Origin"), resp.Header.Get("ETag"))
+		}
+		if vary := strings.Join(resp.Header.Values("Vary"), ", "); !strings.Contains(vary, "Origin") {
+			t.Errorf("POST %s reflects the origin with Vary %q: a shared cache may hand it to another origin", resp.Header.Get("X-Cache"), vary)
+		}
+		exposed := strings.ToLower(resp.Header.Get("Access-Control-Expose-Headers"))
+		for _, h := range []string{"etag", "age", "x-cache"} {
+			if !strings.Contains(exposed, h) {
+				t.Errorf("POST %s: Expose-Headers %q lacks %s", resp.Header.Get("X-Cache"), exposed, h)
+			}
+		}
+	}
+}

@@ -28,6 +28,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return scrapeCommand(ctx, cfg, log, args, stdout)
 	case "cache":
 		return cacheCommand(ctx, cfg, args, stdout)
+	case "health":
+		return healthCommand(ctx, cfg, stdout)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -43,6 +45,7 @@ const usage = `usage: server [command]
   cache status [--json]     print the cache statistics of the running server at ADDR
   cache invalidate TAG...   invalidate tags through the running server
   cache clear               clear the cache through the running server
+  health                    exit 0 if the server at ADDR answers /healthz (the container healthcheck)
   (--json prints what the API answered, as JSON, for machines; the default is a table for people)
 `
 

@@ -29,6 +29,8 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, listening func(net
 	if cfg.HTTP.AdminToken == "" {
 		cfg.HTTP.AdminToken = newAdminToken()
 		log.Warn("ADMIN_TOKEN not set; generated one for this run (send it as 'Authorization: Bearer <token>')", "admin_token", cfg.HTTP.AdminToken)
+	} else {
+		log.Info("admin token from ADMIN_TOKEN (not logged; with docker compose it is the ADMIN_TOKEN of .env)")
 	}
 	a, err := open(ctx, cfg, log)
 	if err != nil {

@@ -121,6 +121,13 @@ func describeJSONError(err error) string {
 	switch {
 	case errors.As(err, &syntax):
 		return "invalid JSON at byte " + strconv.FormatInt(syntax.Offset, 10)
+	case errors.As(err, &typ) && typ.Field == "":
+		// The body itself is not an object: say what it is (an array is
+		// a batch, which this server does not take).
+		if typ.Value == "array" {
+			return "the body is a JSON array; send one request object {\"query\": ...} (batched requests are not supported)"
+		}
+		return "the body is a JSON " + typ.Value + "; send a request object {\"query\": ...}"
 	case errors.As(err, &typ):
 		return fmt.Sprintf("%q has the wrong type", typ.Field)
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):

@@ -23,6 +23,8 @@ type CacheStats struct {
 	Redis         *RedisInfo         `json:"redis,omitempty"`
 	// Whole-response cache hits and misses (also counted in hits and misses).
 	Responses *FieldCacheStats `json:"responses"`
+	// Whole-response lookups by warming replays: counted apart, in neither hits nor misses.
+	WarmReplays int `json:"warmReplays"`
 }
 
 type DestinationConnection struct {

@@ -20,9 +20,11 @@ const maxTagHeader = 16 << 10
 // whose tags are known may be kept by shared caches for its maxAge
 // (s-maxage), named by its tags so that invalidations purge it.
 func (l *Level) writeCacheable(w http.ResponseWriter, r *http.Request, h cachecontrol.Hint, xCache string, body []byte, etag string, tags []byte) {
+	media := gqlhttp.ResponseMedia(r.Header.Get("Accept"))
+	etag = representationETag(etag, media)
 	hdr := w.Header()
 	hdr["Etag"] = []string{etag}
-	hdr["Vary"] = varyHeader
+	setVary(hdr)
 	cc := cachecontrol.Header(h)
 	if l.cdnHeader != "" && !h.Private && len(tags) > 0 && len(tags) <= maxTagHeader {
 		tagList := string(tags)
@@ -38,12 +40,35 @@ func (l *Level) writeCacheable(w http.ResponseWriter, r *http.Request, h cacheco
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}
-	gqlhttp.WriteBody(w, gqlhttp.ResponseMedia(r.Header.Get("Accept")), http.StatusOK, cc, xCache, body)
+	gqlhttp.WriteBody(w, media, http.StatusOK, cc, xCache, body)
 }
 
 // varyHeader is shared by every cacheable answer (headers are only read
 // once set).
 var varyHeader = []string{"Accept, Authorization"}
+
+// setVary adds Accept and Authorization to the Vary the handlers in front
+// have set: rs/cors's Origin must stay, or a shared cache could hand one
+// origin's answer to another.
+func setVary(hdr http.Header) {
+	before := hdr["Vary"]
+	if len(before) == 0 {
+		hdr["Vary"] = varyHeader
+		return
+	}
+	hdr["Vary"] = []string{strings.Join(before, ", ") + ", " + varyHeader[0]}
+}
+
+// representationETag names one representation of an answer: a strong ETag
+// is for one set of bytes with one Content-Type, so the
+// application/graphql-response+json answer's ETag gets a suffix the
+// application/json one (the stored ETag) does not have.
+func representationETag(etag, media string) string {
+	if media != gqlhttp.MediaGraphQLResponse || len(etag) < 2 {
+		return etag
+	}
+	return etag[:len(etag)-1] + `-gr"`
+}
 
 // etagMatches reports whether an If-None-Match list names etag (or is *).
 func etagMatches(list, etag string) bool {

@@ -124,8 +124,11 @@ func (l *Level) serveCached(ctx context.Context, w http.ResponseWriter, r *http.
 		return stamp, false
 	}
 	// Each cached root field counts a hit, so the statistics of a field
-	// count the requests for it whichever level answered them.
-	l.cache.CountHits(m.roots)
+	// count the requests for it whichever level answered them (a warming
+	// replay is no request: it counts in Stats.Replays).
+	if !replaying(ctx) {
+		l.cache.CountHits(m.roots)
+	}
 	l.warm.observe(ctx, m.warm, e.Tags)
 	w.Header()["Age"] = []string{strconv.Itoa(int(e.Age.Seconds()))}
 	l.writeCacheable(w, r, m.hint, "HIT", e.Body, e.ETag, e.Tags)

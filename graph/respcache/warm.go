@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/kedahpulse/kedahpulse/cache"
 	"github.com/kedahpulse/kedahpulse/db"
 	"github.com/kedahpulse/kedahpulse/graph/gqlhttp"
 )
@@ -348,7 +349,7 @@ func replay(ctx context.Context, h http.Handler, r warmRequest) string {
 	if err != nil {
 		return ""
 	}
-	req, err := http.NewRequestWithContext(context.WithValue(ctx, replayingKey{}, true), http.MethodPost, "/graphql", bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(cache.WithReplay(context.WithValue(ctx, replayingKey{}, true)), http.MethodPost, "/graphql", bytes.NewReader(body))
 	if err != nil {
 		return ""
 	}

@@ -57,6 +57,7 @@ function renderStats(st) {
   $('response-counts').textContent = st.responses.hits + ' hits · ' + st.responses.misses + ' misses';
   $('keys').textContent = num(st.keys);
   $('invalidations').textContent = num(st.invalidations);
+  $('warm-replays').textContent = num(st.warmReplays);
   renderCoordinates(st);
   renderRedis(st.redis);
 }
