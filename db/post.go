@@ -230,17 +230,23 @@ const rollupChunk = 1000
 
 // upsertRollups adds rollups (at most one per key) to the stored ones.
 func upsertRollups(ctx context.Context, idb bun.IDB, rollups []*postRollup) error {
-	for start := 0; start < len(rollups); start += rollupChunk {
-		chunk := rollups[start:min(start+rollupChunk, len(rollups))]
+	return upsertSums(ctx, idb, rollups, "destination_id, bucket", "rollups")
+}
+
+// upsertSums adds rows of sums (at most one per key) to the stored ones,
+// in chunks; key names the conflict columns.
+func upsertSums[T any](ctx context.Context, idb bun.IDB, rows []*T, key, what string) error {
+	for start := 0; start < len(rows); start += rollupChunk {
+		chunk := rows[start:min(start+rollupChunk, len(rows))]
 		if _, err := idb.NewInsert().Model(&chunk).
-			On("CONFLICT (destination_id, bucket) DO UPDATE").
+			On("CONFLICT (" + key + ") DO UPDATE").
 			Set("posts = ?TableAlias.posts + EXCLUDED.posts").
 			Set("positive = ?TableAlias.positive + EXCLUDED.positive").
 			Set("neutral = ?TableAlias.neutral + EXCLUDED.neutral").
 			Set("negative = ?TableAlias.negative + EXCLUDED.negative").
 			Set("score_sum = ?TableAlias.score_sum + EXCLUDED.score_sum").
 			Exec(ctx); err != nil {
-			return fmt.Errorf("upsert rollups: %w", err)
+			return fmt.Errorf("upsert %s: %w", what, err)
 		}
 	}
 	return nil
@@ -272,20 +278,7 @@ func dailyRollupsOf(rollups []*postRollup) []*dailyRollup {
 // upsertDailyRollups adds daily rollups (at most one per key) to the
 // stored ones.
 func upsertDailyRollups(ctx context.Context, idb bun.IDB, rollups []*dailyRollup) error {
-	for start := 0; start < len(rollups); start += rollupChunk {
-		chunk := rollups[start:min(start+rollupChunk, len(rollups))]
-		if _, err := idb.NewInsert().Model(&chunk).
-			On("CONFLICT (destination_id, day) DO UPDATE").
-			Set("posts = ?TableAlias.posts + EXCLUDED.posts").
-			Set("positive = ?TableAlias.positive + EXCLUDED.positive").
-			Set("neutral = ?TableAlias.neutral + EXCLUDED.neutral").
-			Set("negative = ?TableAlias.negative + EXCLUDED.negative").
-			Set("score_sum = ?TableAlias.score_sum + EXCLUDED.score_sum").
-			Exec(ctx); err != nil {
-			return fmt.Errorf("upsert daily rollups: %w", err)
-		}
-	}
-	return nil
+	return upsertSums(ctx, idb, rollups, "destination_id, day", "daily rollups")
 }
 
 // dayOf is the unix second of the start of the UTC day of a bucket.
