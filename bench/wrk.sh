@@ -7,6 +7,12 @@
 #   Q3 destination(id) { properties(first: 10) sentiment(LAST_30_DAYS) }, 200 ids cycling
 #   Q4 Q3 with 1 % updateProperty; bench/stale checks a read 250 ms after a
 #      write meanwhile and reports the response level's hit ratio
+#   Q6 properties(first: 50, filter: {maxPrice: $p}) with destinations, $p
+#      new on every request and above every price: the same answer, but a
+#      whole-response miss and a list miss each time (one SQL for the ids,
+#      every entity entry cached)
+# Q5 is Q1 with RESPONSE_CACHE=off (every field entry cached, the response
+# level missed); PLAN=on measures the compiled read path.
 # Needs wrk (apt-get install wrk).
 # Usage: bench/wrk.sh [memory|redis] [git-rev]
 #   redis uses REDIS_URL (default local); a rev measures an older build.
@@ -39,6 +45,7 @@ for _ in $(seq 180); do curl -sf $api/healthz >/dev/null && break; sleep 1; done
 
 q1='{ properties(first: 50) { totalCount edges { cursor node { id title description price location createdAt destination { id name city category sentiment { total averageScore } } } } } }'
 q2='{ topDestinations(limit: 10) { rank mentions averageScore destination { id name city } } sentimentSummary { total positive neutral negative averageScore } }'
+q6='query Q($p: Decimal) { properties(first: 50, filter: {maxPrice: $p}) { totalCount edges { cursor node { id title description price location createdAt destination { id name city category sentiment { total averageScore } } } } } }'
 q3='query Q($id: ID) { destination(id: $id) { id name city properties(first: 10) { id title price } sentiment(range: LAST_30_DAYS) { total positive negative averageScore } } }'
 
 # post.lua NAME QUERY [writes]: a wrk script POSTing QUERY; Q3's cycle the
@@ -57,6 +64,9 @@ request = function()
     local body = '{"query":"mutation(\$id: ID!, \$p: Decimal) { updateProperty(id: \$id, input: {price: \$p}) { id } }","variables":{"id":"' .. (n * 7919 % 20000 + 1) .. '","p":"' .. (1000 + n % 9000) .. '.50"}}'
     return wrk.format("POST", "/graphql", {["Content-Type"] = "application/json", ["Authorization"] = "Bearer bench"}, body)
   end
+  if string.find(query, "\$p") then
+    return wrk.format(nil, nil, nil, '{"query":"' .. query .. '","variables":{"p":"' .. (100000000 + n) .. '"}}')
+  end
   if string.find(query, "\$id") then
     return wrk.format(nil, nil, nil, '{"query":"' .. query .. '","variables":{"id":"' .. (n % 200 + 1) .. '"}}')
   end
@@ -64,7 +74,7 @@ request = function()
 end
 LUA
 }
-lua q1 "$q1"; lua q2 "$q2"; lua q3 "$q3"; lua q4 "$q3" 1
+lua q1 "$q1"; lua q2 "$q2"; lua q3 "$q3"; lua q4 "$q3" 1; lua q6 "$q6"
 
 # rps URL [SCRIPT]: req/s of a wrk run; on Redis, also the Redis commands
 # it cost per request (INFO total_commands_processed), in $dir/cmds.
@@ -83,11 +93,12 @@ redis_cmds() {
 body() { curl -s $api/graphql -H 'Content-Type: application/json' -d "$1"; }
 
 declare -A sum_api sum_static
-for q in q1 q2 q3; do
+for q in q1 q2 q3 q6; do
   case $q in
     q1) body "{\"query\":\"$q1\"}" >"$dir/$q.json" ;;
     q2) body "{\"query\":\"$q2\"}" >"$dir/$q.json" ;;
     q3) body "{\"query\":\"$q3\",\"variables\":{\"id\":\"1\"}}" >"$dir/$q.json" ;;
+    q6) body "{\"query\":\"$q6\",\"variables\":{\"p\":\"99999999\"}}" >"$dir/$q.json" ;;
   esac
   if grep -q '"errors"' "$dir/$q.json"; then echo "$q failed: $(cat "$dir/$q.json")" >&2; exit 1; fi
   echo "$q: $(wc -c <"$dir/$q.json") bytes"
@@ -101,7 +112,7 @@ if [ "$backend" = redis ]; then # what the warm response entries take in Redis (
 fi
 
 for r in $(seq "$rounds"); do
-  for q in q1 q2 q3; do
+  for q in q1 q2 q3 q6; do
     "$dir/static" -addr 127.0.0.1:18081 -file "$dir/$q.json" & sp=$!
     sleep 0.5
     if [ "$q" = q1 ] && [ "$r" = 1 ] && [ "${PROFILE:-0}" = 1 ]; then
@@ -121,8 +132,8 @@ for r in $(seq "$rounds"); do
   echo "round $r q4: API $a req/s"
 done
 
-echo "== $backend, response level ${RESPONSE_CACHE:-on}, ${rev:-working tree}, mean of $rounds rounds of $duration"
-for q in q1 q2 q3; do
+echo "== $backend, response level ${RESPONSE_CACHE:-on}, plan ${PLAN:-off}, ${rev:-working tree}, mean of $rounds rounds of $duration"
+for q in q1 q2 q3 q6; do
   awk -v q=$q -v a="${sum_api[$q]}" -v s="${sum_static[$q]}" -v n="$rounds" \
     'BEGIN {printf "%s: API %.0f req/s, static %.0f req/s: %.1f%% of static\n", q, a/n, s/n, 100*a/s}'
 done
