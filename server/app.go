@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
@@ -104,6 +105,14 @@ func (a *app) openCache(afterInvalidation []func(tags []string)) error {
 		if err != nil {
 			return fmt.Errorf("REDIS_URL: %w", err)
 		}
+		// Reach every node once before serving, so each runs its epoch
+		// check before an entry is written; an unreachable cache is not
+		// fatal (requests are then served from the database) but is said.
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		if err := rs.Ping(ctx); err != nil {
+			a.log.Warn("cache unreachable at start; serving from the database until it answers", "err", err)
+		}
+		cancel()
 		a.redis, a.closeCache, store = rs.Client(), rs.Close, rs
 		opts.Counters, opts.Inspector, opts.Backend = rs, rs, "REDIS"
 		opts.LocalBytes, opts.Compress = cache.DefaultLocalBytes, true
