@@ -418,8 +418,21 @@ func parseInfo(text string) *cache.Info {
 }
 
 // Ping checks the connection.
+//
+// On a cluster it pings every master, so that each has run the epoch check
+// of a connection before the store writes an entry anywhere: a master first
+// met later (its epoch not yet recorded under the prefix) would clear
+// every entry written meanwhile.
 func (s *Store) Ping(ctx context.Context) error {
-	if err := s.client.Ping(ctx).Err(); err != nil {
+	var err error
+	if c, ok := s.client.(*redis.ClusterClient); ok {
+		err = c.ForEachMaster(ctx, func(ctx context.Context, node *redis.Client) error {
+			return node.Ping(ctx).Err()
+		})
+	} else {
+		err = s.client.Ping(ctx).Err()
+	}
+	if err != nil {
 		return fmt.Errorf("redisstore: ping: %w", err)
 	}
 	return nil
