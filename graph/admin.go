@@ -8,13 +8,14 @@ import (
 
 	"github.com/kedahpulse/kedahpulse/cache"
 	"github.com/kedahpulse/kedahpulse/db"
+	"github.com/kedahpulse/kedahpulse/graph/gqlhttp"
 	"github.com/kedahpulse/kedahpulse/graph/model"
 )
 
 func (r *Resolver) cacheStats(ctx context.Context) (*model.CacheStats, error) {
 	s, err := r.Cache.Stats(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("%w: cache stats: %w", ErrUnavailable, err)
+		return nil, fmt.Errorf("%w: cache stats: %w", gqlhttp.ErrUnavailable, err)
 	}
 	return CacheStatsOf(s), nil
 }
@@ -63,14 +64,14 @@ func (r *Resolver) invalidateCache(ctx context.Context, tags []string) (*model.I
 	}
 	tags = slices.Compact(slices.Sorted(slices.Values(tags)))
 	if err := r.Cache.Invalidate(ctx, tags...); err != nil {
-		return nil, fmt.Errorf("%w: invalidate: %w", ErrUnavailable, err)
+		return nil, fmt.Errorf("%w: invalidate: %w", gqlhttp.ErrUnavailable, err)
 	}
 	return &model.InvalidationResult{Tags: tags}, nil
 }
 
 func (r *Resolver) clearCache(ctx context.Context) (bool, error) {
 	if err := r.Cache.Clear(ctx); err != nil {
-		return false, fmt.Errorf("%w: clear cache: %w", ErrUnavailable, err)
+		return false, fmt.Errorf("%w: clear cache: %w", gqlhttp.ErrUnavailable, err)
 	}
 	return true, nil
 }

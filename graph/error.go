@@ -29,10 +29,6 @@ var ErrUnauthenticated = errors.New("admin token required: send Authorization: B
 // It shares the code UNAUTHENTICATED; the message tells the two apart.
 var ErrTokenRejected = errors.New("admin token rejected: the bearer token is not this server's ADMIN_TOKEN")
 
-// ErrUnavailable wraps failures of a dependency (the database) that a client
-// can retry; it is gqlhttp's, named here for the resolvers and the server.
-var ErrUnavailable = gqlhttp.ErrUnavailable
-
 // errorPresenter maps errors to extensions.code once, at the edge. Internal
 // errors are logged with their path and masked.
 func errorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
@@ -68,9 +64,9 @@ func errorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 			// The client went away; nobody reads this, and it is not a fault.
 			gqlErr.Message = "the request was cancelled"
 			gqlErr.Extensions["code"] = gqlhttp.CodeUnavailable
-		case errors.Is(err, ErrUnavailable) || db.IsUnavailable(err):
+		case errors.Is(err, gqlhttp.ErrUnavailable) || db.IsUnavailable(err):
 			log.ErrorContext(ctx, "dependency unavailable", "path", gqlErr.Path.String(), "err", err)
-			gqlErr.Message = ErrUnavailable.Error()
+			gqlErr.Message = gqlhttp.ErrUnavailable.Error()
 			gqlErr.Extensions["code"] = gqlhttp.CodeUnavailable
 		case gqlErr.Extensions["code"] != nil:
 			// gqlgen's own parse and validation errors already carry a code.

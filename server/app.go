@@ -15,6 +15,7 @@ import (
 	"github.com/kedahpulse/kedahpulse/cache/redisstore"
 	"github.com/kedahpulse/kedahpulse/db"
 	"github.com/kedahpulse/kedahpulse/graph"
+	"github.com/kedahpulse/kedahpulse/graph/gqlhttp"
 	"github.com/kedahpulse/kedahpulse/graph/respcache"
 	"github.com/kedahpulse/kedahpulse/outbox"
 	"github.com/kedahpulse/kedahpulse/server/dashboard"
@@ -150,7 +151,7 @@ type busyAsUnavailable struct{ *scrape.Scraper }
 func (s busyAsUnavailable) Run(ctx context.Context) (*db.ScrapeRun, error) {
 	run, err := s.Scraper.Run(ctx)
 	if errors.Is(err, scrape.ErrBusy) {
-		err = fmt.Errorf("%w: %w", graph.ErrUnavailable, err)
+		err = fmt.Errorf("%w: %w", gqlhttp.ErrUnavailable, err)
 	}
 	return run, err
 }
