@@ -1,15 +1,11 @@
 package graph_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"go/ast"
 	"go/parser"
 	"go/token"
-	"io"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -204,18 +200,7 @@ func BenchmarkPlanQ5(b *testing.B) {
 				plan = graph.NewPlan()
 			}
 			e := newEnv(b, "sqlite", "memory", noResponseCache, func(o *graph.Options) { o.Plan = plan })
-			if err := e.store.Seed(context.Background(), db.SeedOptions{Destinations: 20, Properties: 200, Posts: 200, Seed: 1}); err != nil {
-				b.Fatal(err)
-			}
-			body, _ := json.Marshal(map[string]any{"query": properties50Query})
-			req := httptest.NewRequest(http.MethodPost, "/graphql", nil)
-			req.Header.Set("Content-Type", "application/json")
-			w := &discardWriter{header: http.Header{}}
-			serve := func() {
-				req.Body = io.NopCloser(bytes.NewReader(body))
-				clear(w.header)
-				e.handler.ServeHTTP(w, req)
-			}
+			serve, _ := servingProperties50(b, e)
 			serve()
 			e.sql.Reset()
 			b.ReportAllocs()
