@@ -125,7 +125,7 @@ func NewHandler(r *Resolver, o Options) http.Handler {
 	}
 	if o.Plan != nil {
 		to.Plan = func(ctx context.Context, p *gqlhttp.Prepared) *graphql.Response {
-			return o.Plan.serve(ctx, r, es, p.Operation)
+			return o.Plan.serve(ctx, r, es, p)
 		}
 	}
 	srv := handler.New(es)

@@ -24,6 +24,8 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"slices"
+	"sync"
 	"sync/atomic"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -31,13 +33,14 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/kedahpulse/kedahpulse/db"
-	"github.com/kedahpulse/kedahpulse/graph/model"
+	"github.com/kedahpulse/kedahpulse/graph/gqlhttp"
 )
 
 // Plan turns the compiled read path on (Options.Plan) and counts how often
 // it answers and why it hands a request to gqlgen. It is a Prometheus
 // collector.
 type Plan struct {
+	plans      planCache
 	executions atomic.Int64
 	fallbacks  map[string]*atomic.Int64 // by reason, fixed at NewPlan
 }
@@ -49,7 +52,8 @@ var (
 
 // NewPlan returns a Plan with its counters at zero.
 func NewPlan() *Plan {
-	p := &Plan{fallbacks: map[string]*atomic.Int64{}}
+	p := &Plan{fallbacks: map[string]*atomic.Int64{},
+		plans: planCache{max: DefaultPlanEntries, conds: map[string][]string{}, plans: map[string]*compiled{}}}
 	for _, r := range []string{fallbackOperation, fallbackField, fallbackDirective, fallbackArgs, fallbackError} {
 		p.fallbacks[r] = new(atomic.Int64)
 	}
@@ -113,12 +117,16 @@ var planFields = map[string]map[string]string{
 	"SentimentSummary": {"range": "", "positive": "", "neutral": "", "negative": "", "total": "", "averageScore": ""},
 }
 
-// planField is one collected field of a plan, with its object's collected
-// fields when it has any.
+// planField is one collected field of a compiled plan, with its object's
+// collected fields when it has any. A compiled plan is shared by the
+// requests of its document and operation: nothing per request is kept in
+// it (planRun holds that, by idx).
 type planField struct {
 	graphql.CollectedField
+	idx      int    // this field's slot in a run's per-field state
+	key      []byte // `"alias":`, written before its value
+	typ      string // the type the field is on
 	children []*planField
-	args     map[string]any // coerced, per request
 }
 
 // selects reports whether f's selection holds the field name, as the
@@ -132,17 +140,35 @@ func (f *planField) selects(name string) bool {
 	return false
 }
 
-// compile collects the fields of set on typ, recursively; "" is a reason
-// to fall back.
-func compile(oc *graphql.OperationContext, typ string, set ast.SelectionSet) ([]*planField, string) {
+// compiled is the plan of one document, operation and set of @skip/@include
+// conditions, or the reason the plan does not answer it.
+type compiled struct {
+	roots    []*planField
+	fields   int    // how many planFields, for a run's per-field state
+	fallback string // "" when the plan answers
+}
+
+// compiler numbers a plan's fields as it collects them.
+type compiler struct {
+	oc *graphql.OperationContext
+	n  int
+}
+
+// compile collects the fields of set on typ, recursively; a non-empty
+// reason means the plan does not answer the operation.
+func (c *compiler) compile(typ string, set ast.SelectionSet) ([]*planField, string) {
 	if reason := directives(set, map[string]bool{}); reason != "" {
 		return nil, reason
 	}
 	supported := planFields[typ]
-	collected := graphql.CollectFields(oc, set, []string{typ})
+	collected := graphql.CollectFields(c.oc, set, []string{typ})
 	out := make([]*planField, len(collected))
 	for i, cf := range collected {
-		f := &planField{CollectedField: cf}
+		var key bytes.Buffer
+		graphql.MarshalString(cf.Alias).MarshalGQL(&key)
+		key.WriteByte(':')
+		f := &planField{CollectedField: cf, idx: c.n, key: key.Bytes(), typ: typ}
+		c.n++
 		out[i] = f
 		if cf.Name == "__typename" {
 			continue
@@ -153,7 +179,7 @@ func compile(oc *graphql.OperationContext, typ string, set ast.SelectionSet) ([]
 		}
 		if child != "" {
 			var reason string
-			if f.children, reason = compile(oc, child, cf.Selections); reason != "" {
+			if f.children, reason = c.compile(child, cf.Selections); reason != "" {
 				return nil, reason
 			}
 		}
@@ -200,59 +226,196 @@ func directives(set ast.SelectionSet, seen map[string]bool) string {
 	return ""
 }
 
-// serve answers oc through the plan, or returns nil (having written and
+// conditions returns the variables the @skip/@include directives of set
+// read, through fragments: with the document and operation, their values
+// decide which fields CollectFields collects, so they name a compiled plan.
+func conditions(set ast.SelectionSet, seen map[string]bool, out []string) []string {
+	add := func(ds ast.DirectiveList) {
+		for _, d := range ds {
+			if d.Name != "skip" && d.Name != "include" {
+				continue
+			}
+			if a := d.Arguments.ForName("if"); a != nil && a.Value != nil && a.Value.Kind == ast.Variable && !slices.Contains(out, a.Value.Raw) {
+				out = append(out, a.Value.Raw)
+			}
+		}
+	}
+	for _, sel := range set {
+		switch sel := sel.(type) {
+		case *ast.Field:
+			add(sel.Directives)
+			out = conditions(sel.SelectionSet, seen, out)
+		case *ast.InlineFragment:
+			add(sel.Directives)
+			out = conditions(sel.SelectionSet, seen, out)
+		case *ast.FragmentSpread:
+			add(sel.Directives)
+			if sel.Definition != nil && !seen[sel.Name] {
+				seen[sel.Name] = true
+				add(sel.Definition.Directives)
+				out = conditions(sel.Definition.SelectionSet, seen, out)
+			}
+		}
+	}
+	return out
+}
+
+// DefaultPlanEntries bounds the compiled plans a Plan keeps.
+const DefaultPlanEntries = 1024
+
+// planCache keeps compiled plans by document, operation and condition
+// values, at most max of them: when full, an arbitrary one is dropped (a
+// plan is cheap to compile again; the bound is what matters).
+type planCache struct {
+	mu    sync.Mutex
+	max   int
+	conds map[string][]string  // document id + operation name -> condition variables
+	plans map[string]*compiled // that key + the conditions' values
+}
+
+// plan returns the compiled plan of p, compiling it on first use.
+func (pc *planCache) plan(p *gqlhttp.Prepared) *compiled {
+	oc := p.Operation
+	opKey := p.DocumentID() + "\x00" + oc.Operation.Name
+	pc.mu.Lock()
+	conds, ok := pc.conds[opKey]
+	pc.mu.Unlock()
+	if !ok {
+		conds = conditions(oc.Operation.SelectionSet, map[string]bool{}, nil)
+	}
+	key, cacheable := opKey, true
+	if len(conds) > 0 {
+		b := make([]byte, 0, len(opKey)+1+len(conds))
+		b = append(append(b, opKey...), 0)
+		for _, v := range conds {
+			switch oc.Variables[v] {
+			case true:
+				b = append(b, 't')
+			case false:
+				b = append(b, 'f')
+			default: // gqlgen's coercion refuses it; do not name a plan by it
+				cacheable = false
+			}
+		}
+		key = string(b)
+	}
+	pc.mu.Lock()
+	c := pc.plans[key]
+	pc.mu.Unlock()
+	if c != nil {
+		return c
+	}
+	cp := &compiler{oc: oc}
+	c = &compiled{}
+	c.roots, c.fallback = cp.compile("Query", oc.Operation.SelectionSet)
+	c.fields = cp.n
+	if !cacheable {
+		return c
+	}
+	pc.mu.Lock()
+	defer pc.mu.Unlock()
+	for k := range pc.plans {
+		if len(pc.plans) < pc.max {
+			break
+		}
+		delete(pc.plans, k)
+	}
+	for k := range pc.conds {
+		if len(pc.conds) < pc.max {
+			break
+		}
+		delete(pc.conds, k)
+	}
+	pc.conds[opKey] = conds
+	pc.plans[key] = c
+	return c
+}
+
+// serve answers p through the plan, or returns nil (having written and
 // stored nothing) for gqlgen to answer it.
-func (p *Plan) serve(ctx context.Context, r *Resolver, es graphql.ExecutableSchema, oc *graphql.OperationContext) *graphql.Response {
+func (p *Plan) serve(ctx context.Context, r *Resolver, es graphql.ExecutableSchema, prep *gqlhttp.Prepared) *graphql.Response {
+	oc := prep.Operation
 	if oc.Operation.Operation != ast.Query {
 		return p.fallback(fallbackOperation)
 	}
-	roots, reason := compile(oc, "Query", oc.Operation.SelectionSet)
-	if reason != "" {
-		return p.fallback(reason)
+	c := p.plans.plan(prep)
+	if c.fallback != "" {
+		return p.fallback(c.fallback)
 	}
-	run := &planRun{ctx: ctx, r: r, ec: newExecutionContext(oc, es.(*executableSchema), nil),
-		props: map[int64]*db.Property{}, dests: map[int64]*db.Destination{},
-		destProps: map[destPropsKey][]int64{}, sentiments: map[rangeKey]db.SentimentSummary{},
-		pages: map[*planField]*db.IDPage{}, roots: map[*planField]int64{}}
-	if err := run.coerce("Query", roots); err != nil {
+	run := newPlanRun(ctx, r, newExecutionContext(oc, es.(*executableSchema), nil), c)
+	defer run.release()
+	if err := run.coerce(c.roots); err != nil {
 		return p.fallback(fallbackArgs)
 	}
-	if err := run.load(roots); err != nil {
+	if err := run.load(c.roots); err != nil {
 		return p.fallback(fallbackError)
 	}
-	var buf bytes.Buffer
-	run.writeQuery(&buf, roots)
+	run.writeQuery(c.roots)
 	if run.err != nil {
 		return p.fallback(fallbackError)
 	}
 	p.executions.Add(1)
-	return &graphql.Response{Data: buf.Bytes()}
+	return &graphql.Response{Data: bytes.Clone(run.buf)}
 }
 
-// planRun is one request's walk over a plan: what it loaded, memoised per
-// row as a dataloader would.
+// planRun is one request's walk over a compiled plan: its arguments and
+// pages by field, and what it loaded, memoised per row as a dataloader
+// would. Runs are pooled; release returns one.
 type planRun struct {
 	ctx        context.Context
 	r          *Resolver
 	ec         *executionContext
+	args       []map[string]any // coerced, by field idx
+	pages      []*db.IDPage     // a connection root's page, by field idx
+	roots      []int64          // a single root's id (0: null), by field idx
 	props      map[int64]*db.Property
 	dests      map[int64]*db.Destination
 	destProps  map[destPropsKey][]int64
 	sentiments map[rangeKey]db.SentimentSummary
-	pages      map[*planField]*db.IDPage // a connection root's page
-	roots      map[*planField]int64      // a single root's id (0: null)
+	buf        []byte
 	err        error
+}
+
+var planRuns = sync.Pool{New: func() any {
+	return &planRun{props: map[int64]*db.Property{}, dests: map[int64]*db.Destination{},
+		destProps: map[destPropsKey][]int64{}, sentiments: map[rangeKey]db.SentimentSummary{}}
+}}
+
+// maxPooledBuffer bounds the output buffer a pooled run keeps.
+const maxPooledBuffer = 1 << 20
+
+func newPlanRun(ctx context.Context, r *Resolver, ec *executionContext, c *compiled) *planRun {
+	run := planRuns.Get().(*planRun)
+	run.ctx, run.r, run.ec = ctx, r, ec
+	run.args = slices.Grow(run.args[:0], c.fields)[:c.fields]
+	run.pages = slices.Grow(run.pages[:0], c.fields)[:c.fields]
+	run.roots = slices.Grow(run.roots[:0], c.fields)[:c.fields]
+	return run
+}
+
+func (run *planRun) release() {
+	run.ctx, run.r, run.ec, run.err = nil, nil, nil, nil
+	clear(run.args)
+	clear(run.pages)
+	clear(run.props)
+	clear(run.dests)
+	clear(run.destProps)
+	clear(run.sentiments)
+	if cap(run.buf) > maxPooledBuffer {
+		run.buf = nil
+	}
+	run.buf = run.buf[:0]
+	planRuns.Put(run)
 }
 
 var errArgs = errors.New("graph: plan: invalid arguments")
 
 // coerce coerces every field's arguments with the generated functions and
 // checks them as the resolvers would, before anything is read.
-func (run *planRun) coerce(typ string, fields []*planField) error {
-	ctx := graphql.WithUnmarshalerMap(run.ctx, graphql.BuildUnmarshalerMap(run.ec.unmarshalInputPropertyFilter))
+func (run *planRun) coerce(fields []*planField) error {
 	for _, f := range fields {
 		var argf func(context.Context, map[string]any) (map[string]any, error)
-		switch typ + "." + f.Name {
+		switch f.typ + "." + f.Name {
 		case "Query.properties":
 			argf = run.ec.field_Query_properties_args
 		case "Query.property":
@@ -267,32 +430,34 @@ func (run *planRun) coerce(typ string, fields []*planField) error {
 			argf = run.ec.field_Destination_sentiment_args
 		}
 		if argf != nil {
+			ctx := graphql.WithUnmarshalerMap(run.ctx, graphql.BuildUnmarshalerMap(run.ec.unmarshalInputPropertyFilter))
 			args, err := argf(ctx, f.ArgumentMap(run.ec.OperationContext.Variables))
 			if err != nil {
 				return err
 			}
-			f.args = args
+			run.args[f.idx] = args
 		}
-		switch typ + "." + f.Name {
+		args := run.args[f.idx]
+		switch f.typ + "." + f.Name {
 		case "Query.properties":
-			if _, err := propertyArgs(f.args["filter"].(*db.PropertyFilter), f.args["first"].(*int), f.args["after"].(*string), f.args["orderBy"].(*db.PropertyOrder)); err != nil {
+			if _, err := propertyArgs(args["filter"].(*db.PropertyFilter), args["first"].(*int), args["after"].(*string), args["orderBy"].(*db.PropertyOrder)); err != nil {
 				return err
 			}
 		case "Query.destinations":
-			if _, err := destinationArgs(f.args); err != nil {
+			if _, err := destinationArgs(args); err != nil {
 				return err
 			}
 		case "Query.destination":
-			if (f.args["id"].(*int64) == nil) == (f.args["slug"].(*string) == nil) {
+			if (args["id"].(*int64) == nil) == (args["slug"].(*string) == nil) {
 				return errArgs
 			}
 		case "Destination.properties":
-			if _, err := destinationProperties.page.size(f.args["first"].(*int)); err != nil {
+			if _, err := destinationProperties.page.size(args["first"].(*int)); err != nil {
 				return err
 			}
 		}
 		if f.children != nil {
-			if err := run.coerce(planFields[typ][f.Name], f.children); err != nil {
+			if err := run.coerce(f.children); err != nil {
 				return err
 			}
 		}
@@ -306,426 +471,4 @@ func destinationArgs(args map[string]any) (db.DestinationArgs, error) {
 		return db.DestinationArgs{}, err
 	}
 	return db.NewDestinationArgs(args["city"].(*string), args["category"].(*db.Category), db.Page{First: n, After: str(args["after"].(*string))})
-}
-
-// load reads the roots, then every level below them.
-func (run *planRun) load(roots []*planField) error {
-	ctx, r := run.ctx, run.r
-	var propIDs, destIDs []int64
-	for _, f := range roots {
-		switch f.Name {
-		case "properties":
-			a, _ := propertyArgs(f.args["filter"].(*db.PropertyFilter), f.args["first"].(*int), f.args["after"].(*string), f.args["orderBy"].(*db.PropertyOrder))
-			a.Count = f.selects("totalCount")
-			page, err := queryProperties.read(ctx, r, a)
-			if err != nil {
-				return err
-			}
-			run.pages[f] = page
-			propIDs = append(propIDs, page.IDs...)
-		case "destinations":
-			a, _ := destinationArgs(f.args)
-			page, err := queryDestinations.read(ctx, r, a)
-			if err != nil {
-				return err
-			}
-			run.pages[f] = page
-			destIDs = append(destIDs, page.IDs...)
-		case "property":
-			id := f.args["id"].(int64)
-			run.roots[f] = id
-			propIDs = append(propIDs, id)
-		case "destination":
-			var id int64
-			if p := f.args["id"].(*int64); p != nil {
-				id = *p
-			} else {
-				found, err := queryDestination.read(ctx, r, db.SlugArgs{Slug: *f.args["slug"].(*string)})
-				if err != nil {
-					return err
-				}
-				id = found
-			}
-			run.roots[f] = id
-			if id != 0 {
-				destIDs = append(destIDs, id)
-			}
-		}
-	}
-	if err := memoLoad(ctx, r, entityProperty, run.props, propIDs); err != nil {
-		return err
-	}
-	if err := memoLoad(ctx, r, entityDestination, run.dests, destIDs); err != nil {
-		return err
-	}
-	for _, f := range roots {
-		switch f.Name {
-		case "properties":
-			for _, node := range nodes(f) {
-				if err := run.loadProperties(node, pickFrom(run.props, run.pages[f].IDs)); err != nil {
-					return err
-				}
-			}
-		case "destinations":
-			for _, node := range nodes(f) {
-				if err := run.loadDestinations(node, pickFrom(run.dests, run.pages[f].IDs)); err != nil {
-					return err
-				}
-			}
-		case "property":
-			if err := run.loadProperties(f.children, pickFrom(run.props, []int64{run.roots[f]})); err != nil {
-				return err
-			}
-		case "destination":
-			if err := run.loadDestinations(f.children, pickFrom(run.dests, []int64{run.roots[f]})); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
-
-func (run *planRun) pick(m map[int64]*db.Property, ids []int64) []*db.Property {
-	return pickFrom(m, ids)
-}
-
-// pickFrom returns the loaded values of ids, without the missing ones.
-func pickFrom[V any](m map[int64]*V, ids []int64) []*V {
-	out := make([]*V, 0, len(ids))
-	for _, id := range ids {
-		if v := m[id]; v != nil {
-			out = append(out, v)
-		}
-	}
-	return out
-}
-
-// nodes returns the selections of a connection's edges' nodes.
-func nodes(conn *planField) [][]*planField {
-	var out [][]*planField
-	for _, e := range conn.children {
-		if e.Name != "edges" {
-			continue
-		}
-		for _, n := range e.children {
-			if n.Name == "node" {
-				out = append(out, n.children)
-			}
-		}
-	}
-	return out
-}
-
-func (run *planRun) loadProperties(fields []*planField, objs []*db.Property) error {
-	if len(objs) == 0 {
-		return nil
-	}
-	for _, f := range fields {
-		if f.Name != "destination" {
-			continue
-		}
-		var ids []int64
-		for _, p := range objs {
-			if p.DestinationID != nil {
-				ids = append(ids, *p.DestinationID)
-			}
-		}
-		if err := memoLoad(run.ctx, run.r, entityDestination, run.dests, ids); err != nil {
-			return err
-		}
-		if err := run.loadDestinations(f.children, pickFrom(run.dests, ids)); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func (run *planRun) loadDestinations(fields []*planField, objs []*db.Destination) error {
-	if len(objs) == 0 {
-		return nil
-	}
-	for _, f := range fields {
-		switch f.Name {
-		case "properties":
-			keys := make([]destPropsKey, len(objs))
-			for i, d := range objs {
-				keys[i] = run.destPropsKey(f, d)
-			}
-			if err := memoLoad(run.ctx, run.r, destinationProperties, run.destProps, keys); err != nil {
-				return err
-			}
-			var ids []int64
-			for _, k := range keys {
-				ids = append(ids, run.destProps[k]...)
-			}
-			if err := memoLoad(run.ctx, run.r, entityProperty, run.props, ids); err != nil {
-				return err
-			}
-			if err := run.loadProperties(f.children, pickFrom(run.props, ids)); err != nil {
-				return err
-			}
-		case "sentiment":
-			keys := make([]rangeKey, len(objs))
-			for i, d := range objs {
-				keys[i] = run.r.rangeKey(run.ctx, d, f.args["range"].(*db.TimeRange))
-			}
-			if err := memoLoad(run.ctx, run.r, destinationSentiment, run.sentiments, keys); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
-
-func (run *planRun) destPropsKey(f *planField, d *db.Destination) destPropsKey {
-	n, _ := destinationProperties.page.size(f.args["first"].(*int))
-	return destPropsKey{DestinationID: d.ID, First: n}
-}
-
-// Writing: the same bytes as gqlgen's marshalers.
-
-func (run *planRun) key(w *bytes.Buffer, i int, f *planField) {
-	if i > 0 {
-		w.WriteByte(',')
-	}
-	graphql.MarshalString(f.Alias).MarshalGQL(w)
-	w.WriteByte(':')
-}
-
-func (run *planRun) float(w *bytes.Buffer, v float64) {
-	if err := graphql.MarshalFloatContext(v).MarshalGQLContext(run.ctx, w); err != nil && run.err == nil {
-		run.err = err
-	}
-}
-
-func null(w *bytes.Buffer) { w.WriteString("null") }
-
-func (run *planRun) writeQuery(w *bytes.Buffer, fields []*planField) {
-	w.WriteByte('{')
-	for i, f := range fields {
-		run.key(w, i, f)
-		switch f.Name {
-		case "__typename":
-			graphql.MarshalString("Query").MarshalGQL(w)
-		case "properties":
-			page := run.pages[f]
-			run.writeConnection(w, f.children, "PropertyConnection", "PropertyEdge", page, func(w *bytes.Buffer, fields []*planField, id int64) bool {
-				p := run.props[id]
-				if p != nil && w != nil {
-					run.writeProperty(w, fields, p)
-				}
-				return p != nil
-			})
-		case "destinations":
-			page := run.pages[f]
-			run.writeConnection(w, f.children, "DestinationConnection", "DestinationEdge", page, func(w *bytes.Buffer, fields []*planField, id int64) bool {
-				d := run.dests[id]
-				if d != nil && w != nil {
-					run.writeDestination(w, fields, d)
-				}
-				return d != nil
-			})
-		case "property":
-			if p := run.props[run.roots[f]]; p != nil {
-				run.writeProperty(w, f.children, p)
-			} else {
-				null(w)
-			}
-		case "destination":
-			if d := run.dests[run.roots[f]]; d != nil && run.roots[f] != 0 {
-				run.writeDestination(w, f.children, d)
-			} else {
-				null(w)
-			}
-		}
-	}
-	w.WriteByte('}')
-}
-
-// writeConnection writes a page as a connection; node writes the node of
-// an id (with a nil w, only reports whether it exists: the edge of a row
-// deleted since the page was read is left out, as the resolvers do).
-func (run *planRun) writeConnection(w *bytes.Buffer, fields []*planField, typ, edgeTyp string, page *db.IDPage,
-	node func(w *bytes.Buffer, fields []*planField, id int64) bool) {
-	w.WriteByte('{')
-	for i, f := range fields {
-		run.key(w, i, f)
-		switch f.Name {
-		case "__typename":
-			graphql.MarshalString(typ).MarshalGQL(w)
-		case "totalCount":
-			graphql.MarshalInt(page.TotalCount).MarshalGQL(w)
-		case "pageInfo":
-			run.writePageInfo(w, f.children, page)
-		case "edges":
-			w.WriteByte('[')
-			n := 0
-			for j, id := range page.IDs {
-				if !node(nil, nil, id) {
-					continue // deleted since the page was read
-				}
-				if n > 0 {
-					w.WriteByte(',')
-				}
-				n++
-				run.writeEdge(w, f.children, edgeTyp, page.Cursors[j], id, node)
-			}
-			w.WriteByte(']')
-		}
-	}
-	w.WriteByte('}')
-}
-
-func (run *planRun) writeEdge(w *bytes.Buffer, fields []*planField, typ, cursor string, id int64,
-	node func(w *bytes.Buffer, fields []*planField, id int64) bool) {
-	w.WriteByte('{')
-	for i, f := range fields {
-		run.key(w, i, f)
-		switch f.Name {
-		case "__typename":
-			graphql.MarshalString(typ).MarshalGQL(w)
-		case "cursor":
-			graphql.MarshalString(cursor).MarshalGQL(w)
-		case "node":
-			node(w, f.children, id)
-		}
-	}
-	w.WriteByte('}')
-}
-
-func (run *planRun) writePageInfo(w *bytes.Buffer, fields []*planField, page *db.IDPage) {
-	w.WriteByte('{')
-	for i, f := range fields {
-		run.key(w, i, f)
-		switch f.Name {
-		case "__typename":
-			graphql.MarshalString("PageInfo").MarshalGQL(w)
-		case "hasNextPage":
-			graphql.MarshalBoolean(page.HasNext).MarshalGQL(w)
-		case "endCursor":
-			if n := len(page.Cursors); n > 0 {
-				graphql.MarshalString(page.Cursors[n-1]).MarshalGQL(w)
-			} else {
-				null(w)
-			}
-		}
-	}
-	w.WriteByte('}')
-}
-
-func (run *planRun) writeProperty(w *bytes.Buffer, fields []*planField, p *db.Property) {
-	w.WriteByte('{')
-	for i, f := range fields {
-		run.key(w, i, f)
-		switch f.Name {
-		case "__typename":
-			graphql.MarshalString("Property").MarshalGQL(w)
-		case "id":
-			model.MarshalID(p.ID).MarshalGQL(w)
-		case "title":
-			graphql.MarshalString(p.Title).MarshalGQL(w)
-		case "description":
-			graphql.MarshalString(p.Description).MarshalGQL(w)
-		case "price":
-			model.MarshalDecimal(p.Price).MarshalGQL(w)
-		case "location":
-			graphql.MarshalString(p.Location).MarshalGQL(w)
-		case "createdAt":
-			model.MarshalTime(p.CreatedAt).MarshalGQL(w)
-		case "updatedAt":
-			model.MarshalTime(p.UpdatedAt).MarshalGQL(w)
-		case "destination":
-			var d *db.Destination
-			if p.DestinationID != nil {
-				d = run.dests[*p.DestinationID]
-			}
-			if d == nil {
-				null(w)
-			} else {
-				run.writeDestination(w, f.children, d)
-			}
-		}
-	}
-	w.WriteByte('}')
-}
-
-func (run *planRun) writeDestination(w *bytes.Buffer, fields []*planField, d *db.Destination) {
-	w.WriteByte('{')
-	for i, f := range fields {
-		run.key(w, i, f)
-		switch f.Name {
-		case "__typename":
-			graphql.MarshalString("Destination").MarshalGQL(w)
-		case "id":
-			model.MarshalID(d.ID).MarshalGQL(w)
-		case "slug":
-			graphql.MarshalString(d.Slug).MarshalGQL(w)
-		case "name":
-			graphql.MarshalString(d.Name).MarshalGQL(w)
-		case "city":
-			graphql.MarshalString(d.City).MarshalGQL(w)
-		case "category":
-			graphql.MarshalString(marshalNDestinationCategory2githubᚗcomᚋkedahpulseᚋkedahpulseᚋdbᚐCategory[d.Category]).MarshalGQL(w)
-		case "description":
-			graphql.MarshalString(d.Description).MarshalGQL(w)
-		case "latitude":
-			run.optFloat(w, d.Latitude)
-		case "longitude":
-			run.optFloat(w, d.Longitude)
-		case "createdAt":
-			model.MarshalTime(d.CreatedAt).MarshalGQL(w)
-		case "updatedAt":
-			model.MarshalTime(d.UpdatedAt).MarshalGQL(w)
-		case "properties":
-			w.WriteByte('[')
-			n := 0
-			for _, id := range run.destProps[run.destPropsKey(f, d)] {
-				p := run.props[id]
-				if p == nil {
-					continue
-				}
-				if n > 0 {
-					w.WriteByte(',')
-				}
-				n++
-				run.writeProperty(w, f.children, p)
-			}
-			w.WriteByte(']')
-		case "sentiment":
-			run.writeSentiment(w, f.children, run.sentiments[run.r.rangeKey(run.ctx, d, f.args["range"].(*db.TimeRange))])
-		}
-	}
-	w.WriteByte('}')
-}
-
-func (run *planRun) optFloat(w *bytes.Buffer, v *float64) {
-	if v == nil {
-		null(w)
-		return
-	}
-	run.float(w, *v)
-}
-
-func (run *planRun) writeSentiment(w *bytes.Buffer, fields []*planField, s db.SentimentSummary) {
-	w.WriteByte('{')
-	for i, f := range fields {
-		run.key(w, i, f)
-		switch f.Name {
-		case "__typename":
-			graphql.MarshalString("SentimentSummary").MarshalGQL(w)
-		case "range":
-			graphql.MarshalString(marshalNTimeRange2githubᚗcomᚋkedahpulseᚋkedahpulseᚋdbᚐTimeRange[s.Range]).MarshalGQL(w)
-		case "positive":
-			graphql.MarshalInt(s.Positive).MarshalGQL(w)
-		case "neutral":
-			graphql.MarshalInt(s.Neutral).MarshalGQL(w)
-		case "negative":
-			graphql.MarshalInt(s.Negative).MarshalGQL(w)
-		case "total":
-			graphql.MarshalInt(s.Total).MarshalGQL(w)
-		case "averageScore":
-			run.float(w, s.AverageScore)
-		}
-	}
-	w.WriteByte('}')
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/kedahpulse/kedahpulse/cache"
+	"github.com/kedahpulse/kedahpulse/db"
 )
 
 // readMany reads the values of keys through the cache exactly as the row's
@@ -43,4 +44,180 @@ func memoLoad[K comparable, V any](ctx context.Context, r *Resolver, row *batche
 		memo[k] = vals[i]
 	}
 	return nil
+}
+
+// load reads the roots, then every level below them: one batch per field
+// for all its parents.
+func (run *planRun) load(roots []*planField) error {
+	ctx, r := run.ctx, run.r
+	var propIDs, destIDs []int64
+	for _, f := range roots {
+		args := run.args[f.idx]
+		switch f.Name {
+		case "properties":
+			a, _ := propertyArgs(args["filter"].(*db.PropertyFilter), args["first"].(*int), args["after"].(*string), args["orderBy"].(*db.PropertyOrder))
+			a.Count = f.selects("totalCount")
+			page, err := queryProperties.read(ctx, r, a)
+			if err != nil {
+				return err
+			}
+			run.pages[f.idx] = page
+			propIDs = append(propIDs, page.IDs...)
+		case "destinations":
+			a, _ := destinationArgs(args)
+			page, err := queryDestinations.read(ctx, r, a)
+			if err != nil {
+				return err
+			}
+			run.pages[f.idx] = page
+			destIDs = append(destIDs, page.IDs...)
+		case "property":
+			id := args["id"].(int64)
+			run.roots[f.idx] = id
+			propIDs = append(propIDs, id)
+		case "destination":
+			var id int64
+			if p := args["id"].(*int64); p != nil {
+				id = *p
+			} else {
+				found, err := queryDestination.read(ctx, r, db.SlugArgs{Slug: *args["slug"].(*string)})
+				if err != nil {
+					return err
+				}
+				id = found
+			}
+			run.roots[f.idx] = id
+			if id != 0 {
+				destIDs = append(destIDs, id)
+			}
+		}
+	}
+	if err := memoLoad(ctx, r, entityProperty, run.props, propIDs); err != nil {
+		return err
+	}
+	if err := memoLoad(ctx, r, entityDestination, run.dests, destIDs); err != nil {
+		return err
+	}
+	for _, f := range roots {
+		switch f.Name {
+		case "properties":
+			for _, node := range nodes(f) {
+				if err := run.loadProperties(node, pickFrom(run.props, run.pages[f.idx].IDs)); err != nil {
+					return err
+				}
+			}
+		case "destinations":
+			for _, node := range nodes(f) {
+				if err := run.loadDestinations(node, pickFrom(run.dests, run.pages[f.idx].IDs)); err != nil {
+					return err
+				}
+			}
+		case "property":
+			if err := run.loadProperties(f.children, pickFrom(run.props, []int64{run.roots[f.idx]})); err != nil {
+				return err
+			}
+		case "destination":
+			if err := run.loadDestinations(f.children, pickFrom(run.dests, []int64{run.roots[f.idx]})); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// pickFrom returns the loaded values of ids, without the missing ones.
+func pickFrom[V any](m map[int64]*V, ids []int64) []*V {
+	out := make([]*V, 0, len(ids))
+	for _, id := range ids {
+		if v := m[id]; v != nil {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// nodes returns the selections of a connection's edges' nodes.
+func nodes(conn *planField) [][]*planField {
+	var out [][]*planField
+	for _, e := range conn.children {
+		if e.Name != "edges" {
+			continue
+		}
+		for _, n := range e.children {
+			if n.Name == "node" {
+				out = append(out, n.children)
+			}
+		}
+	}
+	return out
+}
+
+func (run *planRun) loadProperties(fields []*planField, objs []*db.Property) error {
+	if len(objs) == 0 {
+		return nil
+	}
+	for _, f := range fields {
+		if f.Name != "destination" {
+			continue
+		}
+		ids := make([]int64, 0, len(objs))
+		for _, p := range objs {
+			if p.DestinationID != nil {
+				ids = append(ids, *p.DestinationID)
+			}
+		}
+		if err := memoLoad(run.ctx, run.r, entityDestination, run.dests, ids); err != nil {
+			return err
+		}
+		if err := run.loadDestinations(f.children, pickFrom(run.dests, ids)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (run *planRun) loadDestinations(fields []*planField, objs []*db.Destination) error {
+	if len(objs) == 0 {
+		return nil
+	}
+	for _, f := range fields {
+		switch f.Name {
+		case "properties":
+			keys := make([]destPropsKey, len(objs))
+			for i, d := range objs {
+				keys[i] = run.destPropsKey(f, d)
+			}
+			if err := memoLoad(run.ctx, run.r, destinationProperties, run.destProps, keys); err != nil {
+				return err
+			}
+			var ids []int64
+			for _, k := range keys {
+				ids = append(ids, run.destProps[k]...)
+			}
+			if err := memoLoad(run.ctx, run.r, entityProperty, run.props, ids); err != nil {
+				return err
+			}
+			if err := run.loadProperties(f.children, pickFrom(run.props, ids)); err != nil {
+				return err
+			}
+		case "sentiment":
+			keys := make([]rangeKey, len(objs))
+			for i, d := range objs {
+				keys[i] = run.sentimentKey(f, d)
+			}
+			if err := memoLoad(run.ctx, run.r, destinationSentiment, run.sentiments, keys); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (run *planRun) destPropsKey(f *planField, d *db.Destination) destPropsKey {
+	n, _ := destinationProperties.page.size(run.args[f.idx]["first"].(*int))
+	return destPropsKey{DestinationID: d.ID, First: n}
+}
+
+func (run *planRun) sentimentKey(f *planField, d *db.Destination) rangeKey {
+	return run.r.rangeKey(run.ctx, d, run.args[f.idx]["range"].(*db.TimeRange))
 }

@@ -1,0 +1,347 @@
+package graph
+
+import (
+	"errors"
+	"math"
+	"strconv"
+	"time"
+
+	"github.com/kedahpulse/kedahpulse/db"
+)
+
+// Writing: the same bytes as gqlgen's marshalers (graphql.MarshalString,
+// MarshalInt, MarshalBoolean, MarshalFloatContext and model's MarshalID,
+// MarshalDecimal, MarshalTime), appended to the run's buffer without a
+// marshaler value per field. TestPlanAppenders compares each with its
+// marshaler.
+
+const encodeHex = "0123456789ABCDEF"
+
+// appendQuoted is graphql.MarshalString's writeQuotedString.
+func appendQuoted(b []byte, s string) []byte {
+	start := 0
+	b = append(b, '"')
+	for i, c := range s {
+		if c < 0x20 || c == '\\' || c == '"' {
+			b = append(b, s[start:i]...)
+			switch c {
+			case '\t':
+				b = append(b, `\t`...)
+			case '\r':
+				b = append(b, `\r`...)
+			case '\n':
+				b = append(b, `\n`...)
+			case '\\':
+				b = append(b, `\\`...)
+			case '"':
+				b = append(b, `\"`...)
+			default:
+				b = append(b, `\u00`...)
+				b = append(b, encodeHex[c>>4], encodeHex[c&0xf])
+			}
+			start = i + 1
+		}
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}
+
+// appendID is model.MarshalID: the decimal id, quoted.
+func appendID(b []byte, id int64) []byte {
+	b = append(b, '"')
+	b = strconv.AppendInt(b, id, 10)
+	return append(b, '"')
+}
+
+// appendDecimal is model.MarshalDecimal: db.Money.String, quoted.
+func appendDecimal(b []byte, m db.Money) []byte {
+	b = append(b, '"')
+	if m < 0 {
+		b = append(b, '-')
+		m = -m
+	}
+	b = strconv.AppendInt(b, int64(m/100), 10)
+	b = append(b, '.')
+	if m%100 < 10 {
+		b = append(b, '0')
+	}
+	b = strconv.AppendInt(b, int64(m%100), 10)
+	return append(b, '"')
+}
+
+// appendTime is model.MarshalTime: RFC 3339 in UTC, quoted.
+func appendTime(b []byte, t time.Time) []byte {
+	b = append(b, '"')
+	b = t.UTC().AppendFormat(b, time.RFC3339Nano)
+	return append(b, '"')
+}
+
+var errFloat = errors.New("cannot marshal infinite no NaN float values")
+
+// appendFloat is graphql.MarshalFloatContext: fmt's %g, which is the
+// shortest 'g' formatting; infinities and NaN are errors.
+func appendFloat(b []byte, f float64) ([]byte, error) {
+	if math.IsInf(f, 0) || math.IsNaN(f) {
+		return b, errFloat
+	}
+	return strconv.AppendFloat(b, f, 'g', -1, 64), nil
+}
+
+func appendBool(b []byte, v bool) []byte { return strconv.AppendBool(b, v) }
+
+func appendInt(b []byte, i int) []byte { return strconv.AppendInt(b, int64(i), 10) }
+
+func (run *planRun) key(i int, f *planField) {
+	if i > 0 {
+		run.buf = append(run.buf, ',')
+	}
+	run.buf = append(run.buf, f.key...)
+}
+
+func (run *planRun) float(v float64) {
+	var err error
+	if run.buf, err = appendFloat(run.buf, v); err != nil && run.err == nil {
+		run.err = err
+	}
+}
+
+func (run *planRun) optFloat(v *float64) {
+	if v == nil {
+		run.null()
+		return
+	}
+	run.float(*v)
+}
+
+func (run *planRun) null()             { run.buf = append(run.buf, "null"...) }
+func (run *planRun) str(s string)      { run.buf = appendQuoted(run.buf, s) }
+func (run *planRun) typename(t string) { run.str(t) }
+
+func (run *planRun) writeQuery(fields []*planField) {
+	run.buf = append(run.buf, '{')
+	for i, f := range fields {
+		run.key(i, f)
+		switch f.Name {
+		case "__typename":
+			run.typename("Query")
+		case "properties":
+			run.writeConnection(f.children, "PropertyConnection", "PropertyEdge", run.pages[f.idx], nodeProperty)
+		case "destinations":
+			run.writeConnection(f.children, "DestinationConnection", "DestinationEdge", run.pages[f.idx], nodeDestination)
+		case "property":
+			if p := run.props[run.roots[f.idx]]; p != nil {
+				run.writeProperty(f.children, p)
+			} else {
+				run.null()
+			}
+		case "destination":
+			if d := run.dests[run.roots[f.idx]]; d != nil && run.roots[f.idx] != 0 {
+				run.writeDestination(f.children, d)
+			} else {
+				run.null()
+			}
+		}
+	}
+	run.buf = append(run.buf, '}')
+}
+
+// nodeKind is the type of a connection's nodes.
+type nodeKind bool
+
+const (
+	nodeProperty    nodeKind = false
+	nodeDestination nodeKind = true
+)
+
+// exists reports whether the node of id was loaded: the edge of a row
+// deleted since the page was read is left out, as the resolvers do.
+func (run *planRun) exists(kind nodeKind, id int64) bool {
+	if kind == nodeDestination {
+		return run.dests[id] != nil
+	}
+	return run.props[id] != nil
+}
+
+func (run *planRun) writeNode(kind nodeKind, fields []*planField, id int64) {
+	if kind == nodeDestination {
+		run.writeDestination(fields, run.dests[id])
+	} else {
+		run.writeProperty(fields, run.props[id])
+	}
+}
+
+// writeConnection writes a page as a connection.
+func (run *planRun) writeConnection(fields []*planField, typ, edgeTyp string, page *db.IDPage, kind nodeKind) {
+	run.buf = append(run.buf, '{')
+	for i, f := range fields {
+		run.key(i, f)
+		switch f.Name {
+		case "__typename":
+			run.typename(typ)
+		case "totalCount":
+			run.buf = appendInt(run.buf, page.TotalCount)
+		case "pageInfo":
+			run.writePageInfo(f.children, page)
+		case "edges":
+			run.buf = append(run.buf, '[')
+			n := 0
+			for j, id := range page.IDs {
+				if !run.exists(kind, id) {
+					continue
+				}
+				if n > 0 {
+					run.buf = append(run.buf, ',')
+				}
+				n++
+				run.writeEdge(f.children, edgeTyp, page.Cursors[j], id, kind)
+			}
+			run.buf = append(run.buf, ']')
+		}
+	}
+	run.buf = append(run.buf, '}')
+}
+
+func (run *planRun) writeEdge(fields []*planField, typ, cursor string, id int64, kind nodeKind) {
+	run.buf = append(run.buf, '{')
+	for i, f := range fields {
+		run.key(i, f)
+		switch f.Name {
+		case "__typename":
+			run.typename(typ)
+		case "cursor":
+			run.str(cursor)
+		case "node":
+			run.writeNode(kind, f.children, id)
+		}
+	}
+	run.buf = append(run.buf, '}')
+}
+
+func (run *planRun) writePageInfo(fields []*planField, page *db.IDPage) {
+	run.buf = append(run.buf, '{')
+	for i, f := range fields {
+		run.key(i, f)
+		switch f.Name {
+		case "__typename":
+			run.typename("PageInfo")
+		case "hasNextPage":
+			run.buf = appendBool(run.buf, page.HasNext)
+		case "endCursor":
+			if n := len(page.Cursors); n > 0 {
+				run.str(page.Cursors[n-1])
+			} else {
+				run.null()
+			}
+		}
+	}
+	run.buf = append(run.buf, '}')
+}
+
+func (run *planRun) writeProperty(fields []*planField, p *db.Property) {
+	run.buf = append(run.buf, '{')
+	for i, f := range fields {
+		run.key(i, f)
+		switch f.Name {
+		case "__typename":
+			run.typename("Property")
+		case "id":
+			run.buf = appendID(run.buf, p.ID)
+		case "title":
+			run.str(p.Title)
+		case "description":
+			run.str(p.Description)
+		case "price":
+			run.buf = appendDecimal(run.buf, p.Price)
+		case "location":
+			run.str(p.Location)
+		case "createdAt":
+			run.buf = appendTime(run.buf, p.CreatedAt)
+		case "updatedAt":
+			run.buf = appendTime(run.buf, p.UpdatedAt)
+		case "destination":
+			var d *db.Destination
+			if p.DestinationID != nil {
+				d = run.dests[*p.DestinationID]
+			}
+			if d == nil {
+				run.null()
+			} else {
+				run.writeDestination(f.children, d)
+			}
+		}
+	}
+	run.buf = append(run.buf, '}')
+}
+
+func (run *planRun) writeDestination(fields []*planField, d *db.Destination) {
+	run.buf = append(run.buf, '{')
+	for i, f := range fields {
+		run.key(i, f)
+		switch f.Name {
+		case "__typename":
+			run.typename("Destination")
+		case "id":
+			run.buf = appendID(run.buf, d.ID)
+		case "slug":
+			run.str(d.Slug)
+		case "name":
+			run.str(d.Name)
+		case "city":
+			run.str(d.City)
+		case "category":
+			run.str(marshalNDestinationCategory2githubᚗcomᚋkedahpulseᚋkedahpulseᚋdbᚐCategory[d.Category])
+		case "description":
+			run.str(d.Description)
+		case "latitude":
+			run.optFloat(d.Latitude)
+		case "longitude":
+			run.optFloat(d.Longitude)
+		case "createdAt":
+			run.buf = appendTime(run.buf, d.CreatedAt)
+		case "updatedAt":
+			run.buf = appendTime(run.buf, d.UpdatedAt)
+		case "properties":
+			run.buf = append(run.buf, '[')
+			n := 0
+			for _, id := range run.destProps[run.destPropsKey(f, d)] {
+				p := run.props[id]
+				if p == nil {
+					continue
+				}
+				if n > 0 {
+					run.buf = append(run.buf, ',')
+				}
+				n++
+				run.writeProperty(f.children, p)
+			}
+			run.buf = append(run.buf, ']')
+		case "sentiment":
+			run.writeSentiment(f.children, run.sentiments[run.sentimentKey(f, d)])
+		}
+	}
+	run.buf = append(run.buf, '}')
+}
+
+func (run *planRun) writeSentiment(fields []*planField, s db.SentimentSummary) {
+	run.buf = append(run.buf, '{')
+	for i, f := range fields {
+		run.key(i, f)
+		switch f.Name {
+		case "__typename":
+			run.typename("SentimentSummary")
+		case "range":
+			run.str(marshalNTimeRange2githubᚗcomᚋkedahpulseᚋkedahpulseᚋdbᚐTimeRange[s.Range])
+		case "positive":
+			run.buf = appendInt(run.buf, s.Positive)
+		case "neutral":
+			run.buf = appendInt(run.buf, s.Neutral)
+		case "negative":
+			run.buf = appendInt(run.buf, s.Negative)
+		case "total":
+			run.buf = appendInt(run.buf, s.Total)
+		case "averageScore":
+			run.float(s.AverageScore)
+		}
+	}
+	run.buf = append(run.buf, '}')
+}
