@@ -121,3 +121,48 @@ func FuzzEntry(f *testing.F) {
 		}
 	})
 }
+
+// decodedValid is validEntry by decoding the header, as it was written
+// before it read the header in place.
+func decodedValid(raw []byte, tags []string, versions map[string]string) ([]byte, bool) {
+	if raw == nil {
+		return nil, false
+	}
+	hdr, payload, err := decodeEntry(raw)
+	if err != nil || len(hdr) != len(tags) {
+		return nil, false
+	}
+	for j, tv := range hdr {
+		if tv.Tag != tags[j] || tv.Version != versions[tv.Tag] {
+			return nil, false
+		}
+	}
+	return payload, true
+}
+
+// FuzzValidEntry: reading a header in place answers as decoding it does.
+func FuzzValidEntry(f *testing.F) {
+	f.Add([]byte("all v1 property:1 v2\n{}"), "all property:1", "v1 v2")
+	f.Add([]byte("all v1\n"), "all", "v1")
+	f.Add([]byte("all v1 property:1 v2\n"), "all property:1", "v1 v3")
+	f.Add([]byte("all v1  \n"), "all", "v1")
+	f.Add([]byte("\n"), "", "")
+	f.Add([]byte("all v1"), "all", "v1")
+	f.Fuzz(func(t *testing.T, raw []byte, tagList, versionList string) {
+		tags := strings.Fields(tagList)
+		slices.Sort(tags)
+		tags = slices.Compact(tags)
+		vs := strings.Fields(versionList)
+		versions := map[string]string{}
+		for i, tag := range tags {
+			if i < len(vs) {
+				versions[tag] = vs[i]
+			}
+		}
+		got, ok := validEntry(raw, tags, versions)
+		want, wantOK := decodedValid(raw, tags, versions)
+		if ok != wantOK || !bytes.Equal(got, want) {
+			t.Fatalf("validEntry(%q, %q, %v) = %q, %v; decoding says %q, %v", raw, tags, versions, got, ok, want, wantOK)
+		}
+	})
+}

@@ -44,6 +44,18 @@ func (r *Recorder) record(tags []tagVersion) {
 	}
 }
 
+// recordAt notes tags at their versions in versions.
+func (r *Recorder) recordAt(tags []string, versions map[string]string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, t := range tags {
+		if v, ok := r.versions[t]; ok && v != versions[t] {
+			r.inconsistent = true
+		}
+		r.versions[t] = versions[t]
+	}
+}
+
 // Versions returns a copy of the versions recorded so far, and whether the
 // response built from them may be cached: false if some tag was seen at two
 // versions (the parts straddle an invalidation) or Disable was called.

@@ -40,7 +40,8 @@ func cacheKey(coord string, parent int64, args any) string {
 // per caller). lookup names each key's entry
 // and tags; fetch reads the misses from the database in one call and returns
 // what it found. Keys fetch does not return are cached as null (negative
-// caching; the tags say when to forget it).
+// caching; the tags say when to forget it). Decoded values are kept beside
+// their bytes (cache.Decoded) and shared: callers must not modify them.
 func readThrough[K comparable, V any](ctx context.Context, r *Resolver, coord string, keys []K,
 	lookup func(K) cache.Lookup, fetch func(context.Context, []K) (map[K]V, error)) ([]V, error) {
 	private := r.Policy.Private(coord)
@@ -75,13 +76,21 @@ func readThrough[K comparable, V any](ctx context.Context, r *Resolver, coord st
 	if err != nil {
 		return nil, err
 	}
+	decoded := r.Cache.Decoded() // a warm hit decodes nothing
 	for i, b := range raw {
 		if fetched[i] || len(b) == 0 {
 			continue
 		}
+		if v, ok := decoded.Get(lookups[i].Key, b); ok {
+			if v, ok := v.(V); ok {
+				vals[i] = v
+				continue
+			}
+		}
 		if err := json.Unmarshal(b, &vals[i]); err != nil {
 			return nil, fmt.Errorf("graph: decode %s: %w", coord, err)
 		}
+		decoded.Put(lookups[i].Key, b, vals[i])
 	}
 	return vals, nil
 }
