@@ -3,7 +3,10 @@
 // NewHandler, the one place the request chain is listed top to bottom
 // (graph/respcache's front, auth, loaders, bounds, gqlgen with the
 // graph/gqlhttp transport). resolver.go is the one place dependencies are
-// injected; generated.go is never edited.
+// injected; generated.go is never edited. The compiled read path (plan.go,
+// Options.Plan) answers the queries it supports without gqlgen's executor,
+// with the same bytes (its header says which constructs it answers and
+// which it hands to gqlgen).
 //
 // It may import db, cache, graph/gqlhttp, graph/respcache,
 // graph/cachecontrol, graph/limit, graph/model, gqlgen and dataloader; it

@@ -48,7 +48,7 @@ var planEdgeCases = []string{
 // collectQueries gathers every GraphQL document the graph and server tests
 // send (Go string literals and "query" members of JSON bodies that parse
 // as query documents), the README's examples and the edge cases above.
-func collectQueries(t *testing.T) []string {
+func collectQueries(t testing.TB) []string {
 	seen := map[string]bool{}
 	var out []string
 	add := func(q string) {
@@ -187,6 +187,28 @@ func TestPlanDifferential(t *testing.T) {
 			t.Fatal("the plan answered nothing")
 		}
 	}, noResponseCache)
+}
+
+// FuzzPlanDifferential sends query texts, seeded with every query the
+// tests send (collectQueries: the README's examples, FuzzRequest's seeds
+// and the hostile cases are among them), through gqlgen and through the
+// compiled read path, cold and warm, and wants the same bytes; with -fuzz
+// it mutates them.
+func FuzzPlanDifferential(f *testing.F) {
+	for _, q := range collectQueries(f) {
+		f.Add(q)
+	}
+	e := newEnv(f, "sqlite", "memory", noResponseCache)
+	newFixture(f, e, 30)
+	on := graph.NewHandler(e.resolver, graph.Options{AdminToken: adminToken, Introspection: true, NoResponseCache: true, Plan: graph.NewPlan()})
+	f.Fuzz(func(t *testing.T, q string) {
+		cold := e.send(on, q, nil, false).Raw
+		want := e.send(e.handler, q, nil, false).Raw
+		warm := e.send(on, q, nil, false).Raw
+		if cold != want || warm != want {
+			t.Fatalf("%q\n gqlgen: %s\n plan (cold): %s\n plan (warm): %s", q, want, cold, warm)
+		}
+	})
 }
 
 // BenchmarkPlanQ5 measures one warm Q5 request (Q1 with the response level
