@@ -22,12 +22,14 @@
 #   redis SCALE=2 adds a second server process sharing the database and
 #   Redis and sends Q3 to both at once. On redis each run also reports the
 #   Redis commands it cost per request (INFO total_commands_processed).
+#   PORT (default 18080) moves every port the run listens on.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 backend=${1:-memory}
 rev=${2:-}
 duration=${DURATION:-10s}
 rounds=${ROUNDS:-2}
+port=${PORT:-18080} # the API; static, a second API and pprof on the next ports (+1, +2, +10)
 dir=$(mktemp -d)
 . bench/build.sh
 trap 'kill $(jobs -p) 2>/dev/null || true; cleanup_build "$dir"' EXIT
@@ -35,8 +37,8 @@ trap 'kill $(jobs -p) 2>/dev/null || true; cleanup_build "$dir"' EXIT
 build_server "$dir" "$rev"
 go build -o "$dir/static" ./bench/static
 go build -o "$dir/stale" ./bench/stale
-api=http://127.0.0.1:18080
-env=(ADDR=127.0.0.1:18080 ADMIN_TOKEN=bench SCRAPE_SCHEDULE=off LOG_LEVEL=warn DATABASE_URL="sqlite:$dir/kp.db" SEED=demo PPROF_ADDR=127.0.0.1:18090)
+api=http://127.0.0.1:$((port))
+env=(ADDR=127.0.0.1:$((port)) ADMIN_TOKEN=bench SCRAPE_SCHEDULE=off LOG_LEVEL=warn DATABASE_URL="sqlite:$dir/kp.db" SEED=demo PPROF_ADDR=127.0.0.1:$((port + 10)))
 prefix="kpbench$RANDOM:"
 if [ "$backend" = redis ]; then env+=(REDIS_URL=${REDIS_URL:-redis://127.0.0.1:6379/0} CACHE_PREFIX="$prefix"); fi
 if [ "${RESPONSE_CACHE:-on}" = off ]; then env+=(RESPONSE_CACHE=off); fi
@@ -113,12 +115,12 @@ fi
 
 for r in $(seq "$rounds"); do
   for q in q1 q2 q3 q6; do
-    "$dir/static" -addr 127.0.0.1:18081 -file "$dir/$q.json" & sp=$!
+    "$dir/static" -addr 127.0.0.1:$((port + 1)) -file "$dir/$q.json" & sp=$!
     sleep 0.5
     if [ "$q" = q1 ] && [ "$r" = 1 ] && [ "${PROFILE:-0}" = 1 ]; then
-      (sleep 2; curl -s -o "$dir/cpu.pprof" "http://127.0.0.1:18090/debug/pprof/profile?seconds=5") &
+      (sleep 2; curl -s -o "$dir/cpu.pprof" "http://127.0.0.1:$((port + 10))/debug/pprof/profile?seconds=5") &
     fi
-    a=$(rps $api/graphql "$dir/$q.lua"); cmds=$(cat "$dir/cmds"); s=$(rps http://127.0.0.1:18081/)
+    a=$(rps $api/graphql "$dir/$q.lua"); cmds=$(cat "$dir/cmds"); s=$(rps http://127.0.0.1:$((port + 1))/)
     kill $sp; wait $sp 2>/dev/null || true
     sum_api[$q]=$(awk -v x="${sum_api[$q]:-0}" -v y="$a" 'BEGIN {print x+y}')
     sum_static[$q]=$(awk -v x="${sum_static[$q]:-0}" -v y="$s" 'BEGIN {print x+y}')
@@ -143,13 +145,13 @@ awk -v a="${sum_api[q4]}" -v b="${sum_api[q3]}" -v n="$rounds" \
 # both at once (each wrk half the threads and connections); the aggregate,
 # the response level's hit ratio and Redis commands per request.
 if [ "$backend" = redis ] && [ "${SCALE:-1}" = 2 ]; then
-  env "${env[@]}" ADDR=127.0.0.1:18082 PPROF_ADDR= SEED=none "$dir/api" 2>"$dir/api2.log" &
-  for _ in $(seq 60); do curl -sf http://127.0.0.1:18082/healthz >/dev/null && break; sleep 1; done
+  env "${env[@]}" ADDR=127.0.0.1:$((port + 2)) PPROF_ADDR= SEED=none "$dir/api" 2>"$dir/api2.log" &
+  for _ in $(seq 60); do curl -sf http://127.0.0.1:$((port + 2))/healthz >/dev/null && break; sleep 1; done
   stats() { curl -s $api/graphql -H 'Content-Type: application/json' -H 'Authorization: Bearer bench' \
     -d '{"query":"{ cacheStats { responses { hits misses } } }"}' | tr -dc '0-9,' ; }
   s0=$(stats); c0=$(redis_cmds)
   THREADS=1 CONNS=16 rps $api/graphql "$dir/q3.lua" >"$dir/p1" & p1=$!
-  THREADS=1 CONNS=16 rps http://127.0.0.1:18082/graphql "$dir/q3.lua" >"$dir/p2"
+  THREADS=1 CONNS=16 rps http://127.0.0.1:$((port + 2))/graphql "$dir/q3.lua" >"$dir/p2"
   wait $p1
   s1=$(stats); c1=$(redis_cmds)
   awk -v a="$(cat "$dir/p1")" -v b="$(cat "$dir/p2")" -v s0="$s0" -v s1="$s1" -v c0="$c0" -v c1="$c1" -v d="${duration%s}" 'BEGIN {
