@@ -12,7 +12,7 @@
 #      whole-response miss and a list miss each time (one SQL for the ids,
 #      every entity entry cached)
 # Q5 is Q1 with RESPONSE_CACHE=off (every field entry cached, the response
-# level missed); PLAN=on measures the compiled read path.
+# level missed); the compiled read path is on unless PLAN=off.
 # Needs wrk (apt-get install wrk).
 # Usage: bench/wrk.sh [memory|redis] [git-rev]
 #   redis uses REDIS_URL (default local); a rev measures an older build.
@@ -134,7 +134,7 @@ for r in $(seq "$rounds"); do
   echo "round $r q4: API $a req/s"
 done
 
-echo "== $backend, response level ${RESPONSE_CACHE:-on}, plan ${PLAN:-off}, ${rev:-working tree}, mean of $rounds rounds of $duration"
+echo "== $backend, response level ${RESPONSE_CACHE:-on}, plan ${PLAN:-on}, ${rev:-working tree}, mean of $rounds rounds of $duration"
 for q in q1 q2 q3 q6; do
   awk -v q=$q -v a="${sum_api[$q]}" -v s="${sum_static[$q]}" -v n="$rounds" \
     'BEGIN {printf "%s: API %.0f req/s, static %.0f req/s: %.1f%% of static\n", q, a/n, s/n, 100*a/s}'

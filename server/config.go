@@ -88,7 +88,8 @@ type graphqlConfig struct {
 	// RESPONSE_CACHE: on (default) or off (the field level alone, for
 	// benchmarks and diagnosis).
 	NoResponseCache bool
-	// PLAN: off (default) or on (the compiled read path, graph.Plan).
+	// PLAN: on (default: the compiled read path, graph.Plan) or off (every
+	// request through gqlgen's executor, an escape hatch).
 	Plan bool
 }
 
@@ -328,11 +329,11 @@ func loadGraphQL(getenv func(string) string) (graphqlConfig, error) {
 		return c, fmt.Errorf("RESPONSE_CACHE %q: want on (default) or off", v)
 	}
 	switch v := getenv("PLAN"); v {
-	case "", "off":
-	case "on":
+	case "", "on":
 		c.Plan = true
+	case "off":
 	default:
-		return c, fmt.Errorf("PLAN %q: want off (default) or on", v)
+		return c, fmt.Errorf("PLAN %q: want on (default) or off", v)
 	}
 	return c, nil
 }

@@ -147,7 +147,7 @@ func TestLoadAlert(t *testing.T) {
 	}
 }
 
-// TestLoadPlan: PLAN is off by default, on when asked, refused otherwise.
+// TestLoadPlan: PLAN is on by default, off when asked, refused otherwise.
 func TestLoadPlan(t *testing.T) {
 	env := func(kv ...string) func(string) string {
 		return func(k string) string {
@@ -157,11 +157,11 @@ func TestLoadPlan(t *testing.T) {
 			return ""
 		}
 	}
-	if c, err := loadConfig(env()); err != nil || c.GraphQL.Plan {
-		t.Fatalf("default: plan %v, err %v; want off", c.GraphQL.Plan, err)
+	if c, err := loadConfig(env()); err != nil || !c.GraphQL.Plan {
+		t.Fatalf("default: plan %v, err %v; want on", c.GraphQL.Plan, err)
 	}
-	if c, err := loadConfig(env("PLAN", "on")); err != nil || !c.GraphQL.Plan {
-		t.Fatalf("PLAN=on: plan %v, err %v", c.GraphQL.Plan, err)
+	if c, err := loadConfig(env("PLAN", "off")); err != nil || c.GraphQL.Plan {
+		t.Fatalf("PLAN=off: plan %v, err %v", c.GraphQL.Plan, err)
 	}
 	if _, err := loadConfig(env("PLAN", "yes")); err == nil || !strings.Contains(err.Error(), "PLAN") {
 		t.Fatalf("PLAN=yes: err %v, want a PLAN error", err)
