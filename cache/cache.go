@@ -37,6 +37,10 @@ type Options struct {
 	Logger           *slog.Logger          // default slog.Default()
 	Registerer       prometheus.Registerer // nil = no Prometheus metrics
 	FlushInterval    time.Duration         // how often Run adds local counters to the shared ones; default 1s
+	// RepeatInterval is how often the same fault (level and message) is
+	// logged; the ones between are counted on the next line (QuietHandler).
+	// Default DefaultRepeatInterval; negative: every one.
+	RepeatInterval time.Duration
 	// Counters, if set, are the counters every process on the backend adds
 	// to: Flush adds this process's counts, Stats totals them. Nil: Stats
 	// reports this process's counts only.
@@ -107,11 +111,18 @@ func New(store Store, o Options) *Cache {
 	if o.FlushInterval <= 0 {
 		o.FlushInterval = time.Second
 	}
+	if o.RepeatInterval == 0 {
+		o.RepeatInterval = DefaultRepeatInterval
+	}
+	log := o.Logger
+	if o.RepeatInterval > 0 {
+		log = slog.New(QuietHandler(log.Handler(), o.RepeatInterval))
+	}
 	c := &Cache{
 		local:   newLocalCopies(o.LocalBytes),
 		store:   store,
 		opt:     o,
-		log:     o.Logger,
+		log:     log,
 		metrics: newMetrics(o.Registerer),
 	}
 	if o.BreakerThreshold > 0 {
