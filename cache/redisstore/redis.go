@@ -465,10 +465,10 @@ func (s *Store) Close() error { return s.client.Close() }
 func Open(rawURL, prefix string) (*Store, error) {
 	scheme, rest, ok := strings.Cut(rawURL, "://")
 	if !ok {
-		return nil, fmt.Errorf("redisstore: url %q: missing scheme", redactURL(rawURL))
+		return nil, fmt.Errorf("redisstore: url %q: missing scheme", RedactURL(rawURL))
 	}
 	fail := func(err error) (*Store, error) {
-		return nil, fmt.Errorf("redisstore: url %q: %w", redactURL(rawURL), err)
+		return nil, fmt.Errorf("redisstore: url %q: %w", RedactURL(rawURL), err)
 	}
 	h := &connectHook{prefix: prefix}
 	var client redis.UniversalClient
@@ -505,7 +505,7 @@ func Open(rawURL, prefix string) (*Store, error) {
 		o.ContextTimeoutEnabled, o.OnConnect = true, h.onConnect
 		client = redis.NewFailoverClient(o)
 	default:
-		return nil, fmt.Errorf("redisstore: url %q: unknown scheme %q", redactURL(rawURL), scheme)
+		return nil, fmt.Errorf("redisstore: url %q: unknown scheme %q", RedactURL(rawURL), scheme)
 	}
 	return &Store{client: client, prefix: prefix, hook: h}, nil
 }
@@ -515,8 +515,9 @@ func Open(rawURL, prefix string) (*Store, error) {
 // invalidated.
 var errReplicaReads = errors.New("reads from replicas (read_only, replica_only, route_by_latency, route_randomly, use_disconnected_replicas) would serve invalidated entries")
 
-// redactURL hides a password so the URL can go into an error or a log.
-func redactURL(raw string) string {
+// RedactURL hides a password in a Redis URL, so it can go into an error
+// or a log.
+func RedactURL(raw string) string {
 	u, err := url.Parse(raw)
 	if err != nil {
 		return "(unparsable url)"
