@@ -2,6 +2,7 @@ package cache
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -160,7 +161,7 @@ func (c *Cache) do(ctx context.Context, op string, fn func(context.Context) erro
 		switch {
 		case err == nil:
 			c.breaker.done(probe, success)
-		case ctx.Err() != nil: // the caller gave up; says nothing about the store
+		case ctx.Err() != nil, errors.Is(err, ErrFull): // the caller gave up, or the store answered
 			c.breaker.done(probe, neutral)
 		default:
 			c.breaker.done(probe, failure)

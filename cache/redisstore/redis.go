@@ -92,7 +92,7 @@ func (s *Store) Get(ctx context.Context, keys, tags []string) (values [][]byte, 
 		values, versions, err = s.get(ctx, keys, tags)
 		return err
 	})
-	return values, versions, err
+	return values, versions, full(err)
 }
 
 func (s *Store) get(ctx context.Context, keys, tags []string) ([][]byte, map[string]string, error) {
@@ -145,7 +145,7 @@ func (s *Store) Versions(ctx context.Context, tags []string) (versions map[strin
 		versions, err = s.versions(ctx, tags)
 		return err
 	})
-	return versions, err
+	return versions, full(err)
 }
 
 func (s *Store) versions(ctx context.Context, tags []string) (map[string]string, error) {
@@ -188,7 +188,7 @@ func (s *Store) Set(ctx context.Context, items []cache.Item) error {
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("redisstore: set: %w", err)
+		return full(fmt.Errorf("redisstore: set: %w", err))
 	}
 	return nil
 }
@@ -207,13 +207,13 @@ func (s *Store) Bump(ctx context.Context, tags []string) error {
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("redisstore: bump: %w", err)
+		return full(fmt.Errorf("redisstore: bump: %w", err))
 	}
 	head, records := logKeys(s.prefix)
 	err = appendScript.Run(ctx, s.client, []string{head, records},
 		cache.NewVersion(), cache.EncodeRecord(tags), cache.LogCapacity, cache.TagTTL.Milliseconds()).Err()
 	if err != nil {
-		return fmt.Errorf("redisstore: bump: log: %w", err)
+		return full(fmt.Errorf("redisstore: bump: log: %w", err))
 	}
 	return nil
 }
@@ -276,9 +276,19 @@ func (s *Store) Observe(ctx context.Context, key string, since cache.Stamp) (raw
 		return err
 	})
 	if err != nil {
-		return nil, cache.Changes{}, fmt.Errorf("redisstore: observe: %w", err)
+		return nil, cache.Changes{}, full(fmt.Errorf("redisstore: observe: %w", err))
 	}
 	return raw, ch, nil
+}
+
+// full marks an OOM answer (maxmemory reached under a noeviction policy:
+// Redis refuses every command that may write, tag reads included) as
+// cache.ErrFull: Redis is up, so the breaker must not open for it.
+func full(err error) error {
+	if redis.HasErrorPrefix(err, "OOM") {
+		return fmt.Errorf("%w: %w", cache.ErrFull, err)
+	}
+	return err
 }
 
 func isNoScript(err error) bool {
@@ -353,7 +363,7 @@ func (s *Store) AddCounters(ctx context.Context, deltas map[string]int64) error 
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("redisstore: add counters: %w", err)
+		return full(fmt.Errorf("redisstore: add counters: %w", err))
 	}
 	return nil
 }
