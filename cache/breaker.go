@@ -10,6 +10,12 @@ import (
 // failed too often in a row.
 var ErrBreakerOpen = errors.New("cache: store unavailable (circuit breaker open)")
 
+// ErrFull is wrapped by a store's error when the store answered but
+// refused the call for lack of memory (Redis's OOM under a noeviction
+// policy). The store is up: the breaker does not count it, a read is a
+// miss answered by the source, and a write fails as any failed write.
+var ErrFull = errors.New("cache: store full")
+
 // breaker is a consecutive-failure circuit breaker. Closed: calls pass.
 // After threshold consecutive failures it opens for cooldown and calls fail
 // fast; then one call at a time passes as a probe (half-open) until one
@@ -30,8 +36,9 @@ type outcome int
 const (
 	success outcome = iota
 	failure
-	// neutral is a call that says nothing about the store (the caller's
-	// context ended first).
+	// neutral is a call that says nothing about the store being
+	// reachable (the caller's context ended first, or the store answered
+	// ErrFull).
 	neutral
 )
 

@@ -2,6 +2,7 @@ package cache
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -37,6 +38,10 @@ type Options struct {
 	Logger           *slog.Logger          // default slog.Default()
 	Registerer       prometheus.Registerer // nil = no Prometheus metrics
 	FlushInterval    time.Duration         // how often Run adds local counters to the shared ones; default 1s
+	// RepeatInterval is how often the same fault (level and message) is
+	// logged; the ones between are counted on the next line (QuietHandler).
+	// Default DefaultRepeatInterval; negative: every one.
+	RepeatInterval time.Duration
 	// Counters, if set, are the counters every process on the backend adds
 	// to: Flush adds this process's counts, Stats totals them. Nil: Stats
 	// reports this process's counts only.
@@ -115,11 +120,18 @@ func New(store Store, o Options) *Cache {
 	if o.DecodedBytes == 0 {
 		o.DecodedBytes = DefaultDecodedBytes
 	}
+	if o.RepeatInterval == 0 {
+		o.RepeatInterval = DefaultRepeatInterval
+	}
+	log := o.Logger
+	if o.RepeatInterval > 0 {
+		log = slog.New(QuietHandler(log.Handler(), o.RepeatInterval))
+	}
 	c := &Cache{
 		local:   newLocalCopies(o.LocalBytes),
 		store:   store,
 		opt:     o,
-		log:     o.Logger,
+		log:     log,
 		metrics: newMetrics(o.Registerer),
 	}
 	if o.DecodedBytes > 0 {
@@ -164,7 +176,7 @@ func (c *Cache) do(ctx context.Context, op string, fn func(context.Context) erro
 		switch {
 		case err == nil:
 			c.breaker.done(probe, success)
-		case ctx.Err() != nil: // the caller gave up; says nothing about the store
+		case ctx.Err() != nil, errors.Is(err, ErrFull): // the caller gave up, or the store answered
 			c.breaker.done(probe, neutral)
 		default:
 			c.breaker.done(probe, failure)

@@ -2,7 +2,8 @@
 // a small data Store and the in-process one (memory.go), entries and tag
 // versions, the invalidation log (log.go), whole responses (response.go),
 // values decoded from payloads kept beside their bytes (decoded.go),
-// the coalescing of fills, and statistics; the Redis store is in
+// the coalescing of fills, statistics, and the quiet logging of repeated
+// faults (quiet.go); the Redis store is in
 // redisstore. It knows nothing of GraphQL or SQL (keys and tags are opaque
 // strings, values are bytes) and imports only prometheus, s2 and the
 // standard library. Invariant: a value is never served after

@@ -156,11 +156,19 @@ type metrics struct {
 	errors        *prometheus.CounterVec
 }
 
+// storeOps are the operations a Cache counts store errors under
+// (MetricErrors' label op).
+var storeOps = []string{"get", "versions", "set", "bump", "flush", "counters", "keys", "info"}
+
+// newMetrics registers the collectors, each with a zero-valued series from
+// the start (errors under every op, hits and misses of the response
+// level), so rules and dashboards over them see zero rather than nothing
+// before the first event.
 func newMetrics(r prometheus.Registerer) *metrics {
 	if r == nil {
 		return nil
 	}
-	return &metrics{
+	m := &metrics{
 		hits: register(r, prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: MetricHits,
 			Help: "Cache lookups answered from the cache, by schema coordinate.",
@@ -182,6 +190,12 @@ func newMetrics(r prometheus.Registerer) *metrics {
 			Help: "Failed or skipped cache store calls, by operation.",
 		}, []string{"op"})),
 	}
+	for _, op := range storeOps {
+		m.errors.WithLabelValues(op)
+	}
+	m.hits.WithLabelValues(responseCoordinate)
+	m.misses.WithLabelValues(responseCoordinate)
+	return m
 }
 
 // register registers c, or returns the collector already registered under

@@ -38,6 +38,7 @@ type app struct {
 	warmer   *respcache.Warmer // nil when WARM_TOP is 0
 
 	closeCache func() error   // closes the cache's store
+	cacheDown  bool           // the cache did not answer at start
 	bypass     *outbox.Bypass // reads skip the cache while an invalidation may be undelivered
 }
 
@@ -93,7 +94,7 @@ func open(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 func (a *app) openCache(afterInvalidation []func(tags []string)) error {
 	cfg := a.cfg.Cache
 	a.bypass = new(outbox.Bypass)
-	opts := cache.Options{Timeout: cfg.Timeout, Logger: a.log, Registerer: a.registry, Bypass: a.bypass,
+	opts := cache.Options{Timeout: cfg.Timeout, Logger: a.log, RepeatInterval: a.cfg.Log.RepeatInterval, Registerer: a.registry, Bypass: a.bypass,
 		Invalidated: func(tags []string) {
 			for _, listener := range afterInvalidation {
 				listener(tags)
@@ -111,7 +112,8 @@ func (a *app) openCache(afterInvalidation []func(tags []string)) error {
 		// fatal (requests are then served from the database) but is said.
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		if err := rs.Ping(ctx); err != nil {
-			a.log.Warn("cache unreachable at start; serving from the database until it answers", "err", err)
+			a.cacheDown = true
+			a.log.Warn("cache unreachable at start; serving from the database until it answers", "redis_url", redisstore.RedactURL(cfg.RedisURL), "err", err)
 		}
 		cancel()
 		a.redis, a.closeCache, store = rs.Client(), rs.Close, rs

@@ -133,6 +133,10 @@ type cdnConfig struct {
 type logConfig struct {
 	Level  slog.Level // LOG_LEVEL: debug, info, warn, error (default info)
 	Format string     // LOG_FORMAT: text (default) or json
+	// LOG_REPEAT_INTERVAL, default 10s: a cache or Redis fault (a WARN
+	// or ERROR of the same message) is logged at most once per interval;
+	// the next line counts those left out as "repeated".
+	RepeatInterval time.Duration
 }
 
 const (
@@ -178,7 +182,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 	return c, nil
 }
 
-// loadLog reads LOG_LEVEL and LOG_FORMAT.
+// loadLog reads LOG_LEVEL, LOG_FORMAT and LOG_REPEAT_INTERVAL.
 func loadLog(getenv func(string) string) (logConfig, error) {
 	c := logConfig{Format: or(getenv("LOG_FORMAT"), "text")}
 	if err := c.Level.UnmarshalText([]byte(or(getenv("LOG_LEVEL"), "info"))); err != nil {
@@ -186,6 +190,13 @@ func loadLog(getenv func(string) string) (logConfig, error) {
 	}
 	if c.Format != "text" && c.Format != "json" {
 		return c, fmt.Errorf("LOG_FORMAT %q: want text or json", c.Format)
+	}
+	var err error
+	if c.RepeatInterval, err = durationVar(getenv, "LOG_REPEAT_INTERVAL", cache.DefaultRepeatInterval); err != nil {
+		return c, err
+	}
+	if c.RepeatInterval == 0 {
+		c.RepeatInterval = -1 // 0: every line
 	}
 	return c, nil
 }

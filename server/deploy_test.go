@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
-	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -24,9 +23,11 @@ import (
 )
 
 // The alerting rules and the Grafana dashboard in deploy/ parse with
-// Prometheus's own parsers, and every metric they name is one a running
-// server exports on /metrics once it has served traffic (labelled vectors
-// appear with their first sample): renaming a metric fails this test.
+// Prometheus's own parsers, and every metric they name has a series on
+// /metrics of a server that has served nothing yet: a rule over a metric
+// with no series sees nothing (not zero) until the first event, so a
+// renamed metric, or one whose series only appears with its first error,
+// fails this test.
 func TestDeployFilesReferToExportedMetrics(t *testing.T) {
 	exported := exportedMetrics(t)
 	promql := parser.NewParser(parser.Options{})
@@ -67,30 +68,13 @@ func TestDeployFilesReferToExportedMetrics(t *testing.T) {
 	}
 }
 
-// exportedMetrics runs a server on SQLite and Redis (through a proxy the
-// test cuts so that cache errors are counted), sends traffic, and returns
-// the names /metrics exports: a histogram's or summary's name counts with
-// its _bucket, _sum and _count series.
+// exportedMetrics starts a server on SQLite and Redis, sends it nothing,
+// and returns the names /metrics exports with at least one series: a
+// histogram's or summary's name counts with its _bucket, _sum and _count
+// series.
 func exportedMetrics(t *testing.T) map[string]bool {
 	_, prefix, _ := cachetest.NewRedis(t)
-	rdb, err := url.Parse(redisURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	proxy := cachetest.NewProxy(t, rdb.Host)
-	rdb.Host = proxy.Addr()
-	base := startServer(t, map[string]string{"DATABASE_URL": "sqlite:" + filepath.Join(t.TempDir(), "kp.db"), "REDIS_URL": rdb.String(), "CACHE_PREFIX": prefix})
-
-	post(t, base, "tok", `mutation { createDestination(input: {name: "Pantai Cenang", city: "Langkawi", category: BEACH, description: "Beach"}) { id } }`, nil)
-	for _, q := range []string{`{ destination(slug: "pantai-cenang") { name } }`, `{ destinations { edges { node { name } } } }`, `{ sentimentSummary { total } }`} {
-		for range 3 {
-			post(t, base, "", q, nil)
-		}
-	}
-	proxy.SetCut(true) // Redis gone: the next reads count cache errors
-	post(t, base, "", `{ destination(slug: "pantai-cenang") { city } }`, nil)
-	proxy.SetCut(false)
-
+	base := startServer(t, map[string]string{"DATABASE_URL": "sqlite:" + filepath.Join(t.TempDir(), "kp.db"), "REDIS_URL": redisURL(), "CACHE_PREFIX": prefix})
 	exposition := expfmt.NewTextParser(model.UTF8Validation)
 	families, err := exposition.TextToMetricFamilies(strings.NewReader(getBody(t, base+"/metrics")))
 	if err != nil {
@@ -98,14 +82,12 @@ func exportedMetrics(t *testing.T) map[string]bool {
 	}
 	names := map[string]bool{}
 	for name, f := range families {
+		if len(f.GetMetric()) == 0 {
+			continue
+		}
 		names[name] = true
 		if t := f.GetType(); t == dto.MetricType_HISTOGRAM || t == dto.MetricType_SUMMARY {
 			names[name+"_bucket"], names[name+"_sum"], names[name+"_count"] = t == dto.MetricType_HISTOGRAM, true, true
-		}
-	}
-	for _, name := range []string{cache.MetricHits, cache.MetricMisses, cache.MetricErrors, cache.MetricInvalidations, "kedahpulse_http_request_duration_seconds"} {
-		if !names[name] {
-			t.Fatalf("/metrics lacks %s after traffic: the test's traffic no longer produces it", name)
 		}
 	}
 	return names

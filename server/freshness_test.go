@@ -453,17 +453,18 @@ func TestFreshnessUnderRedisFaults(t *testing.T) {
 
 // startCluster starts a three-master Redis Cluster of the test's own (the
 // one .ci/run starts is shared with other packages' tests, and this test
-// kills its nodes) and returns its nodes.
-func startCluster(t *testing.T) []*cachetest.Server {
+// kills its nodes), with replicas replicas per master, and returns its
+// nodes, the masters first.
+func startCluster(t *testing.T, replicas int) []*cachetest.Server {
 	t.Helper()
 	var nodes []*cachetest.Server
 	args := []string{"--cluster", "create"}
-	for range 3 {
+	for range 3 * (1 + replicas) {
 		n := cachetest.StartServer(t, "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "5000")
 		nodes = append(nodes, n)
 		args = append(args, n.Addr)
 	}
-	if out, err := exec.Command("redis-cli", append(args, "--cluster-replicas", "0", "--cluster-yes")...).CombinedOutput(); err != nil {
+	if out, err := exec.Command("redis-cli", append(args, "--cluster-replicas", strconv.Itoa(replicas), "--cluster-yes")...).CombinedOutput(); err != nil {
 		t.Fatalf("redis-cli --cluster create: %v: %s", err, out)
 	}
 	for _, n := range nodes {
@@ -490,7 +491,7 @@ func waitClusterOK(t *testing.T, n *cachetest.Server) {
 // redirections bypass; they are covered on a single node above.)
 func TestFreshnessUnderClusterFaults(t *testing.T) {
 	bin := serverBinary(t)
-	nodes := startCluster(t)
+	nodes := startCluster(t, 0)
 	url := "redis-cluster://" + nodes[0].Addr + "?addr=" + nodes[1].Addr + "&addr=" + nodes[2].Addr
 	pg := dbtest.PostgresURL(t)
 	c := &checker{}

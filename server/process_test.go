@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -20,6 +21,9 @@ type serverProcess struct {
 	addr   string // host:port
 	exited chan error
 	killed bool
+
+	mu     sync.Mutex
+	stderr []string // every line the process wrote to stderr so far
 }
 
 // runProcess starts bin as the server with vars (and the test defaults:
@@ -50,6 +54,9 @@ func runProcess(t *testing.T, bin string, vars map[string]string) *serverProcess
 		sc := bufio.NewScanner(stderr)
 		sc.Buffer(make([]byte, 64<<10), 1<<20)
 		for sc.Scan() {
+			p.mu.Lock()
+			p.stderr = append(p.stderr, sc.Text())
+			p.mu.Unlock()
 			var line struct{ Level, Msg, URL, Err string }
 			json.Unmarshal(sc.Bytes(), &line)
 			switch {
@@ -86,6 +93,28 @@ func runProcess(t *testing.T, bin string, vars map[string]string) *serverProcess
 		t.Fatal("the server process did not start")
 	}
 	return nil
+}
+
+// interrupt stops the process with SIGINT, as an operator would, and
+// returns its exit; then every line it wrote is in lines.
+func (p *serverProcess) interrupt(t *testing.T) error {
+	t.Helper()
+	p.killed = true
+	p.cmd.Process.Signal(os.Interrupt)
+	select {
+	case err := <-p.exited:
+		return err
+	case <-time.After(60 * time.Second):
+		p.cmd.Process.Kill()
+		return <-p.exited
+	}
+}
+
+// lines returns the lines the process wrote to stderr so far.
+func (p *serverProcess) lines() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return slices.Clone(p.stderr)
 }
 
 // kill ends the process with SIGKILL, as a crash would.

@@ -26,6 +26,11 @@ func (a *app) routes() http.Handler {
 		Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
 	}, []string{"method", "code", "cache"})
 	a.registry.MustRegister(duration)
+	// Zero-valued series from the start, so the dashboard's panels show
+	// zero, not "no data", before the first request.
+	for _, cache := range []string{"HIT", "MISS"} {
+		duration.WithLabelValues(http.MethodPost, "200", cache)
+	}
 
 	mux := http.NewServeMux()
 	page := playground.Handler()

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 )
 
 // run dispatches the subcommands; with none it serves.
@@ -14,7 +13,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
-	log := newLogger(cfg, stderr)
+	log := newLogger(cfg.Log, stderr)
 	cmd := ""
 	if len(args) > 0 {
 		cmd, args = args[0], args[1:]
@@ -48,14 +47,6 @@ const usage = `usage: server [command]
   health                    exit 0 if the server at ADDR answers /healthz (the container healthcheck)
   (--json prints what the API answered, as JSON, for machines; the default is a table for people)
 `
-
-func newLogger(cfg config, w io.Writer) *slog.Logger {
-	opts := &slog.HandlerOptions{Level: cfg.Log.Level}
-	if cfg.Log.Format == "json" {
-		return slog.New(slog.NewJSONHandler(w, opts))
-	}
-	return slog.New(slog.NewTextHandler(w, opts))
-}
 
 // writeJSON prints v indented, for machines (--json).
 func writeJSON(w io.Writer, v any) error {

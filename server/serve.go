@@ -91,7 +91,10 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, listening func(net
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(limit.listen(ln)) }()
 	backend := "memory"
-	if a.redis != nil {
+	switch {
+	case a.cacheDown:
+		backend = "redis-unreachable" // not a healthy cache=redis: the WARN above says why
+	case a.redis != nil:
 		backend = "redis"
 	}
 	log.Info("Kedah Pulse is up; open the Playground", "url", "http://"+ln.Addr().String()+"/",

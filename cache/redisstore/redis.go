@@ -92,7 +92,7 @@ func (s *Store) Get(ctx context.Context, keys, tags []string) (values [][]byte, 
 		values, versions, err = s.get(ctx, keys, tags)
 		return err
 	})
-	return values, versions, err
+	return values, versions, full(err)
 }
 
 func (s *Store) get(ctx context.Context, keys, tags []string) ([][]byte, map[string]string, error) {
@@ -145,7 +145,7 @@ func (s *Store) Versions(ctx context.Context, tags []string) (versions map[strin
 		versions, err = s.versions(ctx, tags)
 		return err
 	})
-	return versions, err
+	return versions, full(err)
 }
 
 func (s *Store) versions(ctx context.Context, tags []string) (map[string]string, error) {
@@ -188,7 +188,7 @@ func (s *Store) Set(ctx context.Context, items []cache.Item) error {
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("redisstore: set: %w", err)
+		return full(fmt.Errorf("redisstore: set: %w", err))
 	}
 	return nil
 }
@@ -207,13 +207,13 @@ func (s *Store) Bump(ctx context.Context, tags []string) error {
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("redisstore: bump: %w", err)
+		return full(fmt.Errorf("redisstore: bump: %w", err))
 	}
 	head, records := logKeys(s.prefix)
 	err = appendScript.Run(ctx, s.client, []string{head, records},
 		cache.NewVersion(), cache.EncodeRecord(tags), cache.LogCapacity, cache.TagTTL.Milliseconds()).Err()
 	if err != nil {
-		return fmt.Errorf("redisstore: bump: log: %w", err)
+		return full(fmt.Errorf("redisstore: bump: log: %w", err))
 	}
 	return nil
 }
@@ -276,9 +276,19 @@ func (s *Store) Observe(ctx context.Context, key string, since cache.Stamp) (raw
 		return err
 	})
 	if err != nil {
-		return nil, cache.Changes{}, fmt.Errorf("redisstore: observe: %w", err)
+		return nil, cache.Changes{}, full(fmt.Errorf("redisstore: observe: %w", err))
 	}
 	return raw, ch, nil
+}
+
+// full marks an OOM answer (maxmemory reached under a noeviction policy:
+// Redis refuses every command that may write, tag reads included) as
+// cache.ErrFull: Redis is up, so the breaker must not open for it.
+func full(err error) error {
+	if redis.HasErrorPrefix(err, "OOM") {
+		return fmt.Errorf("%w: %w", cache.ErrFull, err)
+	}
+	return err
 }
 
 func isNoScript(err error) bool {
@@ -353,7 +363,7 @@ func (s *Store) AddCounters(ctx context.Context, deltas map[string]int64) error 
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("redisstore: add counters: %w", err)
+		return full(fmt.Errorf("redisstore: add counters: %w", err))
 	}
 	return nil
 }
@@ -465,10 +475,10 @@ func (s *Store) Close() error { return s.client.Close() }
 func Open(rawURL, prefix string) (*Store, error) {
 	scheme, rest, ok := strings.Cut(rawURL, "://")
 	if !ok {
-		return nil, fmt.Errorf("redisstore: url %q: missing scheme", redactURL(rawURL))
+		return nil, fmt.Errorf("redisstore: url %q: missing scheme", RedactURL(rawURL))
 	}
 	fail := func(err error) (*Store, error) {
-		return nil, fmt.Errorf("redisstore: url %q: %w", redactURL(rawURL), err)
+		return nil, fmt.Errorf("redisstore: url %q: %w", RedactURL(rawURL), err)
 	}
 	h := &connectHook{prefix: prefix}
 	var client redis.UniversalClient
@@ -505,7 +515,7 @@ func Open(rawURL, prefix string) (*Store, error) {
 		o.ContextTimeoutEnabled, o.OnConnect = true, h.onConnect
 		client = redis.NewFailoverClient(o)
 	default:
-		return nil, fmt.Errorf("redisstore: url %q: unknown scheme %q", redactURL(rawURL), scheme)
+		return nil, fmt.Errorf("redisstore: url %q: unknown scheme %q", RedactURL(rawURL), scheme)
 	}
 	return &Store{client: client, prefix: prefix, hook: h}, nil
 }
@@ -515,8 +525,9 @@ func Open(rawURL, prefix string) (*Store, error) {
 // invalidated.
 var errReplicaReads = errors.New("reads from replicas (read_only, replica_only, route_by_latency, route_randomly, use_disconnected_replicas) would serve invalidated entries")
 
-// redactURL hides a password so the URL can go into an error or a log.
-func redactURL(raw string) string {
+// RedactURL hides a password in a Redis URL, so it can go into an error
+// or a log.
+func RedactURL(raw string) string {
 	u, err := url.Parse(raw)
 	if err != nil {
 		return "(unparsable url)"
