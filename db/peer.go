@@ -19,8 +19,9 @@ import (
 // shared cache, named by its identity.
 //
 // A peer's row is also its lease on the cache: a process answers from the
-// cache only while its row is live, that is while the database's clock
-// says its heartbeat is younger than the ttl. Every time here is the
+// cache only while its row is live, that is until its ExpiresAt (its
+// heartbeat plus the ttl the process asked for, so processes with leases
+// of different lengths judge each other rightly). Every time here is the
 // database's (clock_timestamp() on PostgreSQL, the host's clock on SQLite,
 // whose file lives on that host), never the calling process's: two
 // processes whose clocks disagree still agree on which leases are live.
@@ -36,11 +37,11 @@ const MaxIdentity = 500
 const peersLockKey int64 = 0x6b70_6361_6368_6570 // "kpcachep"
 
 // JoinCache registers this process as a peer using the cache named by
-// identity, with a heartbeat at the database's now. It fails with
-// ErrCacheConflict, naming the other peer's identity, when a live peer
-// (one whose heartbeat is younger than ttl) has another identity, or when
-// identity begins with MemoryCachePrefix and any other live peer exists.
-// Peers whose heartbeat is ttl old or older are deleted. The check and the
+// identity, with a heartbeat at the database's now, live for ttl. It fails
+// with ErrCacheConflict, naming the other peer's identity, when a live
+// peer (one not expired) has another identity, or when identity begins
+// with MemoryCachePrefix and any other live peer exists. Expired peers are
+// deleted. The check and the
 // insert are one transaction under a lock (an advisory lock on PostgreSQL,
 // SQLite's immediate transaction), so of two processes starting together
 // with conflicting caches exactly one joins.
@@ -66,8 +67,8 @@ func (s *Store) JoinCache(ctx context.Context, identity string, ttl time.Duratio
 		if err != nil {
 			return err
 		}
-		p.JoinedAt, p.HeartbeatAt = now, now
-		if _, err := tx.NewDelete().Model((*Peer)(nil)).Where("heartbeat_at <= ?", now.Add(-ttl)).Exec(ctx); err != nil {
+		p.JoinedAt, p.HeartbeatAt, p.ExpiresAt = now, now, now.Add(ttl)
+		if _, err := tx.NewDelete().Model((*Peer)(nil)).Where("expires_at <= ?", now).Exec(ctx); err != nil {
 			return fmt.Errorf("delete stale peers: %w", err)
 		}
 		var live []Peer
@@ -91,15 +92,15 @@ func (s *Store) JoinCache(ctx context.Context, identity string, ttl time.Duratio
 
 // Heartbeat sets p's heartbeat to the database's now, keeping it live for
 // another ttl. When p is no longer registered (it left, or another
-// JoinCache deleted it as stale) it fails with ErrNotFound: the process
+// JoinCache deleted it as expired) it fails with ErrNotFound: the process
 // must JoinCache again, which checks for conflicts anew.
-func (s *Store) Heartbeat(ctx context.Context, p Peer) error {
+func (s *Store) Heartbeat(ctx context.Context, p Peer, ttl time.Duration) error {
 	err := s.DB.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		now, err := s.databaseNow(ctx, tx)
 		if err != nil {
 			return err
 		}
-		res, err := tx.NewUpdate().Model((*Peer)(nil)).Set("heartbeat_at = ?", now).Where("id = ?", p.ID).Exec(ctx)
+		res, err := tx.NewUpdate().Model((*Peer)(nil)).Set("heartbeat_at = ?", now).Set("expires_at = ?", now.Add(ttl)).Where("id = ?", p.ID).Exec(ctx)
 		if err != nil {
 			return err
 		}
@@ -111,17 +112,16 @@ func (s *Store) Heartbeat(ctx context.Context, p Peer) error {
 	return nil
 }
 
-// LiveCachePeers counts the peers other than p whose heartbeat is younger
-// than ttl by the database's clock: the processes that may be answering
-// from the cache.
-func (s *Store) LiveCachePeers(ctx context.Context, p Peer, ttl time.Duration) (int, error) {
+// LiveCachePeers counts the peers other than p not expired by the
+// database's clock: the processes that may be answering from the cache.
+func (s *Store) LiveCachePeers(ctx context.Context, p Peer) (int, error) {
 	var n int
 	err := s.DB.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		now, err := s.databaseNow(ctx, tx)
 		if err != nil {
 			return err
 		}
-		count, err := tx.NewSelect().Model((*Peer)(nil)).Where("id <> ?", p.ID).Where("heartbeat_at > ?", now.Add(-ttl)).Count(ctx)
+		count, err := tx.NewSelect().Model((*Peer)(nil)).Where("id <> ?", p.ID).Where("expires_at > ?", now).Count(ctx)
 		n = int(count)
 		return err
 	})

@@ -1,6 +1,7 @@
 package db_test
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"strings"
@@ -40,7 +41,8 @@ func age(t *testing.T, s *db.Store, d time.Duration) {
 		t.Fatal(err)
 	}
 	for _, p := range peers {
-		if _, err := s.DB.NewUpdate().Model((*db.Peer)(nil)).Set("heartbeat_at = ?", p.HeartbeatAt.Add(-d)).Where("id = ?", p.ID).Exec(ctx); err != nil {
+		if _, err := s.DB.NewUpdate().Model((*db.Peer)(nil)).Set("heartbeat_at = ?", p.HeartbeatAt.Add(-d)).
+			Set("expires_at = ?", p.ExpiresAt.Add(-d)).Where("id = ?", p.ID).Exec(ctx); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -58,9 +60,10 @@ func TestJoinCache(t *testing.T) {
 		// aged is how far the first peer's heartbeat is moved into the past
 		// before the second joins; beat says the first heartbeats after
 		// that.
-		aged     time.Duration
-		beat     bool
-		conflict bool
+		aged      time.Duration
+		beat      bool
+		secondTTL time.Duration // 0: peerTTL
+		conflict  bool
 	}{
 		{name: "two memory caches", first: "memory:a", second: "memory:b", conflict: true},
 		{name: "one memory cache twice", first: "memory:a", second: "memory:a", conflict: true},
@@ -71,6 +74,7 @@ func TestJoinCache(t *testing.T) {
 		{name: "stale memory peer", first: "memory:a", second: "memory:b", aged: peerTTL},
 		{name: "stale redis peer", first: redisA, second: redisB, aged: peerTTL + time.Second},
 		{name: "almost stale", first: "memory:a", second: "memory:b", aged: peerTTL - 5*time.Second, conflict: true},
+		{name: "the second's lease is shorter", first: redisA, second: redisB, aged: 5 * time.Second, secondTTL: time.Second, conflict: true},
 		{name: "kept live by heartbeat", first: "memory:a", second: "memory:b", aged: peerTTL + time.Second, beat: true, conflict: true},
 	}
 	dbtest.EachStore(t, func(t *testing.T, s *db.Store, clock *dbtest.Clock) {
@@ -90,11 +94,11 @@ func TestJoinCache(t *testing.T) {
 				}
 				age(t, s, tt.aged)
 				if tt.beat {
-					if err := s.Heartbeat(ctx, p1); err != nil {
+					if err := s.Heartbeat(ctx, p1, peerTTL); err != nil {
 						t.Fatal(err)
 					}
 				}
-				p2, err := other.JoinCache(ctx, tt.second, peerTTL)
+				p2, err := other.JoinCache(ctx, tt.second, cmp.Or(tt.secondTTL, peerTTL))
 				if tt.conflict {
 					wantConflict(t, err, tt.first)
 					if n := count(t, s, "cache_peers"); n != 1 {
@@ -109,7 +113,7 @@ func TestJoinCache(t *testing.T) {
 					t.Fatalf("two peers share id %s", p1.ID)
 				}
 				stale := tt.aged >= peerTTL
-				if err := s.Heartbeat(ctx, p1); stale != errors.Is(err, db.ErrNotFound) {
+				if err := s.Heartbeat(ctx, p1, peerTTL); stale != errors.Is(err, db.ErrNotFound) {
 					t.Fatalf("heartbeat of the first peer: %v (stale: %v)", err, stale)
 				}
 			})
@@ -135,7 +139,7 @@ func TestJoinCache(t *testing.T) {
 				{5 * time.Second, p1, other, 0}, // both now peerTTL old
 			} {
 				age(t, s, c.aged)
-				if n, err := c.by.LiveCachePeers(ctx, c.of, peerTTL); err != nil || n != c.wantOther {
+				if n, err := c.by.LiveCachePeers(ctx, c.of); err != nil || n != c.wantOther {
 					t.Fatalf("after %s more: live peers other than %s = %d, %v; want %d", c.aged, c.of.ID, n, err, c.wantOther)
 				}
 			}
@@ -151,7 +155,7 @@ func TestJoinCache(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			if err := s.Heartbeat(ctx, p1); !errors.Is(err, db.ErrNotFound) {
+			if err := s.Heartbeat(ctx, p1, peerTTL); !errors.Is(err, db.ErrNotFound) {
 				t.Fatalf("heartbeat after leaving: %v, want ErrNotFound", err)
 			}
 			if _, err := other.JoinCache(ctx, "memory:b", peerTTL); err != nil {
