@@ -72,7 +72,7 @@ type cacheConfig struct {
 	// CACHE_LEASE, default 10s: a process answers from the cache only while
 	// it holds a lease this long, renewed every fifth of it (outbox.Lease).
 	Lease time.Duration
-	// INVALIDATION_WAIT, default half of REQUEST_TIMEOUT and below it: how
+	// INVALIDATION_WAIT, default 3/4 of REQUEST_TIMEOUT and below it: how
 	// long a write cut from the cache waits for another process's relay
 	// while another process holds a lease.
 	InvalidationWait time.Duration
@@ -168,7 +168,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 	}
 	switch {
 	case c.Cache.InvalidationWait == 0:
-		c.Cache.InvalidationWait = c.GraphQL.Timeout / 2
+		c.Cache.InvalidationWait = c.GraphQL.Timeout * 3 / 4
 	case c.Cache.InvalidationWait >= c.GraphQL.Timeout:
 		return c, fmt.Errorf("INVALIDATION_WAIT %s: want less than REQUEST_TIMEOUT (%s), so a write cut from the cache answers before its request's deadline", c.Cache.InvalidationWait, c.GraphQL.Timeout)
 	}

@@ -3,6 +3,7 @@
 package main
 
 import (
+	"bufio"
 	"fmt"
 	"os"
 	"os/exec"
@@ -28,17 +29,33 @@ func runRefused(t *testing.T, bin string, vars map[string]string) string {
 	for k, v := range vars {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
-	out := make(chan []byte, 1)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	out, started := make(chan string, 1), make(chan struct{}, 1)
 	go func() {
-		b, _ := cmd.CombinedOutput()
-		out <- b
+		var b strings.Builder
+		sc := bufio.NewScanner(stderr)
+		sc.Buffer(make([]byte, 64<<10), 1<<20)
+		for sc.Scan() {
+			b.WriteString(sc.Text() + "\n")
+			if strings.Contains(sc.Text(), "Kedah Pulse is up") {
+				started <- struct{}{}
+			}
+		}
+		cmd.Wait()
+		out <- b.String()
 	}()
 	select {
-	case b := <-out:
-		if strings.Contains(string(b), "Kedah Pulse is up") {
-			t.Fatalf("the process started: %s", b)
-		}
-		return string(b)
+	case s := <-out:
+		return s
+	case <-started:
+		cmd.Process.Kill()
+		t.Fatalf("the process started:\n%s", <-out)
 	case <-time.After(90 * time.Second):
 		cmd.Process.Kill()
 		t.Fatal("the process neither started nor stopped")
