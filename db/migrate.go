@@ -57,6 +57,7 @@ func init() {
 	migrations.Add(migrate.Migration{Name: "20250801000001", Comment: "cache_peers", Up: goMigration(migrateCachePeers)})
 	migrations.Add(migrate.Migration{Name: "20261201000001", Comment: "post_rollups_daily", Up: goMigration(migrateDailyRollups)})
 	migrations.Add(migrate.Migration{Name: "20261201000002", Comment: "properties search index", Up: goMigration(migrateSearchIndex)})
+	migrations.Add(migrate.Migration{Name: "20261207000001", Comment: "cache_peers expires_at", Up: goMigration(migratePeerExpiry)})
 }
 
 // goMigration runs fn in a transaction of the migrator's database.
@@ -352,4 +353,22 @@ func runMigrator(ctx context.Context, m *migrate.Migrator) error {
 		return err
 	}
 	return nil
+}
+
+// migratePeerExpiry adds cache_peers.expires_at, the end of a peer's lease
+// by the database's clock (see JoinCache): each row carries its own
+// length, so processes with different CACHE_LEASE judge each other
+// rightly. Rows already there get the epoch: expired, so the next
+// JoinCache deletes them and their processes join again.
+func migratePeerExpiry(ctx context.Context, tx bun.Tx) error {
+	if tx.Dialect().Name() == dialect.PG {
+		_, err := tx.ExecContext(ctx, `ALTER TABLE cache_peers ADD COLUMN IF NOT EXISTS expires_at TIMESTAMPTZ NOT NULL DEFAULT '1970-01-01 00:00:00+00'`)
+		return err
+	}
+	var n int
+	if err := tx.NewRaw(`SELECT COUNT(*) FROM pragma_table_info('cache_peers') WHERE name = 'expires_at'`).Scan(ctx, &n); err != nil || n > 0 {
+		return err
+	}
+	_, err := tx.ExecContext(ctx, `ALTER TABLE cache_peers ADD COLUMN expires_at TIMESTAMP NOT NULL DEFAULT '1970-01-01 00:00:00+00:00'`)
+	return err
 }

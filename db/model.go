@@ -284,7 +284,8 @@ type OutboxEntry struct {
 }
 
 // Peer is a process that caches this database's data, registered by
-// JoinCache and kept live by Heartbeat. Identity names its cache.
+// JoinCache and kept live by Heartbeat until ExpiresAt, by the database's
+// clock: its lease on the cache. Identity names its cache.
 type Peer struct {
 	bun.BaseModel `bun:"table:cache_peers"`
 
@@ -292,4 +293,5 @@ type Peer struct {
 	Identity    string    `bun:",notnull"`
 	JoinedAt    time.Time `bun:",notnull"`
 	HeartbeatAt time.Time `bun:",notnull"`
+	ExpiresAt   time.Time `bun:",notnull"`
 }

@@ -367,7 +367,7 @@ func (e *OutboxEntry) AfterScanRow(context.Context) error {
 
 // AfterScanRow normalises times read back to UTC.
 func (p *Peer) AfterScanRow(context.Context) error {
-	p.JoinedAt, p.HeartbeatAt = p.JoinedAt.UTC(), p.HeartbeatAt.UTC()
+	p.JoinedAt, p.HeartbeatAt, p.ExpiresAt = p.JoinedAt.UTC(), p.HeartbeatAt.UTC(), p.ExpiresAt.UTC()
 	return nil
 }
 

@@ -7,16 +7,25 @@ import "sync/atomic"
 // reads skip it (and write nothing to it) until a drain has delivered every
 // invalidation recorded. The cache asks On before each read and reports a
 // failed invalidation with Undelivered (cache.Options.Bypass); Drain turns
-// the bypass off. The zero value is off. Safe for concurrent use.
+// the bypass off. With a Lease (NewBypass), it is also on while the lease
+// is not held. The zero value is off and needs no lease. Safe for
+// concurrent use.
 type Bypass struct {
+	lease *Lease // nil: no lease needed
+
 	// failed counts Undelivered calls; delivered is the highest count known
 	// to be covered by a completed drain. The bypass is on while they
 	// differ.
 	failed, delivered atomic.Uint64
 }
 
+// NewBypass returns a bypass that is on while lease is not held.
+func NewBypass(lease *Lease) *Bypass { return &Bypass{lease: lease} }
+
 // On reports whether reads must bypass the cache.
-func (b *Bypass) On() bool { return b.failed.Load() != b.delivered.Load() }
+func (b *Bypass) On() bool {
+	return b.failed.Load() != b.delivered.Load() || (b.lease != nil && !b.lease.Held())
+}
 
 // Undelivered records that an invalidation may be undelivered (its bump
 // failed, or the process cannot tell, as at start-up before the outbox was

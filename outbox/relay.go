@@ -29,6 +29,8 @@ type Relay struct {
 	// Poll bounds the wait between two checks while Deliver waits for
 	// another relay (50 ms, doubling up to 500 ms).
 	poll time.Duration
+	// wait bounds Deliver's wait for another relay (0: none but ctx's).
+	wait time.Duration
 }
 
 // New returns a Relay from store's outbox to c, whose drains turn bypass
@@ -37,13 +39,24 @@ func New(store *db.Store, c *cache.Cache, bypass *Bypass, log *slog.Logger) *Rel
 	return &Relay{store: store, cache: c, bypass: bypass, log: log, poll: 50 * time.Millisecond}
 }
 
+// WithWait bounds how long Deliver waits for another relay, below the
+// request's own deadline, and returns r.
+func (r *Relay) WithWait(d time.Duration) *Relay {
+	r.wait = d
+	return r
+}
+
 // Deliver makes a committed change visible: it invalidates the change's
 // tags and acks its outbox row. When this process cannot invalidate (the
-// cache unreachable from here, its breaker open), it retries, and checks
-// whether another relay sharing the database has delivered the row, until
-// ctx's deadline (DefaultWait without one); then it returns
-// ErrUndelivered and the row stays for the relays. A client going away
-// does not stop it: the change is already committed.
+// cache unreachable from here, its breaker open), the row stays for the
+// relays and this process reads from the database until one has delivered
+// it (the bypass). If no other process holds a lease on the cache (the
+// bypass's Lease), none can answer from it, and Deliver returns nil at
+// once. Otherwise it retries, and checks whether another relay sharing the
+// database has delivered the row or every other lease has ended, until
+// ctx's deadline (DefaultWait without one) or the WithWait bound; then it
+// returns ErrUndelivered. A client going away does not stop it: the change
+// is already committed.
 func (r *Relay) Deliver(ctx context.Context, ch db.Change) error {
 	if len(ch.Tags) == 0 {
 		return nil
@@ -51,6 +64,9 @@ func (r *Relay) Deliver(ctx context.Context, ch db.Change) error {
 	deadline, ok := ctx.Deadline()
 	if !ok {
 		deadline = time.Now().Add(DefaultWait)
+	}
+	if bound := time.Now().Add(r.wait); r.wait > 0 && bound.Before(deadline) {
+		deadline = bound
 	}
 	ctx, cancel := context.WithDeadline(context.WithoutCancel(ctx), deadline)
 	defer cancel()
@@ -65,6 +81,9 @@ func (r *Relay) Deliver(ctx context.Context, ch db.Change) error {
 		}
 		if acked, aerr := r.store.InvalidationAcked(ctx, ch.OutboxID); aerr == nil && acked {
 			return nil // another process's relay delivered it
+		}
+		if r.bypass.lease != nil && !r.bypass.lease.others(ctx) {
+			return nil // no other process may answer from the cache; each drains before it does
 		}
 		select {
 		case <-ctx.Done():

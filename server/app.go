@@ -39,7 +39,8 @@ type app struct {
 
 	closeCache func() error   // closes the cache's store
 	cacheDown  bool           // the cache did not answer at start
-	bypass     *outbox.Bypass // reads skip the cache while an invalidation may be undelivered
+	lease      *outbox.Lease  // this process answers from the cache only while it holds it
+	bypass     *outbox.Bypass // reads skip the cache while an invalidation may be undelivered or the lease is not held
 }
 
 // open wires the program: the database (migrated), the listeners after an
@@ -77,7 +78,7 @@ func open(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 		return nil, err
 	}
 
-	a.outbox = outbox.New(a.store, a.cache, a.bypass, log)
+	a.outbox = outbox.New(a.store, a.cache, a.bypass, log).WithWait(cfg.Cache.InvalidationWait)
 	a.scraper = scrape.New(a.store, a.outbox, cfg.Scrape.Config, log)
 	if a.redis != nil {
 		a.scraper = a.scraper.WithLock(a.redis, cfg.Cache.Prefix+"scrape-lock")
@@ -93,8 +94,7 @@ func open(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 // invalidation.
 func (a *app) openCache(afterInvalidation []func(tags []string)) error {
 	cfg := a.cfg.Cache
-	a.bypass = new(outbox.Bypass)
-	opts := cache.Options{Timeout: cfg.Timeout, Logger: a.log, RepeatInterval: a.cfg.Log.RepeatInterval, Registerer: a.registry, Bypass: a.bypass,
+	opts := cache.Options{Timeout: cfg.Timeout, Logger: a.log, RepeatInterval: a.cfg.Log.RepeatInterval, Registerer: a.registry,
 		Invalidated: func(tags []string) {
 			for _, listener := range afterInvalidation {
 				listener(tags)
@@ -102,6 +102,8 @@ func (a *app) openCache(afterInvalidation []func(tags []string)) error {
 		},
 	}
 	var store cache.Store
+	identity := memoryIdentity()
+	var ping func(context.Context) error // nil: in process, always reachable
 	if cfg.RedisURL != "" {
 		rs, err := redisstore.Open(cfg.RedisURL, cfg.Prefix)
 		if err != nil {
@@ -117,6 +119,7 @@ func (a *app) openCache(afterInvalidation []func(tags []string)) error {
 		}
 		cancel()
 		a.redis, a.closeCache, store = rs.Client(), rs.Close, rs
+		identity, ping = redisIdentity(rs), rs.Ping
 		opts.Counters, opts.Inspector, opts.Backend = rs, rs, "REDIS"
 		opts.LocalBytes, opts.Compress = cache.DefaultLocalBytes, true
 	} else {
@@ -125,6 +128,9 @@ func (a *app) openCache(afterInvalidation []func(tags []string)) error {
 		opts.Counters, opts.Inspector, opts.Backend = m, m, "MEMORY"
 		opts.Timeout, opts.BreakerThreshold = -1, -1 // it never blocks on a network
 	}
+	a.lease = outbox.NewLease(a.store, identity, cfg.Lease, ping, a.log)
+	a.bypass = outbox.NewBypass(a.lease)
+	opts.Bypass = a.bypass
 	a.cache = cache.New(store, opts)
 	return nil
 }

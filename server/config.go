@@ -69,6 +69,13 @@ type cacheConfig struct {
 	Prefix   string        // CACHE_PREFIX, default "kp:v1:"
 	Timeout  time.Duration // CACHE_TIMEOUT, default 50ms
 	MaxBytes int64         // CACHE_MEMORY_BYTES, default 64 MiB: the in-process cache's size
+	// CACHE_LEASE, default 10s: a process answers from the cache only while
+	// it holds a lease this long, renewed every fifth of it (outbox.Lease).
+	Lease time.Duration
+	// INVALIDATION_WAIT, default 3/4 of REQUEST_TIMEOUT and below it: how
+	// long a write cut from the cache waits for another process's relay
+	// while another process holds a lease.
+	InvalidationWait time.Duration
 }
 
 // graphqlConfig is the bounds of one GraphQL request and how it is
@@ -163,6 +170,12 @@ func loadConfig(getenv func(string) string) (config, error) {
 	}
 	if c.GraphQL, err = loadGraphQL(getenv); err != nil {
 		return c, err
+	}
+	switch {
+	case c.Cache.InvalidationWait == 0:
+		c.Cache.InvalidationWait = c.GraphQL.Timeout * 3 / 4
+	case c.Cache.InvalidationWait >= c.GraphQL.Timeout:
+		return c, fmt.Errorf("INVALIDATION_WAIT %s: want less than REQUEST_TIMEOUT (%s), so a write cut from the cache answers before its request's deadline", c.Cache.InvalidationWait, c.GraphQL.Timeout)
 	}
 	if c.Scrape, err = loadScrape(getenv); err != nil {
 		return c, err
@@ -285,15 +298,25 @@ func loadDatabase(getenv func(string) string) (databaseConfig, error) {
 	return c, nil
 }
 
-// loadCache reads REDIS_URL, CACHE_PREFIX, CACHE_TIMEOUT and
-// CACHE_MEMORY_BYTES.
+// loadCache reads REDIS_URL, CACHE_PREFIX, CACHE_TIMEOUT,
+// CACHE_MEMORY_BYTES, CACHE_LEASE and INVALIDATION_WAIT (checked against
+// REQUEST_TIMEOUT by loadConfig).
 func loadCache(getenv func(string) string) (cacheConfig, error) {
 	c := cacheConfig{RedisURL: getenv("REDIS_URL"), Prefix: or(getenv("CACHE_PREFIX"), "kp:v1:")}
 	var err error
 	if c.Timeout, err = durationVar(getenv, "CACHE_TIMEOUT", 50*time.Millisecond); err != nil {
 		return c, err
 	}
-	c.MaxBytes, err = positiveVar(getenv, "CACHE_MEMORY_BYTES")
+	if c.MaxBytes, err = positiveVar(getenv, "CACHE_MEMORY_BYTES"); err != nil {
+		return c, err
+	}
+	if c.Lease, err = durationVar(getenv, "CACHE_LEASE", 10*time.Second); err != nil {
+		return c, err
+	}
+	if c.Lease < time.Second {
+		return c, fmt.Errorf("CACHE_LEASE %q: want 1s or more (it is renewed every fifth of it)", getenv("CACHE_LEASE"))
+	}
+	c.InvalidationWait, err = durationVar(getenv, "INVALIDATION_WAIT", 0)
 	return c, err
 }
 

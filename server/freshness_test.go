@@ -15,6 +15,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -141,6 +142,104 @@ func TestAcknowledgedWriteIsVisibleThroughEveryProcess(t *testing.T) {
 	}
 	if clean == 0 {
 		t.Error("no write was acknowledged cleanly although B's relay could deliver them")
+	}
+}
+
+// A process alone on the database, cut from Redis, acknowledges its writes
+// cleanly (no other process can answer from the cache, so none needs the
+// invalidation now) and answers them from the database; once the link is
+// back, its relay delivers them before it answers from the cache again.
+func TestWriteAloneCutFromRedis(t *testing.T) {
+	bin := serverBinary(t)
+	rc, prefix, _ := cachetest.NewRedis(t)
+	proxy := cachetest.NewProxy(t, rc.(*redis.Client).Options().Addr)
+	pg := dbtest.PostgresURL(t)
+	a := newClient(runProcess(t, bin, map[string]string{"DATABASE_URL": pg, "REDIS_URL": "redis://" + proxy.Addr() + "/0", "CACHE_PREFIX": prefix,
+		"CACHE_TIMEOUT": "1s"}).addr) // the machine may be loaded: the warm-up below must hit
+	dest, ids := seedListings(t, a, 1)
+	read := `query($id: ID!) { property(id: $id) { title } }`
+	vars := map[string]any{"id": ids[0]}
+	a.must(t, read, vars, false)
+	if r, _ := a.do(read, vars, false); r == nil || r.cache != "HIT" {
+		t.Fatalf("the cache is not warm: %+v", r)
+	}
+
+	proxy.SetCut(true)
+	for k, w := range []struct {
+		query string
+		vars  map[string]any
+	}{
+		{`mutation($id: ID!) { updateProperty(id: $id, input: {title: "v1"}) { id } }`, vars},
+		{`mutation($d: ID) { createProperty(input: {title: "new", description: "d", price: "1.00", location: "Kedah", destinationId: $d}) { id } }`, map[string]any{"d": dest}},
+		{`mutation($d: ID) { ingestPosts(posts: [{source: "test", externalId: "p1", text: "Lovely", postedAt: "2026-12-01T00:00:00Z", destinationId: $d}]) { stored } }`, map[string]any{"d": dest}},
+	} {
+		r, err := a.do(w.query, w.vars, true)
+		if err != nil || len(r.Errors) > 0 {
+			t.Fatalf("write %d with the only process cut from Redis: %v %+v, want a clean answer", k, err, r)
+		}
+	}
+	if got := a.must(t, read, vars, false)["property"].(map[string]any)["title"]; got != "v1" {
+		t.Fatalf("cut from Redis, the process answered %v after its write of v1", got)
+	}
+	proxy.SetCut(false)
+	store, _ := dbtest.OpenURL(t, pg)
+	for i := 0; ; i++ {
+		rows, err := store.PendingInvalidations(context.Background(), 10)
+		got := a.must(t, read, vars, false)["property"].(map[string]any)["title"]
+		if got != "v1" {
+			t.Fatalf("the link back, the process answered %v", got)
+		}
+		if err == nil && len(rows) == 0 {
+			break
+		}
+		if i == 400 {
+			t.Fatalf("after 20 s, %d outbox rows are left undelivered (%v)", len(rows), err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// stall stops p (SIGSTOP) until the test ends or resume is called.
+func stall(t *testing.T, p *serverProcess) (resume func()) {
+	t.Helper()
+	if err := p.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	var once sync.Once
+	resume = func() { once.Do(func() { p.cmd.Process.Signal(syscall.SIGCONT) }) }
+	t.Cleanup(resume)
+	return resume
+}
+
+// A process stopped (SIGSTOP) past its lease, on an in-process cache: the
+// registry drops it by the database's clock and admits a second process
+// with a cache of its own, whose write is acknowledged. Resumed, the first
+// notices by its monotonic clock that its lease lapsed before it answers,
+// cannot take it again (the second's cache is not shared), and answers
+// from the database: never the old title from its cache.
+func TestStalledProcessStopsServingFromItsCache(t *testing.T) {
+	bin := serverBinary(t)
+	pg := dbtest.PostgresURL(t)
+	vars := func() map[string]string { return map[string]string{"DATABASE_URL": pg, "CACHE_LEASE": "2s"} }
+	pa := runProcess(t, bin, vars())
+	a := newClient(pa.addr)
+	_, ids := seedListings(t, a, 1)
+	read := `query($id: ID!) { property(id: $id) { title } }`
+	v := map[string]any{"id": ids[0]}
+	a.must(t, read, v, false)
+	if r, _ := a.do(read, v, false); r == nil || r.cache != "HIT" {
+		t.Fatalf("A's cache is not warm: %+v", r)
+	}
+
+	resume := stall(t, pa)
+	b := newClient(runProcess(t, bin, vars()).addr) // admitted once A's lease has lapsed
+	b.must(t, `mutation($id: ID!) { updateProperty(id: $id, input: {title: "new"}) { id } }`, v, true)
+	resume()
+	for i := range 6 {
+		if got := a.must(t, read, v, false)["property"].(map[string]any)["title"]; got != "new" {
+			t.Fatalf("read %d through the resumed process: %v, want new", i, got)
+		}
+		time.Sleep(300 * time.Millisecond)
 	}
 }
 
@@ -364,9 +463,10 @@ func freshnessReads(t *testing.T) int64 {
 }
 
 // The checker across two server processes on one Redis with a fault
-// schedule: each process's link cut in turn, Redis killed and restarted
-// from a snapshot older than acknowledged writes, and a failover to a
-// replica whose link was cut before the latest writes. FRESHNESS_READS
+// schedule: each process's link cut in turn, both cut at once, one
+// process stalled (SIGSTOP) past its lease while the other is cut, Redis
+// killed and restarted from a snapshot older than acknowledged writes, and
+// a failover to a replica whose link was cut before the latest writes. FRESHNESS_READS
 // sets the reads checked (100,000 by default).
 func TestFreshnessUnderRedisFaults(t *testing.T) {
 	bin := serverBinary(t)
@@ -375,13 +475,15 @@ func TestFreshnessUnderRedisFaults(t *testing.T) {
 	proxies := []*cachetest.Proxy{cachetest.NewProxy(t, master.Addr), cachetest.NewProxy(t, master.Addr)}
 	pg := dbtest.PostgresURL(t)
 	c := &checker{}
+	var procs []*serverProcess
 	for _, p := range proxies {
-		proc := runProcess(t, bin, map[string]string{"DATABASE_URL": pg, "REDIS_URL": "redis://" + p.Addr() + "/0", "REQUEST_TIMEOUT": "3s"})
+		proc := runProcess(t, bin, map[string]string{"DATABASE_URL": pg, "REDIS_URL": "redis://" + p.Addr() + "/0", "REQUEST_TIMEOUT": "3s", "CACHE_LEASE": "2s"})
+		procs = append(procs, proc)
 		c.clients = append(c.clients, newClient(proc.addr))
 	}
 	c.dest, c.ids = seedListings(t, c.clients[0], 12)
 	ctx := context.Background()
-	var cuts, restarts, failovers int
+	var cuts, bothCut, stalls, restarts, failovers int
 	c.run(t, freshnessReads(t), func(stop <-chan struct{}) {
 		for round := 0; ; round++ {
 			for _, p := range proxies { // each process cut from Redis in turn
@@ -392,6 +494,39 @@ func TestFreshnessUnderRedisFaults(t *testing.T) {
 				if !ok || !sleepOr(stop, time.Second) {
 					return
 				}
+			}
+			// Both processes cut at once, long enough for both leases to be
+			// given up: writes are then acknowledged at once, and each
+			// process delivers the outbox before it reads the cache again.
+			for _, p := range proxies {
+				p.SetCut(true)
+			}
+			bothCut++
+			ok := sleepOr(stop, 1500*time.Millisecond)
+			for _, p := range proxies {
+				p.SetCut(false)
+			}
+			if !ok || !sleepOr(stop, time.Second) {
+				return
+			}
+			// One process stalled (SIGSTOP) past its lease (2s) while the
+			// other is cut from Redis for the second half: the other's
+			// writes wait until the stalled lease has lapsed by the
+			// database's clock, then are acknowledged with their rows in
+			// the outbox, which the stalled process must deliver before it
+			// reads the cache again.
+			stalled := round % len(procs)
+			resume := stall(t, procs[stalled])
+			stalls++
+			ok = sleepOr(stop, 1500*time.Millisecond)
+			other := proxies[(stalled+1)%len(proxies)]
+			other.SetCut(true)
+			ok = ok && sleepOr(stop, 1500*time.Millisecond)
+			resume()
+			ok = ok && sleepOr(stop, 500*time.Millisecond)
+			other.SetCut(false)
+			if !ok || !sleepOr(stop, time.Second) {
+				return
 			}
 			// A snapshot, acknowledged writes after it, then a crash: Redis
 			// comes back with older tag versions and entries.
@@ -445,7 +580,7 @@ func TestFreshnessUnderRedisFaults(t *testing.T) {
 			}
 		}
 	})
-	t.Logf("faults: %d link cuts, %d restarts from a snapshot, %d failovers", cuts, restarts, failovers)
+	t.Logf("faults: %d link cuts of one process, %d of both at once, %d stalls past the lease, %d restarts from a snapshot, %d failovers", cuts, bothCut, stalls, restarts, failovers)
 	if restarts == 0 || failovers == 0 {
 		t.Errorf("the fault schedule did not complete one round (%d restarts, %d failovers): too few reads to check it", restarts, failovers)
 	}

@@ -4,82 +4,69 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/url"
 	"os"
-	"strings"
+	"strconv"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
+	"github.com/kedahpulse/kedahpulse/cache/redisstore"
 	"github.com/kedahpulse/kedahpulse/db"
 )
 
 // Cache peers: every server process registers the cache it uses in the
 // shared database, so that processes whose caches do not share
 // invalidations (two in-process caches, or Redis with different prefixes
-// or servers) cannot serve the same database: the second one refuses to
-// start and says what to configure.
-const (
-	peerTTL       = 15 * time.Second // a peer that has not beaten for this long is gone
-	peerHeartbeat = 5 * time.Second
-)
+// or databases) cannot serve the same database: the second one refuses to
+// start and says what to configure. The registration is also the
+// process's lease on the cache (outbox.Lease, renewed by
+// startBackground); one dropped while this process was stopped or cut off
+// is taken again only if no conflicting process has joined meanwhile, and
+// until then this process reads from the database.
 
 // peerWait is how long a start waits for a conflicting peer to expire (it
-// may be a process that crashed without leaving).
-var peerWait = peerTTL + time.Second
+// may be a process that crashed without leaving), beyond CACHE_LEASE.
+var peerWait = time.Second
 
-// cacheIdentity names the cache of cfg: processes share invalidations
-// when their identities are equal. For Redis that is the logical database
-// and CACHE_PREFIX, not the address, which differs between processes that
-// reach one Redis by different routes (a proxy, a DNS name); pointing
-// processes at different Redis deployments is not detected.
-func cacheIdentity(cfg config) string {
-	if cfg.Cache.RedisURL == "" {
-		host, _ := os.Hostname()
-		return fmt.Sprintf("%s%s:%d", db.MemoryCachePrefix, host, os.Getpid())
+// memoryIdentity names this process's in-process cache, which it shares
+// with no one.
+func memoryIdentity() string {
+	host, _ := os.Hostname()
+	return fmt.Sprintf("%s%s:%d", db.MemoryCachePrefix, host, os.Getpid())
+}
+
+// redisIdentity names the Redis cache rs really uses: the logical database
+// of its opened client (whatever the URL's form: redis://…/1,
+// redis-sentinel://…/1?master_name=m; a cluster has database 0 only) and
+// its prefix. Not the address, which differs between processes that reach
+// one Redis by different routes (a proxy, a DNS name); pointing processes
+// at different Redis deployments is not detected.
+func redisIdentity(rs *redisstore.Store) string {
+	database := 0
+	if c, ok := rs.Client().(*redis.Client); ok { // a single node, or Sentinel's failover client
+		database = c.Options().DB
 	}
-	database := "0"
-	if u, err := url.Parse(cfg.Cache.RedisURL); err == nil && !strings.HasPrefix(u.Scheme, "redis-") {
-		if n := strings.Trim(u.Path, "/"); n != "" {
-			database = n
-		}
-	}
-	return "redis:db=" + database + ":prefix=" + cfg.Cache.Prefix
+	return "redis:db=" + strconv.Itoa(database) + ":prefix=" + rs.Prefix()
 }
 
 // joinCache registers this process as a peer. A conflict with a peer that
-// may be a crashed process (its row lives until peerTTL) is retried until
-// that has passed; then the conflict is reported.
-func (a *app) joinCache(ctx context.Context) (db.Peer, error) {
-	identity := cacheIdentity(a.cfg)
-	deadline := time.Now().Add(peerWait)
+// may be a crashed process (its row lives until CACHE_LEASE has passed) is
+// retried until that has passed; then the conflict is reported.
+func (a *app) joinCache(ctx context.Context) error {
+	deadline := time.Now().Add(a.cfg.Cache.Lease + peerWait)
 	for {
-		p, err := a.store.JoinCache(ctx, identity, peerTTL)
+		err := a.lease.Join(ctx)
 		if !errors.Is(err, db.ErrCacheConflict) || time.Now().After(deadline) {
 			if errors.Is(err, db.ErrCacheConflict) {
-				return p, fmt.Errorf("%w\nEvery server process sharing DATABASE_URL must share its cache: set the same REDIS_URL and CACHE_PREFIX on each (the in-process cache serves one process only)", err)
+				return fmt.Errorf("%w\nEvery server process sharing DATABASE_URL must share its cache: set the same REDIS_URL (with the same database number) and CACHE_PREFIX on each (the in-process cache serves one process only)", err)
 			}
-			return p, err
+			return err
 		}
 		a.log.Warn("another live process uses this database with another cache; waiting in case it has exited", "err", err)
 		select {
 		case <-ctx.Done():
-			return p, ctx.Err()
+			return ctx.Err()
 		case <-time.After(time.Second):
-		}
-	}
-}
-
-// heartbeat keeps p live until ctx is done.
-func (a *app) heartbeat(ctx context.Context, p db.Peer) {
-	t := time.NewTicker(peerHeartbeat)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if err := a.store.Heartbeat(ctx, p); err != nil && ctx.Err() == nil {
-				a.log.Warn("cache peer heartbeat failed", "err", err)
-			}
 		}
 	}
 }

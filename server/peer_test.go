@@ -41,7 +41,7 @@ func TestProcessesMustShareTheirCache(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			startServer(t, c.first)
 			vars := c.second
-			vars["ADDR"], vars["ADMIN_TOKEN"], vars["SEED"], vars["SCRAPE_SCHEDULE"] = "127.0.0.1:0", "tok", "none", "off"
+			vars["ADDR"], vars["ADMIN_TOKEN"], vars["SEED"], vars["SCRAPE_SCHEDULE"], vars["CACHE_LEASE"] = "127.0.0.1:0", "tok", "none", "off", "1s"
 			cfg, err := loadConfig(func(k string) string { return vars[k] })
 			if err != nil {
 				t.Fatal(err)

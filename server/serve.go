@@ -12,7 +12,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/kedahpulse/kedahpulse/db"
 	"github.com/kedahpulse/kedahpulse/server/alert"
 )
 
@@ -40,19 +39,15 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, listening func(net
 	if err := a.seedIfAsked(ctx); err != nil {
 		return err
 	}
-	peer, err := a.joinCache(ctx)
-	if err != nil {
+	if err := a.joinCache(ctx); err != nil {
 		return err
 	}
-	defer a.store.LeaveCache(context.WithoutCancel(ctx), peer)
-	// Writes whose invalidation a previous process could not deliver (Redis
-	// down, or killed between commit and invalidation) are in the outbox:
-	// deliver them before serving, or serve from the database until the
-	// relay has.
-	if _, err := a.outbox.Drain(ctx); err != nil {
-		a.bypass.Undelivered()
-		log.Warn("pending invalidations not delivered yet; reading from the database until they are", "err", err)
-	}
+	defer a.lease.Release(context.WithoutCancel(ctx))
+	// Take the lease: writes whose invalidation a previous process could
+	// not deliver (Redis down, or killed between commit and invalidation)
+	// are in the outbox, and are delivered first. Until that succeeds
+	// (Renew logs why not), reads are served from the database.
+	a.lease.Renew(ctx, a.outbox)
 
 	ln, err := net.Listen("tcp", cfg.HTTP.Addr)
 	if err != nil {
@@ -81,7 +76,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, listening func(net
 		defer stopPprof()
 	}
 	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
-	wg := a.startBackground(bg, peer)
+	wg := a.startBackground(bg)
 	stopCron, err := a.scraper.Start(cfg.Scrape.Schedule)
 	if err != nil {
 		stopBG()
@@ -130,14 +125,14 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, listening func(net
 }
 
 // startBackground starts the work that runs beside the HTTP server until
-// bg is done: the cache's counters, the outbox relay, the peer heartbeat,
+// bg is done: the cache's counters, the outbox relay, the cache lease,
 // the dashboard's sampler, the alerts, and the CDN purger and the warmer
 // when they are on.
-func (a *app) startBackground(bg context.Context, peer db.Peer) *sync.WaitGroup {
+func (a *app) startBackground(bg context.Context) *sync.WaitGroup {
 	wg := new(sync.WaitGroup)
 	wg.Go(func() { a.cache.Run(bg) })
 	wg.Go(func() { a.outbox.Run(bg, 2*time.Second) })
-	wg.Go(func() { a.heartbeat(bg, peer) })
+	wg.Go(func() { a.lease.Run(bg, a.outbox, a.cfg.Cache.Lease/5) })
 	wg.Go(func() { a.board.Run(bg) })
 	alerts := alert.New(a.cfg.Alert, a.registry, a.log, time.Now)
 	wg.Go(func() { alerts.Run(bg) })
