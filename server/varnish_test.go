@@ -7,29 +7,15 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/http/httptest"
-	"net/http/httputil"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 )
-
-// freeAddr is a loopback address no one listens on (yet).
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
 
 // startVarnish runs varnishd on addr with the shipped
 // deploy/varnish/default.vcl, its site.vcl replaced by one naming backend
@@ -88,36 +74,6 @@ func startVarnish(t *testing.T, addr, backend string) {
 	t.Fatalf("varnishd did not start: %s", out.String())
 }
 
-// countingProxy stands between Varnish and the server: it counts the GET
-// requests that reach the server and, while hold is set, keeps each
-// answer until hold is closed (telling held first).
-type countingProxy struct {
-	*httptest.Server
-	gets atomic.Int32
-	hold atomic.Pointer[chan struct{}]
-	held chan struct{}
-}
-
-func newCountingProxy(t *testing.T, backend string) *countingProxy {
-	p := &countingProxy{held: make(chan struct{}, 1)}
-	rp := httputil.NewSingleHostReverseProxy(&url.URL{Scheme: "http", Host: backend})
-	rp.ModifyResponse = func(*http.Response) error {
-		if hold := p.hold.Load(); hold != nil {
-			p.held <- struct{}{}
-			<-*hold
-		}
-		return nil
-	}
-	p.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method == http.MethodGet {
-			p.gets.Add(1)
-		}
-		rp.ServeHTTP(w, r)
-	}))
-	t.Cleanup(p.Close)
-	return p
-}
-
 // varnishInFront starts a server process in the CDN mode purging a Varnish
 // (xkey) that runs the shipped VCL in front of it, through a counting
 // proxy; the server holds one listing at price 100.00. It returns the
@@ -133,19 +89,6 @@ func varnishInFront(t *testing.T, vars map[string]string) (string, string, *coun
 	base := "http://" + server.addr
 	post(t, base, "tok", `mutation { createProperty(input: {title: "A", description: "d", price: "100.00", location: "x"}) { id } }`, nil)
 	return base, "http://" + varnish, proxy
-}
-
-// getPrice reads property 1's price through base, returning the body and
-// X-Varnish-Cache.
-func getPrice(t *testing.T, base string) (string, string) {
-	t.Helper()
-	resp, err := http.Get(base + "/graphql?query=" + url.QueryEscape(`{ property(id: "1") { price } }`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return string(b), resp.Header.Get("X-Varnish-Cache")
 }
 
 // Varnish with the shipped VCL in front of a server in the CDN mode:
