@@ -60,6 +60,9 @@ func errorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 			log.WarnContext(ctx, "mutation acknowledged before its invalidation was delivered", "path", gqlErr.Path.String(), "err", err)
 			gqlErr.Message = "the change is saved, but other servers may not show it yet"
 			gqlErr.Extensions["code"] = gqlhttp.CodeNotYetVisible
+		case errors.Is(err, ErrPurgePending):
+			gqlErr.Message = ErrPurgePending.Error()
+			gqlErr.Extensions["code"] = gqlhttp.CodePurgePending
 		case errors.Is(err, context.Canceled):
 			// The client went away; nobody reads this, and it is not a fault.
 			gqlErr.Message = "the request was cancelled"

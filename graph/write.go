@@ -2,6 +2,7 @@ package graph
 
 import (
 	"context"
+	"errors"
 
 	"github.com/99designs/gqlgen/graphql"
 
@@ -18,3 +19,10 @@ func (r *Resolver) committed(ctx context.Context, ch db.Change) {
 		graphql.AddError(ctx, err)
 	}
 }
+
+// ErrPurgePending is returned by a Deliverer in the CDN mode when a
+// change is delivered to the cache but the CDN has not accepted the purge
+// of its tags before the deadline: the write is saved and visible through
+// the server, and the CDN may answer from its copy until the purge is
+// accepted (it is retried, never dropped).
+var ErrPurgePending = errors.New("the change is saved, but the CDN has not yet accepted the purge of the answers it changes")

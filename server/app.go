@@ -58,8 +58,9 @@ func open(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 	}
 
 	families := new(dashboard.Families)
+	purgeMetrics := newPurgeMetrics(a.registry)
 	if cfg.CDN.PurgeURL != "" {
-		a.purger = newPurger(cfg.CDN.PurgeURL, log)
+		a.purger = newPurger(cfg.CDN, purgeMetrics, log)
 	}
 	if cfg.Warm.Top > 0 {
 		a.warmer = respcache.NewWarmer(respcache.WarmOptions{Top: cfg.Warm.Top, Concurrency: cfg.Warm.Concurrency, Logger: log})
@@ -68,7 +69,7 @@ func open(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 	// dashboard's counts by tag family, the CDN purge queue, the warmer.
 	afterInvalidation := []func(tags []string){families.Add}
 	if a.purger != nil {
-		afterInvalidation = append(afterInvalidation, a.purger.enqueue)
+		afterInvalidation = append(afterInvalidation, a.purger.invalidated)
 	}
 	if a.warmer != nil {
 		afterInvalidation = append(afterInvalidation, a.warmer.Invalidated)
@@ -83,7 +84,11 @@ func open(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 	if a.redis != nil {
 		a.scraper = a.scraper.WithLock(a.redis, cfg.Cache.Prefix+"scrape-lock")
 	}
-	a.resolver = &graph.Resolver{Store: a.store, Cache: a.cache, Outbox: a.outbox, Log: log, LoaderWait: cfg.GraphQL.LoaderWait,
+	var deliverer graph.Deliverer = a.outbox
+	if a.purger != nil { // a mutation is acknowledged once the CDN accepted its purges
+		deliverer = purgedDelivery{a.outbox, a.purger}
+	}
+	a.resolver = &graph.Resolver{Store: a.store, Cache: a.cache, Outbox: deliverer, Log: log, LoaderWait: cfg.GraphQL.LoaderWait,
 		Scraper: busyAsUnavailable{a.scraper}}
 	a.board = a.newBoard(families)
 	return a, nil

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -9,51 +11,100 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
 
-// purgeEndpoint stands in for a CDN's purge API: it records the tags it is
-// sent, failing the first failures requests and holding every request
-// until hold is closed.
+// purgeEndpoint stands in for a CDN's purge API (the json format): it
+// holds each request while gate is set (until it is closed), takes slow
+// to answer it, answers 503 while failing is set,
+// and records the tags of each request it accepted, the most requests in
+// flight at once, and every request it was sent.
 type purgeEndpoint struct {
 	*httptest.Server
+	slow     time.Duration
+	gate     atomic.Pointer[chan struct{}]
+	failing  atomic.Bool
+	inFlight atomic.Int32
+	maxIn    atomic.Int32
+	sent     atomic.Int32
+
 	mu       sync.Mutex
-	tags     [][]string
-	requests int
-	failures int
-	hold     chan struct{}
-	got      chan struct{}
+	accepted [][]string
 }
 
-func newPurgeEndpoint(t *testing.T, failures int) *purgeEndpoint {
-	p := &purgeEndpoint{failures: failures, hold: make(chan struct{}), got: make(chan struct{}, 100)}
+func newPurgeEndpoint(t *testing.T, slow time.Duration) *purgeEndpoint {
+	p := &purgeEndpoint{slow: slow}
 	p.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		<-p.hold
+		p.sent.Add(1)
+		n := p.inFlight.Add(1)
+		defer p.inFlight.Add(-1)
+		for m := p.maxIn.Load(); n > m && !p.maxIn.CompareAndSwap(m, n); m = p.maxIn.Load() {
+		}
 		var body struct{ Tags []string }
-		json.NewDecoder(r.Body).Decode(&body)
-		p.mu.Lock()
-		defer p.mu.Unlock()
-		p.requests++
-		if p.requests <= p.failures {
-			w.WriteHeader(http.StatusBadGateway)
+		if r.Method != http.MethodPost || json.NewDecoder(r.Body).Decode(&body) != nil {
+			w.WriteHeader(http.StatusBadRequest)
 			return
 		}
-		p.tags = append(p.tags, body.Tags)
-		p.got <- struct{}{}
+		if gate := p.gate.Load(); gate != nil {
+			<-*gate
+		}
+		time.Sleep(p.slow)
+		if p.failing.Load() {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		p.mu.Lock()
+		p.accepted = append(p.accepted, body.Tags)
+		p.mu.Unlock()
 	}))
 	t.Cleanup(p.Close)
 	return p
 }
 
-// The opt-in CDN mode: public answers may be kept by shared caches for
-// their maxAge and name their tags; every invalidation is pushed to the
-// purge endpoint, retried when it fails, and never waited for by the
-// mutation.
-func TestCDNMode(t *testing.T) {
-	purge := newPurgeEndpoint(t, 2)
-	base := startServer(t, map[string]string{"DATABASE_URL": "sqlite:" + filepath.Join(t.TempDir(), "kp.db"), "CDN_PURGE_URL": purge.URL})
+// purged is how many accepted requests named tag.
+func (p *purgeEndpoint) purged(tag string) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	n := 0
+	for _, tags := range p.accepted {
+		if slices.Contains(tags, tag) {
+			n++
+		}
+	}
+	return n
+}
+
+// waitPurged waits until n accepted requests named tag.
+func (p *purgeEndpoint) waitPurged(t *testing.T, tag string, n int) {
+	t.Helper()
+	for range 600 {
+		if p.purged(tag) >= n {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("the endpoint accepted %d purges of %s, want %d", p.purged(tag), tag, n)
+}
+
+// cdnServer starts a server in the CDN mode against endpoint with vars
+// added, holding one listing, property 1.
+func cdnServer(t *testing.T, endpoint string, vars map[string]string) string {
+	t.Helper()
+	env := map[string]string{"DATABASE_URL": "sqlite:" + filepath.Join(t.TempDir(), "kp.db"), "CDN_PURGE_URL": endpoint}
+	for k, v := range vars {
+		env[k] = v
+	}
+	base := startServer(t, env)
 	post(t, base, "tok", `mutation { createProperty(input: {title: "A", description: "d", price: "1", location: "x"}) { id } }`, nil)
+	return base
+}
+
+// Public answers in the CDN mode may be kept by shared caches for their
+// maxAge and name their tags, all included.
+func TestCDNModeHeaders(t *testing.T) {
+	base := cdnServer(t, newPurgeEndpoint(t, 0).URL, nil)
 	read := base + "/graphql?query=" + url.QueryEscape(`{ properties(first: 5) { totalCount } }`)
 	for _, want := range []string{"MISS", "HIT"} {
 		resp, err := http.Get(read)
@@ -67,17 +118,141 @@ func TestCDNMode(t *testing.T) {
 			t.Errorf("%s: %v", want, resp.Header)
 		}
 	}
-	// The endpoint holds every request: the mutation answers anyway.
-	post(t, base, "tok", `mutation { updateProperty(id: "1", input: {title: "B"}) { id } }`, nil)
-	close(purge.hold)
-	select {
-	case <-purge.got:
-	case <-time.After(30 * time.Second):
-		t.Fatal("no purge reached the endpoint")
+}
+
+// A mutation answers only after the (slow) endpoint accepted the purge of
+// its tags; a second purge of the same tags follows CDN_REPURGE_AFTER
+// later, for reads that began before the write.
+func TestCDNModeAcknowledgesAfterPurge(t *testing.T) {
+	purge := newPurgeEndpoint(t, 300*time.Millisecond)
+	base := cdnServer(t, purge.URL, map[string]string{"CDN_REPURGE_AFTER": "500ms"})
+	for i := range 3 {
+		before := purge.purged("property:1")
+		post(t, base, "tok", fmt.Sprintf(`mutation { updateProperty(id: "1", input: {price: "%d"}) { id } }`, 10+i), nil)
+		if after := purge.purged("property:1"); after <= before {
+			t.Errorf("write %d acknowledged with %d accepted purges of property:1, as many as before it", i+1, after)
+		}
 	}
-	purge.mu.Lock()
-	defer purge.mu.Unlock()
-	if purge.requests < 3 || !slices.ContainsFunc(purge.tags, func(tags []string) bool { return slices.Contains(tags, "property:1") }) {
-		t.Errorf("after %d requests the endpoint recorded %v, want the write's tags after two failures", purge.requests, purge.tags)
+	// Each write's purge is sent a second time.
+	purge.waitPurged(t, "property:1", 6)
+}
+
+// Concurrent writes: purges run concurrently and coalesce, and each write
+// is acknowledged only after a purge of its own listing was accepted. The
+// endpoint holds the first two purges (CDN_PURGE_CONCURRENCY=2) until the
+// other writes' tags wait; they then go out together.
+func TestCDNModeCoalescesConcurrentPurges(t *testing.T) {
+	purge := newPurgeEndpoint(t, 0)
+	base := cdnServer(t, purge.URL, map[string]string{"CDN_REPURGE_AFTER": "1h", "CDN_PURGE_CONCURRENCY": "2"})
+	const writes = 12
+	for range writes - 1 {
+		post(t, base, "tok", `mutation { createProperty(input: {title: "A", description: "d", price: "1", location: "x"}) { id } }`, nil)
+	}
+	gate := make(chan struct{})
+	purge.gate.Store(&gate)
+	sentBefore := purge.sent.Load()
+	var wg sync.WaitGroup
+	for id := 1; id <= writes; id++ {
+		wg.Go(func() {
+			tag := fmt.Sprintf("property:%d", id)
+			covered := purge.purged(tag)
+			body, _ := json.Marshal(map[string]string{"query": fmt.Sprintf(`mutation { updateProperty(id: "%d", input: {price: "7"}) { id } }`, id)})
+			req, _ := http.NewRequest("POST", base+"/graphql", bytes.NewReader(body))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Authorization", "Bearer tok")
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			defer resp.Body.Close()
+			var out struct{ Errors []any }
+			json.NewDecoder(resp.Body).Decode(&out)
+			if len(out.Errors) > 0 || purge.purged(tag) == covered {
+				t.Errorf("write of %s answered %v with %d accepted purges of it", tag, out.Errors, purge.purged(tag))
+			}
+		})
+	}
+	// Two purges held; the ten other listings and properties:price wait.
+	for range 600 {
+		if metric(t, base, "kedahpulse_cdn_purge_pending_tags") >= writes-1 {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	close(gate)
+	wg.Wait()
+	sent := purge.sent.Load() - sentBefore
+	t.Logf("%d concurrent writes: %d purge requests, at most %d in flight", writes, sent, purge.maxIn.Load())
+	// 3 when nothing else invalidates meanwhile; the outbox relay may
+	// deliver a row again between a write's commit and its ack.
+	if sent >= writes/2 || purge.maxIn.Load() != 2 {
+		t.Errorf("%d writes sent %d purge requests with at most %d in flight: want fewer than %d (two held, then the rest together), 2 at once", writes, sent, purge.maxIn.Load(), writes/2)
+	}
+}
+
+// An endpoint that refuses purges: the mutation answers its data with
+// CDN_PURGE_PENDING after CDN_PURGE_WAIT, counted; the purge is retried,
+// not dropped, and accepted once the endpoint recovers.
+func TestCDNModePurgePending(t *testing.T) {
+	purge := newPurgeEndpoint(t, 0)
+	base := cdnServer(t, purge.URL, map[string]string{"CDN_PURGE_WAIT": "1s"})
+	purge.failing.Store(true)
+	out, _ := send(t, base, "tok", `mutation { updateProperty(id: "1", input: {price: "9"}) { price } }`, nil)
+	errs, _ := out["errors"].([]any)
+	data, _ := out["data"].(map[string]any)
+	if len(errs) != 1 || errs[0].(map[string]any)["extensions"].(map[string]any)["code"] != "CDN_PURGE_PENDING" || data["updateProperty"] == nil {
+		t.Fatalf("answer while the endpoint refuses purges: %v", out)
+	}
+	if n := metric(t, base, "kedahpulse_cdn_purge_pending_writes_total"); n != 1 {
+		t.Errorf("pending writes counted %v, want 1", n)
+	}
+	purge.failing.Store(false)
+	purge.waitPurged(t, "property:1", 1)
+	if n := metric(t, base, `kedahpulse_cdn_purge_requests_total{result="failed"}`); n < 1 {
+		t.Errorf("failed purge requests counted %v, want at least 1", n)
+	}
+}
+
+// More tags waiting than CDN_PURGE_QUEUE (writes coming in while the one
+// purge allowed in flight is slow): the waiting purge becomes a purge of
+// every answer (tag all), counted, and every write is acknowledged once a
+// purge covering it is accepted.
+func TestCDNModeQueueOverflowPurgesAll(t *testing.T) {
+	purge := newPurgeEndpoint(t, 300*time.Millisecond)
+	base := cdnServer(t, purge.URL, map[string]string{"CDN_PURGE_QUEUE": "2", "CDN_PURGE_CONCURRENCY": "1", "CDN_REPURGE_AFTER": "1h"})
+	const writes = 6
+	for range writes - 1 {
+		post(t, base, "tok", `mutation { createProperty(input: {title: "A", description: "d", price: "1", location: "x"}) { id } }`, nil)
+	}
+	before := purge.purged("all")
+	var wg sync.WaitGroup
+	for id := 1; id <= writes; id++ {
+		wg.Go(func() {
+			tag := fmt.Sprintf("property:%d", id)
+			covered := purge.purged(tag) + purge.purged("all")
+			body, _ := json.Marshal(map[string]string{"query": fmt.Sprintf(`mutation { updateProperty(id: "%d", input: {price: "7"}) { id } }`, id)})
+			req, _ := http.NewRequest("POST", base+"/graphql", bytes.NewReader(body))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Authorization", "Bearer tok")
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			defer resp.Body.Close()
+			var out struct{ Errors []any }
+			json.NewDecoder(resp.Body).Decode(&out)
+			if len(out.Errors) > 0 || purge.purged(tag)+purge.purged("all") == covered {
+				t.Errorf("write of %s answered %v before a purge covering it was accepted", tag, out.Errors)
+			}
+		})
+	}
+	wg.Wait()
+	if purge.purged("all") <= before {
+		t.Errorf("%d writes behind one slow purge: no purge of all", writes)
+	}
+	if n := metric(t, base, "kedahpulse_cdn_purge_overflows_total"); n < 1 {
+		t.Errorf("overflows counted %v, want at least 1", n)
 	}
 }

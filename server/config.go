@@ -129,11 +129,29 @@ type warmConfig struct {
 
 // cdnConfig is the CDN mode, off unless CDN_PURGE_URL is set: public
 // answers may be kept by shared caches for their maxAge and name their
-// tags in TagHeader, and every invalidation is POSTed to PurgeURL as
-// {"tags": [...]}.
+// tags in TagHeader, and every invalidation is purged at PurgeURL before
+// the mutation that caused it is acknowledged (server/cdn.go).
 type cdnConfig struct {
 	PurgeURL  string // CDN_PURGE_URL
 	TagHeader string // CDN_TAG_HEADER, default Cache-Tag (Surrogate-Key for Fastly); empty when the mode is off
+	// CDN_PURGE_FORMAT: json (default: POST {"tags": [...]}) or xkey
+	// (method PURGE with an xkey-purge header of space-separated tags, as
+	// deploy/varnish/default.vcl accepts).
+	Format string
+	// CDN_PURGE_WAIT, default 5s: how long a mutation waits for the CDN to
+	// accept its purges before it answers CDN_PURGE_PENDING (never longer
+	// than the request's deadline).
+	Wait time.Duration
+	// CDN_PURGE_CONCURRENCY, default 4: purge requests in flight at once.
+	Concurrency int
+	// CDN_PURGE_QUEUE, default 10000: distinct tags waiting to be purged;
+	// beyond it the waiting purge becomes a purge of every answer (tag all).
+	Queue int
+	// CDN_REPURGE_AFTER, default 61s (the HTTP server's 60s write timeout
+	// and a margin): when an accepted purge is sent again, removing the
+	// answer of a read that began before the write and reached the CDN
+	// after the first purge.
+	RepurgeAfter time.Duration
 }
 
 // logConfig is the log's level and format.
@@ -406,9 +424,12 @@ func loadScrape(getenv func(string) string) (scrapeConfig, error) {
 	return c, nil
 }
 
-// loadCDN reads CDN_PURGE_URL and CDN_TAG_HEADER.
+// loadCDN reads CDN_PURGE_URL, CDN_TAG_HEADER, CDN_PURGE_FORMAT,
+// CDN_PURGE_WAIT, CDN_PURGE_CONCURRENCY, CDN_PURGE_QUEUE and
+// CDN_REPURGE_AFTER.
 func loadCDN(getenv func(string) string) (cdnConfig, error) {
-	c := cdnConfig{PurgeURL: getenv("CDN_PURGE_URL")}
+	c := cdnConfig{PurgeURL: getenv("CDN_PURGE_URL"), Format: or(getenv("CDN_PURGE_FORMAT"), "json"),
+		Wait: 5 * time.Second, Concurrency: 4, Queue: 10_000, RepurgeAfter: 61 * time.Second}
 	if c.PurgeURL == "" {
 		return c, nil
 	}
@@ -416,6 +437,30 @@ func loadCDN(getenv func(string) string) (cdnConfig, error) {
 		return c, fmt.Errorf("CDN_PURGE_URL %q: want an http(s) URL", c.PurgeURL)
 	}
 	c.TagHeader = or(getenv("CDN_TAG_HEADER"), "Cache-Tag")
+	if c.Format != "json" && c.Format != "xkey" {
+		return c, fmt.Errorf("CDN_PURGE_FORMAT %q: want json or xkey", c.Format)
+	}
+	var err error
+	for name, d := range map[string]*time.Duration{"CDN_PURGE_WAIT": &c.Wait, "CDN_REPURGE_AFTER": &c.RepurgeAfter} {
+		if *d, err = durationVar(getenv, name, *d); err != nil {
+			return c, err
+		}
+		if *d <= 0 {
+			return c, fmt.Errorf("%s %q: want a positive duration such as 5s", name, getenv(name))
+		}
+	}
+	for name, n := range map[string]*int{"CDN_PURGE_CONCURRENCY": &c.Concurrency, "CDN_PURGE_QUEUE": &c.Queue} {
+		v, err := positiveVar(getenv, name)
+		if err != nil {
+			return c, err
+		}
+		if v > 0 {
+			*n = int(v)
+		}
+	}
+	if c.Concurrency > 64 {
+		return c, fmt.Errorf("CDN_PURGE_CONCURRENCY %d: want at most 64", c.Concurrency)
+	}
 	return c, nil
 }
 

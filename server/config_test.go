@@ -45,27 +45,32 @@ func TestLoadConfig(t *testing.T) {
 		t.Errorf("a configured DATABASE_URL seeds %q, want none", c.Database.Seed)
 	}
 	for name, bad := range map[string][]string{
-		"LOG_LEVEL":          {"LOG_LEVEL", "loud"},
-		"LOG_FORMAT":         {"LOG_FORMAT", "xml"},
-		"SCRAPE_SCHEDULE":    {"SCRAPE_SCHEDULE", "every day"},
-		"SCRAPE_FEEDS":       {"SCRAPE_FEEDS", "ftp://x"},
-		"INTROSPECTION":      {"INTROSPECTION", "maybe"},
-		"SEED":               {"SEED", "lots"},
-		"ADDR":               {"ADDR", "nowhere"},
-		"CACHE_TIMEOUT":      {"CACHE_TIMEOUT", "soon"},
-		"MAX_CONNECTIONS":    {"MAX_CONNECTIONS", "0"},
-		"IDLE_TIMEOUT":       {"IDLE_TIMEOUT", "0s"},
-		"DATABASE_URL":       {"DATABASE_URL", "mysql://x"},
-		"QUERY_MAX_DEPTH":    {"QUERY_MAX_DEPTH", "0"},
-		"QUERY_MAX_COST":     {"QUERY_MAX_COST", "lots"},
-		"MAX_BODY_BYTES":     {"MAX_BODY_BYTES", "-1"},
-		"REQUEST_TIMEOUT":    {"REQUEST_TIMEOUT", "0s"},
-		"DB_MAX_CONNS":       {"DB_MAX_CONNS", "x"},
-		"DASHBOARD_INTERVAL": {"DASHBOARD_INTERVAL", "10ms"},
-		"DASHBOARD_HISTORY":  {"DASHBOARD_HISTORY", "5s"},
+		"LOG_LEVEL":             {"LOG_LEVEL", "loud"},
+		"LOG_FORMAT":            {"LOG_FORMAT", "xml"},
+		"SCRAPE_SCHEDULE":       {"SCRAPE_SCHEDULE", "every day"},
+		"SCRAPE_FEEDS":          {"SCRAPE_FEEDS", "ftp://x"},
+		"INTROSPECTION":         {"INTROSPECTION", "maybe"},
+		"SEED":                  {"SEED", "lots"},
+		"ADDR":                  {"ADDR", "nowhere"},
+		"CACHE_TIMEOUT":         {"CACHE_TIMEOUT", "soon"},
+		"MAX_CONNECTIONS":       {"MAX_CONNECTIONS", "0"},
+		"IDLE_TIMEOUT":          {"IDLE_TIMEOUT", "0s"},
+		"DATABASE_URL":          {"DATABASE_URL", "mysql://x"},
+		"QUERY_MAX_DEPTH":       {"QUERY_MAX_DEPTH", "0"},
+		"QUERY_MAX_COST":        {"QUERY_MAX_COST", "lots"},
+		"MAX_BODY_BYTES":        {"MAX_BODY_BYTES", "-1"},
+		"REQUEST_TIMEOUT":       {"REQUEST_TIMEOUT", "0s"},
+		"DB_MAX_CONNS":          {"DB_MAX_CONNS", "x"},
+		"DASHBOARD_INTERVAL":    {"DASHBOARD_INTERVAL", "10ms"},
+		"DASHBOARD_HISTORY":     {"DASHBOARD_HISTORY", "5s"},
+		"CDN_PURGE_FORMAT":      {"CDN_PURGE_URL", "http://cdn", "CDN_PURGE_FORMAT", "soap"},
+		"CDN_PURGE_WAIT":        {"CDN_PURGE_URL", "http://cdn", "CDN_PURGE_WAIT", "0s"},
+		"CDN_REPURGE_AFTER":     {"CDN_PURGE_URL", "http://cdn", "CDN_REPURGE_AFTER", "soon"},
+		"CDN_PURGE_CONCURRENCY": {"CDN_PURGE_URL", "http://cdn", "CDN_PURGE_CONCURRENCY", "65"},
+		"CDN_PURGE_QUEUE":       {"CDN_PURGE_URL", "http://cdn", "CDN_PURGE_QUEUE", "0"},
 	} {
 		if _, err := loadConfig(env(bad...)); err == nil || !strings.Contains(err.Error(), name) {
-			t.Errorf("%s=%q: error %v does not name the variable", bad[0], bad[1], err)
+			t.Errorf("%v: error %v does not name %s", bad, err, name)
 		}
 	}
 }

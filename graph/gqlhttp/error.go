@@ -22,6 +22,10 @@ const (
 	// CodeNotYetVisible: a mutation's change is saved, but other processes
 	// may answer from their caches until its invalidation is delivered.
 	CodeNotYetVisible = "INVALIDATION_PENDING"
+	// CodePurgePending: a mutation's change is saved and visible through
+	// the server, but the CDN in front (the CDN mode) has not yet accepted
+	// the purge of the answers it changes.
+	CodePurgePending = "CDN_PURGE_PENDING"
 	// CodeFailedPrecondition: the server is not set up for the request.
 	CodeFailedPrecondition = "FAILED_PRECONDITION"
 )
