@@ -34,6 +34,10 @@ func (r *Registry) announce(ctx context.Context) {
 // wakes everything after a reconnection.
 func (r *Registry) listen(ctx context.Context) {
 	sub := r.opt.Redis.Subscribe(ctx, r.opt.Channel)
+	// Receive does not return when ctx ends while it waits for a message;
+	// closing the subscription does.
+	stop := context.AfterFunc(ctx, func() { sub.Close() })
+	defer stop()
 	defer sub.Close()
 	subscribed := false
 	for {
