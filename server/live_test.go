@@ -343,3 +343,33 @@ func TestLiveQueryEventSourceInChromium(t *testing.T) {
 		t.Errorf("pushes %v: a write to another property pushed something", got)
 	}
 }
+
+// A process that may have missed invalidations recomputes every live query
+// it holds: when its Redis restarts (pub/sub reconnects, the invalidation
+// log comes back empty), each entry is recomputed once with no write at
+// all, an unchanged answer is not pushed, and the next write still reaches
+// the subscribers of both processes.
+func TestLiveQueryRecomputesEverythingAfterRedisRestart(t *testing.T) {
+	rs := cachetest.StartServer(t)
+	dsn := dbtest.PostgresURL(t)
+	shared := func() map[string]string {
+		return map[string]string{"DATABASE_URL": dsn, "REDIS_URL": "redis://" + rs.Addr + "/0", "CACHE_PREFIX": "kp:live:"}
+	}
+	p1, p2 := startServer(t, shared()), startServer(t, shared())
+	a, b := createProperty(t, p1, "A"), createProperty(t, p1, "B")
+	sa, sb := openSSE(t, p2, livePrice, map[string]any{"id": a}, ""), openSSE(t, p2, livePrice, map[string]any{"id": b}, "")
+	priceOf(t, sa.next(t))
+	priceOf(t, sb.next(t))
+	before := metric(t, p2, "kedahpulse_live_recomputes_total")
+
+	rs.Kill(t)
+	rs.Restart(t)
+	waitMetric(t, p2, "kedahpulse_live_recomputes_total", before+2)
+	if n := sb.pending() + sa.pending(); n != 0 {
+		t.Errorf("%d pushes after the recompute of unchanged answers", n)
+	}
+	setPrice(t, p1, a, "77")
+	if p := priceOf(t, sa.next(t)); p != "77.00" {
+		t.Errorf("after the restart, pushed %s, want 77.00", p)
+	}
+}
