@@ -1,7 +1,7 @@
 // Command server runs Kedah Pulse and holds its wiring and lifetime only:
 // config.go reads the environment into one struct per subsystem, app.go
 // wires the database, the cache, the listeners after an invalidation, the
-// resolver, the scraper and the dashboard, routes.go lists the HTTP request
+// resolver, the scraper, the dashboard and the live queries, routes.go lists the HTTP request
 // chain, and serve.go owns the process's lifetime and its shutdown order
 // (cron, HTTP, background work, outbox relay, cache, database). Each
 // subcommand (seed, scrape, cache) is a cmd_*.go file; run dispatches them.
