@@ -25,8 +25,10 @@
 // a client address holds at most MaxPerClient of them, and a subscriber is
 // a slot in its connection's mailbox, where a newer answer replaces one not
 // yet written (latest wins): fan-out never waits for a client.
-// Only public answers are live: a live query whose answer is PRIVATE is
-// refused (extensions.code LIVE_PRIVATE), and recomputes run anonymously.
+// Only public, cached answers are live: a live query whose answer is
+// PRIVATE is refused (extensions.code LIVE_PRIVATE), one the response level
+// does not keep (admin-only or uncached fields, errors) too
+// (LIVE_UNSUPPORTED), and every run is anonymous.
 // It may import cache, graph/gqlhttp, graph/respcache and graph/limit,
 // never graph or server.
 package live

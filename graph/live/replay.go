@@ -31,6 +31,7 @@ type answer struct {
 	key     string   // the response level's Digest, or a digest of the request when the level did not keep the answer
 	tags    []string // sorted; nil: unknown
 	private bool
+	kept    bool // the response level served or stored it
 }
 
 // run sends q through the handler as an anonymous request, from a read
@@ -42,7 +43,7 @@ func (r *Registry) run(ctx context.Context, q request) (answer, error) {
 	if err != nil {
 		return a, err
 	}
-	a.key, a.private, a.tags = rec.Digest, rec.Private, splitTags(rec.Tags)
+	a.key, a.private, a.tags, a.kept = rec.Digest, rec.Private, splitTags(rec.Tags), rec.Digest != ""
 	if a.key == "" { // an answer the level did not keep (errors, maxAge 0): woken by every invalidation
 		a.key = "request:" + hex.EncodeToString(xxhashOf(q))
 	}

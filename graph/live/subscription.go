@@ -19,6 +19,10 @@ const (
 	// CodePrivate: a live query's answer is PRIVATE; only public answers
 	// are live.
 	CodePrivate = "LIVE_PRIVATE"
+	// CodeUnsupported: a live query's answer is not one the response
+	// level keeps (an admin-only or uncached field, or an answer with
+	// errors), so no invalidation would tell when it changes.
+	CodeUnsupported = "LIVE_UNSUPPORTED"
 	// CodeTooMany: the client address holds MaxPerClient live
 	// subscriptions already.
 	CodeTooMany = "LIVE_TOO_MANY_SUBSCRIPTIONS"
@@ -84,8 +88,12 @@ func (r *Registry) Start(ctx context.Context, client string, box *Mailbox, op st
 
 	req := request{query: text, op: p.OperationName, vars: p.Variables}
 	a, err := r.run(ctx, req)
-	if err == nil && a.private {
+	switch {
+	case err != nil:
+	case a.private:
 		err = refusal(http.StatusBadRequest, CodePrivate, "only public answers are live: this query's answer is private")
+	case !a.kept:
+		err = refusal(http.StatusBadRequest, CodeUnsupported, "only queries whose answer is public and cached can be live; this one's is not (an admin-only or uncached field, or an error: %s)", truncate(a.body, 200))
 	}
 	if err != nil {
 		r.mu.Lock()
@@ -179,6 +187,14 @@ func (r *Registry) liveText(p Params) (string, bool) {
 	var b strings.Builder
 	formatter.NewFormatter(&b).FormatQueryDocument(doc)
 	return b.String(), true
+}
+
+// truncate is b, at most n bytes of it, for a message.
+func truncate(b []byte, n int) string {
+	if len(b) > n {
+		return string(b[:n]) + "..."
+	}
+	return string(b)
 }
 
 // eventID names an answer by its hash (SSE id, Last-Event-ID).
