@@ -1237,6 +1237,8 @@ var sources = []*ast.Source{
 
 directive @cacheControl(maxAge: Int, scope: CacheControlScope, inheritMaxAge: Boolean) on FIELD_DEFINITION | OBJECT | INTERFACE | UNION
 enum CacheControlScope { PUBLIC PRIVATE }
+"Marks a query live: over GraphQL over SSE (graphql-sse) or WebSocket (graphql-ws) its answer is sent, then sent again each time a write changes it. A plain request answers it once."
+directive @live on QUERY
 
 "RFC 3339 date-time, always UTC on output."
 scalar Time

@@ -16,6 +16,7 @@ import (
 	"github.com/kedahpulse/kedahpulse/db"
 	"github.com/kedahpulse/kedahpulse/graph"
 	"github.com/kedahpulse/kedahpulse/graph/gqlhttp"
+	"github.com/kedahpulse/kedahpulse/graph/live"
 	"github.com/kedahpulse/kedahpulse/graph/respcache"
 	"github.com/kedahpulse/kedahpulse/outbox"
 	"github.com/kedahpulse/kedahpulse/server/dashboard"
@@ -36,9 +37,11 @@ type app struct {
 	board    *dashboard.Board
 	purger   *purger           // nil unless the CDN mode is on
 	warmer   *respcache.Warmer // nil when WARM_TOP is 0
+	live     *live.Registry
 
 	closeCache func() error   // closes the cache's store
 	cacheDown  bool           // the cache did not answer at start
+	cacheLog   live.Log       // the cache store's invalidation log
 	lease      *outbox.Lease  // this process answers from the cache only while it holds it
 	bypass     *outbox.Bypass // reads skip the cache while an invalidation may be undelivered or the lease is not held
 }
@@ -66,7 +69,9 @@ func open(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 		a.warmer = respcache.NewWarmer(respcache.WarmOptions{Top: cfg.Warm.Top, Concurrency: cfg.Warm.Concurrency, Logger: log})
 	}
 	// The listeners after an invalidation, told in this order: the
-	// dashboard's counts by tag family, the CDN purge queue, the warmer.
+	// dashboard's counts by tag family, the CDN purge queue, the warmer,
+	// the live queries (a.live, set once the cache is open, before any
+	// invalidation).
 	afterInvalidation := []func(tags []string){families.Add}
 	if a.purger != nil {
 		afterInvalidation = append(afterInvalidation, a.purger.invalidated)
@@ -74,10 +79,12 @@ func open(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 	if a.warmer != nil {
 		afterInvalidation = append(afterInvalidation, a.warmer.Invalidated)
 	}
+	afterInvalidation = append(afterInvalidation, func(tags []string) { a.live.Invalidated(tags) })
 	if err := a.openCache(afterInvalidation); err != nil {
 		a.store.Close()
 		return nil, err
 	}
+	a.live = a.newLive()
 
 	a.outbox = outbox.New(a.store, a.cache, a.bypass, log).WithWait(cfg.Cache.InvalidationWait)
 	a.scraper = scrape.New(a.store, a.outbox, cfg.Scrape.Config, log)
@@ -137,7 +144,36 @@ func (a *app) openCache(afterInvalidation []func(tags []string)) error {
 	a.bypass = outbox.NewBypass(a.lease)
 	opts.Bypass = a.bypass
 	a.cache = cache.New(store, opts)
+	a.cacheLog = store
 	return nil
+}
+
+// newLive is the registry of live queries, told of this process's
+// invalidations (afterInvalidation) and, through Redis pub/sub, of the
+// other processes sharing the cache.
+func (a *app) newLive() *live.Registry {
+	g := a.cfg.GraphQL
+	r := live.New(live.Options{Log: a.cacheLog, Redis: a.redis, Channel: a.cfg.Cache.Prefix + "live",
+		MaxPerClient: a.cfg.Live.MaxPerClient, Concurrency: a.cfg.Live.Concurrency,
+		Limits: g.Limits, MaxBody: g.MaxBodyBytes, Logger: a.log})
+	stat := func(f func(live.Stats) int64) func() float64 {
+		return func() float64 { return float64(f(r.Stats())) }
+	}
+	a.registry.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "kedahpulse_live_subscriptions", Help: "Live query subscriptions held."},
+			stat(func(s live.Stats) int64 { return int64(s.Subscriptions) })),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "kedahpulse_live_queries", Help: "Distinct live queries held."},
+			stat(func(s live.Stats) int64 { return int64(s.Entries) })),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "kedahpulse_live_recomputes_total", Help: "Live queries recomputed after an invalidation."},
+			stat(func(s live.Stats) int64 { return s.Recomputes })),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "kedahpulse_live_pushes_total", Help: "Live answers handed to subscribers (first answers included)."},
+			stat(func(s live.Stats) int64 { return s.Pushes })),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "kedahpulse_live_coalesced_total", Help: "Live answers replaced by a newer one before they were written."},
+			stat(func(s live.Stats) int64 { return s.Coalesced })),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "kedahpulse_live_dropped_total", Help: "Live subscribers dropped because a write failed or timed out."},
+			stat(func(s live.Stats) int64 { return s.Dropped })),
+	)
+	return r
 }
 
 // graphqlHandler is the GraphQL endpoint: the whole-response cache in

@@ -15,6 +15,7 @@ import (
 	"github.com/kedahpulse/kedahpulse/cache"
 	"github.com/kedahpulse/kedahpulse/graph"
 	"github.com/kedahpulse/kedahpulse/graph/limit"
+	"github.com/kedahpulse/kedahpulse/graph/live"
 	"github.com/kedahpulse/kedahpulse/graph/respcache"
 	"github.com/kedahpulse/kedahpulse/server/alert"
 	"github.com/kedahpulse/kedahpulse/server/dashboard"
@@ -33,6 +34,7 @@ type config struct {
 	Dashboard dashboardConfig
 	Alert     alert.Config // ALERT_INTERVAL, ALERT_WINDOW, ALERT_HIT_RATIO, ALERT_MIN_LOOKUPS, ALERT_ERROR_RATE
 	Warm      warmConfig
+	Live      liveConfig
 	CDN       cdnConfig
 	Log       logConfig
 }
@@ -127,6 +129,12 @@ type warmConfig struct {
 	Concurrency int // WARM_CONCURRENCY, default 2: replays at once
 }
 
+// liveConfig is live queries (graph/live).
+type liveConfig struct {
+	MaxPerClient int // LIVE_MAX_PER_CLIENT, default 1000: live subscriptions one client address holds at most
+	Concurrency  int // LIVE_CONCURRENCY, default 4: live queries recomputed at once
+}
+
 // cdnConfig is the CDN mode, off unless CDN_PURGE_URL is set: public
 // answers may be kept by shared caches for their maxAge and name their
 // tags in TagHeader, and every invalidation is purged at PurgeURL before
@@ -202,6 +210,9 @@ func loadConfig(getenv func(string) string) (config, error) {
 		return c, err
 	}
 	if c.Warm, err = loadWarm(getenv); err != nil {
+		return c, err
+	}
+	if c.Live, err = loadLive(getenv); err != nil {
 		return c, err
 	}
 	if c.Dashboard, err = loadDashboard(getenv); err != nil {
@@ -478,6 +489,25 @@ func loadWarm(getenv func(string) string) (warmConfig, error) {
 	if v := getenv("WARM_CONCURRENCY"); v != "" {
 		if c.Concurrency, err = strconv.Atoi(v); err != nil || c.Concurrency < 1 || c.Concurrency > 64 {
 			return c, fmt.Errorf("WARM_CONCURRENCY %q: want a whole number from 1 to 64", v)
+		}
+	}
+	return c, nil
+}
+
+// loadLive reads LIVE_MAX_PER_CLIENT (live subscriptions of one client
+// address, default 1000) and LIVE_CONCURRENCY (recomputes at once,
+// default 4).
+func loadLive(getenv func(string) string) (liveConfig, error) {
+	c := liveConfig{MaxPerClient: live.DefaultMaxPerClient, Concurrency: live.DefaultConcurrency}
+	var err error
+	if v := getenv("LIVE_MAX_PER_CLIENT"); v != "" {
+		if c.MaxPerClient, err = strconv.Atoi(v); err != nil || c.MaxPerClient < 1 || c.MaxPerClient > 1_000_000 {
+			return c, fmt.Errorf("LIVE_MAX_PER_CLIENT %q: want a whole number from 1 to 1000000", v)
+		}
+	}
+	if v := getenv("LIVE_CONCURRENCY"); v != "" {
+		if c.Concurrency, err = strconv.Atoi(v); err != nil || c.Concurrency < 1 || c.Concurrency > 64 {
+			return c, fmt.Errorf("LIVE_CONCURRENCY %q: want a whole number from 1 to 64", v)
 		}
 	}
 	return c, nil

@@ -17,7 +17,9 @@ import (
 // routes is the HTTP request chain, top to bottom. The connection limit and
 // the timeouts (serve) come before it; a GraphQL request then goes through
 // the duration metric, CORS and graphqlHandler (the whole-response cache,
-// auth, the limits, gqlgen and the resolvers).
+// auth, the limits, gqlgen and the resolvers); a live transport's request
+// (SSE, WebSocket) goes through CORS to the live registry, which runs its
+// operations through graphqlHandler.
 func (a *app) routes() http.Handler {
 	a.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	duration := prometheus.NewHistogramVec(prometheus.HistogramOpts{
@@ -37,7 +39,9 @@ func (a *app) routes() http.Handler {
 	mux.Handle("GET /{$}", page)
 	mux.Handle("GET /playground/", page)
 	mux.Handle("GET /favicon.ico", page)
-	mux.Handle("/graphql", instrument(duration, a.cors().Handler(a.graphqlHandler())))
+	api := a.graphqlHandler()
+	a.live.Serve(api) // live queries are computed by the same chain
+	mux.Handle("/graphql", a.live.Route(instrument(duration, a.cors().Handler(api)), a.cors().Handler(a.live)))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok\n") })
 	mux.Handle("GET /readyz", &readiness{
 		log:      a.log,

@@ -68,6 +68,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, listening func(net
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	srv.RegisterOnShutdown(a.board.Close) // ends the dashboard's event streams
+	srv.RegisterOnShutdown(a.live.Close)  // ends the live queries' streams
 	if cfg.HTTP.PprofAddr != "" {
 		stopPprof, err := servePprof(cfg.HTTP.PprofAddr, log)
 		if err != nil {
@@ -142,6 +143,7 @@ func (a *app) startBackground(bg context.Context) *sync.WaitGroup {
 	if a.warmer != nil {
 		wg.Go(func() { a.warmer.Run(bg) })
 	}
+	wg.Go(func() { a.live.Run(bg) })
 	return wg
 }
 

@@ -2,8 +2,10 @@
 // repeated request before anything else (Level.Front, with the memo of
 // requests as sent), the lookup and fill around execution (Level.Serve, the
 // transport's gqlhttp.Level), the headers of cacheable answers (ETag and
-// 304, Vary, Cache-Control, the CDN's tag header) and the Warmer, which
-// replays popular requests through the front after an invalidation.
+// 304, Vary, Cache-Control, the CDN's tag header), the Warmer, which
+// replays popular requests through the front after an invalidation, and
+// Capture, which tells a caller (graph/live) the digest and tags of the
+// answer it wrote.
 // It imports cache, db (the analytics tags the Warmer watches),
 // graph/gqlhttp (the parameters, the prepared request and the writing of
 // bodies) and graph/cachecontrol, never graph: graph.NewHandler composes

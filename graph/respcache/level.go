@@ -94,6 +94,7 @@ func (l *Level) Serve(ctx context.Context, w http.ResponseWriter, r *http.Reques
 	if key != "" {
 		tags = l.set(ctx, key, body, etag, rec, stamp, time.Duration(p.Hint.MaxAge)*time.Second)
 		l.warm.observe(ctx, m.warm, []byte(tags))
+		note(ctx, m, []byte(tags))
 	}
 	l.writeCacheable(w, r, p.Hint, "MISS", body, etag, []byte(tags))
 }
@@ -130,6 +131,7 @@ func (l *Level) serveCached(ctx context.Context, w http.ResponseWriter, r *http.
 		l.cache.CountHits(m.roots)
 	}
 	l.warm.observe(ctx, m.warm, e.Tags)
+	note(ctx, m, e.Tags)
 	w.Header()["Age"] = []string{strconv.Itoa(int(e.Age.Seconds()))}
 	l.writeCacheable(w, r, m.hint, "HIT", e.Body, e.ETag, e.Tags)
 	return stamp, true
