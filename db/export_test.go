@@ -40,3 +40,6 @@ func SpanKeys(bucket int64) []int64 {
 
 // LongestSpan is the length of the longest span rollups.
 const LongestSpan = time.Duration(secondsPerHour<<maxSpanLevel) * time.Second
+
+// CandidatesPerRow is candidatesPerRow.
+const CandidatesPerRow = candidatesPerRow
