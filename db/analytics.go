@@ -1,8 +1,10 @@
 package db
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -126,6 +128,41 @@ func (s *Store) windowRows(ctx context.Context, r TimeRange, cond string, condAr
 	return rollupRows([][]rowSet{windowCover(r.Window(s.windowNow(ctx)))}, cond, condArgs...)
 }
 
+// sumByDestination reads the rows of from (built by rollupRows) and sums
+// them per destination here: SQLite groups rows of a compound subquery by
+// sorting them, which costs several times more than reading them.
+func (s *Store) sumByDestination(ctx context.Context, from string, args []any) (map[int64]*rollupSums, error) {
+	rows, err := s.DB.NewSelect().TableExpr(from, args...).
+		ColumnExpr("r.destination_id, r.posts, r.positive, r.neutral, r.negative, r.score_sum").Rows(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[int64]*rollupSums{}
+	for rows.Next() {
+		var id int64
+		var row rollupSums
+		if err := rows.Scan(&id, &row.Posts, &row.Positive, &row.Neutral, &row.Negative, &row.ScoreSum); err != nil {
+			return nil, err
+		}
+		sum := out[id]
+		if sum == nil {
+			sum = &rollupSums{}
+			out[id] = sum
+		}
+		sum.add(row)
+	}
+	return out, rows.Err()
+}
+
+func (r *rollupSums) add(o rollupSums) {
+	r.Posts += o.Posts
+	r.Positive += o.Positive
+	r.Neutral += o.Neutral
+	r.Negative += o.Negative
+	r.ScoreSum += o.ScoreSum
+}
+
 // SentimentByDestinations sums each destination's rollups in r's window in
 // one statement. Every requested id is a key of the result.
 func (s *Store) SentimentByDestinations(ctx context.Context, ids []int64, r TimeRange) (map[int64]SentimentSummary, error) {
@@ -140,19 +177,12 @@ func (s *Store) SentimentByDestinations(ctx context.Context, ids []int64, r Time
 		return out, nil
 	}
 	from, args := s.windowRows(ctx, r, "destination_id IN (?)", bun.In(ids))
-	var rows []struct {
-		DestinationID int64
-		rollupSums
-	}
-	err := s.DB.NewSelect().TableExpr(from, args...).
-		ColumnExpr("r.destination_id").ColumnExpr(sumColumns).
-		GroupExpr("r.destination_id").
-		Scan(ctx, &rows)
+	sums, err := s.sumByDestination(ctx, from, args)
 	if err != nil {
 		return nil, fmt.Errorf("db: sentiment by destinations: %w", err)
 	}
-	for _, row := range rows {
-		out[row.DestinationID] = row.summary(r)
+	for id, sum := range sums {
+		out[id] = sum.summary(r)
 	}
 	return out, nil
 }
@@ -177,6 +207,7 @@ func (s *Store) Sentiment(ctx context.Context, destinationID *int64, city *strin
 		condArgs = append(condArgs, CitySlug(*city))
 	}
 	from, args := s.windowRows(ctx, r, strings.Join(conds, " AND "), condArgs...)
+	// One sum over every row, which needs no sort.
 	var sums rollupSums
 	if err := s.DB.NewSelect().TableExpr(from, args...).ColumnExpr(sumColumns).Scan(ctx, &sums); err != nil {
 		return SentimentSummary{}, fmt.Errorf("db: sentiment: %w", err)
@@ -294,32 +325,21 @@ func (s *Store) TopDestinations(ctx context.Context, r TimeRange, f DestinationF
 		cond = "destination_id IN (SELECT d.id FROM destinations AS d WHERE " + strings.Join(conds, " AND ") + ")"
 	}
 	from, args := s.windowRows(ctx, r, cond, condArgs...)
-	var rows []struct {
-		DestinationID int64
-		Mentions      int64
-		ScoreTotal    float64
-		AverageScore  float64
-	}
-	err := s.DB.NewSelect().TableExpr(from, args...).
-		ColumnExpr("r.destination_id").
-		ColumnExpr("CAST(SUM(r.posts) AS BIGINT) AS mentions").
-		ColumnExpr("CAST(SUM(r.score_sum) AS DOUBLE PRECISION) AS score_total").
-		ColumnExpr("CAST(SUM(r.score_sum) AS DOUBLE PRECISION) / CAST(SUM(r.posts) AS DOUBLE PRECISION) AS average_score").
-		GroupExpr("r.destination_id").
-		Having("SUM(r.posts) > 0").
-		OrderExpr("mentions DESC, average_score DESC, r.destination_id ASC").
-		Limit(int64(limit)).
-		Scan(ctx, &rows)
+	sums, err := s.sumByDestination(ctx, from, args)
 	if err != nil {
 		return nil, fmt.Errorf("db: top destinations: %w", err)
 	}
-	for i, row := range rows {
-		ranks = append(ranks, DestinationRank{
-			Rank:          i + 1,
-			DestinationID: row.DestinationID,
-			Mentions:      int(row.Mentions),
-			AverageScore:  average(row.ScoreTotal, row.Mentions),
-		})
+	for id, sum := range sums {
+		if sum.Posts > 0 {
+			ranks = append(ranks, DestinationRank{DestinationID: id, Mentions: int(sum.Posts), AverageScore: average(sum.ScoreSum, sum.Posts)})
+		}
+	}
+	slices.SortFunc(ranks, func(a, b DestinationRank) int {
+		return cmp.Or(cmp.Compare(b.Mentions, a.Mentions), cmp.Compare(b.AverageScore, a.AverageScore), cmp.Compare(a.DestinationID, b.DestinationID))
+	})
+	ranks = ranks[:min(limit, len(ranks))]
+	for i := range ranks {
+		ranks[i].Rank = i + 1
 	}
 	return ranks, nil
 }
