@@ -1,19 +1,22 @@
 package db
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/uptrace/bun"
 )
 
-// Analytics read rollups only, never raw posts. A window (aligned to hours,
-// see TimeRange.Window) is read as the daily rollups of the whole UTC days
-// inside it plus the hourly rollups of the hours at its edges, so a summary
-// costs O(days + 24) rows per destination, and the answers equal answers
-// computed from posts.
+// Analytics read rollups only, never raw posts. A window's sums (aligned
+// to hours, see TimeRange.Window) are read from the span rollups that
+// cover it (coverOf: O(log hours) rows per destination), and a trend's
+// daily series from the daily rollups of the whole UTC days inside its
+// window plus the hourly rollups of the hours at its edges (dayRows), so
+// the answers equal answers computed from posts.
 
 const day = 24 * time.Hour
 
@@ -51,53 +54,64 @@ func average(sum float64, n int64) float64 {
 	return sum / float64(n)
 }
 
-// span is a run of rollup rows with keys in [from, to): hourly rollups, or
-// daily ones when daily.
-type span struct {
-	daily    bool
-	from, to int64
+// rowSet is a run of rollup rows of one table: those with key in
+// [from, to), or, when keys is set, those with a key in keys.
+type rowSet struct {
+	table, key string
+	from, to   int64
+	keys       []int64
 }
 
-// spansOf covers the hour-aligned window [start, end) with the whole UTC
-// days inside it and the hours before the first and after the last.
-func spansOf(start, end time.Time) []span {
+// dayRows covers the hour-aligned window [start, end) with the daily
+// rollups of the whole UTC days inside it and the hourly rollups of the
+// hours before the first and after the last.
+func dayRows(start, end time.Time) []rowSet {
+	hours := func(from, to time.Time) rowSet {
+		return rowSet{table: "post_rollups", key: "bucket", from: from.Unix(), to: to.Unix()}
+	}
 	first := start.Add(day - time.Nanosecond).Truncate(day)
 	last := end.Truncate(day)
 	if !first.Before(last) {
-		return []span{{from: start.Unix(), to: end.Unix()}}
+		return []rowSet{hours(start, end)}
 	}
-	out := make([]span, 0, 3)
+	out := make([]rowSet, 0, 3)
 	if start.Before(first) {
-		out = append(out, span{from: start.Unix(), to: first.Unix()})
+		out = append(out, hours(start, first))
 	}
-	out = append(out, span{daily: true, from: first.Unix(), to: last.Unix()})
+	out = append(out, rowSet{table: "post_rollups_daily", key: "day", from: first.Unix(), to: last.Unix()})
 	if last.Before(end) {
-		out = append(out, span{from: last.Unix(), to: end.Unix()})
+		out = append(out, hours(last, end))
 	}
 	return out
 }
 
+// windowCover is coverOf the window [start, end).
+func windowCover(start, end time.Time) []rowSet { return coverOf(start.Unix(), end.Unix()) }
+
 // rollupRows builds a FROM item, aliased r, of the rollup rows of each
-// window's spans, with the columns destination_id, bucket (the start of
-// the row's hour or day), posts, positive, neutral, negative, score_sum
-// and win (the window's index). Every branch is filtered by cond on its
-// destination_id ("" for none), so each reads its table's index.
-func rollupRows(windows [][]span, cond string, condArgs ...any) (string, []any) {
+// window's row sets, with the columns destination_id, bucket (the row's
+// key: the start of its hour or day, or a span key), posts, positive,
+// neutral, negative, score_sum and win (the window's index). Every branch
+// is filtered by cond on its destination_id ("" for none), so each reads
+// its table's index.
+func rollupRows(windows [][]rowSet, cond string, condArgs ...any) (string, []any) {
 	var b strings.Builder
 	var args []any
 	b.WriteString("(")
-	for w, spans := range windows {
-		for _, sp := range spans {
-			if len(args) > 0 {
+	for w, sets := range windows {
+		for _, rs := range sets {
+			if b.Len() > 1 {
 				b.WriteString(" UNION ALL ")
 			}
-			table, key := "post_rollups", "bucket"
-			if sp.daily {
-				table, key = "post_rollups_daily", "day"
-			}
 			fmt.Fprintf(&b, "SELECT destination_id, %[2]s AS bucket, posts, positive, neutral, negative, score_sum, %[3]d AS win"+
-				" FROM %[1]s WHERE %[2]s >= ? AND %[2]s < ?", table, key, w)
-			args = append(args, sp.from, sp.to)
+				" FROM %[1]s WHERE ", rs.table, rs.key, w)
+			if rs.keys != nil {
+				fmt.Fprintf(&b, "%s IN (?)", rs.key)
+				args = append(args, bun.In(rs.keys))
+			} else {
+				fmt.Fprintf(&b, "%[1]s >= ? AND %[1]s < ?", rs.key)
+				args = append(args, rs.from, rs.to)
+			}
 			if cond != "" {
 				b.WriteString(" AND " + cond)
 				args = append(args, condArgs...)
@@ -108,9 +122,45 @@ func rollupRows(windows [][]span, cond string, condArgs ...any) (string, []any) 
 	return b.String(), args
 }
 
-// windowRows is rollupRows of r's window at the instant of ctx.
+// windowRows is rollupRows of the cover of r's window at the instant of
+// ctx.
 func (s *Store) windowRows(ctx context.Context, r TimeRange, cond string, condArgs ...any) (string, []any) {
-	return rollupRows([][]span{spansOf(r.Window(s.windowNow(ctx)))}, cond, condArgs...)
+	return rollupRows([][]rowSet{windowCover(r.Window(s.windowNow(ctx)))}, cond, condArgs...)
+}
+
+// sumByDestination reads the rows of from (built by rollupRows) and sums
+// them per destination here: SQLite groups rows of a compound subquery by
+// sorting them, which costs several times more than reading them.
+func (s *Store) sumByDestination(ctx context.Context, from string, args []any) (map[int64]*rollupSums, error) {
+	rows, err := s.DB.NewSelect().TableExpr(from, args...).
+		ColumnExpr("r.destination_id, r.posts, r.positive, r.neutral, r.negative, r.score_sum").Rows(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[int64]*rollupSums{}
+	for rows.Next() {
+		var id int64
+		var row rollupSums
+		if err := rows.Scan(&id, &row.Posts, &row.Positive, &row.Neutral, &row.Negative, &row.ScoreSum); err != nil {
+			return nil, err
+		}
+		sum := out[id]
+		if sum == nil {
+			sum = &rollupSums{}
+			out[id] = sum
+		}
+		sum.add(row)
+	}
+	return out, rows.Err()
+}
+
+func (r *rollupSums) add(o rollupSums) {
+	r.Posts += o.Posts
+	r.Positive += o.Positive
+	r.Neutral += o.Neutral
+	r.Negative += o.Negative
+	r.ScoreSum += o.ScoreSum
 }
 
 // SentimentByDestinations sums each destination's rollups in r's window in
@@ -127,19 +177,12 @@ func (s *Store) SentimentByDestinations(ctx context.Context, ids []int64, r Time
 		return out, nil
 	}
 	from, args := s.windowRows(ctx, r, "destination_id IN (?)", bun.In(ids))
-	var rows []struct {
-		DestinationID int64
-		rollupSums
-	}
-	err := s.DB.NewSelect().TableExpr(from, args...).
-		ColumnExpr("r.destination_id").ColumnExpr(sumColumns).
-		GroupExpr("r.destination_id").
-		Scan(ctx, &rows)
+	sums, err := s.sumByDestination(ctx, from, args)
 	if err != nil {
 		return nil, fmt.Errorf("db: sentiment by destinations: %w", err)
 	}
-	for _, row := range rows {
-		out[row.DestinationID] = row.summary(r)
+	for id, sum := range sums {
+		out[id] = sum.summary(r)
 	}
 	return out, nil
 }
@@ -164,6 +207,7 @@ func (s *Store) Sentiment(ctx context.Context, destinationID *int64, city *strin
 		condArgs = append(condArgs, CitySlug(*city))
 	}
 	from, args := s.windowRows(ctx, r, strings.Join(conds, " AND "), condArgs...)
+	// One sum over every row, which needs no sort.
 	var sums rollupSums
 	if err := s.DB.NewSelect().TableExpr(from, args...).ColumnExpr(sumColumns).Scan(ctx, &sums); err != nil {
 		return SentimentSummary{}, fmt.Errorf("db: sentiment: %w", err)
@@ -172,8 +216,9 @@ func (s *Store) Sentiment(ctx context.Context, destinationID *int64, city *strin
 }
 
 // TrendsByDestinations computes each destination's trend over r in one
-// statement: the current window's rollups summed per destination and UTC
-// day, the previous window's per destination. Every requested id is a key.
+// statement: the current window's daily and hourly rollups summed per
+// destination and UTC day, the previous window's cover per destination.
+// Every requested id is a key.
 func (s *Store) TrendsByDestinations(ctx context.Context, ids []int64, r TimeRange) (map[int64]*Trend, error) {
 	if err := checkRange(r); err != nil {
 		return nil, err
@@ -205,38 +250,38 @@ func (s *Store) TrendsByDestinations(ctx context.Context, ids []int64, r TimeRan
 		return out, nil
 	}
 	const current, previous = 0, 1
-	windows := [][]span{current: spansOf(start, end), previous: spansOf(prevStart, prevEnd)}
+	windows := [][]rowSet{current: dayRows(start, end), previous: windowCover(prevStart, prevEnd)}
 	from, args := rollupRows(windows, "destination_id IN (?)", bun.In(ids))
-	var rows []struct {
-		DestinationID int64
-		Win           int64
-		DayStart      int64
-		Posts         int64
-		ScoreSum      float64
-	}
-	err := s.DB.NewSelect().TableExpr(from, args...).
-		ColumnExpr("r.destination_id, r.win").
-		ColumnExpr("CASE WHEN r.win = ? THEN (r.bucket / 86400) * 86400 ELSE 0 END AS day_start", current).
-		ColumnExpr("CAST(SUM(r.posts) AS BIGINT) AS posts").
-		ColumnExpr("CAST(SUM(r.score_sum) AS DOUBLE PRECISION) AS score_sum").
-		GroupExpr("1, 2, 3").
-		Scan(ctx, &rows)
+	// The rows are summed here, not grouped in SQL: SQLite sorts to
+	// group, which costs more than reading the rows.
+	rows, err := s.DB.NewSelect().TableExpr(from, args...).
+		ColumnExpr("r.destination_id, r.win, r.bucket, r.posts, r.score_sum").
+		Rows(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("db: trends by destinations: %w", err)
 	}
+	defer rows.Close()
 	first := days[0].Unix()
-	for _, row := range rows {
-		a := accs[row.DestinationID]
+	for rows.Next() {
+		var id, win, bucket, posts int64
+		var score float64
+		if err := rows.Scan(&id, &win, &bucket, &posts, &score); err != nil {
+			return nil, fmt.Errorf("db: trends by destinations: %w", err)
+		}
+		a := accs[id]
 		if a == nil {
 			continue
 		}
-		if row.Win == previous {
-			a.trend.PreviousMentions += int(row.Posts)
+		if win == previous {
+			a.trend.PreviousMentions += int(posts)
 			continue
 		}
-		i := int((row.DayStart - first) / secondsPerDay)
-		a.trend.Series[i].Mentions += int(row.Posts)
-		a.daySum[i] += row.ScoreSum
+		i := int((dayOf(bucket) - first) / secondsPerDay)
+		a.trend.Series[i].Mentions += int(posts)
+		a.daySum[i] += score
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("db: trends by destinations: %w", err)
 	}
 	for _, a := range accs {
 		t := a.trend
@@ -280,32 +325,21 @@ func (s *Store) TopDestinations(ctx context.Context, r TimeRange, f DestinationF
 		cond = "destination_id IN (SELECT d.id FROM destinations AS d WHERE " + strings.Join(conds, " AND ") + ")"
 	}
 	from, args := s.windowRows(ctx, r, cond, condArgs...)
-	var rows []struct {
-		DestinationID int64
-		Mentions      int64
-		ScoreTotal    float64
-		AverageScore  float64
-	}
-	err := s.DB.NewSelect().TableExpr(from, args...).
-		ColumnExpr("r.destination_id").
-		ColumnExpr("CAST(SUM(r.posts) AS BIGINT) AS mentions").
-		ColumnExpr("CAST(SUM(r.score_sum) AS DOUBLE PRECISION) AS score_total").
-		ColumnExpr("CAST(SUM(r.score_sum) AS DOUBLE PRECISION) / CAST(SUM(r.posts) AS DOUBLE PRECISION) AS average_score").
-		GroupExpr("r.destination_id").
-		Having("SUM(r.posts) > 0").
-		OrderExpr("mentions DESC, average_score DESC, r.destination_id ASC").
-		Limit(int64(limit)).
-		Scan(ctx, &rows)
+	sums, err := s.sumByDestination(ctx, from, args)
 	if err != nil {
 		return nil, fmt.Errorf("db: top destinations: %w", err)
 	}
-	for i, row := range rows {
-		ranks = append(ranks, DestinationRank{
-			Rank:          i + 1,
-			DestinationID: row.DestinationID,
-			Mentions:      int(row.Mentions),
-			AverageScore:  average(row.ScoreTotal, row.Mentions),
-		})
+	for id, sum := range sums {
+		if sum.Posts > 0 {
+			ranks = append(ranks, DestinationRank{DestinationID: id, Mentions: int(sum.Posts), AverageScore: average(sum.ScoreSum, sum.Posts)})
+		}
+	}
+	slices.SortFunc(ranks, func(a, b DestinationRank) int {
+		return cmp.Or(cmp.Compare(b.Mentions, a.Mentions), cmp.Compare(b.AverageScore, a.AverageScore), cmp.Compare(a.DestinationID, b.DestinationID))
+	})
+	ranks = ranks[:min(limit, len(ranks))]
+	for i := range ranks {
+		ranks[i].Rank = i + 1
 	}
 	return ranks, nil
 }

@@ -138,11 +138,17 @@ func backendCPU(pid int) time.Duration {
 	return time.Duration(utime+stime) * time.Second / 100 // USER_HZ
 }
 
-// BenchmarkAnalyticsCold measures every analytics read on the demo data
-// (db.DemoSeed) as a cold field would: each call goes to the database. It
-// reports the CPU per call of this process (cpu-ms/op) and, on a local
-// PostgreSQL, of its backend (pg-cpu-ms/op, one connection). The
-// "hourly" variants are the reference reads of hourly rollups alone.
+// BenchmarkAnalyticsCold measures every analytics field on the demo data
+// (db.DemoSeed) as a cold field cache would read it: each call goes to the
+// database. Names are field/variant/range. It reports the CPU per call of
+// this process (cpu-ms/op: all of SQLite's work, and the server's share
+// on PostgreSQL) and, on a local PostgreSQL, of its backend (pg-cpu-ms/op,
+// one connection, in steps of 10 ms / b.N). The "hourly" variants are the
+// reference reads of hourly rollups alone (db/analytics_ref_test.go), for
+// ratios measured in the same run. trends reads its ranking, then the
+// trends of its first limit destinations, as Query.trends does.
+//
+//	go test ./db -run '^$' -bench AnalyticsCold -benchtime 20x
 func BenchmarkAnalyticsCold(b *testing.B) {
 	for _, dialect := range dbtest.Dialects {
 		b.Run(dialect, func(b *testing.B) {
@@ -170,6 +176,18 @@ func BenchmarkAnalyticsCold(b *testing.B) {
 				return out
 			}
 			city, cat := dests[0].City, dests[0].Category
+			trends := func(r db.TimeRange, f db.DestinationFilter, limit int) error {
+				ranks, err := s.TopDestinations(ctx, r, f, db.MaxFirst)
+				if err != nil {
+					return err
+				}
+				top := make([]int64, 0, limit)
+				for _, rk := range ranks[:min(limit, len(ranks))] {
+					top = append(top, rk.DestinationID)
+				}
+				_, err = s.TrendsByDestinations(ctx, top, r)
+				return err
+			}
 			type read struct {
 				name string
 				fn   func(r db.TimeRange) error
@@ -179,27 +197,36 @@ func BenchmarkAnalyticsCold(b *testing.B) {
 					_, err := s.TopDestinations(ctx, r, db.DestinationFilter{}, db.MaxFirst)
 					return err
 				}},
+				{"topDestinations/all/hourly", func(r db.TimeRange) error {
+					_, err := s.HourlyTopDestinations(ctx, r, db.DestinationFilter{}, db.MaxFirst)
+					return err
+				}},
+				{"topDestinations/city", func(r db.TimeRange) error {
+					_, err := s.TopDestinations(ctx, r, db.DestinationFilter{City: &city}, db.MaxFirst)
+					return err
+				}},
 				{"topDestinations/category", func(r db.TimeRange) error {
 					_, err := s.TopDestinations(ctx, r, db.DestinationFilter{Category: &cat}, db.MaxFirst)
 					return err
 				}},
-				{"topDestinations/category/hourly", func(r db.TimeRange) error {
-					_, err := s.HourlyTopDestinations(ctx, r, db.DestinationFilter{Category: &cat}, db.MaxFirst)
-					return err
-				}},
+				{"trends/category/10", func(r db.TimeRange) error { return trends(r, db.DestinationFilter{Category: &cat}, 10) }},
+				{"trends/category/100", func(r db.TimeRange) error { return trends(r, db.DestinationFilter{Category: &cat}, 100) }},
+				{"trends/all/10", func(r db.TimeRange) error { return trends(r, db.DestinationFilter{}, 10) }},
+				{"trends/all/100", func(r db.TimeRange) error { return trends(r, db.DestinationFilter{}, 100) }},
 				{"sentimentSummary/all", func(r db.TimeRange) error { _, err := s.Sentiment(ctx, nil, nil, r); return err }},
 				{"sentimentSummary/all/hourly", func(r db.TimeRange) error { _, err := s.HourlySentiment(ctx, nil, nil, r); return err }},
 				{"sentimentSummary/city", func(r db.TimeRange) error { _, err := s.Sentiment(ctx, nil, &city, r); return err }},
+				{"sentimentSummary/destination", func(r db.TimeRange) error { _, err := s.Sentiment(ctx, &dests[0].ID, nil, r); return err }},
 				{"destination.sentiment/10", func(r db.TimeRange) error { _, err := s.SentimentByDestinations(ctx, ids(10), r); return err }},
+				{"destination.sentiment/100", func(r db.TimeRange) error { _, err := s.SentimentByDestinations(ctx, ids(100), r); return err }},
 				{"destination.trend/10", func(r db.TimeRange) error { _, err := s.TrendsByDestinations(ctx, ids(10), r); return err }},
 				{"destination.trend/10/hourly", func(r db.TimeRange) error {
 					_, err := s.HourlyTrendsByDestinations(ctx, ids(10), r)
 					return err
 				}},
-				{"destination.trend/100", func(r db.TimeRange) error { _, err := s.TrendsByDestinations(ctx, ids(100), r); return err }},
 			}
 			for _, rd := range reads {
-				for _, r := range []db.TimeRange{db.Last24Hours, db.Last90Days} {
+				for _, r := range db.TimeRanges {
 					b.Run(rd.name+"/"+string(r), func(b *testing.B) {
 						cpu, pg := cpuTime(), backendCPU(pid)
 						for b.Loop() {

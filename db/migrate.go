@@ -58,6 +58,7 @@ func init() {
 	migrations.Add(migrate.Migration{Name: "20261201000001", Comment: "post_rollups_daily", Up: goMigration(migrateDailyRollups)})
 	migrations.Add(migrate.Migration{Name: "20261201000002", Comment: "properties search index", Up: goMigration(migrateSearchIndex)})
 	migrations.Add(migrate.Migration{Name: "20261207000001", Comment: "cache_peers expires_at", Up: goMigration(migratePeerExpiry)})
+	migrations.Add(migrate.Migration{Name: "20261207000002", Comment: "post_rollup_spans", Up: goMigration(migrateSpanRollups)})
 }
 
 // goMigration runs fn in a transaction of the migrator's database.
@@ -261,6 +262,57 @@ func migrateDailyRollups(ctx context.Context, tx bun.Tx) error {
 		FROM post_rollups WHERE true GROUP BY destination_id, (bucket / 86400) * 86400
 		ON CONFLICT (destination_id, day) DO NOTHING`)
 	return err
+}
+
+// migrateSpanRollups creates the span rollups (see spanRollup), from a
+// local model so that later changes to spanRollup cannot change what this
+// migration does, and fills them from the hourly ones, one level at a
+// time; ON CONFLICT DO NOTHING lets it run again. It also gives every
+// rollup table a covering index by destination, so that a read of some
+// destinations' rows never visits the table (on SQLite a primary key
+// index is not covering).
+func migrateSpanRollups(ctx context.Context, tx bun.Tx) error {
+	type postRollupSpan struct {
+		bun.BaseModel `bun:"table:post_rollup_spans"`
+
+		DestinationID int64   `bun:",pk"`
+		Span          int64   `bun:",pk"`
+		Posts         int64   `bun:",notnull"`
+		Positive      int64   `bun:",notnull"`
+		Neutral       int64   `bun:",notnull"`
+		Negative      int64   `bun:",notnull"`
+		ScoreSum      float64 `bun:",notnull"`
+	}
+	if _, err := tx.NewCreateTable().Model((*postRollupSpan)(nil)).IfNotExists().
+		ForeignKey(`("destination_id") REFERENCES "destinations" ("id") ON DELETE CASCADE`).Exec(ctx); err != nil {
+		return err
+	}
+	// Covering indexes: by time, so that a window over every destination
+	// reads one index entry per destination and run; by destination, so
+	// that a read of some destinations never visits the tables.
+	indexes := []struct{ table, name, first, second string }{
+		{"post_rollup_spans", "post_rollup_spans_span_idx", "span", "destination_id"},
+		{"post_rollup_spans", "post_rollup_spans_destination_sums_idx", "destination_id", "span"},
+		{"post_rollups", "post_rollups_destination_sums_idx", "destination_id", "bucket"},
+		{"post_rollups_daily", "post_rollups_daily_destination_sums_idx", "destination_id", "day"},
+	}
+	for _, ix := range indexes {
+		if _, err := tx.NewCreateIndex().Table(ix.table).Index(ix.name).
+			Column(ix.first, ix.second, "posts", "positive", "neutral", "negative", "score_sum").IfNotExists().Exec(ctx); err != nil {
+			return err
+		}
+	}
+	for level := 1; level <= 11; level++ { // maxSpanLevel when written
+		n := int64(3600) << level
+		if _, err := tx.ExecContext(ctx, `INSERT INTO post_rollup_spans
+			(destination_id, span, posts, positive, neutral, negative, score_sum)
+			SELECT destination_id, (bucket / ?) * ? + ?, SUM(posts), SUM(positive), SUM(neutral), SUM(negative), SUM(score_sum)
+			FROM post_rollups WHERE true GROUP BY destination_id, (bucket / ?) * ? + ?
+			ON CONFLICT (destination_id, span) DO NOTHING`, n, n, level, n, n, level); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // migrateLockKey is the pg_advisory_lock key that serialises Migrate.

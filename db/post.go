@@ -199,8 +199,8 @@ func insertPosts(ctx context.Context, idb bun.IDB, rows []*Post) ([]*Post, error
 	return stored, nil
 }
 
-// addRollups adds posts to their hourly and daily rollups, each upserted in
-// key order.
+// addRollups adds posts to their hourly, daily and span rollups, each
+// upserted in key order.
 func addRollups(ctx context.Context, idb bun.IDB, posts []*Post) error {
 	rollups := rollupsOf(posts)
 	slices.SortFunc(rollups, func(a, b *postRollup) int {
@@ -209,7 +209,10 @@ func addRollups(ctx context.Context, idb bun.IDB, posts []*Post) error {
 	if err := upsertRollups(ctx, idb, rollups); err != nil {
 		return err
 	}
-	return upsertDailyRollups(ctx, idb, dailyRollupsOf(rollups))
+	if err := upsertDailyRollups(ctx, idb, dailyRollupsOf(rollups)); err != nil {
+		return err
+	}
+	return upsertSpanRollups(ctx, idb, spanRollupsOf(rollups))
 }
 
 func (r *postRollup) add(score float64, label SentimentLabel) {

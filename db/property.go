@@ -67,11 +67,13 @@ func (s *Store) findPropertyIDs(ctx context.Context, f PropertyFilter, order Pro
 	if err := checkCityFilter("filter.city", f.City); err != nil {
 		return nil, err
 	}
-	search, err := s.searchWhere(f.Search)
+	search, err := s.searchOf(f.Search)
 	if err != nil {
 		return nil, err
 	}
-	filter := func(q *bun.SelectQuery) *bun.SelectQuery {
+	// filter selects from "properties AS p" the rows matching f, finding
+	// the matches of a search through its index when indexed.
+	filter := func(q *bun.SelectQuery, indexed bool) *bun.SelectQuery {
 		q = q.TableExpr("properties AS p")
 		if f.DestinationID != nil {
 			q = q.Where("p.destination_id = ?", *f.DestinationID)
@@ -85,8 +87,18 @@ func (s *Store) findPropertyIDs(ctx context.Context, f PropertyFilter, order Pro
 		if f.MaxPrice != nil {
 			q = q.Where("p.price_cents <= ?", int64(*f.MaxPrice))
 		}
-		if search != nil {
-			q = search(q)
+		return search.where(q, indexed)
+	}
+	// page selects the page's rows in order, without their limit.
+	page := func(indexed bool) *bun.SelectQuery {
+		q := filter(s.DB.NewSelect(), indexed).Column("p.id", "p.created_at", "p.price_cents").
+			OrderExpr(keyCol + " " + dir + ", p.id " + dir)
+		if hasAfter {
+			var key any = after.Int
+			if order == OrderNewest {
+				key = microTime(after.Int)
+			}
+			q = q.Where("("+keyCol+", p.id) "+cmp+" (?, ?)", key, after.ID)
 		}
 		return q
 	}
@@ -96,41 +108,40 @@ func (s *Store) findPropertyIDs(ctx context.Context, f PropertyFilter, order Pro
 		PriceCents int64
 		Total      int64
 	}
-	q := filter(s.DB.NewSelect()).Column("p.id", "p.created_at", "p.price_cents").
-		OrderExpr(keyCol + " " + dir + ", p.id " + dir).Limit(int64(p.First) + 1)
+	limit := int64(p.First) + 1
+	var q *bun.SelectQuery
+	if search.phrase == "" {
+		q = page(true).Limit(limit)
+	} else {
+		q = search.split(s.DB, page, limit).
+			Column("p.id", "p.created_at", "p.price_cents").OrderExpr(keyCol + " " + dir + ", p.id " + dir)
+	}
 	if count {
 		// The total rides along as a scalar subquery, so a page is one statement.
-		q = q.ColumnExpr("(?) AS total", filter(s.DB.NewSelect()).ColumnExpr("COUNT(*)"))
-	}
-	if hasAfter {
-		var key any = after.Int
-		if order == OrderNewest {
-			key = microTime(after.Int)
-		}
-		q = q.Where("("+keyCol+", p.id) "+cmp+" (?, ?)", key, after.ID)
+		q = q.ColumnExpr("(?) AS total", filter(s.DB.NewSelect(), true).ColumnExpr("COUNT(*)"))
 	}
 	if err := q.Scan(ctx, &rows); err != nil {
 		return nil, fmt.Errorf("db: find properties: %w", err)
 	}
-	page := &IDPage{IDs: []int64{}, Cursors: []string{}}
+	out := &IDPage{IDs: []int64{}, Cursors: []string{}}
 	if count {
-		if page.TotalCount, err = totalOf(ctx, rows, func(i int) int64 { return rows[i].Total }, filter(s.DB.NewSelect())); err != nil {
+		if out.TotalCount, err = totalOf(ctx, rows, func(i int) int64 { return rows[i].Total }, filter(s.DB.NewSelect(), true)); err != nil {
 			return nil, fmt.Errorf("db: find properties: %w", err)
 		}
 	}
 	for i, r := range rows {
 		if i == p.First {
-			page.HasNext = true
+			out.HasNext = true
 			break
 		}
 		c := cursor{Order: string(order), Int: r.PriceCents, ID: r.ID}
 		if order == OrderNewest {
 			c.Int = r.CreatedAt.UnixMicro()
 		}
-		page.IDs = append(page.IDs, r.ID)
-		page.Cursors = append(page.Cursors, encodeCursor(c))
+		out.IDs = append(out.IDs, r.ID)
+		out.Cursors = append(out.Cursors, encodeCursor(c))
 	}
-	return page, nil
+	return out, nil
 }
 
 // FindPropertyIDsByDestinations returns, in one statement, the ids of at
@@ -176,30 +187,68 @@ func Search(s string) (string, error) {
 	return FoldText(s), nil
 }
 
-// searchWhere checks a search and returns the condition it adds to a
-// query of "properties AS p"; nil when there is no search. A match is a
-// substring of search_text (escaped LIKE, '!' its escape character), on
-// both dialects. The trigram indexes of migrateSearchIndex only narrow the
-// rows LIKE checks: PostgreSQL's planner uses its pg_trgm index for the
-// LIKE itself; on SQLite the FTS5 trigram table is asked for the ids whose
-// text holds the search as a phrase of trigrams, which every substring of
-// 3 or more characters is. A shorter search has no trigram and keeps the
-// plain LIKE, whose scan in the page's order stops at the page's end.
-func (s *Store) searchWhere(search *string) (func(*bun.SelectQuery) *bun.SelectQuery, error) {
-	if search == nil {
-		return nil, nil
+// search is the condition a search adds to a query of "properties AS p"
+// (none when pattern is ""). A match is a substring of search_text
+// (escaped LIKE, '!' its escape character), on both dialects. The trigram
+// indexes of migrateSearchIndex only narrow the rows LIKE checks:
+// PostgreSQL's planner uses its pg_trgm index for the LIKE itself; on
+// SQLite the FTS5 trigram table is asked for the ids whose text holds the
+// search as a phrase of trigrams (phrase), which every substring of 3 or
+// more characters is. A shorter search has no trigram and keeps the plain
+// LIKE, whose scan in the page's order stops at the page's end.
+type search struct {
+	pattern string
+	phrase  string // the FTS5 phrase on SQLite; "" when no FTS5 index serves the search
+}
+
+// searchOf checks a search and returns its condition.
+func (s *Store) searchOf(text *string) (search, error) {
+	if text == nil {
+		return search{}, nil
 	}
-	text, err := Search(*search)
-	if err != nil || text == "" {
-		return nil, err
+	folded, err := Search(*text)
+	if err != nil || folded == "" {
+		return search{}, err
 	}
-	pattern := "%" + escapeLike(text) + "%"
-	return func(q *bun.SelectQuery) *bun.SelectQuery {
-		if !s.isPG() && utf8.RuneCountInString(text) >= 3 {
-			q = q.Where("p.id IN (SELECT rowid FROM properties_search WHERE properties_search MATCH ?)", ftsPhrase(text))
-		}
-		return q.Where("p.search_text LIKE ? ESCAPE '!'", pattern)
-	}, nil
+	out := search{pattern: "%" + escapeLike(folded) + "%"}
+	if !s.isPG() && utf8.RuneCountInString(folded) >= 3 {
+		out.phrase = ftsPhrase(folded)
+	}
+	return out, nil
+}
+
+// where adds the condition to q, through the FTS5 index when indexed.
+func (c search) where(q *bun.SelectQuery, indexed bool) *bun.SelectQuery {
+	if c.pattern == "" {
+		return q
+	}
+	if indexed && c.phrase != "" {
+		q = q.Where("p.id IN (SELECT rowid FROM properties_search WHERE properties_search MATCH ?)", c.phrase)
+	}
+	return q.Where("p.search_text LIKE ? ESCAPE '!'", c.pattern)
+}
+
+// candidatesPerRow bounds the FTS5 candidates a page may check per row it
+// returns: a search with fewer candidates reads them all through the index
+// and sorts them; one with more is common enough that the scan in the
+// page's order finds a page within about candidatesPerRow times its rows
+// per candidate.
+const candidatesPerRow = 20
+
+// split selects, as p, the first limit rows of page: through the index
+// when the search has at most candidatesPerRow·limit candidates, by the
+// ordered scan otherwise. Both run in one statement: a probe asks once (a
+// CTE used twice is materialised) whether a candidate lies beyond the
+// bound, and each branch's LIMIT is 0 unless it is the one chosen, so the
+// other stops before reading a row. The caller orders p again (only one
+// branch returns rows, in order).
+func (c search) split(idb bun.IDB, page func(indexed bool) *bun.SelectQuery, limit int64) *bun.SelectQuery {
+	probe := idb.NewSelect().ColumnExpr("EXISTS (SELECT 1 FROM properties_search WHERE properties_search MATCH ? LIMIT 1 OFFSET ?) AS common",
+		c.phrase, candidatesPerRow*limit)
+	return idb.NewSelect().With("search_probe", probe).TableExpr(
+		"(SELECT * FROM (? LIMIT CASE WHEN (SELECT common FROM search_probe) THEN 0 ELSE ? END)"+
+			" UNION ALL SELECT * FROM (? LIMIT CASE WHEN (SELECT common FROM search_probe) THEN ? ELSE 0 END)) AS p",
+		page(true), limit, page(false), limit)
 }
 
 // ftsPhrase quotes text as one FTS5 phrase (a double quote doubled).

@@ -12,42 +12,52 @@ import (
 	"github.com/kedahpulse/kedahpulse/db/dbtest"
 )
 
-// dailySums are the daily rollups as stored, and as summed here from the
-// hourly ones; they must be equal.
-func dailySums(t *testing.T, s *db.Store) (stored, fromHourly map[[2]int64][4]int64, storedScore, hourlyScore map[[2]int64]float64) {
+// rollupSums reads rollup rows (destination_id, bucket, posts, positive,
+// neutral, negative, score_sum) and sums them by keys(bucket), which
+// lists the keys each row adds to.
+func rollupSums(t *testing.T, s *db.Store, query string, keys func(bucket int64) []int64) (map[[2]int64][4]int64, map[[2]int64]float64) {
 	t.Helper()
-	ctx := context.Background()
 	type row struct {
 		DestinationID, Bucket, Posts, Positive, Neutral, Negative int64
 		ScoreSum                                                  float64
 	}
-	read := func(query string) (map[[2]int64][4]int64, map[[2]int64]float64) {
-		var rows []row
-		if err := s.DB.NewRaw(query).Scan(ctx, &rows); err != nil {
-			t.Fatal(err)
-		}
-		sums, scores := map[[2]int64][4]int64{}, map[[2]int64]float64{}
-		for _, r := range rows {
-			k := [2]int64{r.DestinationID, r.Bucket - r.Bucket%86400}
+	var rows []row
+	if err := s.DB.NewRaw(query).Scan(context.Background(), &rows); err != nil {
+		t.Fatal(err)
+	}
+	sums, scores := map[[2]int64][4]int64{}, map[[2]int64]float64{}
+	for _, r := range rows {
+		for _, key := range keys(r.Bucket) {
+			k := [2]int64{r.DestinationID, key}
 			v := sums[k]
 			sums[k] = [4]int64{v[0] + r.Posts, v[1] + r.Positive, v[2] + r.Neutral, v[3] + r.Negative}
 			scores[k] += r.ScoreSum
 		}
-		return sums, scores
 	}
-	stored, storedScore = read("SELECT destination_id, day AS bucket, posts, positive, neutral, negative, score_sum FROM post_rollups_daily ORDER BY 1, 2")
-	fromHourly, hourlyScore = read("SELECT destination_id, bucket, posts, positive, neutral, negative, score_sum FROM post_rollups ORDER BY 1, 2")
-	return
+	return sums, scores
 }
 
+const hourlyRows = "SELECT destination_id, bucket, posts, positive, neutral, negative, score_sum FROM post_rollups ORDER BY 1, 2"
+
+func itself(bucket int64) []int64 { return []int64{bucket} }
+
+// wantDailyMatchesHourly checks that the stored daily rollups and span
+// rollups are the sums of the hourly ones.
 func wantDailyMatchesHourly(t *testing.T, s *db.Store) {
 	t.Helper()
-	stored, hourly, storedScore, hourlyScore := dailySums(t, s)
+	days := func(bucket int64) []int64 { return []int64{bucket - bucket%86400} }
+	stored, storedScore := rollupSums(t, s, "SELECT destination_id, day AS bucket, posts, positive, neutral, negative, score_sum FROM post_rollups_daily ORDER BY 1, 2", itself)
+	hourly, hourlyScore := rollupSums(t, s, hourlyRows, days)
 	if len(hourly) == 0 {
 		t.Fatal("no rollups")
 	}
 	if !reflect.DeepEqual(stored, hourly) || !reflect.DeepEqual(storedScore, hourlyScore) {
 		t.Fatalf("daily rollups (%d days) differ from the sums of the hourly ones (%d days)", len(stored), len(hourly))
+	}
+	stored, storedScore = rollupSums(t, s, "SELECT destination_id, span AS bucket, posts, positive, neutral, negative, score_sum FROM post_rollup_spans ORDER BY 1, 2", itself)
+	hourly, hourlyScore = rollupSums(t, s, hourlyRows, db.SpanKeys)
+	if !reflect.DeepEqual(stored, hourly) || !reflect.DeepEqual(storedScore, hourlyScore) {
+		t.Fatalf("span rollups (%d) differ from the sums of the hourly ones (%d)", len(stored), len(hourly))
 	}
 }
 
@@ -85,8 +95,8 @@ func analyticsAnswers(t *testing.T, s *db.Store, ids []int64, filters []db.Desti
 	return out
 }
 
-// TestDailyReadsEqualHourly checks every analytics answer read from daily
-// rollups against the reference computed from hourly rollups alone, to the
+// TestDailyReadsEqualHourly checks every analytics answer read from span
+// and daily rollups against the reference computed from hourly rollups alone, to the
 // last bit, on a seeded data set plus posts on the hour and day boundaries
 // of every window, at instants on both sides of hour and day boundaries.
 // The scores are eighths, whose sums are exact in any order; with real
@@ -148,8 +158,19 @@ func TestDailyReadsEqualHourly(t *testing.T) {
 		}
 		ids = append(ids, 999)
 		midnight := now.Truncate(day).Add(day)
-		for _, at := range []time.Time{now, midnight.Add(-time.Microsecond), midnight, midnight.Add(30 * time.Minute),
-			midnight.Add(-time.Hour), now.Add(13*time.Hour + time.Second)} {
+		instants := []time.Time{now, midnight.Add(-time.Microsecond), midnight, midnight.Add(30 * time.Minute),
+			midnight.Add(-time.Hour), now.Add(13*time.Hour + time.Second)}
+		// Windows starting and ending at the edges of the longest spans,
+		// and at random hours.
+		edge := now.Truncate(db.LongestSpan)
+		for _, at := range []time.Time{edge, edge.Add(-time.Microsecond), edge.Add(90 * day), edge.Add(90*day - time.Microsecond),
+			edge.Add(30*day + 5*time.Hour)} {
+			instants = append(instants, at)
+		}
+		for range 4 {
+			instants = append(instants, now.Add(time.Duration(rng.Int64N(int64(60*day)))))
+		}
+		for _, at := range instants {
 			clock.Set(at)
 			for _, r := range db.TimeRanges {
 				daily := analyticsAnswers(t, s, ids, filters, r, false)
@@ -180,8 +201,8 @@ func show2(v any) string {
 	return fmt.Sprintf("%+v", v)
 }
 
-// TestDailyRollupsBackfill checks the migration that fills the daily
-// rollups of a database that had only hourly ones.
+// TestDailyRollupsBackfill checks the migrations that fill the daily and
+// the span rollups of a database that had only hourly ones.
 func TestDailyRollupsBackfill(t *testing.T) {
 	t.Parallel()
 	dbtest.EachStore(t, func(t *testing.T, s *db.Store, clock *dbtest.Clock) {
@@ -202,5 +223,14 @@ func TestDailyRollupsBackfill(t *testing.T) {
 			t.Fatal(err)
 		}
 		wantDailyMatchesHourly(t, s)
+		if _, err := s.DB.NewRaw("DELETE FROM post_rollup_spans").Exec(ctx); err != nil {
+			t.Fatal(err)
+		}
+		for range 2 { // runs again
+			if err := db.BackfillSpanRollups(ctx, s); err != nil {
+				t.Fatal(err)
+			}
+			wantDailyMatchesHourly(t, s)
+		}
 	})
 }

@@ -233,12 +233,12 @@ func likeIDs(t *testing.T, s *db.Store, search string) []int64 {
 }
 
 // allSearchIDs reads every page of a search, newest first, and the total.
-func allSearchIDs(t *testing.T, s *db.Store, search string) ([]int64, int) {
+func allSearchIDs(t *testing.T, s *db.Store, search string, first int) ([]int64, int) {
 	t.Helper()
 	var ids []int64
 	total := -1
 	for after := ""; ; {
-		page, err := s.FindPropertyIDs(context.Background(), db.PropertyFilter{Search: &search}, db.OrderNewest, db.Page{First: 37, After: after})
+		page, err := s.FindPropertyIDs(context.Background(), db.PropertyFilter{Search: &search}, db.OrderNewest, db.Page{First: first, After: after})
 		if err != nil {
 			t.Fatalf("search %q: %v", search, err)
 		}
@@ -254,7 +254,8 @@ func allSearchIDs(t *testing.T, s *db.Store, search string) ([]int64, int) {
 	}
 }
 
-// TestSearchIndexAnswersLikeLike: the indexed search finds exactly what
+// TestSearchIndexAnswersLikeLike: the indexed search, and the ordered
+// scan it turns to for a search with many candidates, find exactly what
 // LIKE over the folded text finds, in the same order, on a seeded set with
 // the Unicode fixture, after inserts, updates and deletes (the index is
 // kept by triggers on SQLite).
@@ -282,20 +283,28 @@ func TestSearchIndexAnswersLikeLike(t *testing.T) {
 			r := []rune(text)
 			queries = append(queries, string(r[:min(len(r), 60)]), string(r[3:min(len(r), 12)]))
 		}
-		queries = append(queries, "sea view café", "grösse", "cafe")
-		found := 0
+		queries = append(queries, "sea view café", "grösse", "cafe", "sq ft", "freehold", "ing")
+		found, common := 0, 0
 		for _, q := range queries {
-			got, total := allSearchIDs(t, s, q)
 			want := likeIDs(t, s, q)
-			if !slices.Equal(got, want) || total != len(want) {
-				t.Errorf("search %q: %d ids (total %d), LIKE finds %d:\n got %v\nwant %v", q, len(got), total, len(want), got, want)
+			// Pages of 37 read every search's candidates through the
+			// index; pages of 1 scan in order for a search with more than
+			// 40 candidates (see db.CandidatesPerRow).
+			for _, first := range []int{37, 1} {
+				got, total := allSearchIDs(t, s, q, first)
+				if !slices.Equal(got, want) || total != len(want) {
+					t.Errorf("search %q by %d: %d ids (total %d), LIKE finds %d:\n got %v\nwant %v", q, first, len(got), total, len(want), got, want)
+				}
 			}
 			if len(want) > 0 {
 				found++
 			}
+			if len([]rune(q)) >= 3 && len(want) > db.CandidatesPerRow*2 {
+				common++
+			}
 		}
-		if found < len(queries)/2 {
-			t.Fatalf("only %d of %d searches find anything: the comparison is too weak", found, len(queries))
+		if found < len(queries)/2 || common < 3 {
+			t.Fatalf("%d of %d searches find anything, %d of them scan in order: the comparison is too weak", found, len(queries), common)
 		}
 	})
 }

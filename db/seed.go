@@ -102,6 +102,12 @@ func (s *Store) Seed(ctx context.Context, o SeedOptions) error {
 				return err
 			}
 		}
+		spans := spanRollupsOf(rollups)
+		for start := 0; start < len(spans); start += seedBatch {
+			if err := upsertSpanRollups(ctx, tx, spans[start:min(start+seedBatch, len(spans))]); err != nil {
+				return err
+			}
+		}
 		// Everything cached before may be stale, per-id and per-city
 		// entries included: the seed invalidates every entry.
 		tags := tagSet{}
