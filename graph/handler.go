@@ -116,7 +116,7 @@ func NewHandler(r *Resolver, o Options) http.Handler {
 	}
 	level := respcache.New(lo)
 	to := gqlhttp.Options{
-		Documents: gqlhttp.NewDocuments(es.Schema(), o.Limits, Pricing, r.Policy, o.DocumentCacheBytes),
+		Documents: gqlhttp.NewDocuments(es.Schema(), o.Limits, Pricing(dialect(r)), r.Policy, o.DocumentCacheBytes),
 		MaxBody:   o.MaxBodyBytes,
 		Level:     level,
 	}
@@ -147,6 +147,14 @@ func NewHandler(r *Resolver, o Options) http.Handler {
 			r.withLoaders(
 				withRequestBounds(o.Timeout, o.RootConcurrency,
 					srv))))
+}
+
+// dialect is the resolver's database dialect, "" without a store.
+func dialect(r *Resolver) string {
+	if r.Store == nil {
+		return ""
+	}
+	return r.Store.Dialect()
 }
 
 type rootSlotsKey struct{}

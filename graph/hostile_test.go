@@ -156,7 +156,7 @@ func TestHostileConnectionExhaustion(t *testing.T) {
 	var b strings.Builder
 	b.WriteString("{")
 	for i := range 12 {
-		fmt.Fprintf(&b, ` c%d: sentimentSummary(city: "City %d") { total }`, i, i)
+		fmt.Fprintf(&b, ` c%d: sentimentSummary(city: "City %d", range: LAST_24_HOURS) { total }`, i, i)
 	}
 	b.WriteString(" }")
 	e.ok(b.String(), nil, false)
