@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/kedahpulse/kedahpulse/db"
@@ -20,7 +21,7 @@ func Pricing(dialect string) limit.Pricing {
 	if !ok {
 		table = prices[db.DialectPostgres]
 	}
-	return limit.Pricing{Pages: pages(), Surcharge: table.surcharge}
+	return limit.Pricing{Pages: pages(), Surcharge: table.surcharge, Shared: table.shared}
 }
 
 // byRange is a read's price by analytics window.
@@ -120,6 +121,22 @@ func (p priceTable) surcharge(coord string, args map[string]any) int {
 		}
 	}
 	return min(price, alone)
+}
+
+// shared names the ranking a root field reads: topDestinations and trends
+// of one window and filter read one ranking (at the largest limit), paid
+// once per request.
+func (p priceTable) shared(coord string, args map[string]any) (string, int) {
+	if coord != queryTopDestinations.name && coord != queryTrends.name {
+		return "", 0
+	}
+	rng, _ := args["range"].(string)
+	if rng == "" {
+		return "", 0 // not known yet: nothing is shared
+	}
+	city, _ := args["city"].(string)
+	category, _ := args["category"].(string)
+	return fmt.Sprintf("ranking|%s|%q|%s", rng, city, category), min(p.ranking.at(db.TimeRange(rng)), alone)
 }
 
 // seriesPoints is what a trend's series costs beyond its read: one unit a

@@ -69,6 +69,13 @@ type Pricing struct {
 	// map[string]any; variables as coerced). An argument whose variable is
 	// not known yet is absent.
 	Surcharge func(coord string, args map[string]any) int
+	// Shared names the part of a surcharge that pays for a read other
+	// fields may share (a ranking read once for every field of its
+	// window): a root field of an operation whose key an earlier root
+	// field already paid for is charged its surcharge less price. Fields in
+	// fragments and below the root pay in full (an overcharge, never an
+	// undercharge). nil: nothing is shared.
+	Shared func(coord string, args map[string]any) (key string, price int)
 }
 
 // Page prices a list field.
@@ -209,11 +216,13 @@ type memoKey struct {
 }
 
 type walker struct {
-	schema  *ast.Schema
-	doc     *ast.QueryDocument
-	pricing Pricing
-	vars    map[string]any      // nil: not known yet
-	memo    map[memoKey]*totals // nil value: being walked (a cycle if met again)
+	schema     *ast.Schema
+	doc        *ast.QueryDocument
+	pricing    Pricing
+	vars       map[string]any      // nil: not known yet
+	memo       map[memoKey]*totals // nil value: being walked (a cycle if met again)
+	paid       map[string]bool     // shared reads paid for by the operation's root fields
+	inFragment int                 // fragment definitions being walked
 }
 
 func newWalker(schema *ast.Schema, doc *ast.QueryDocument, p Pricing, vars map[string]any) *walker {
@@ -224,6 +233,7 @@ func newWalker(schema *ast.Schema, doc *ast.QueryDocument, p Pricing, vars map[s
 // of one walk: they do not depend on the operation (its variables are
 // known to the walk, or to none of it).
 func (w *walker) operation(op *ast.OperationDefinition) totals {
+	w.paid = map[string]bool{}
 	t := w.selections(op.SelectionSet, rootType(w.schema, op.Operation), false)
 	t.directives = add(t.directives, len(op.Directives))
 	return t
@@ -268,7 +278,9 @@ func (w *walker) fragment(name string, introspecting bool) *totals {
 		return &totals{} // validation reports the unknown fragment
 	}
 	w.memo[k] = nil
+	w.inFragment++
 	t := w.selections(def.SelectionSet, w.schema.Types[def.TypeCondition], introspecting)
+	w.inFragment--
 	t.directives = add(t.directives, len(def.Directives))
 	w.memo[k] = &t
 	return &t
@@ -318,7 +330,7 @@ func (w *walker) field(f *ast.Field, parent *ast.Definition, introspecting bool)
 					c = c.scaled(pageSize(page, args, f.Arguments))
 				}
 				if w.pricing.Surcharge != nil {
-					t.cost = add(t.cost, max(w.pricing.Surcharge(coord, args), 0))
+					t.cost = add(t.cost, max(w.pricing.Surcharge(coord, args)-w.sharedPaid(coord, args, parent), 0))
 				}
 			}
 		}
@@ -326,6 +338,24 @@ func (w *walker) field(f *ast.Field, parent *ast.Definition, introspecting bool)
 	c.depth, c.introDepth = 0, 0
 	t.addAll(&c)
 	return t
+}
+
+// sharedPaid is the part of a root field's surcharge an earlier root field
+// of the operation paid for (see Pricing.Shared), and marks its own shared
+// read paid.
+func (w *walker) sharedPaid(coord string, args map[string]any, parent *ast.Definition) int {
+	if w.pricing.Shared == nil || w.inFragment > 0 || parent != w.schema.Query {
+		return 0
+	}
+	key, price := w.pricing.Shared(coord, args)
+	if key == "" {
+		return 0
+	}
+	if w.paid[key] {
+		return price
+	}
+	w.paid[key] = true
+	return 0
 }
 
 // arguments are the values of f's arguments as Pricing.Surcharge takes

@@ -201,3 +201,32 @@ func TestVariablesArePricedAsLiterals(t *testing.T) {
 		t.Errorf("a huge page costs %d, want %d", huge, want)
 	}
 }
+
+// A read that root fields share is paid once per operation: by the first
+// root field that needs it, in full wherever a fragment or a list hides it.
+func TestSharedReadsArePaidOnce(t *testing.T) {
+	p := pricing
+	p.Surcharge = func(coord string, args map[string]any) int {
+		if coord == "Query.topDestinations" || coord == "Query.trends" {
+			return 1000
+		}
+		return 0
+	}
+	p.Shared = func(coord string, args map[string]any) (string, int) {
+		if coord == "Query.topDestinations" || coord == "Query.trends" {
+			return "ranking|" + args["range"].(string), 900
+		}
+		return "", 0
+	}
+	one := cost(t, `{ topDestinations { rank } }`, nil, p)
+	for q, want := range map[string]int{
+		`{ topDestinations { rank } trends { growth } }`:                                          2*one - 900,
+		`{ topDestinations { rank } trends(range: LAST_90_DAYS) { growth } }`:                     2 * one,
+		`{ a: topDestinations { rank } b: topDestinations { rank } c: topDestinations { rank } }`: 3*one - 2*900,
+		`{ topDestinations { rank } ...F } fragment F on Query { trends { growth } }`:             2 * one,
+	} {
+		if got := cost(t, q, nil, p); got != want {
+			t.Errorf("%s: cost %d, want %d", q, got, want)
+		}
+	}
+}
