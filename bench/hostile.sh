@@ -3,18 +3,21 @@
 # empty SQLite database and the in-process cache) or on PostgreSQL + Redis,
 # and runs bench/hostile against it: for each attack of the hostile-input
 # issue, the answer, the server's CPU seconds and its peak RSS growth.
-# Usage: bench/hostile.sh [memory|redis] [git-rev]   (a rev measures an older build, for "before" figures)
+# Usage: [SEED=demo] bench/hostile.sh [memory|redis] [git-rev]   (a rev measures an older build, for "before"
+# figures; SEED=demo loads the demo data first, which the attacks of issue 18 need: a few minutes;
+# PORT, default 18090, is where the server listens)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 backend=${1:-memory}
 rev=${2:-}
+port=${PORT:-18090}
 dir=$(mktemp -d)
 . bench/build.sh
 trap 'kill $(jobs -p) 2>/dev/null || true; cleanup_build "$dir"' EXIT
 
 build_server "$dir" "$rev"
 go build -o "$dir/hostile" ./bench/hostile
-env=(ADDR=127.0.0.1:18090 ADMIN_TOKEN=bench SCRAPE_SCHEDULE=off LOG_LEVEL=error DATABASE_URL="sqlite:$dir/kp.db" SEED=none)
+env=(ADDR=127.0.0.1:$port ADMIN_TOKEN=bench SCRAPE_SCHEDULE=off LOG_LEVEL=error DATABASE_URL="sqlite:$dir/kp.db" SEED=${SEED:-none})
 if [ "$backend" = redis ]; then
   db="kp_hostile_$RANDOM"
   psql -q -h 127.0.0.1 -U postgres -c "CREATE DATABASE $db" >/dev/null
@@ -23,8 +26,8 @@ fi
 ulimit -n 65536 2>/dev/null || true
 env "${env[@]}" "$dir/api" 2>"$dir/api.log" &
 pid=$!
-for _ in $(seq 60); do curl -sf localhost:18090/healthz >/dev/null && break; sleep 0.5; done
+for _ in $(seq 1200); do curl -sf localhost:$port/healthz >/dev/null && break; sleep 0.5; done
 echo "== $backend${rev:+ at $rev}"
-"$dir/hostile" -url http://127.0.0.1:18090/graphql -pid "$pid" "${@:3}"
+"$dir/hostile" -url http://127.0.0.1:$port/graphql -pid "$pid" "${@:3}"
 kill "$pid"; wait "$pid" 2>/dev/null || true
 if [ "$backend" = redis ]; then psql -q -h 127.0.0.1 -U postgres -c "DROP DATABASE $db" >/dev/null; fi

@@ -142,8 +142,8 @@ func WindowEnd(r TimeRange, now time.Time) int64 {
 // citySlugArg canonicalises a city filter: cities are matched by their
 // slug, so "Alor Setar" and "alor  setar" are the same filter.
 func citySlugArg(field string, city *string) (*string, error) {
-	if city == nil {
-		return nil, nil
+	if err := checkCityFilter(field, city); err != nil || city == nil {
+		return nil, err // the text as sent: its slug would hide a NUL byte
 	}
 	slug := CitySlug(*city)
 	if slug == "" {

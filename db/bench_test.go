@@ -3,10 +3,6 @@ package db_test
 import (
 	"context"
 	"fmt"
-	"os"
-	"strconv"
-	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -115,29 +111,6 @@ func BenchmarkSearch(b *testing.B) {
 	}
 }
 
-// cpuTime is the CPU time (user and system) this process has used.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-// backendCPU is the CPU time of a PostgreSQL backend read from /proc, when
-// the server runs on this machine (0 otherwise).
-func backendCPU(pid int) time.Duration {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0
-	}
-	s := string(b)
-	fields := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
-	utime, _ := strconv.ParseInt(fields[11], 10, 64) // fields 14 and 15 of stat
-	stime, _ := strconv.ParseInt(fields[12], 10, 64)
-	return time.Duration(utime+stime) * time.Second / 100 // USER_HZ
-}
-
 // BenchmarkAnalyticsCold measures every analytics field on the demo data
 // (db.DemoSeed) as a cold field cache would read it: each call goes to the
 // database. Names are field/variant/range. It reports the CPU per call of
@@ -157,13 +130,7 @@ func BenchmarkAnalyticsCold(b *testing.B) {
 			if err := s.Seed(ctx, db.DemoSeed()); err != nil {
 				b.Fatal(err)
 			}
-			s.DB.SetMaxOpenConns(1)
-			pid := 0
-			if dialect == "postgres" {
-				if err := s.DB.NewRaw("SELECT pg_backend_pid()").Scan(ctx, &pid); err != nil {
-					b.Fatal(err)
-				}
-			}
+			cpu := dbtest.NewCPU(b, s)
 			dests, err := s.ListDestinations(ctx)
 			if err != nil {
 				b.Fatal(err)
@@ -228,15 +195,15 @@ func BenchmarkAnalyticsCold(b *testing.B) {
 			for _, rd := range reads {
 				for _, r := range db.TimeRanges {
 					b.Run(rd.name+"/"+string(r), func(b *testing.B) {
-						cpu, pg := cpuTime(), backendCPU(pid)
+						proc, pg := cpu.Process(), cpu.Backend()
 						for b.Loop() {
 							if err := rd.fn(r); err != nil {
 								b.Fatal(err)
 							}
 						}
-						b.ReportMetric(float64(cpuTime()-cpu)/float64(time.Millisecond)/float64(b.N), "cpu-ms/op")
-						if pid != 0 {
-							b.ReportMetric(float64(backendCPU(pid)-pg)/float64(time.Millisecond)/float64(b.N), "pg-cpu-ms/op")
+						b.ReportMetric(float64(cpu.Process()-proc)/float64(time.Millisecond)/float64(b.N), "cpu-ms/op")
+						if dialect == "postgres" {
+							b.ReportMetric(float64(cpu.Backend()-pg)/float64(time.Millisecond)/float64(b.N), "pg-cpu-ms/op")
 						}
 					})
 				}

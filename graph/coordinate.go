@@ -4,11 +4,9 @@ import (
 	"context"
 
 	"github.com/graph-gophers/dataloader/v7"
-	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/kedahpulse/kedahpulse/cache"
 	"github.com/kedahpulse/kedahpulse/db"
-	"github.com/kedahpulse/kedahpulse/graph/limit"
 )
 
 // The table of cached schema coordinates. Each row names a coordinate the
@@ -221,45 +219,12 @@ var coordinates = []*coordinate{
 // serve.
 var uncached = []*coordinate{
 	{"Query.scrapeRuns", scrapeRunsPage},
-	{"Trend.series", &page{def: 90}}, // a fixed size: one point per day of LAST_90_DAYS at most
 }
 
 // CachedCoordinates lists every schema coordinate whose values the
 // resolvers read through the cache (types stand for their entity entries).
 func CachedCoordinates() []string {
 	return mapSlice(coordinates, func(c *coordinate) string { return c.name })
-}
-
-// Pricing is what fields cost under the cost limit: list fields multiply
-// their children's cost by their page, and a text search costs more than
-// a lookup (it scans every listing).
-var Pricing = limit.Pricing{Pages: pages(), Surcharge: surcharge}
-
-func pages() map[string]limit.Page {
-	out := map[string]limit.Page{}
-	for _, c := range append(coordinates[:len(coordinates):len(coordinates)], uncached...) {
-		if c.page != nil {
-			out[c.name] = limit.Page{Arg: c.page.arg, Default: c.page.def, Max: c.page.max}
-		}
-	}
-	return out
-}
-
-// searchCost is the surcharge of a text search.
-const searchCost = 50
-
-func surcharge(coord string, args ast.ArgumentList) int {
-	if coord != queryProperties.name {
-		return 0
-	}
-	f := args.ForName("filter")
-	if f == nil || f.Value == nil {
-		return 0
-	}
-	if f.Value.Kind == ast.ObjectValue && f.Value.Children.ForName("search") == nil {
-		return 0
-	}
-	return searchCost // a search, or a variable that may hold one
 }
 
 func (k rangeKey) split() (int64, db.TimeRange) { return k.DestinationID, k.Range }

@@ -68,7 +68,15 @@ func errorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 			gqlErr.Message = "the request was cancelled"
 			gqlErr.Extensions["code"] = gqlhttp.CodeUnavailable
 		case errors.Is(err, gqlhttp.ErrUnavailable) || db.IsUnavailable(err):
-			log.ErrorContext(ctx, "dependency unavailable", "path", gqlErr.Path.String(), "err", err)
+			if s := shareOf(ctx); s != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+				// Every field still running fails with the deadline: one line
+				// says so for the request.
+				s.cut.Do(func() {
+					log.WarnContext(ctx, "request cut by its deadline", "path", gqlErr.Path.String(), "err", err)
+				})
+			} else {
+				log.ErrorContext(ctx, "dependency unavailable", "path", gqlErr.Path.String(), "err", err)
+			}
 			gqlErr.Message = gqlhttp.ErrUnavailable.Error()
 			gqlErr.Extensions["code"] = gqlhttp.CodeUnavailable
 		case gqlErr.Extensions["code"] != nil:

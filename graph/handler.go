@@ -32,9 +32,14 @@ type Options struct {
 	// or when the client goes away.
 	Timeout time.Duration
 	// RootConcurrency bounds how many root fields of one request resolve at
-	// once (4), so one request holds at most that many database
-	// connections.
+	// once (4).
 	RootConcurrency int
+	// RequestDBConns bounds the database connections one request's reads
+	// hold at once (2); ReservedDBConns are kept from the priced reads
+	// (analytics, posts, lists, text search) of all requests together, for
+	// cheap reads (a quarter of the pool, at least 1; see share.go).
+	RequestDBConns  int
+	ReservedDBConns int
 	// NoResponseCache turns the whole-response level off (the field level
 	// stays on), for measuring the field level alone.
 	NoResponseCache bool
@@ -59,6 +64,7 @@ const (
 	DefaultDocumentCacheBytes = 32 << 20
 	DefaultTimeout            = 10 * time.Second
 	DefaultRootConcurrency    = 4
+	DefaultRequestDBConns     = 2
 )
 
 func (o Options) withDefaults() Options {
@@ -74,6 +80,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.RootConcurrency <= 0 {
 		o.RootConcurrency = DefaultRootConcurrency
+	}
+	if o.RequestDBConns <= 0 {
+		o.RequestDBConns = DefaultRequestDBConns
 	}
 	return o
 }
@@ -116,7 +125,7 @@ func NewHandler(r *Resolver, o Options) http.Handler {
 	}
 	level := respcache.New(lo)
 	to := gqlhttp.Options{
-		Documents: gqlhttp.NewDocuments(es.Schema(), o.Limits, Pricing, r.Policy, o.DocumentCacheBytes),
+		Documents: gqlhttp.NewDocuments(es.Schema(), o.Limits, Pricing(dialect(r)), r.Policy, o.DocumentCacheBytes),
 		MaxBody:   o.MaxBodyBytes,
 		Level:     level,
 	}
@@ -145,19 +154,44 @@ func NewHandler(r *Resolver, o Options) http.Handler {
 	return level.Front(
 		withAdmin(o.AdminToken,
 			r.withLoaders(
-				withRequestBounds(o.Timeout, o.RootConcurrency,
+				withRequestBounds(o, pricedSlots(r, o.ReservedDBConns),
 					srv))))
 }
 
-type rootSlotsKey struct{}
+// dialect is the resolver's database dialect, "" without a store.
+func dialect(r *Resolver) string {
+	if r.Store == nil {
+		return ""
+	}
+	return r.Store.Dialect()
+}
 
-// withRequestBounds gives each request its deadline and its root-field
-// slots.
-func withRequestBounds(timeout time.Duration, roots int, next http.Handler) http.Handler {
+// pricedSlots are the slots every request's priced reads share: the
+// store's pool less reserved connections (a quarter of it, at least 1). A
+// pool of one connection, or none known, reserves nothing: nil.
+func pricedSlots(r *Resolver, reserved int) chan struct{} {
+	if r.Store == nil {
+		return nil
+	}
+	pool := r.Store.DB.Stats().MaxOpenConnections
+	if reserved <= 0 {
+		reserved = max(pool/4, 1)
+	}
+	if pool <= reserved {
+		return nil
+	}
+	return make(chan struct{}, pool-reserved)
+}
+
+// withRequestBounds gives each request its deadline and its share: its
+// root-field slots, its database slots, and the priced slots all requests
+// share.
+func withRequestBounds(o Options, priced chan struct{}, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx, cancel := context.WithTimeout(r.Context(), timeout)
+		ctx, cancel := context.WithTimeout(r.Context(), o.Timeout)
 		defer cancel()
-		ctx = context.WithValue(ctx, rootSlotsKey{}, make(chan struct{}, roots))
+		ctx = context.WithValue(ctx, shareKey{}, &share{
+			roots: make(chan struct{}, o.RootConcurrency), reads: make(chan struct{}, o.RequestDBConns), priced: priced})
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
@@ -167,16 +201,16 @@ func withRequestBounds(timeout time.Duration, roots int, next http.Handler) http
 // goroutine); a field that cannot get a slot before the deadline fails as
 // unavailable.
 func boundRootFields(ctx context.Context, next graphql.RootResolver) graphql.Marshaler {
-	slots, ok := ctx.Value(rootSlotsKey{}).(chan struct{})
-	if !ok {
+	s := shareOf(ctx)
+	if s == nil {
 		return next(ctx)
 	}
 	select {
-	case slots <- struct{}{}:
+	case s.roots <- struct{}{}:
 	case <-ctx.Done():
 		graphql.AddError(ctx, gqlhttp.Unavailable(ctx.Err()))
 		return graphql.Null
 	}
-	defer func() { <-slots }()
+	defer func() { <-s.roots }()
 	return next(ctx)
 }

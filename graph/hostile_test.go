@@ -156,7 +156,7 @@ func TestHostileConnectionExhaustion(t *testing.T) {
 	var b strings.Builder
 	b.WriteString("{")
 	for i := range 12 {
-		fmt.Fprintf(&b, ` c%d: sentimentSummary(city: "City %d") { total }`, i, i)
+		fmt.Fprintf(&b, ` c%d: sentimentSummary(city: "City %d", range: LAST_24_HOURS) { total }`, i, i)
 	}
 	b.WriteString(" }")
 	e.ok(b.String(), nil, false)
@@ -306,13 +306,18 @@ func TestHostileInputIsRefusedAsBadInput(t *testing.T) {
 			query string
 			vars  map[string]any
 		}{
-			"NUL in search":   {`query($s: String) { properties(filter: {search: $s}) { totalCount } }`, map[string]any{"s": "caf\x00e"}},
-			"long search":     {`query($s: String) { properties(filter: {search: $s}) { totalCount } }`, map[string]any{"s": long}},
-			"NUL in slug":     {`query($s: String) { destination(slug: $s) { id } }`, map[string]any{"s": "pantai\x00"}},
-			"long slug":       {`query($s: String) { destination(slug: $s) { id } }`, map[string]any{"s": long}},
-			"long city":       {`query($c: String) { sentimentSummary(city: $c) { total } }`, map[string]any{"c": long}},
-			"long list city":  {`query($c: String) { properties(filter: {city: $c}) { totalCount } }`, map[string]any{"c": long}},
-			"cursor far away": {`query($a: String) { properties(after: $a) { totalCount } }`, map[string]any{"a": "BE5FV0VTVP____________8B_____________wE"}},
+			"NUL in search":            {`query($s: String) { properties(filter: {search: $s}) { totalCount } }`, map[string]any{"s": "caf\x00e"}},
+			"long search":              {`query($s: String) { properties(filter: {search: $s}) { totalCount } }`, map[string]any{"s": long}},
+			"NUL in slug":              {`query($s: String) { destination(slug: $s) { id } }`, map[string]any{"s": "pantai\x00"}},
+			"long slug":                {`query($s: String) { destination(slug: $s) { id } }`, map[string]any{"s": long}},
+			"long city":                {`query($c: String) { sentimentSummary(city: $c) { total } }`, map[string]any{"c": long}},
+			"long list city":           {`query($c: String) { properties(filter: {city: $c}) { totalCount } }`, map[string]any{"c": long}},
+			"NUL in city":              {`query($c: String) { sentimentSummary(city: $c) { total } }`, map[string]any{"c": "Lang\x00kawi"}},
+			"NUL in list city":         {`query($c: String) { properties(filter: {city: $c}) { totalCount } }`, map[string]any{"c": "Langkawi\x00"}},
+			"NUL in destinations city": {`query($c: String) { destinations(city: $c) { totalCount } }`, map[string]any{"c": "\x00Langkawi"}},
+			"NUL in ranking city":      {`query($c: String) { topDestinations(city: $c) { rank } }`, map[string]any{"c": "Lang\x00kawi"}},
+			"NUL in trends city":       {`query($c: String) { trends(city: $c) { growth } }`, map[string]any{"c": "Lang\x00kawi"}},
+			"cursor far away":          {`query($a: String) { properties(after: $a) { totalCount } }`, map[string]any{"a": "BE5FV0VTVP____________8B_____________wE"}},
 		} {
 			res := e.do(c.query, c.vars, false)
 			if res.code() != "BAD_USER_INPUT" {

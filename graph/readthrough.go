@@ -60,7 +60,7 @@ func readThrough[K comparable, V any](ctx context.Context, r *Resolver, coord st
 			for j, i := range misses {
 				missKeys[j] = keys[i]
 			}
-			found, err := fetch(ctx, missKeys)
+			found, err := withShare(coord, fetch)(ctx, missKeys)
 			if err != nil {
 				return nil, err
 			}

@@ -189,6 +189,7 @@ func (a *app) graphqlHandler() http.Handler {
 		AdminToken: a.cfg.HTTP.AdminToken, Introspection: g.Introspection,
 		Limits: g.Limits, MaxBodyBytes: g.MaxBodyBytes, DocumentCacheBytes: g.DocumentCacheBytes,
 		Timeout: g.Timeout, RootConcurrency: g.RootConcurrency, NoResponseCache: g.NoResponseCache,
+		RequestDBConns: a.cfg.Database.RequestConns, ReservedDBConns: a.cfg.Database.ReservedConns,
 		CDNTagHeader: a.cfg.CDN.TagHeader, Warmer: a.warmer, Plan: plan,
 	})
 }

@@ -62,7 +62,10 @@ type httpConfig struct {
 type databaseConfig struct {
 	URL      string // DATABASE_URL; default SQLite at data/kedahpulse.db (the embedded default)
 	MaxConns int    // DB_MAX_CONNS, default 16 on PostgreSQL, 8 on SQLite (db.PoolOptions)
-	Seed     string // SEED: none or demo (default demo on the embedded default, none otherwise)
+	// DB_REQUEST_CONNS (default 2) and DB_RESERVED_CONNS (default a
+	// quarter of the pool): graph.Options.RequestDBConns and ReservedDBConns.
+	RequestConns, ReservedConns int
+	Seed                        string // SEED: none or demo (default demo on the embedded default, none otherwise)
 }
 
 // cacheConfig is the cache's backend and bounds.
@@ -301,7 +304,8 @@ func maxConnections(getenv func(string) string) (int, error) {
 	return n, nil
 }
 
-// loadDatabase reads DATABASE_URL, DB_MAX_CONNS and SEED.
+// loadDatabase reads DATABASE_URL, DB_MAX_CONNS, DB_REQUEST_CONNS,
+// DB_RESERVED_CONNS and SEED.
 func loadDatabase(getenv func(string) string) (databaseConfig, error) {
 	c := databaseConfig{URL: getenv("DATABASE_URL"), Seed: getenv("SEED")}
 	embedded := c.URL == ""
@@ -311,11 +315,13 @@ func loadDatabase(getenv func(string) string) (databaseConfig, error) {
 	if scheme, _, ok := strings.Cut(c.URL, "://"); ok && !slices.Contains([]string{"postgres", "postgresql", "sqlite", "file"}, scheme) {
 		return c, fmt.Errorf("DATABASE_URL: unsupported scheme %q: want postgres://…, sqlite:path or a file path", scheme)
 	}
-	n, err := positiveVar(getenv, "DB_MAX_CONNS")
-	if err != nil {
-		return c, err
+	for name, dst := range map[string]*int{"DB_MAX_CONNS": &c.MaxConns, "DB_REQUEST_CONNS": &c.RequestConns, "DB_RESERVED_CONNS": &c.ReservedConns} {
+		n, err := positiveVar(getenv, name)
+		if err != nil {
+			return c, err
+		}
+		*dst = int(n)
 	}
-	c.MaxConns = int(n)
 	switch {
 	case c.Seed == "" && embedded:
 		c.Seed = "demo"

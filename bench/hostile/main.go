@@ -1,4 +1,5 @@
-// Command hostile sends the attacks of the hostile-input issue, one after
+// Command hostile sends the attacks of the hostile-input issue (and of the
+// pricing issue, 18, which need the demo data: SEED=demo), one after
 // another, to a running server (the 20,000 idle connections are
 // HOSTILE=1 go test -run TestHostileIdleConnections ./server/, which
 // spreads them over client processes) and reports for each the answer, the
@@ -18,8 +19,10 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/kedahpulse/kedahpulse/graph/limit/limittest"
@@ -87,6 +90,91 @@ func attacks(introspection string) []attack {
 			return status
 		}},
 		{"graphql-js introspection query", post(query(introspection))},
+		// Issue 18 (prices and shares), on the demo data (SEED=demo).
+		{"trends by variables {limit: 10}", post(`{"query": ` + strconv.Quote(trendsQuery) + `, "variables": {"limit": 10}}`)},
+		{"trends by variables {limit: 1e6}", post(`{"query": ` + strconv.Quote(trendsQuery) + `, "variables": {"limit": 1000000}}`)},
+		{"4 x 16 distinct 90-day trends", concurrently(4, func(i int) string { return query(distinctTrends(i)) })},
+		{"16 distinct searches (1.2 KB)", post(query(distinctSearches()))},
+		{"NUL in city", post(`{"query": "query($c: String) { sentimentSummary(city: $c) { total } }", "variables": {"c": "Lang\u0000kawi"}}`)},
+		{"8 costliest passing + 20 row reads", rowReadsUnder(8)},
+	}
+}
+
+// trendsQuery is a dashboard's trends query, its values as variables.
+const trendsQuery = `query Trends($limit: Int, $city: String) { trends(limit: $limit, city: $city) { range mentions previousMentions growth averageScore destination { id name } series { date mentions averageScore } } }`
+
+var categories = []string{"ATTRACTION", "NATURE", "BEACH", "ISLAND", "CULTURE", "FOOD", "SHOPPING", "EVENT", "STAY"}
+
+// distinctTrends is 16 trends fields over 90 days, each a distinct
+// (category, limit), one unaliased (15 aliases pass the alias limit); run
+// r shifts the limits so that no two runs share a field.
+func distinctTrends(r int) string {
+	var b strings.Builder
+	b.WriteString("{")
+	for i := range 16 {
+		alias := fmt.Sprintf("x%d: ", i)
+		if i == 0 {
+			alias = ""
+		}
+		fmt.Fprintf(&b, " %strends(limit: %d, range: LAST_90_DAYS, category: %s) { growth }", alias, 1+r*2+i/len(categories), categories[i%len(categories)])
+	}
+	b.WriteString(" }")
+	return b.String()
+}
+
+// distinctSearches is 16 text searches of distinct strings with their
+// count.
+func distinctSearches() string {
+	var b strings.Builder
+	b.WriteString("{")
+	for i := range 16 {
+		alias := fmt.Sprintf("x%d: ", i)
+		if i == 0 {
+			alias = ""
+		}
+		fmt.Fprintf(&b, ` %sproperties(filter: {search: "homestay %d"}, first: 0) { totalCount }`, alias, i)
+	}
+	b.WriteString(" }")
+	return b.String()
+}
+
+// concurrently sends n requests at once, the body of request i from body,
+// and summarises their answers.
+func concurrently(n int, body func(i int) string) func(*http.Client, string) string {
+	return func(c *http.Client, url string) string {
+		answers := make([]string, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Go(func() { answers[i] = post(body(i))(c, url) })
+		}
+		wg.Wait()
+		return strings.Join(slices.Compact(answers), "; ")
+	}
+}
+
+// rowReadsUnder sends n of the costliest requests the limits let through
+// (a ranking over 90 days, each with a distinct category or city: cold)
+// at once, and meanwhile 20 one-row reads one after another; it reports
+// the slowest row read and the expensive requests' answers.
+func rowReadsUnder(n int) func(*http.Client, string) string {
+	return func(c *http.Client, url string) string {
+		var wg sync.WaitGroup
+		answers := make([]string, n)
+		for i := range n {
+			q := fmt.Sprintf(`{ topDestinations(range: LAST_90_DAYS, limit: 1, category: %s) { rank } }`, categories[i%len(categories)])
+			if i >= len(categories) {
+				q = fmt.Sprintf(`{ topDestinations(range: LAST_90_DAYS, limit: 1, city: "c%d") { rank } }`, i)
+			}
+			wg.Go(func() { answers[i] = post(query(q))(c, url) })
+		}
+		var slowest time.Duration
+		for i := range 20 {
+			start := time.Now()
+			post(query(fmt.Sprintf(`{ property(id: "%d") { title } }`, 1+i)))(c, url)
+			slowest = max(slowest, time.Since(start))
+		}
+		wg.Wait()
+		return fmt.Sprintf("row read max %.1fms; %s", float64(slowest)/float64(time.Millisecond), strings.Join(slices.Compact(answers), "; "))
 	}
 }
 

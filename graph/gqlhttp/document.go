@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"strings"
 	"sync"
 
@@ -32,7 +33,18 @@ type Document struct {
 	// as hits.
 	roots map[string][]string
 	size  int // estimated bytes held
+
+	mu    sync.Mutex
+	costs map[string]int // by operation name and coerced variables (see Documents.CheckCost)
 }
+
+// maxCostsPerDocument bounds the costs a Document remembers, and
+// costKeyBytes the key of one: a longer encoding of the variables is
+// hashed. The bytes they hold are part of the document's size estimate.
+const (
+	maxCostsPerDocument = 64
+	costKeyBytes        = 256
+)
 
 // operation returns the operation named name, or the only one when name
 // is empty (nil when there is no such operation).
@@ -123,7 +135,7 @@ func (ds *Documents) Load(text string) (*Document, gqlerror.List) {
 		}
 		return nil, errs
 	}
-	d := &Document{ast: doc, size: len(text)*astBytesPerByte + 1024,
+	d := &Document{ast: doc, size: len(text)*astBytesPerByte + 1024 + maxCostsPerDocument*(costKeyBytes+64),
 		hint: make(map[string]cachecontrol.Hint, len(doc.Operations)), roots: make(map[string][]string, len(doc.Operations))}
 	for _, op := range doc.Operations {
 		d.hint[op.Name] = ds.policy.Operation(op)
@@ -137,6 +149,46 @@ func (ds *Documents) Load(text string) (*Document, gqlerror.List) {
 	d.id = hex.EncodeToString(sum[:])
 	ds.add(text, d)
 	return d, nil
+}
+
+// CheckCost refuses op, an operation of d, when its cost with the coerced
+// variables vars exceeds the cost limit: the price of the values as the
+// client sent them, literals or variables alike. Costs are memoised per
+// document, operation and variables (at most maxCostsPerDocument of them).
+func (ds *Documents) CheckCost(d *Document, op *ast.OperationDefinition, vars map[string]any) *gqlerror.Error {
+	key, ok := costKey(op.Name, vars)
+	if !ok {
+		return ds.limits.CheckCost(limit.Cost(ds.schema, d.ast, op, vars, ds.pricing))
+	}
+	d.mu.Lock()
+	cost, seen := d.costs[key]
+	d.mu.Unlock()
+	if !seen {
+		cost = limit.Cost(ds.schema, d.ast, op, vars, ds.pricing)
+		d.mu.Lock()
+		if d.costs == nil {
+			d.costs = map[string]int{}
+		}
+		if len(d.costs) < maxCostsPerDocument {
+			d.costs[key] = cost
+		}
+		d.mu.Unlock()
+	}
+	return ds.limits.CheckCost(cost)
+}
+
+// costKey names an operation with its variables: their JSON, canonical
+// since maps encode with sorted keys, hashed when long.
+func costKey(op string, vars map[string]any) (string, bool) {
+	b, err := json.Marshal(vars)
+	if err != nil {
+		return "", false
+	}
+	if len(op)+len(b) > costKeyBytes {
+		sum := sha256.Sum256(append([]byte(op+"\x00"), b...))
+		return "#" + hex.EncodeToString(sum[:]), true
+	}
+	return op + "\x00" + string(b), true
 }
 
 func (ds *Documents) get(text string) *Document {

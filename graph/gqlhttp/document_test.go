@@ -18,7 +18,7 @@ func TestDocumentSizeEstimate(t *testing.T) {
 	schema := graph.NewSchema(&graph.Resolver{}).Schema()
 	l := limit.Defaults
 	l.Characters, l.Tokens, l.Aliases, l.Cost = 1<<20, 1<<20, 1<<20, 1<<30
-	ds := gqlhttp.NewDocuments(schema, l, graph.Pricing, cachecontrol.New(schema), 1<<30)
+	ds := gqlhttp.NewDocuments(schema, l, graph.Pricing(""), cachecontrol.New(schema), 1<<30)
 	var b strings.Builder
 	b.WriteString("{")
 	for i := 0; b.Len() < 14_000; i++ {

@@ -140,6 +140,9 @@ func (t *Transport) prepare(ctx context.Context, r *http.Request, q *Request, ex
 	if errs != nil {
 		return ctx, nil, &Error{Errs: errs}
 	}
+	if err := t.docs.CheckCost(doc, oc.Operation, oc.Variables); err != nil {
+		return ctx, nil, &Error{Errs: gqlerror.List{err}}
+	}
 	p := &Prepared{Document: doc, Operation: oc}
 	if oc.Operation.Operation == ast.Query {
 		p.Hint = doc.hint[oc.Operation.Name]

@@ -1,6 +1,7 @@
 package limit
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 	"strconv"
@@ -52,14 +53,29 @@ func (l Limits) WithDefaults() Limits {
 
 // Pricing says what fields cost. Every field costs 1. A field listed in
 // Pages costs 1 plus its children's cost times its page: the value of its
-// page argument (at least 1), Default when absent, Max when it is a
-// variable (the cost is computed once per document, before variables are
-// known). Surcharge adds a field's own extra cost from its arguments (a
-// text search costs more than a lookup). Introspection fields cost nothing
-// here: they are bounded by Introspection and IntrospectionDepth.
+// page argument (at least 1, at most Max), Default when it has none.
+// Surcharge adds a field's own extra cost from its arguments (an analytics
+// window, a text search). Arguments are priced as the client sent them,
+// literals or variables alike: Cost prices an operation with its coerced
+// variables; Check, which runs before they are known, prices a variable at
+// the least it could cost (a page of 1, no surcharge from it), a lower
+// bound that Cost then makes exact. Introspection fields cost nothing here:
+// they are bounded by Introspection and IntrospectionDepth.
 type Pricing struct {
-	Pages     map[string]Page // by schema coordinate, "Type.field"
-	Surcharge func(coord string, args ast.ArgumentList) int
+	Pages map[string]Page // by schema coordinate, "Type.field"
+	// Surcharge is the extra cost of the field at coord given its
+	// arguments: the values sent, the schema's defaults where none was
+	// sent (literals as gqlparser reads them: int64, string, bool,
+	// map[string]any; variables as coerced). An argument whose variable is
+	// not known yet is absent.
+	Surcharge func(coord string, args map[string]any) int
+	// Shared names the part of a surcharge that pays for a read other
+	// fields may share (a ranking read once for every field of its
+	// window): a root field of an operation whose key an earlier root
+	// field already paid for is charged its surcharge less price. Fields in
+	// fragments and below the root pay in full (an overcharge, never an
+	// undercharge). nil: nothing is shared.
+	Shared func(coord string, args map[string]any) (key string, price int)
 }
 
 // Page prices a list field.
@@ -101,13 +117,13 @@ func (l Limits) CheckCharacters(query string) *gqlerror.Error {
 }
 
 // Check measures every operation of doc, a parsed document that has not
-// been validated, against l and returns the first limit exceeded.
+// been validated, against l and returns the first limit exceeded. Its
+// variables are not known yet: the cost it checks is a lower bound (see
+// Pricing), which Cost makes exact once they are coerced.
 func Check(schema *ast.Schema, doc *ast.QueryDocument, l Limits, p Pricing) *gqlerror.Error {
-	w := &walker{schema: schema, doc: doc, pricing: p, memo: map[memoKey]*totals{}}
+	w := newWalker(schema, doc, p, nil)
 	for _, op := range doc.Operations {
-		root := rootType(schema, op.Operation)
-		t := w.selections(op.SelectionSet, root, false)
-		t.directives = add(t.directives, len(op.Directives))
+		t := w.operation(op)
 		switch {
 		case t.cycle:
 			return gqlerror.Errorf("fragments spread each other in a cycle")
@@ -121,9 +137,27 @@ func Check(schema *ast.Schema, doc *ast.QueryDocument, l Limits, p Pricing) *gql
 			return Exceeded(CodeTooDeep, "depth:", t.depth, l.Depth)
 		case t.introDepth > l.IntrospectionDepth:
 			return Exceeded(CodeTooDeep, "introspection depth:", t.introDepth, l.IntrospectionDepth)
-		case t.cost > l.Cost:
-			return Exceeded(CodeTooComplex, "cost:", t.cost, l.Cost)
 		}
+		if err := l.CheckCost(t.cost); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Cost is the cost of op, an operation of doc, with its coerced variables
+// vars (nil when it has none). doc has passed Check.
+func Cost(schema *ast.Schema, doc *ast.QueryDocument, op *ast.OperationDefinition, vars map[string]any, p Pricing) int {
+	if vars == nil {
+		vars = map[string]any{}
+	}
+	return newWalker(schema, doc, p, vars).operation(op).cost
+}
+
+// CheckCost refuses a cost over l.Cost.
+func (l Limits) CheckCost(cost int) *gqlerror.Error {
+	if cost > l.Cost {
+		return Exceeded(CodeTooComplex, "cost:", cost, l.Cost)
 	}
 	return nil
 }
@@ -182,10 +216,27 @@ type memoKey struct {
 }
 
 type walker struct {
-	schema  *ast.Schema
-	doc     *ast.QueryDocument
-	pricing Pricing
-	memo    map[memoKey]*totals // nil value: being walked (a cycle if met again)
+	schema     *ast.Schema
+	doc        *ast.QueryDocument
+	pricing    Pricing
+	vars       map[string]any      // nil: not known yet
+	memo       map[memoKey]*totals // nil value: being walked (a cycle if met again)
+	paid       map[string]bool     // shared reads paid for by the operation's root fields
+	inFragment int                 // fragment definitions being walked
+}
+
+func newWalker(schema *ast.Schema, doc *ast.QueryDocument, p Pricing, vars map[string]any) *walker {
+	return &walker{schema: schema, doc: doc, pricing: p, vars: vars, memo: map[memoKey]*totals{}}
+}
+
+// operation totals op. Fragment totals are memoised across the operations
+// of one walk: they do not depend on the operation (its variables are
+// known to the walk, or to none of it).
+func (w *walker) operation(op *ast.OperationDefinition) totals {
+	w.paid = map[string]bool{}
+	t := w.selections(op.SelectionSet, rootType(w.schema, op.Operation), false)
+	t.directives = add(t.directives, len(op.Directives))
+	return t
 }
 
 // selections totals set, whose parent type is parent (nil when unknown:
@@ -227,7 +278,9 @@ func (w *walker) fragment(name string, introspecting bool) *totals {
 		return &totals{} // validation reports the unknown fragment
 	}
 	w.memo[k] = nil
+	w.inFragment++
 	t := w.selections(def.SelectionSet, w.schema.Types[def.TypeCondition], introspecting)
+	w.inFragment--
 	t.directives = add(t.directives, len(def.Directives))
 	w.memo[k] = &t
 	return &t
@@ -270,11 +323,15 @@ func (w *walker) field(f *ast.Field, parent *ast.Definition, introspecting bool)
 		t.cost = 1
 		if def != nil && parent != nil {
 			coord := parent.Name + "." + f.Name
-			if page, ok := w.pricing.Pages[coord]; ok {
-				c = c.scaled(pageSize(page, f.Arguments))
-			}
-			if w.pricing.Surcharge != nil {
-				t.cost = add(t.cost, w.pricing.Surcharge(coord, f.Arguments))
+			page, paged := w.pricing.Pages[coord]
+			if paged || w.pricing.Surcharge != nil {
+				args := w.arguments(f, def)
+				if paged {
+					c = c.scaled(pageSize(page, args, f.Arguments))
+				}
+				if w.pricing.Surcharge != nil {
+					t.cost = add(t.cost, max(w.pricing.Surcharge(coord, args)-w.sharedPaid(coord, args, parent), 0))
+				}
 			}
 		}
 	}
@@ -283,24 +340,103 @@ func (w *walker) field(f *ast.Field, parent *ast.Definition, introspecting bool)
 	return t
 }
 
-// pageSize is the page a list field asks for: its argument's literal value
-// (at least 1), the default when absent, the maximum when it is a variable.
-func pageSize(p Page, args ast.ArgumentList) int {
-	if p.Arg == "" {
-		return p.Default
+// sharedPaid is the part of a root field's surcharge an earlier root field
+// of the operation paid for (see Pricing.Shared), and marks its own shared
+// read paid.
+func (w *walker) sharedPaid(coord string, args map[string]any, parent *ast.Definition) int {
+	if w.pricing.Shared == nil || w.inFragment > 0 || parent != w.schema.Query {
+		return 0
 	}
-	a := args.ForName(p.Arg)
-	if a == nil || a.Value == nil {
+	key, price := w.pricing.Shared(coord, args)
+	if key == "" {
+		return 0
+	}
+	if w.paid[key] {
+		return price
+	}
+	w.paid[key] = true
+	return 0
+}
+
+// arguments are the values of f's arguments as Pricing.Surcharge takes
+// them: as sent, or the schema's default; a variable not known yet is
+// absent, as is a value that does not resolve (validation refuses it).
+func (w *walker) arguments(f *ast.Field, def *ast.FieldDefinition) map[string]any {
+	args := make(map[string]any, len(def.Arguments))
+	for _, ad := range def.Arguments {
+		val := ad.DefaultValue
+		if a := f.Arguments.ForName(ad.Name); a != nil && a.Value != nil {
+			if w.vars == nil && hasVariable(a.Value) {
+				continue
+			}
+			if a.Value.Kind != ast.Variable {
+				val = a.Value
+			} else if _, sent := w.vars[a.Value.Raw]; sent || a.Value.VariableDefinition != nil && a.Value.VariableDefinition.DefaultValue != nil {
+				val = a.Value
+			} // else: an unsent variable without a default leaves the argument to the field's
+		}
+		if val == nil {
+			continue
+		}
+		if v, err := val.Value(w.vars); err == nil && v != nil {
+			args[ad.Name] = v
+		}
+	}
+	return args
+}
+
+func hasVariable(v *ast.Value) bool {
+	if v.Kind == ast.Variable {
+		return true
+	}
+	for _, c := range v.Children {
+		if hasVariable(c.Value) {
+			return true
+		}
+	}
+	return false
+}
+
+// pageSize is the page a list field asks for: its argument's value, at
+// least 1 and at most p.Max (the resolver refuses more); p.Default when it
+// has none; 1 when its variable is not known yet (see Pricing).
+func pageSize(p Page, args map[string]any, sent ast.ArgumentList) int {
+	if p.Arg == "" {
 		return max(p.Default, 1)
 	}
-	if a.Value.Kind != ast.IntValue {
-		return max(p.Max, 1) // a variable, or a wrong literal that validation refuses
+	n, ok := Int(args[p.Arg])
+	switch {
+	case !ok && sent.ForName(p.Arg) != nil:
+		return 1 // a variable not known yet, or a wrong value that validation refuses
+	case !ok:
+		return max(p.Default, 1)
 	}
-	n, err := strconv.Atoi(a.Value.Raw)
-	if err != nil || n > p.Max {
-		return max(p.Max, 1) // refused by the resolver, priced at the most it could be
+	return min(max(n, 1), max(p.Max, 1))
+}
+
+// Int reads an integer argument as Pricing.Surcharge receives it: an int64
+// literal, or a variable coerced from JSON.
+func Int(v any) (int, bool) {
+	switch n := v.(type) {
+	case int:
+		return n, true
+	case int64:
+		return int(min(max(n, math.MinInt32), math.MaxInt32)), true
+	case int32:
+		return int(n), true
+	case float64:
+		if n != math.Trunc(n) || math.IsInf(n, 0) {
+			return 0, false
+		}
+		return int(min(max(n, math.MinInt32), math.MaxInt32)), true
+	case json.Number:
+		i, err := n.Int64()
+		if err != nil {
+			return 0, false
+		}
+		return Int(i)
 	}
-	return max(n, 1)
+	return 0, false
 }
 
 // String describes l for logs.

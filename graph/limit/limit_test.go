@@ -1,6 +1,8 @@
 package limit_test
 
 import (
+	"encoding/json"
+	"math"
 	"os"
 	"strings"
 	"testing"
@@ -28,8 +30,8 @@ var pricing = limit.Pricing{
 		"Destination.properties": {Arg: "first", Default: 10, Max: 100},
 		"Trend.series":           {Default: 90},
 	},
-	Surcharge: func(coord string, args ast.ArgumentList) int {
-		if coord == "Query.properties" && args.ForName("filter") != nil {
+	Surcharge: func(coord string, args map[string]any) int {
+		if f, _ := args["filter"].(map[string]any); coord == "Query.properties" && f["search"] != nil {
 			return 50
 		}
 		return 0
@@ -64,11 +66,11 @@ func TestCheck(t *testing.T) {
 		"depth 6":                 {`{ properties { edges { node { destination { sentiment { total } } } } } }`, ""},
 		"depth through fragments": {`{ properties { ...E } } fragment E on PropertyConnection { edges { node { ...N } } } fragment N on Property { destination { properties { destination { name } } } }`, limit.CodeTooDeep},
 		"page sizes multiply":     {`{ properties(first: 100) { edges { node { destination { properties(first: 100) { id } } } } } }`, limit.CodeTooComplex},
-		"a variable page is priced at its maximum": {`query($n: Int) { properties(first: $n) { edges { node { destination { properties(first: $n) { id } } } } } }`, limit.CodeTooComplex},
-		"aliased introspection":                    {limittest.Repeated(2000, "__schema { queryType { name } }", true), limit.CodeTooManyFields},
-		"introspection fields":                     {`{ __schema { queryType { name } } __type(name: "Query") { name } x: __type(name: "Property") { name } }`, limit.CodeIntrospection},
-		"introspection too deep":                   {`{ __schema { types { fields { type { ofType { ofType { ofType { ofType { ofType { ofType { ofType { ofType { ofType { ofType { ofType { ofType { ofType { ofType { name } } } } } } } } } } } } } } } } } } }`, limit.CodeTooDeep},
-		"fragment cycle":                           {`{ ...A } fragment A on Query { ...B } fragment B on Query { ...A }`, "cycle"},
+		"a variable page is checked at its least": {`query($n: Int) { properties(first: $n) { edges { node { destination { properties(first: $n) { id } } } } } }`, ""},
+		"aliased introspection":                   {limittest.Repeated(2000, "__schema { queryType { name } }", true), limit.CodeTooManyFields},
+		"introspection fields":                    {`{ __schema { queryType { name } } __type(name: "Query") { name } x: __type(name: "Property") { name } }`, limit.CodeIntrospection},
+		"introspection too deep":                  {`{ __schema { types { fields { type { ofType { ofType { ofType { ofType { ofType { ofType { ofType { ofType { ofType { ofType { ofType { ofType { ofType { ofType { name } } } } } } } } } } } } } } } } } } }`, limit.CodeTooDeep},
+		"fragment cycle":                          {`{ ...A } fragment A on Query { ...B } fragment B on Query { ...A }`, "cycle"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			got, _ := check(t, c.query)
@@ -129,22 +131,102 @@ func BenchmarkCheckFragmentBomb(b *testing.B) {
 }
 
 // A text search is priced above a lookup: under a cost limit of 100, one
-// search passes and two do not, while plain lists pass.
+// search passes and two do not, while plain lists pass; a search in a
+// variable is priced once the variable is known.
 func TestSearchIsPriced(t *testing.T) {
 	l := limit.Defaults
 	l.Cost = 100
-	for q, want := range map[string]bool{
-		`{ properties(filter: {search: "x"}, first: 1) { totalCount } }`:                                                                  true,
-		`{ a: properties(filter: {search: "x"}, first: 1) { totalCount } b: properties(filter: {search: "y"}, first: 1) { totalCount } }`: false,
-		`{ a: properties(filter: {city: "x"}, first: 1) { totalCount } b: properties(first: 1) { totalCount } }`:                          true,
-		`query($f: PropertyFilter) { a: properties(filter: $f) { totalCount } b: properties(filter: $f) { totalCount } }`:                 false,
+	search := map[string]any{"f": map[string]any{"search": "x"}}
+	for _, c := range []struct {
+		q    string
+		vars map[string]any
+		want bool
+	}{
+		{`{ properties(filter: {search: "x"}, first: 1) { totalCount } }`, nil, true},
+		{`{ a: properties(filter: {search: "x"}, first: 1) { totalCount } b: properties(filter: {search: "y"}, first: 1) { totalCount } }`, nil, false},
+		{`{ a: properties(filter: {city: "x"}, first: 1) { totalCount } b: properties(first: 1) { totalCount } }`, nil, true},
+		{`query($f: PropertyFilter) { a: properties(filter: $f) { totalCount } b: properties(filter: $f) { totalCount } }`, search, false},
+		{`query($f: PropertyFilter) { a: properties(filter: $f) { totalCount } b: properties(filter: $f) { totalCount } }`, map[string]any{"f": map[string]any{"city": "x"}}, true},
+		{`query($s: String) { a: properties(filter: {search: $s}) { totalCount } b: properties(filter: {search: "y"}) { totalCount } }`, map[string]any{"s": "x"}, false},
 	} {
-		doc, err := parser.ParseQuery(&ast.Source{Input: q})
-		if err != nil {
-			t.Fatal(err)
+		if got := cost(t, c.q, c.vars, pricing) <= l.Cost; got != c.want {
+			t.Errorf("%s %v: passes %v, want %v", c.q, c.vars, got, c.want)
 		}
-		if got := limit.Check(loadSchema(t), doc, l, pricing) == nil; got != want {
-			t.Errorf("%s: passes %v, want %v", q, got, want)
+	}
+}
+
+// cost checks query and returns its exact cost with vars.
+func cost(t *testing.T, query string, vars map[string]any, p limit.Pricing) int {
+	t.Helper()
+	schema := loadSchema(t)
+	doc, err := parser.ParseQuery(&ast.Source{Input: query})
+	if err != nil {
+		t.Fatal(err)
+	}
+	unlimited := limit.Defaults
+	unlimited.Cost = math.MaxInt
+	if e := limit.Check(schema, doc, unlimited, p); e != nil {
+		t.Fatalf("%s: %v", query, e)
+	}
+	return limit.Cost(schema, doc, doc.Operations[0], vars, p)
+}
+
+// A value costs the same as a literal in the document or as a variable;
+// before the variables are known, Check prices a variable at its least.
+func TestVariablesArePricedAsLiterals(t *testing.T) {
+	const fields = `{ edges { node { id destination { properties(first: 5) { id } } } } }`
+	literal := cost(t, `{ properties(first: 10, filter: {search: "x"}) `+fields+` }`, nil, pricing)
+	for name, c := range map[string]struct {
+		q    string
+		vars map[string]any
+	}{
+		"int variable":          {`query($n: Int) { properties(first: $n, filter: {search: "x"}) ` + fields + ` }`, map[string]any{"n": int64(10)}},
+		"json number":           {`query($n: Int) { properties(first: $n, filter: {search: "x"}) ` + fields + ` }`, map[string]any{"n": json.Number("10")}},
+		"variable default":      {`query($n: Int = 10) { properties(first: $n, filter: {search: "x"}) ` + fields + ` }`, map[string]any{"n": 10}},
+		"input object variable": {`query($f: PropertyFilter) { properties(first: 10, filter: $f) ` + fields + ` }`, map[string]any{"f": map[string]any{"search": "x"}}},
+		"variable in an object": {`query($s: String) { properties(first: 10, filter: {search: $s}) ` + fields + ` }`, map[string]any{"s": "x"}},
+	} {
+		if got := cost(t, c.q, c.vars, pricing); got != literal {
+			t.Errorf("%s: cost %d, want %d as with literals", name, got, literal)
+		}
+	}
+	// Unsent: the schema's default page (20).
+	if got, want := cost(t, `query($n: Int) { properties(first: $n) { totalCount } }`, nil, pricing),
+		cost(t, `{ properties { totalCount } }`, nil, pricing); got != want {
+		t.Errorf("an unsent variable costs %d, want %d as the default", got, want)
+	}
+	// A page over the maximum is priced at the maximum (the resolver refuses it).
+	huge := cost(t, `query($n: Int) { properties(first: $n) `+fields+` }`, map[string]any{"n": int64(1 << 40)}, pricing)
+	if want := cost(t, `{ properties(first: 100) `+fields+` }`, nil, pricing); huge != want {
+		t.Errorf("a huge page costs %d, want %d", huge, want)
+	}
+}
+
+// A read that root fields share is paid once per operation: by the first
+// root field that needs it, in full wherever a fragment or a list hides it.
+func TestSharedReadsArePaidOnce(t *testing.T) {
+	p := pricing
+	p.Surcharge = func(coord string, args map[string]any) int {
+		if coord == "Query.topDestinations" || coord == "Query.trends" {
+			return 1000
+		}
+		return 0
+	}
+	p.Shared = func(coord string, args map[string]any) (string, int) {
+		if coord == "Query.topDestinations" || coord == "Query.trends" {
+			return "ranking|" + args["range"].(string), 900
+		}
+		return "", 0
+	}
+	one := cost(t, `{ topDestinations { rank } }`, nil, p)
+	for q, want := range map[string]int{
+		`{ topDestinations { rank } trends { growth } }`:                                          2*one - 900,
+		`{ topDestinations { rank } trends(range: LAST_90_DAYS) { growth } }`:                     2 * one,
+		`{ a: topDestinations { rank } b: topDestinations { rank } c: topDestinations { rank } }`: 3*one - 2*900,
+		`{ topDestinations { rank } ...F } fragment F on Query { trends { growth } }`:             2 * one,
+	} {
+		if got := cost(t, q, nil, p); got != want {
+			t.Errorf("%s: cost %d, want %d", q, got, want)
 		}
 	}
 }
