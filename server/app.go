@@ -30,6 +30,7 @@ type app struct {
 	store    *db.Store
 	redis    redis.UniversalClient // nil on the in-process cache
 	cache    *cache.Cache
+	texts    gqlhttp.TextStore // persisted queries' texts, beside the cache
 	outbox   *outbox.Relay
 	resolver *graph.Resolver
 	scraper  *scrape.Scraper
@@ -115,11 +116,14 @@ func (a *app) openCache(afterInvalidation []func(tags []string)) error {
 		}
 		cancel()
 		a.redis, a.closeCache, store = rs.Client(), rs.Close, rs
+		g := a.cfg.GraphQL
+		a.texts = redisstore.NewTexts(rs, redisstore.TextOptions{MaxBytes: int64(g.PersistedBytes), TTL: g.PersistedTTL, Timeout: cfg.Timeout, Logger: a.log})
 		opts.Counters, opts.Inspector, opts.Backend = rs, rs, "REDIS"
 		opts.LocalBytes, opts.Compress = cache.DefaultLocalBytes, true
 	} else {
 		m := cache.NewMemoryStore(cache.MemoryLimits{MaxBytes: cfg.MaxBytes})
 		a.closeCache, store = m.Close, m
+		a.texts = gqlhttp.NewMemoryTexts(a.cfg.GraphQL.PersistedBytes)
 		opts.Counters, opts.Inspector, opts.Backend = m, m, "MEMORY"
 		opts.Timeout, opts.BreakerThreshold = -1, -1 // it never blocks on a network
 	}
@@ -140,7 +144,7 @@ func (a *app) graphqlHandler() http.Handler {
 		AdminToken: a.cfg.HTTP.AdminToken, Introspection: g.Introspection,
 		Limits: g.Limits, MaxBodyBytes: g.MaxBodyBytes, DocumentCacheBytes: g.DocumentCacheBytes,
 		Timeout: g.Timeout, RootConcurrency: g.RootConcurrency, NoResponseCache: g.NoResponseCache,
-		CDNTagHeader: a.cfg.CDN.TagHeader, Warmer: a.warmer, Plan: plan,
+		CDNTagHeader: a.cfg.CDN.TagHeader, Warmer: a.warmer, Plan: plan, Persisted: a.texts,
 	})
 }
 

@@ -14,6 +14,7 @@ import (
 
 	"github.com/kedahpulse/kedahpulse/cache"
 	"github.com/kedahpulse/kedahpulse/graph"
+	"github.com/kedahpulse/kedahpulse/graph/gqlhttp"
 	"github.com/kedahpulse/kedahpulse/graph/limit"
 	"github.com/kedahpulse/kedahpulse/graph/respcache"
 	"github.com/kedahpulse/kedahpulse/server/alert"
@@ -79,12 +80,19 @@ type graphqlConfig struct {
 	// QUERY_MAX_DIRECTIVES, QUERY_MAX_DEPTH, QUERY_MAX_COST,
 	// QUERY_MAX_INTROSPECTION, QUERY_MAX_INTROSPECTION_DEPTH.
 	Limits             limit.Limits
-	MaxBodyBytes       int64         // MAX_BODY_BYTES
-	DocumentCacheBytes int           // DOCUMENT_CACHE_BYTES
-	RootConcurrency    int           // ROOT_CONCURRENCY
-	Timeout            time.Duration // REQUEST_TIMEOUT, default graph.DefaultTimeout
-	Introspection      bool          // INTROSPECTION: true (default) or false
-	LoaderWait         time.Duration // LOADER_WAIT, default 1ms
+	MaxBodyBytes       int64 // MAX_BODY_BYTES
+	DocumentCacheBytes int   // DOCUMENT_CACHE_BYTES
+	// PERSISTED_QUERY_BYTES, default 4 MiB: the texts of automatic
+	// persisted queries kept (in process, or on Redis for every process),
+	// apart from the cache's budget.
+	PersistedBytes int
+	// PERSISTED_QUERY_TTL, default 1h: on Redis, a persisted text unused
+	// this long is dropped (each use keeps it another TTL).
+	PersistedTTL    time.Duration
+	RootConcurrency int           // ROOT_CONCURRENCY
+	Timeout         time.Duration // REQUEST_TIMEOUT, default graph.DefaultTimeout
+	Introspection   bool          // INTROSPECTION: true (default) or false
+	LoaderWait      time.Duration // LOADER_WAIT, default 1ms
 	// RESPONSE_CACHE: on (default) or off (the field level alone, for
 	// benchmarks and diagnosis).
 	NoResponseCache bool
@@ -286,7 +294,8 @@ func loadCache(getenv func(string) string) (cacheConfig, error) {
 }
 
 // loadGraphQL reads the QUERY_MAX_* limits, MAX_BODY_BYTES,
-// DOCUMENT_CACHE_BYTES, ROOT_CONCURRENCY, REQUEST_TIMEOUT, INTROSPECTION,
+// DOCUMENT_CACHE_BYTES, ROOT_CONCURRENCY, PERSISTED_QUERY_BYTES,
+// PERSISTED_QUERY_TTL, REQUEST_TIMEOUT, INTROSPECTION,
 // LOADER_WAIT and RESPONSE_CACHE.
 func loadGraphQL(getenv func(string) string) (graphqlConfig, error) {
 	var c graphqlConfig
@@ -297,6 +306,7 @@ func loadGraphQL(getenv func(string) string) (graphqlConfig, error) {
 		"QUERY_MAX_DEPTH": &l.Depth, "QUERY_MAX_COST": &l.Cost,
 		"QUERY_MAX_INTROSPECTION": &l.Introspection, "QUERY_MAX_INTROSPECTION_DEPTH": &l.IntrospectionDepth,
 		"DOCUMENT_CACHE_BYTES": &c.DocumentCacheBytes, "ROOT_CONCURRENCY": &c.RootConcurrency,
+		"PERSISTED_QUERY_BYTES": &c.PersistedBytes,
 	} {
 		n, err := positiveVar(getenv, name)
 		if err != nil {
@@ -313,6 +323,15 @@ func loadGraphQL(getenv func(string) string) (graphqlConfig, error) {
 	}
 	if c.Timeout == 0 {
 		return c, fmt.Errorf("REQUEST_TIMEOUT %q: want a positive duration such as 10s", getenv("REQUEST_TIMEOUT"))
+	}
+	if c.PersistedBytes == 0 {
+		c.PersistedBytes = gqlhttp.DefaultTextBytes
+	}
+	if c.PersistedTTL, err = durationVar(getenv, "PERSISTED_QUERY_TTL", time.Hour); err != nil {
+		return c, err
+	}
+	if c.PersistedTTL == 0 {
+		return c, fmt.Errorf("PERSISTED_QUERY_TTL %q: want a positive duration such as 1h", getenv("PERSISTED_QUERY_TTL"))
 	}
 	if c.Introspection, err = boolVar(getenv, "INTROSPECTION", true); err != nil {
 		return c, err
