@@ -48,6 +48,13 @@ type httpConfig struct {
 	// the one idle the longest; if none is idle it waits.
 	MaxConnections int
 	IdleTimeout    time.Duration // IDLE_TIMEOUT, default 60s: a keep-alive connection idle this long is closed
+	// READ_HEADER_TIMEOUT, default 2s: a request's line and headers must
+	// arrive within it, or the connection is closed.
+	ReadHeaderTimeout time.Duration
+	// CONNECTION_GRACE, default 1s: at MAX_CONNECTIONS, a connection that
+	// has sent no complete request header this long after its accept is
+	// closed first, before idle keep-alive ones, to make room.
+	ConnectionGrace time.Duration
 	// CORS_ORIGINS: comma-separated origins browser apps may call the API
 	// from, default "*" (any: answers hold no cookies, and the admin token
 	// travels in the Authorization header, never implicitly).
@@ -198,7 +205,7 @@ func loadLog(getenv func(string) string) (logConfig, error) {
 }
 
 // loadHTTP reads ADDR, ADMIN_TOKEN, MAX_CONNECTIONS, IDLE_TIMEOUT,
-// CORS_ORIGINS and PPROF_ADDR.
+// READ_HEADER_TIMEOUT, CONNECTION_GRACE, CORS_ORIGINS and PPROF_ADDR.
 func loadHTTP(getenv func(string) string) (httpConfig, error) {
 	c := httpConfig{
 		Addr:       or(getenv("ADDR"), "127.0.0.1:8080"),
@@ -217,6 +224,15 @@ func loadHTTP(getenv func(string) string) (httpConfig, error) {
 	}
 	if c.IdleTimeout == 0 {
 		return c, fmt.Errorf("IDLE_TIMEOUT %q: want a positive duration such as 60s", getenv("IDLE_TIMEOUT"))
+	}
+	if c.ReadHeaderTimeout, err = durationVar(getenv, "READ_HEADER_TIMEOUT", 2*time.Second); err != nil {
+		return c, err
+	}
+	if c.ReadHeaderTimeout == 0 {
+		return c, fmt.Errorf("READ_HEADER_TIMEOUT %q: want a positive duration such as 2s", getenv("READ_HEADER_TIMEOUT"))
+	}
+	if c.ConnectionGrace, err = durationVar(getenv, "CONNECTION_GRACE", time.Second); err != nil {
+		return c, err
 	}
 	c.CORSOrigins = []string{"*"}
 	if v := getenv("CORS_ORIGINS"); v != "" {
