@@ -1,11 +1,17 @@
 package main
 
 import (
+	"context"
 	"io"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/kedahpulse/kedahpulse/cache/cachetest"
 	"github.com/kedahpulse/kedahpulse/db/dbtest"
@@ -44,6 +50,8 @@ func TestReadyzHidesInternals(t *testing.T) {
 	}
 	pg.SetCut(true) // the hosts went away
 	rd.SetCut(true)
+	// The answer is at most a second old.
+	cachetest.WaitFor(t, func() bool { code, _ := ready(); return code != http.StatusOK })
 	// The first pings find pooled connections closed; later ones find the
 	// ports refusing connections.
 	for range 3 {
@@ -59,5 +67,45 @@ func TestReadyzHidesInternals(t *testing.T) {
 	}
 	if logged := log.String(); !strings.Contains(logged, `level=WARN msg="readiness: database down" err="db: ping`) {
 		t.Errorf("the database error is not logged at WARN:\n%s", logged)
+	}
+}
+
+// /readyz answers a burst from one check a second: 1,000 requests at once
+// cost one database ping and one cache command; the next second's first
+// request checks again. Each request used to check (2,710 checks a second
+// from one connection).
+func TestReadyzChecksOncePerSecond(t *testing.T) {
+	var pings atomic.Int64
+	ping := func(context.Context) error { pings.Add(1); return nil }
+	var mu sync.Mutex
+	now := time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC)
+	rd := &readiness{log: slog.New(slog.DiscardHandler),
+		database: probe{name: "database", failed: "down", ping: ping},
+		cache:    probe{name: "cache", failed: "degraded", ping: ping},
+		now:      func() time.Time { mu.Lock(); defer mu.Unlock(); return now }}
+	burst := func(n int) {
+		var wg sync.WaitGroup
+		for range n {
+			wg.Go(func() {
+				rec := httptest.NewRecorder()
+				rd.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/readyz", nil))
+				if rec.Code != http.StatusOK || rec.Body.String() != `{"cache":"ok","database":"ok"}`+"\n" {
+					t.Errorf("%d %s", rec.Code, rec.Body.String())
+				}
+			})
+		}
+		wg.Wait()
+	}
+	for _, step := range []struct {
+		advance time.Duration
+		pings   int64
+	}{{0, 2}, {999 * time.Millisecond, 2}, {time.Millisecond, 4}, {10 * time.Second, 6}} {
+		mu.Lock()
+		now = now.Add(step.advance)
+		mu.Unlock()
+		burst(1000)
+		if got := pings.Load(); got != step.pings {
+			t.Errorf("after %v more: %d pings for the bursts so far; want %d", step.advance, got, step.pings)
+		}
 	}
 }
