@@ -61,7 +61,8 @@ func open(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 		a.purger = newPurger(cfg.CDN.PurgeURL, log)
 	}
 	if cfg.Warm.Top > 0 {
-		a.warmer = respcache.NewWarmer(respcache.WarmOptions{Top: cfg.Warm.Top, Concurrency: cfg.Warm.Concurrency, Logger: log})
+		a.warmer = respcache.NewWarmer(respcache.WarmOptions{Top: cfg.Warm.Top, Concurrency: cfg.Warm.Concurrency,
+			Budget: cfg.Warm.Budget, MaxFill: cfg.Warm.MaxFill, Logger: log})
 	}
 	// The listeners after an invalidation, told in this order: the
 	// dashboard's counts by tag family, the CDN purge queue, the warmer.

@@ -132,6 +132,11 @@ type dashboardConfig struct {
 type warmConfig struct {
 	Top         int // WARM_TOP, default 50 (0: off): the most requested public analytics answers replayed
 	Concurrency int // WARM_CONCURRENCY, default 2: replays at once
+	// WARM_BUDGET, default 1s: the replay time one round spends at most.
+	Budget time.Duration
+	// WARM_MAX_FILL, default 250ms: requests whose last fill took longer
+	// are not replayed.
+	MaxFill time.Duration
 }
 
 // cdnConfig is the CDN mode, off unless CDN_PURGE_URL is set: public
@@ -420,8 +425,8 @@ func loadCDN(getenv func(string) string) (cdnConfig, error) {
 }
 
 // loadWarm reads WARM_TOP (requests replayed after an analytics
-// invalidation, default 50, 0 turns warming off) and WARM_CONCURRENCY
-// (replays at once, default 2).
+// invalidation, default 50, 0 turns warming off), WARM_CONCURRENCY
+// (replays at once, default 2), WARM_BUDGET and WARM_MAX_FILL.
 func loadWarm(getenv func(string) string) (warmConfig, error) {
 	c := warmConfig{Top: respcache.DefaultWarmTop, Concurrency: respcache.DefaultWarmConcurrency}
 	var err error
@@ -434,6 +439,15 @@ func loadWarm(getenv func(string) string) (warmConfig, error) {
 		if c.Concurrency, err = strconv.Atoi(v); err != nil || c.Concurrency < 1 || c.Concurrency > 64 {
 			return c, fmt.Errorf("WARM_CONCURRENCY %q: want a whole number from 1 to 64", v)
 		}
+	}
+	if c.Budget, err = durationVar(getenv, "WARM_BUDGET", respcache.DefaultWarmBudget); err != nil {
+		return c, err
+	}
+	if c.MaxFill, err = durationVar(getenv, "WARM_MAX_FILL", respcache.DefaultWarmMaxFill); err != nil {
+		return c, err
+	}
+	if c.Budget == 0 || c.MaxFill == 0 {
+		return c, fmt.Errorf("WARM_BUDGET and WARM_MAX_FILL: want positive durations such as 1s and 250ms (WARM_TOP=0 turns warming off)")
 	}
 	return c, nil
 }
