@@ -582,31 +582,6 @@ func (c *Cache) Invalidate(ctx context.Context, tags ...string) error {
 // Clear invalidates every entry written by Load and SetResponse.
 func (c *Cache) Clear(ctx context.Context) error { return c.Invalidate(ctx, AllTag) }
 
-// GetValue returns the plain value stored under key by SetValue. Plain
-// values carry no tags: they suit what never goes stale, such as a
-// persisted query's text under its hash. A store failure is a miss.
-func (c *Cache) GetValue(ctx context.Context, key string) ([]byte, bool) {
-	var values [][]byte
-	err := c.do(ctx, "get", func(ctx context.Context) (err error) {
-		values, _, err = c.store.Get(ctx, []string{key}, nil)
-		return err
-	})
-	if err != nil || len(values) != 1 || values[0] == nil {
-		return nil, false
-	}
-	return values[0], true
-}
-
-// SetValue stores a plain value under key for ttl; failures are logged.
-func (c *Cache) SetValue(ctx context.Context, key string, value []byte, ttl time.Duration) {
-	err := c.do(context.WithoutCancel(ctx), "set", func(ctx context.Context) error {
-		return c.store.Set(ctx, []Item{{Key: key, Value: value, TTL: ttl}})
-	})
-	if err != nil {
-		c.log.Warn("cache: write failed", "key", key, "err", err)
-	}
-}
-
 // Healthy pings the backend (Options.Inspector) within the per-call
 // timeout, bypassing the breaker (for /readyz).
 func (c *Cache) Healthy(ctx context.Context) error {

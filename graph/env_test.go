@@ -16,9 +16,11 @@ import (
 
 	"github.com/kedahpulse/kedahpulse/cache"
 	"github.com/kedahpulse/kedahpulse/cache/cachetest"
+	"github.com/kedahpulse/kedahpulse/cache/redisstore"
 	"github.com/kedahpulse/kedahpulse/db"
 	"github.com/kedahpulse/kedahpulse/db/dbtest"
 	"github.com/kedahpulse/kedahpulse/graph"
+	"github.com/kedahpulse/kedahpulse/graph/gqlhttp"
 	"github.com/kedahpulse/kedahpulse/outbox"
 )
 
@@ -33,6 +35,7 @@ type env struct {
 	resolver *graph.Resolver
 	relay    *outbox.Relay
 	handler  http.Handler
+	texts    gqlhttp.TextStore // persisted queries' texts
 	sql      *db.QueryCounter
 	trips    *cachetest.RoundTrips // nil on the in-process store
 	clock    *dbtest.Clock
@@ -90,7 +93,12 @@ func newEnvOn(t testing.TB, dbStore *db.Store, clock *dbtest.Clock, store cachet
 	}}))
 	e.relay = outbox.New(e.store, e.cache, bypass, log)
 	e.resolver = &graph.Resolver{Store: e.store, Cache: e.cache, Outbox: e.relay, Log: log, Now: e.clock.Now, LoaderWait: 5 * time.Millisecond}
-	o := graph.Options{AdminToken: adminToken, Introspection: true}
+	// Persisted texts as the server keeps them: on Redis when the cache is.
+	e.texts = gqlhttp.NewMemoryTexts(gqlhttp.DefaultTextBytes)
+	if rs, ok := store.(*redisstore.Store); ok {
+		e.texts = redisstore.NewTexts(rs, redisstore.TextOptions{MaxBytes: gqlhttp.DefaultTextBytes, TTL: time.Hour, Logger: log})
+	}
+	o := graph.Options{AdminToken: adminToken, Introspection: true, Persisted: e.texts}
 	for _, opt := range opts {
 		opt(&o)
 	}

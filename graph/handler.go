@@ -52,6 +52,9 @@ type Options struct {
 	// read path (plan.go) instead of gqlgen's executor, with the same bytes;
 	// nil: every request runs gqlgen.
 	Plan *Plan
+	// Persisted keeps automatic persisted queries' texts, in a budget of
+	// their own (nil: gqlhttp.MemoryTexts of gqlhttp.DefaultTextBytes).
+	Persisted gqlhttp.TextStore
 	// Warmer, if set, counts the public analytics answers served and
 	// replays the most requested, through this handler, after their tags
 	// are invalidated.
@@ -83,6 +86,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.RequestDBConns <= 0 {
 		o.RequestDBConns = DefaultRequestDBConns
+	}
+	if o.Persisted == nil {
+		o.Persisted = gqlhttp.NewMemoryTexts(gqlhttp.DefaultTextBytes)
 	}
 	return o
 }
@@ -126,11 +132,9 @@ func NewHandler(r *Resolver, o Options) http.Handler {
 	level := respcache.New(lo)
 	to := gqlhttp.Options{
 		Documents: gqlhttp.NewDocuments(es.Schema(), o.Limits, Pricing(dialect(r)), r.Policy, o.DocumentCacheBytes),
+		Persisted: o.Persisted,
 		MaxBody:   o.MaxBodyBytes,
 		Level:     level,
-	}
-	if r.Cache != nil {
-		to.Persisted = r.Cache
 	}
 	if o.Plan != nil {
 		to.Plan = func(ctx context.Context, p *gqlhttp.Prepared) *graphql.Response {

@@ -31,6 +31,7 @@ type app struct {
 	store    *db.Store
 	redis    redis.UniversalClient // nil on the in-process cache
 	cache    *cache.Cache
+	texts    gqlhttp.TextStore // persisted queries' texts, beside the cache
 	outbox   *outbox.Relay
 	resolver *graph.Resolver
 	scraper  *scrape.Scraper
@@ -66,7 +67,8 @@ func open(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 		a.purger = newPurger(cfg.CDN, purgeMetrics, log)
 	}
 	if cfg.Warm.Top > 0 {
-		a.warmer = respcache.NewWarmer(respcache.WarmOptions{Top: cfg.Warm.Top, Concurrency: cfg.Warm.Concurrency, Logger: log})
+		a.warmer = respcache.NewWarmer(respcache.WarmOptions{Top: cfg.Warm.Top, Concurrency: cfg.Warm.Concurrency,
+			Budget: cfg.Warm.Budget, MaxFill: cfg.Warm.MaxFill, Logger: log})
 	}
 	// The listeners after an invalidation, told in this order: the
 	// dashboard's counts by tag family, the CDN purge queue, the warmer,
@@ -132,11 +134,14 @@ func (a *app) openCache(afterInvalidation []func(tags []string)) error {
 		cancel()
 		a.redis, a.closeCache, store = rs.Client(), rs.Close, rs
 		identity, ping = redisIdentity(rs), rs.Ping
+		g := a.cfg.GraphQL
+		a.texts = redisstore.NewTexts(rs, redisstore.TextOptions{MaxBytes: int64(g.PersistedBytes), TTL: g.PersistedTTL, Timeout: cfg.Timeout, Logger: a.log})
 		opts.Counters, opts.Inspector, opts.Backend = rs, rs, "REDIS"
 		opts.LocalBytes, opts.Compress = cache.DefaultLocalBytes, true
 	} else {
 		m := cache.NewMemoryStore(cache.MemoryLimits{MaxBytes: cfg.MaxBytes})
 		a.closeCache, store = m.Close, m
+		a.texts = gqlhttp.NewMemoryTexts(a.cfg.GraphQL.PersistedBytes)
 		opts.Counters, opts.Inspector, opts.Backend = m, m, "MEMORY"
 		opts.Timeout, opts.BreakerThreshold = -1, -1 // it never blocks on a network
 	}
@@ -190,7 +195,7 @@ func (a *app) graphqlHandler() http.Handler {
 		Limits: g.Limits, MaxBodyBytes: g.MaxBodyBytes, DocumentCacheBytes: g.DocumentCacheBytes,
 		Timeout: g.Timeout, RootConcurrency: g.RootConcurrency, NoResponseCache: g.NoResponseCache,
 		RequestDBConns: a.cfg.Database.RequestConns, ReservedDBConns: a.cfg.Database.ReservedConns,
-		CDNTagHeader: a.cfg.CDN.TagHeader, Warmer: a.warmer, Plan: plan,
+		CDNTagHeader: a.cfg.CDN.TagHeader, Warmer: a.warmer, Plan: plan, Persisted: a.texts,
 	})
 }
 

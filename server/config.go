@@ -14,6 +14,7 @@ import (
 
 	"github.com/kedahpulse/kedahpulse/cache"
 	"github.com/kedahpulse/kedahpulse/graph"
+	"github.com/kedahpulse/kedahpulse/graph/gqlhttp"
 	"github.com/kedahpulse/kedahpulse/graph/limit"
 	"github.com/kedahpulse/kedahpulse/graph/live"
 	"github.com/kedahpulse/kedahpulse/graph/respcache"
@@ -49,6 +50,13 @@ type httpConfig struct {
 	// the one idle the longest; if none is idle it waits.
 	MaxConnections int
 	IdleTimeout    time.Duration // IDLE_TIMEOUT, default 60s: a keep-alive connection idle this long is closed
+	// READ_HEADER_TIMEOUT, default 2s: a request's line and headers must
+	// arrive within it, or the connection is closed.
+	ReadHeaderTimeout time.Duration
+	// CONNECTION_GRACE, default 1s: at MAX_CONNECTIONS, a connection that
+	// has sent no complete request header this long after its accept is
+	// closed first, before idle keep-alive ones, to make room.
+	ConnectionGrace time.Duration
 	// CORS_ORIGINS: comma-separated origins browser apps may call the API
 	// from, default "*" (any: answers hold no cookies, and the admin token
 	// travels in the Authorization header, never implicitly).
@@ -91,12 +99,19 @@ type graphqlConfig struct {
 	// QUERY_MAX_DIRECTIVES, QUERY_MAX_DEPTH, QUERY_MAX_COST,
 	// QUERY_MAX_INTROSPECTION, QUERY_MAX_INTROSPECTION_DEPTH.
 	Limits             limit.Limits
-	MaxBodyBytes       int64         // MAX_BODY_BYTES
-	DocumentCacheBytes int           // DOCUMENT_CACHE_BYTES
-	RootConcurrency    int           // ROOT_CONCURRENCY
-	Timeout            time.Duration // REQUEST_TIMEOUT, default graph.DefaultTimeout
-	Introspection      bool          // INTROSPECTION: true (default) or false
-	LoaderWait         time.Duration // LOADER_WAIT, default 1ms
+	MaxBodyBytes       int64 // MAX_BODY_BYTES
+	DocumentCacheBytes int   // DOCUMENT_CACHE_BYTES
+	// PERSISTED_QUERY_BYTES, default 4 MiB: the texts of automatic
+	// persisted queries kept (in process, or on Redis for every process),
+	// apart from the cache's budget.
+	PersistedBytes int
+	// PERSISTED_QUERY_TTL, default 1h: on Redis, a persisted text unused
+	// this long is dropped (each use keeps it another TTL).
+	PersistedTTL    time.Duration
+	RootConcurrency int           // ROOT_CONCURRENCY
+	Timeout         time.Duration // REQUEST_TIMEOUT, default graph.DefaultTimeout
+	Introspection   bool          // INTROSPECTION: true (default) or false
+	LoaderWait      time.Duration // LOADER_WAIT, default 1ms
 	// RESPONSE_CACHE: on (default) or off (the field level alone, for
 	// benchmarks and diagnosis).
 	NoResponseCache bool
@@ -130,6 +145,11 @@ type dashboardConfig struct {
 type warmConfig struct {
 	Top         int // WARM_TOP, default 50 (0: off): the most requested public analytics answers replayed
 	Concurrency int // WARM_CONCURRENCY, default 2: replays at once
+	// WARM_BUDGET, default 1s: the replay time one round spends at most.
+	Budget time.Duration
+	// WARM_MAX_FILL, default 250ms: requests whose last fill took longer
+	// are not replayed.
+	MaxFill time.Duration
 }
 
 // liveConfig is live queries (graph/live).
@@ -247,7 +267,7 @@ func loadLog(getenv func(string) string) (logConfig, error) {
 }
 
 // loadHTTP reads ADDR, ADMIN_TOKEN, MAX_CONNECTIONS, IDLE_TIMEOUT,
-// CORS_ORIGINS and PPROF_ADDR.
+// READ_HEADER_TIMEOUT, CONNECTION_GRACE, CORS_ORIGINS and PPROF_ADDR.
 func loadHTTP(getenv func(string) string) (httpConfig, error) {
 	c := httpConfig{
 		Addr:       or(getenv("ADDR"), "127.0.0.1:8080"),
@@ -266,6 +286,15 @@ func loadHTTP(getenv func(string) string) (httpConfig, error) {
 	}
 	if c.IdleTimeout == 0 {
 		return c, fmt.Errorf("IDLE_TIMEOUT %q: want a positive duration such as 60s", getenv("IDLE_TIMEOUT"))
+	}
+	if c.ReadHeaderTimeout, err = durationVar(getenv, "READ_HEADER_TIMEOUT", 2*time.Second); err != nil {
+		return c, err
+	}
+	if c.ReadHeaderTimeout == 0 {
+		return c, fmt.Errorf("READ_HEADER_TIMEOUT %q: want a positive duration such as 2s", getenv("READ_HEADER_TIMEOUT"))
+	}
+	if c.ConnectionGrace, err = durationVar(getenv, "CONNECTION_GRACE", time.Second); err != nil {
+		return c, err
 	}
 	c.CORSOrigins = []string{"*"}
 	if v := getenv("CORS_ORIGINS"); v != "" {
@@ -356,7 +385,8 @@ func loadCache(getenv func(string) string) (cacheConfig, error) {
 }
 
 // loadGraphQL reads the QUERY_MAX_* limits, MAX_BODY_BYTES,
-// DOCUMENT_CACHE_BYTES, ROOT_CONCURRENCY, REQUEST_TIMEOUT, INTROSPECTION,
+// DOCUMENT_CACHE_BYTES, ROOT_CONCURRENCY, PERSISTED_QUERY_BYTES,
+// PERSISTED_QUERY_TTL, REQUEST_TIMEOUT, INTROSPECTION,
 // LOADER_WAIT and RESPONSE_CACHE.
 func loadGraphQL(getenv func(string) string) (graphqlConfig, error) {
 	var c graphqlConfig
@@ -367,6 +397,7 @@ func loadGraphQL(getenv func(string) string) (graphqlConfig, error) {
 		"QUERY_MAX_DEPTH": &l.Depth, "QUERY_MAX_COST": &l.Cost,
 		"QUERY_MAX_INTROSPECTION": &l.Introspection, "QUERY_MAX_INTROSPECTION_DEPTH": &l.IntrospectionDepth,
 		"DOCUMENT_CACHE_BYTES": &c.DocumentCacheBytes, "ROOT_CONCURRENCY": &c.RootConcurrency,
+		"PERSISTED_QUERY_BYTES": &c.PersistedBytes,
 	} {
 		n, err := positiveVar(getenv, name)
 		if err != nil {
@@ -383,6 +414,15 @@ func loadGraphQL(getenv func(string) string) (graphqlConfig, error) {
 	}
 	if c.Timeout == 0 {
 		return c, fmt.Errorf("REQUEST_TIMEOUT %q: want a positive duration such as 10s", getenv("REQUEST_TIMEOUT"))
+	}
+	if c.PersistedBytes == 0 {
+		c.PersistedBytes = gqlhttp.DefaultTextBytes
+	}
+	if c.PersistedTTL, err = durationVar(getenv, "PERSISTED_QUERY_TTL", time.Hour); err != nil {
+		return c, err
+	}
+	if c.PersistedTTL == 0 {
+		return c, fmt.Errorf("PERSISTED_QUERY_TTL %q: want a positive duration such as 1h", getenv("PERSISTED_QUERY_TTL"))
 	}
 	if c.Introspection, err = boolVar(getenv, "INTROSPECTION", true); err != nil {
 		return c, err
@@ -482,8 +522,8 @@ func loadCDN(getenv func(string) string) (cdnConfig, error) {
 }
 
 // loadWarm reads WARM_TOP (requests replayed after an analytics
-// invalidation, default 50, 0 turns warming off) and WARM_CONCURRENCY
-// (replays at once, default 2).
+// invalidation, default 50, 0 turns warming off), WARM_CONCURRENCY
+// (replays at once, default 2), WARM_BUDGET and WARM_MAX_FILL.
 func loadWarm(getenv func(string) string) (warmConfig, error) {
 	c := warmConfig{Top: respcache.DefaultWarmTop, Concurrency: respcache.DefaultWarmConcurrency}
 	var err error
@@ -496,6 +536,15 @@ func loadWarm(getenv func(string) string) (warmConfig, error) {
 		if c.Concurrency, err = strconv.Atoi(v); err != nil || c.Concurrency < 1 || c.Concurrency > 64 {
 			return c, fmt.Errorf("WARM_CONCURRENCY %q: want a whole number from 1 to 64", v)
 		}
+	}
+	if c.Budget, err = durationVar(getenv, "WARM_BUDGET", respcache.DefaultWarmBudget); err != nil {
+		return c, err
+	}
+	if c.MaxFill, err = durationVar(getenv, "WARM_MAX_FILL", respcache.DefaultWarmMaxFill); err != nil {
+		return c, err
+	}
+	if c.Budget == 0 || c.MaxFill == 0 {
+		return c, fmt.Errorf("WARM_BUDGET and WARM_MAX_FILL: want positive durations such as 1s and 250ms (WARM_TOP=0 turns warming off)")
 	}
 	return c, nil
 }

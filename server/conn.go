@@ -5,37 +5,46 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 )
 
 // connLimit caps the connections the HTTP server holds open, so that
-// clients leaving keep-alive connections idle cannot use up the process's
-// file descriptors (at EMFILE, Accept fails for everyone). Its listener takes
-// a slot before each accept. With none free it closes the connection idle
-// the longest (http.Server reports idleness through ConnState); only when
-// every connection is busy with a request does it wait, as
-// golang.org/x/net/netutil.LimitListener does. The slot taken for the next
-// accept is one of the max: at the limit the server serves max-1
-// connections and keeps one for the next client.
+// clients leaving connections silent or idle cannot use up the process's
+// file descriptors (at EMFILE, Accept fails for everyone) nor make new
+// clients wait. Its listener takes a slot before each accept. With none
+// free it closes, in this order: the connection silent the longest among
+// those that have not sent a complete request header within the grace
+// period since their accept (http.Server reports the first request
+// through ConnState); else the connection idle the longest; only when
+// every connection is busy with a request, or silent for less than the
+// grace period, does it wait, as golang.org/x/net/netutil.LimitListener
+// does. The slot taken for the next accept is one of the max: at the limit
+// the server serves max-1 connections and keeps one for the next client.
 //
 // Closing an idle connection races with a request arriving on it, exactly as
 // IdleTimeout does; clients retry idempotent requests on a reused
-// connection that closes before answering.
+// connection that closes before answering. A silent connection past the
+// grace period has had time to send its request: clients send it at once.
 type connLimit struct {
-	max int
+	max   int
+	grace time.Duration
+	now   func() time.Time
 
 	mu        sync.Mutex
 	open      int           // connections accepted and not yet closed
 	accepting int           // slots taken by accepts in progress
+	silent    list.List     // *limitConn with no complete request yet, accepted the earliest first
 	idle      list.List     // *limitConn in StateIdle, idle the longest first
 	changed   chan struct{} // when non-nil, closed once a slot frees or a connection turns idle
 	evicted   int           // idle connections closed to make room
+	silenced  int           // silent connections closed to make room
 	waited    int           // accepts that waited for a busy connection to finish
 }
 
-func newConnLimit(max int, reg prometheus.Registerer) *connLimit {
-	l := &connLimit{max: max}
+func newConnLimit(max int, grace time.Duration, reg prometheus.Registerer) *connLimit {
+	l := &connLimit{max: max, grace: grace, now: time.Now}
 	locked := func(f func() int) func() float64 {
 		return func() float64 {
 			l.mu.Lock()
@@ -54,6 +63,9 @@ func newConnLimit(max int, reg prometheus.Registerer) *connLimit {
 			Name: "kedahpulse_http_connections_evicted_total", Help: "Idle HTTP connections closed to make room for a new one.",
 		}, locked(func() int { return l.evicted })),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "kedahpulse_http_connections_silent_evicted_total", Help: "HTTP connections closed to make room because they had sent no complete request within CONNECTION_GRACE.",
+		}, locked(func() int { return l.silenced })),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
 			Name: "kedahpulse_http_connections_waits_total", Help: "Accepts that waited because every HTTP connection was busy.",
 		}, locked(func() int { return l.waited })),
 	)
@@ -65,8 +77,9 @@ func (l *connLimit) listen(ln net.Listener) net.Listener {
 	return &limitListener{Listener: ln, limit: l, done: make(chan struct{})}
 }
 
-// acquire takes a slot for one accept, closing the longest-idle connection
-// if there is none free, or waiting until done is closed.
+// acquire takes a slot for one accept, closing a connection silent past
+// the grace period or else the longest-idle one if there is none free, or
+// waiting (until one is, or done is closed).
 func (l *connLimit) acquire(done <-chan struct{}) error {
 	counted := false
 	for {
@@ -76,12 +89,24 @@ func (l *connLimit) acquire(done <-chan struct{}) error {
 			l.mu.Unlock()
 			return nil
 		}
+		var quiet time.Duration // how long until the longest silent is past the grace period
+		if e := l.silent.Front(); e != nil {
+			c := e.Value.(*limitConn)
+			if quiet = c.accepted.Add(l.grace).Sub(l.now()); quiet <= 0 {
+				l.silent.Remove(e)
+				c.silent = nil
+				l.silenced++
+				l.mu.Unlock()
+				c.Close() // frees its slot before returning
+				continue
+			}
+		}
 		if e := l.idle.Front(); e != nil {
 			c := l.idle.Remove(e).(*limitConn)
 			c.idle = nil
 			l.evicted++
 			l.mu.Unlock()
-			c.Close() // frees its slot before returning
+			c.Close()
 			continue
 		}
 		if !counted {
@@ -93,12 +118,28 @@ func (l *connLimit) acquire(done <-chan struct{}) error {
 		}
 		changed := l.changed
 		l.mu.Unlock()
-		select {
-		case <-changed:
-		case <-done:
-			return net.ErrClosed
+		if err := wait(changed, done, quiet); err != nil {
+			return err
 		}
 	}
+}
+
+// wait returns when changed is closed or, if quiet > 0, once quiet has
+// passed; or net.ErrClosed when done is closed.
+func wait(changed, done <-chan struct{}, quiet time.Duration) error {
+	var graced <-chan time.Time
+	if quiet > 0 {
+		t := time.NewTimer(quiet)
+		defer t.Stop()
+		graced = t.C
+	}
+	select {
+	case <-changed:
+	case <-graced:
+	case <-done:
+		return net.ErrClosed
+	}
+	return nil
 }
 
 // accepted turns the slot of an accept into an open connection, or frees it
@@ -114,7 +155,17 @@ func (l *connLimit) accepted(ok bool) {
 	}
 }
 
-// track is the http.Server's ConnState hook: it keeps the idle list.
+// opened puts a connection just accepted on the silent list.
+func (l *connLimit) opened(c *limitConn) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	c.accepted = l.now()
+	c.silent = l.silent.PushBack(c)
+}
+
+// track is the http.Server's ConnState hook: it keeps the silent and idle
+// lists. Any state but StateNew means the connection has sent a complete
+// request header (or failed to and is closing).
 func (l *connLimit) track(nc net.Conn, state http.ConnState) {
 	c, ok := nc.(*limitConn)
 	if !ok {
@@ -122,6 +173,10 @@ func (l *connLimit) track(nc net.Conn, state http.ConnState) {
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if c.silent != nil && state != http.StateNew {
+		l.silent.Remove(c.silent)
+		c.silent = nil
+	}
 	if c.idle != nil {
 		l.idle.Remove(c.idle)
 		c.idle = nil
@@ -137,6 +192,10 @@ func (l *connLimit) release(c *limitConn) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	c.closed = true
+	if c.silent != nil {
+		l.silent.Remove(c.silent)
+		c.silent = nil
+	}
 	if c.idle != nil {
 		l.idle.Remove(c.idle)
 		c.idle = nil
@@ -169,7 +228,9 @@ func (ln *limitListener) Accept() (net.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &limitConn{Conn: c, limit: ln.limit}, nil
+	lc := &limitConn{Conn: c, limit: ln.limit}
+	ln.limit.opened(lc)
+	return lc, nil
 }
 
 func (ln *limitListener) Close() error {
@@ -183,8 +244,10 @@ type limitConn struct {
 	limit *connLimit
 	once  sync.Once
 	// Guarded by limit.mu.
-	idle   *list.Element // in limit.idle while the connection is idle
-	closed bool
+	accepted time.Time
+	silent   *list.Element // in limit.silent until its first request
+	idle     *list.Element // in limit.idle while the connection is idle
+	closed   bool
 }
 
 func (c *limitConn) Close() error {

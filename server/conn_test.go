@@ -7,10 +7,13 @@ import (
 	"net/http"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/kedahpulse/kedahpulse/cache/cachetest"
 )
 
 // At the limit, each new connection closes the one idle the longest, and
@@ -36,6 +39,76 @@ func TestConnLimitClosesLongestIdle(t *testing.T) {
 	}
 	if s.most > limit {
 		t.Errorf("%d connections open at once; the limit is %d", s.most, limit)
+	}
+}
+
+// Thousands of real sockets that never send a byte do not hold the server:
+// at the limit, each new client closes the socket silent the longest past
+// the grace period, before any idle keep-alive connection and without
+// waiting, and is answered. They used to be left alone (only idle
+// keep-alive connections were evictable), so new clients closed the idle
+// ones, then waited for ReadHeaderTimeout to close a silent one.
+func TestConnLimitClosesSilentFirst(t *testing.T) {
+	const limit, clients = 2000, 200
+	s := startLimited(t, limit, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	var shift atomic.Int64 // how far the limiter's clock is ahead
+	s.limit.mu.Lock()
+	s.limit.grace = time.Hour
+	s.limit.now = func() time.Time { return time.Now().Add(time.Duration(shift.Load())) }
+	s.limit.mu.Unlock()
+	idle, code := dialGet(t, s.addr, "/")
+	defer idle.Close()
+	if code != http.StatusOK {
+		t.Fatalf("status %d", code)
+	}
+	<-s.idle
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() { // the clients below turn idle too
+		for {
+			select {
+			case <-s.idle:
+			case <-stop:
+				return
+			}
+		}
+	}()
+	for i := range limit - 2 {
+		c, err := net.Dial("tcp", s.addr)
+		if err != nil {
+			t.Fatalf("silent socket %d: %v", i, err)
+		}
+		defer c.Close()
+	}
+	// Every slot is taken (one by the accept waiting for the next client).
+	cachetest.WaitFor(t, func() bool {
+		s.limit.mu.Lock()
+		defer s.limit.mu.Unlock()
+		return s.limit.open == limit-1
+	})
+	shift.Store(int64(2 * time.Hour)) // every silent socket is past the grace period
+	for i := range clients {
+		c, code := dialGet(t, s.addr, "/")
+		c.Close()
+		if code != http.StatusOK {
+			t.Fatalf("client %d: status %d", i, code)
+		}
+	}
+	s.limit.mu.Lock()
+	silenced, evicted, waited := s.limit.silenced, s.limit.evicted, s.limit.waited
+	s.limit.mu.Unlock()
+	s.mu.Lock()
+	most := s.most
+	s.mu.Unlock()
+	t.Logf("%d silent sockets, %d new clients: %d silent closed, %d idle closed, %d accepts waited, at most %d open", limit-2, clients, silenced, evicted, waited, most)
+	if waited != 0 {
+		t.Errorf("%d accepts waited for a slot; want none", waited)
+	}
+	if silenced == 0 || evicted != 0 {
+		t.Errorf("%d silent and %d idle connections closed; want silent ones only", silenced, evicted)
+	}
+	if most > limit {
+		t.Errorf("%d connections open at once; the limit is %d", most, limit)
 	}
 }
 
@@ -151,7 +224,7 @@ func startLimited(t *testing.T, max int, h http.Handler) *limited {
 	}
 	s := &limited{
 		addr:   ln.Addr().String(),
-		limit:  newConnLimit(max, prometheus.NewRegistry()),
+		limit:  newConnLimit(max, time.Second, prometheus.NewRegistry()),
 		idle:   make(chan struct{}, 100),
 		served: make(chan error, 1),
 	}

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"log/slog"
 	"net/http"
 	"sync"
@@ -15,22 +14,52 @@ import (
 // answered from the database. The body names a state per component, never
 // the error behind it: that names internal addresses and drivers, and goes
 // to the log.
+//
+// /readyz is public: it answers from a result at most readyMaxAge old, so
+// that a client polling it as fast as it can costs one database ping and
+// one cache command a second, not one per request. Requests arriving while
+// a check runs wait for it.
 type readiness struct {
 	log             *slog.Logger
 	database, cache probe
+	now             func() time.Time
+
+	mu     sync.Mutex // held while a check runs
+	status map[string]string
+	taken  time.Time // when status was checked
+	checks int       // checks run
 }
 
+// readyMaxAge is how old an answer of /readyz may be.
+const readyMaxAge = time.Second
+
 func (rd *readiness) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-	defer cancel()
-	status := map[string]string{"database": rd.database.check(ctx, rd.log), "cache": rd.cache.check(ctx, rd.log)}
+	status := rd.result(r.Context())
 	code := http.StatusOK
 	if status["database"] != "ok" {
 		code = http.StatusServiceUnavailable
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(code)
 	json.NewEncoder(w).Encode(status)
+}
+
+// result returns the last check's states if at most readyMaxAge old, or
+// checks again. The check is the server's, not the client's: a client that
+// leaves does not cut it short.
+func (rd *readiness) result(ctx context.Context) map[string]string {
+	rd.mu.Lock()
+	defer rd.mu.Unlock()
+	if rd.status != nil && rd.now().Sub(rd.taken) < readyMaxAge {
+		return rd.status
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+	defer cancel()
+	rd.status = map[string]string{"database": rd.database.check(ctx, rd.log), "cache": rd.cache.check(ctx, rd.log)}
+	rd.taken = rd.now()
+	rd.checks++
+	return rd.status
 }
 
 // probe is one component of the readiness answer.
@@ -48,9 +77,6 @@ type probe struct {
 // not fill the log.
 func (p *probe) check(ctx context.Context, log *slog.Logger) string {
 	err := p.ping(ctx)
-	if errors.Is(ctx.Err(), context.Canceled) { // the client left: no news of the component
-		return p.failed
-	}
 	msg := ""
 	if err != nil {
 		msg = err.Error()

@@ -47,6 +47,7 @@ func (a *app) routes() http.Handler {
 		log:      a.log,
 		database: probe{name: "database", failed: "down", ping: a.store.Ping},
 		cache:    probe{name: "cache", failed: "degraded", ping: a.cache.Healthy},
+		now:      time.Now,
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(a.registry, promhttp.HandlerOpts{}))
 	board := a.board.Handler()

@@ -54,12 +54,12 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, listening func(net
 		return fmt.Errorf("ADDR %s: %w", cfg.HTTP.Addr, err)
 	}
 	// Every connection costs a file descriptor, whatever the client: the
-	// limit closes idle ones for new ones, and the timeouts close those that
-	// idle or dribble.
-	limit := newConnLimit(cfg.HTTP.MaxConnections, a.registry)
+	// limit closes silent and idle ones for new ones, and the timeouts close
+	// those that stay silent, idle or dribble.
+	limit := newConnLimit(cfg.HTTP.MaxConnections, cfg.HTTP.ConnectionGrace, a.registry)
 	srv := &http.Server{
 		Handler:           a.routes(),
-		ReadHeaderTimeout: 5 * time.Second,
+		ReadHeaderTimeout: cfg.HTTP.ReadHeaderTimeout,
 		ReadTimeout:       15 * time.Second,
 		WriteTimeout:      60 * time.Second,
 		IdleTimeout:       cfg.HTTP.IdleTimeout,

@@ -5,7 +5,9 @@
 // errors with the error codes every layer shares. It relies on these gqlgen
 // contracts: graphql.Transport (Transport), GraphExecutor's
 // CreateOperationContext and DispatchOperation, the query cache
-// (QueryCache, set with SetQueryCache) and extension.AutomaticPersistedQuery.
+// (QueryCache, set with SetQueryCache) and extension.AutomaticPersistedQuery,
+// whose texts it registers only for prepared documents, in a TextStore with
+// a budget of its own.
 // It may import gqlgen, gqlparser, graph/limit and graph/cachecontrol, never
 // graph, graph/respcache or cache: the response level plugs in through the
 // Level interface it declares, and persisted texts through TextStore.

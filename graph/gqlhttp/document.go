@@ -1,7 +1,6 @@
 package gqlhttp
 
 import (
-	"container/list"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -66,16 +65,7 @@ type Documents struct {
 	policy  *cachecontrol.Policy
 	rules   func() *rules.Rules
 
-	mu     sync.Mutex
-	budget int
-	used   int
-	lru    *list.List // of *docEntry, most recent first
-	byText map[string]*list.Element
-}
-
-type docEntry struct {
-	text string
-	doc  *Document
+	kept *lru[*Document] // by text
 }
 
 // astBytesPerByte estimates the heap a parsed and validated document holds
@@ -86,8 +76,7 @@ const astBytesPerByte = 24
 // with the cache hints of policy, keeping at most budget bytes of them.
 func NewDocuments(schema *ast.Schema, l limit.Limits, p limit.Pricing, policy *cachecontrol.Policy, budget int) *Documents {
 	return &Documents{
-		schema: schema, limits: l, pricing: p, policy: policy, budget: budget,
-		lru: list.New(), byText: map[string]*list.Element{},
+		schema: schema, limits: l, pricing: p, policy: policy, kept: newLRU[*Document](budget),
 		rules: func() *rules.Rules {
 			// No "did you mean" suggestions: they describe the schema to
 			// clients that may not introspect it.
@@ -103,7 +92,7 @@ func NewDocuments(schema *ast.Schema, l limit.Limits, p limit.Pricing, policy *c
 
 // Load returns the prepared document of text.
 func (ds *Documents) Load(text string) (*Document, gqlerror.List) {
-	if d := ds.get(text); d != nil {
+	if d, ok := ds.kept.get(text); ok {
 		return d, nil
 	}
 	if err := ds.limits.CheckCharacters(text); err != nil {
@@ -147,7 +136,7 @@ func (ds *Documents) Load(text string) (*Document, gqlerror.List) {
 	formatter.NewFormatter(&b).FormatQueryDocument(doc)
 	sum := sha256.Sum256([]byte(b.String()))
 	d.id = hex.EncodeToString(sum[:])
-	ds.add(text, d)
+	ds.kept.add(text, d, d.size)
 	return d, nil
 }
 
@@ -191,40 +180,8 @@ func costKey(op string, vars map[string]any) (string, bool) {
 	return op + "\x00" + string(b), true
 }
 
-func (ds *Documents) get(text string) *Document {
-	ds.mu.Lock()
-	defer ds.mu.Unlock()
-	el, ok := ds.byText[text]
-	if !ok {
-		return nil
-	}
-	ds.lru.MoveToFront(el)
-	return el.Value.(*docEntry).doc
-}
-
-func (ds *Documents) add(text string, d *Document) {
-	ds.mu.Lock()
-	defer ds.mu.Unlock()
-	if _, ok := ds.byText[text]; ok || d.size > ds.budget {
-		return
-	}
-	ds.byText[text] = ds.lru.PushFront(&docEntry{text: text, doc: d})
-	ds.used += d.size
-	for ds.used > ds.budget {
-		el := ds.lru.Back()
-		e := el.Value.(*docEntry)
-		ds.lru.Remove(el)
-		delete(ds.byText, e.text)
-		ds.used -= e.doc.size
-	}
-}
-
 // bytes reports the estimated bytes the prepared documents hold.
-func (ds *Documents) bytes() int {
-	ds.mu.Lock()
-	defer ds.mu.Unlock()
-	return ds.used
-}
+func (ds *Documents) bytes() int { return ds.kept.bytes() }
 
 // QueryCache hands gqlgen the document the transport prepared for this
 // request, so that gqlgen neither parses nor validates it again. It is

@@ -2,7 +2,6 @@ package gqlhttp
 
 import (
 	"context"
-	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
@@ -11,24 +10,46 @@ import (
 
 // Automatic persisted queries (Apollo's protocol, gqlgen's extension): a
 // client sends a query's SHA-256 instead of its text, and the text the
-// first time it is asked for. The texts live in a TextStore (the cache's
-// store) under their hashes, so every process sharing it knows them; a
-// text is remembered only within the character limit.
+// first time it is asked for. A text is registered under its hash only
+// after its document was prepared (parsed within the limits, and
+// validated), in a TextStore with a budget of its own: a flood of texts,
+// valid or not, evicts other texts at most, never a cached answer.
 
-// persistedTTL is how long a persisted query's text is kept after it was
-// last sent.
-const persistedTTL = 24 * time.Hour
-
-// TextStore keeps persisted query texts by key (cache.Cache is one).
+// TextStore keeps persisted query texts by hash, within a budget of its
+// own; Get marks a text used. Implementations: MemoryTexts (one process)
+// and redisstore.Texts (shared by every process on the same Redis).
 type TextStore interface {
-	GetValue(ctx context.Context, key string) ([]byte, bool)
-	SetValue(ctx context.Context, key string, value []byte, ttl time.Duration)
+	Get(ctx context.Context, hash string) (string, bool)
+	Add(ctx context.Context, hash, text string)
 }
 
-// persistedQueries is gqlgen's query-text cache over a TextStore.
-type persistedQueries struct{ s TextStore }
+// DefaultTextBytes is the default budget of persisted texts.
+const DefaultTextBytes = 4 << 20
 
-var _ graphql.Cache[string] = persistedQueries{}
+// textOverhead approximates what the LRU's element and map entry cost per
+// text beyond its hash and text bytes.
+const textOverhead = 160
+
+// MemoryTexts is the TextStore of one process: texts within a budget of
+// bytes, the least recently used evicted first.
+type MemoryTexts struct{ kept *lru[string] }
+
+var _ TextStore = (*MemoryTexts)(nil)
+
+// NewMemoryTexts returns an empty store of at most budget bytes.
+func NewMemoryTexts(budget int) *MemoryTexts {
+	return &MemoryTexts{kept: newLRU[string](budget)}
+}
+
+func (m *MemoryTexts) Get(_ context.Context, hash string) (string, bool) { return m.kept.get(hash) }
+
+func (m *MemoryTexts) Add(_ context.Context, hash, text string) {
+	m.kept.add(hash, text, len(hash)+len(text)+textOverhead)
+}
+
+// Bytes reports the bytes the texts are charged; Len how many are kept.
+func (m *MemoryTexts) Bytes() int { return m.kept.bytes() }
+func (m *MemoryTexts) Len() int   { return m.kept.len() }
 
 // validHash reports whether hash is a hex SHA-256, so that no client
 // names a key of any other length.
@@ -44,40 +65,53 @@ func validHash(hash string) bool {
 	return true
 }
 
-func (p persistedQueries) Get(ctx context.Context, hash string) (string, bool) {
+// pendingText is gqlgen's query-text cache for one request: Get reads the
+// store, Add only holds the text until register, which stores it once its
+// document is prepared.
+type pendingText struct {
+	store      TextStore
+	hash, text string
+}
+
+var _ graphql.Cache[string] = (*pendingText)(nil)
+
+func (p *pendingText) Get(ctx context.Context, hash string) (string, bool) {
 	if !validHash(hash) {
 		return "", false
 	}
-	b, ok := p.s.GetValue(ctx, "apq|"+hash)
-	return string(b), ok
+	return p.store.Get(ctx, hash)
 }
 
-func (p persistedQueries) Add(ctx context.Context, hash, query string) {
+func (p *pendingText) Add(_ context.Context, hash, text string) {
 	if validHash(hash) {
-		p.s.SetValue(ctx, "apq|"+hash, []byte(query), persistedTTL)
+		p.hash, p.text = hash, text
+	}
+}
+
+// register stores the text the request came with, if any.
+func (p *pendingText) register(ctx context.Context) {
+	if p.hash != "" {
+		p.store.Add(context.WithoutCancel(ctx), p.hash, p.text)
 	}
 }
 
 // resolvePersisted fills params.Query from its persisted-query hash, or
-// remembers the text it came with (the text within the character limit).
-// Requests without the extension are left as they are.
-func (t *Transport) resolvePersisted(ctx context.Context, params *graphql.RawParams) *Error {
+// checks the text it came with against the hash; the returned text is to
+// be registered once the document is prepared. Requests without the
+// extension are left as they are (and register nothing).
+func (t *Transport) resolvePersisted(ctx context.Context, params *graphql.RawParams) (*pendingText, *Error) {
+	p := &pendingText{store: t.texts}
 	if params.Extensions["persistedQuery"] == nil {
-		return nil
+		return p, nil
 	}
 	if err := t.docs.limits.CheckCharacters(params.Query); err != nil {
-		return &Error{Errs: gqlerror.List{err}}
+		return p, &Error{Errs: gqlerror.List{err}}
 	}
 	// gqlgen's extension records its statistics in an operation context,
 	// which does not exist yet: give it one of its own.
 	octx := graphql.WithOperationContext(ctx, &graphql.OperationContext{})
-	if err := t.persisted.MutateOperationParameters(octx, params); err != nil {
-		return &Error{Errs: gqlerror.List{err}}
+	if err := (extension.AutomaticPersistedQuery{Cache: p}).MutateOperationParameters(octx, params); err != nil {
+		return p, &Error{Errs: gqlerror.List{err}}
 	}
-	return nil
-}
-
-// newPersisted is gqlgen's APQ extension over s.
-func newPersisted(s TextStore) extension.AutomaticPersistedQuery {
-	return extension.AutomaticPersistedQuery{Cache: persistedQueries{s}}
+	return p, nil
 }

@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
-	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
@@ -45,22 +44,18 @@ type Options struct {
 // variables, and hands the prepared request to the response level, which
 // answers it or has it executed.
 type Transport struct {
-	docs      *Documents
-	persisted extension.AutomaticPersistedQuery
-	maxBody   int64
-	level     Level
-	plan      func(ctx context.Context, p *Prepared) *graphql.Response
+	docs    *Documents
+	texts   TextStore // nil: no persisted queries
+	maxBody int64
+	level   Level
+	plan    func(ctx context.Context, p *Prepared) *graphql.Response
 }
 
 var _ graphql.Transport = (*Transport)(nil)
 
 // New returns a Transport.
 func New(o Options) *Transport {
-	t := &Transport{docs: o.Documents, maxBody: o.MaxBody, level: o.Level, plan: o.Plan}
-	if o.Persisted != nil {
-		t.persisted = newPersisted(o.Persisted)
-	}
-	return t
+	return &Transport{docs: o.Documents, texts: o.Persisted, maxBody: o.MaxBody, level: o.Level, plan: o.Plan}
 }
 
 // Supports takes every request: methods and content types it does not
@@ -118,8 +113,9 @@ func (t *Transport) prepare(ctx context.Context, r *http.Request, q *Request, ex
 	if rerr != nil {
 		return ctx, nil, rerr
 	}
-	if t.persisted.Cache != nil {
-		if rerr := t.resolvePersisted(ctx, params); rerr != nil {
+	var pending *pendingText
+	if t.texts != nil {
+		if pending, rerr = t.resolvePersisted(ctx, params); rerr != nil {
 			return ctx, nil, rerr
 		}
 	}
@@ -129,6 +125,9 @@ func (t *Transport) prepare(ctx context.Context, r *http.Request, q *Request, ex
 	doc, errs := t.docs.Load(params.Query)
 	if errs != nil {
 		return ctx, nil, &Error{Errs: errs}
+	}
+	if pending != nil {
+		pending.register(ctx)
 	}
 	if op := doc.operation(params.OperationName); op != nil && op.Operation != ast.Query && r.Method == http.MethodGet {
 		rerr := Refuse(http.StatusMethodNotAllowed, "%s operations are sent with POST", op.Operation)

@@ -1,5 +1,11 @@
 package respcache
 
+import (
+	"context"
+	"net/http"
+	"time"
+)
+
 // Count counts one request as the transport does after serving it with
 // tags, without serving it (the bounded-memory test counts 100k).
 func (w *Warmer) Count(doc, query string, vars []byte, tags string) {
@@ -14,8 +20,25 @@ func (w *Warmer) Picked(tags ...string) []string {
 		set[t] = struct{}{}
 	}
 	var out []string
-	for _, r := range w.pick(set, false) {
+	reqs, _ := w.pick(set, false)
+	for _, r := range reqs {
 		out = append(out, string(r.vars))
 	}
 	return out
+}
+
+// Filled records that the request Count counted as (doc, vars) was last
+// filled in cost.
+func (w *Warmer) Filled(doc string, vars []byte, cost time.Duration) {
+	w.filled(doc+"\x00"+string(vars), cost)
+}
+
+// Round runs one round warming tags through h, as Run does.
+func (w *Warmer) Round(ctx context.Context, h http.Handler, tags ...string) {
+	w.serve(h)
+	set := map[string]struct{}{}
+	for _, t := range tags {
+		set[t] = struct{}{}
+	}
+	w.round(ctx, set, false)
 }

@@ -85,6 +85,7 @@ func (l *Level) Serve(ctx context.Context, w http.ResponseWriter, r *http.Reques
 	if key != "" {
 		ctx, rec = record(ctx)
 	}
+	filling := l.warm.start()
 	body := execute(ctx)
 	if body == nil {
 		return
@@ -93,7 +94,7 @@ func (l *Level) Serve(ctx context.Context, w http.ResponseWriter, r *http.Reques
 	var tags string
 	if key != "" {
 		tags = l.set(ctx, key, body, etag, rec, stamp, time.Duration(p.Hint.MaxAge)*time.Second)
-		l.warm.observe(ctx, m.warm, []byte(tags))
+		l.warm.observe(ctx, m.warm, []byte(tags), filling)
 		note(ctx, m, []byte(tags))
 	}
 	l.writeCacheable(w, r, p.Hint, "MISS", body, etag, []byte(tags))
@@ -130,7 +131,7 @@ func (l *Level) serveCached(ctx context.Context, w http.ResponseWriter, r *http.
 	if !replaying(ctx) {
 		l.cache.CountHits(m.roots)
 	}
-	l.warm.observe(ctx, m.warm, e.Tags)
+	l.warm.observe(ctx, m.warm, e.Tags, time.Time{})
 	note(ctx, m, e.Tags)
 	w.Header()["Age"] = []string{strconv.Itoa(int(e.Age.Seconds()))}
 	l.writeCacheable(w, r, m.hint, "HIT", e.Body, e.ETag, e.Tags)

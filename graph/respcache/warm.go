@@ -26,6 +26,8 @@ const (
 	DefaultWarmCapacity    = 1024
 	DefaultWarmMaxBytes    = 4 << 10
 	DefaultWarmTimeout     = time.Minute
+	DefaultWarmBudget      = time.Second
+	DefaultWarmMaxFill     = 250 * time.Millisecond
 )
 
 // maxPendingTags bounds the tags queued for the next round; past it, the
@@ -39,7 +41,17 @@ type WarmOptions struct {
 	Capacity    int           // requests counted at most
 	MaxBytes    int           // largest request counted: document, variables and tags
 	Timeout     time.Duration // bounds one round
-	Logger      *slog.Logger  // one line per round
+	// Budget bounds the time one round spends replaying (the sum of its
+	// replays' durations): past it, the rest of the round is skipped, so
+	// that one invalidation costs about Budget of replays whatever the
+	// counted requests are.
+	Budget time.Duration
+	// MaxFill skips the requests whose last fill (served or replayed) took
+	// longer: whatever anonymous clients ask for most, an expensive answer
+	// is refilled by its next request, not by the Warmer.
+	MaxFill time.Duration
+	Logger  *slog.Logger     // one line per round
+	Now     func() time.Time // measures fills and the budget
 }
 
 func (o WarmOptions) withDefaults() WarmOptions {
@@ -58,19 +70,31 @@ func (o WarmOptions) withDefaults() WarmOptions {
 	if o.Timeout <= 0 {
 		o.Timeout = DefaultWarmTimeout
 	}
+	if o.Budget <= 0 {
+		o.Budget = DefaultWarmBudget
+	}
+	if o.MaxFill <= 0 {
+		o.MaxFill = DefaultWarmMaxFill
+	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
+	}
+	if o.Now == nil {
+		o.Now = time.Now
 	}
 	return o
 }
 
 // WarmStats are a Warmer's counters since it started.
 type WarmStats struct {
-	Tracked  int   // requests counted now (at most Capacity)
-	Rounds   int64 // rounds run
-	Replayed int64 // replays that stored a fresh answer
-	Fresh    int64 // replays answered from the cache (someone filled it first)
-	Failed   int64 // replays that errored, were not cacheable or ran out of time
+	Tracked    int           // requests counted now (at most Capacity)
+	Rounds     int64         // rounds run
+	Replayed   int64         // replays that stored a fresh answer
+	Fresh      int64         // replays answered from the cache (someone filled it first)
+	Failed     int64         // replays that errored, were not cacheable or ran out of time
+	Costly     int64         // requests not replayed: their last fill took longer than MaxFill
+	OverBudget int64         // requests not replayed: their round had spent its Budget
+	Spent      time.Duration // time spent replaying, in every round
 }
 
 // Warmer refills the whole-response cache after analytics invalidations,
@@ -93,7 +117,10 @@ type WarmStats struct {
 // normal path (response cache Get, execution with a Recorder, Set at the
 // versions read before the database), so a warm fill that races a newer
 // write is stored at the old versions and never validates; the write's own
-// invalidation queues the next round. Replays are not counted.
+// invalidation queues the next round. Replays are not counted. So that
+// anonymous clients cannot steer it into amplification, a round leaves out
+// the requests whose last fill (served or replayed) took longer than
+// MaxFill, and stops replaying once its replays took Budget in all.
 //
 // It replays through the handler of the Level built with it
 // (Options.Warmer, Level.Front). Wire it with cache.Options.Invalidated,
@@ -105,10 +132,11 @@ type Warmer struct {
 
 	mu      sync.Mutex
 	top     topK
-	seen    int                 // observations since the last halving
-	pending map[string]struct{} // analytics tags invalidated since the last round began
-	all     bool                // pending overflowed: warm every counted request
-	idle    chan struct{}       // closed while no round is queued or running
+	seen    int                      // observations since the last halving
+	pending map[string]struct{}      // analytics tags invalidated since the last round began
+	all     bool                     // pending overflowed: warm every counted request
+	idle    chan struct{}            // closed while no round is queued or running
+	fills   map[string]time.Duration // last fill of requests filled before they were counted
 	stats   WarmStats
 }
 
@@ -118,7 +146,7 @@ func NewWarmer(o WarmOptions) *Warmer {
 	o = o.withDefaults()
 	idle := make(chan struct{})
 	close(idle)
-	return &Warmer{opt: o, kick: make(chan struct{}, 1), pending: map[string]struct{}{}, idle: idle,
+	return &Warmer{opt: o, kick: make(chan struct{}, 1), pending: map[string]struct{}{}, idle: idle, fills: map[string]time.Duration{},
 		top: topK{index: map[string]*counted{}}}
 }
 
@@ -158,13 +186,42 @@ func (w *Warmer) request(p *gqlhttp.Prepared, digest string) *warmRequest {
 	return &warmRequest{query: p.Operation.RawQuery, op: p.Operation.OperationName, vars: vars, key: digest}
 }
 
-// observe counts a public answer the Level served or stored with tags
-// (r from request).
-func (w *Warmer) observe(ctx context.Context, r *warmRequest, tags []byte) {
-	if w == nil || r == nil || replaying(ctx) {
+// start is when a fill begins, for observe (zero when w is nil).
+func (w *Warmer) start() time.Time {
+	if w == nil {
+		return time.Time{}
+	}
+	return w.opt.Now()
+}
+
+// observe counts a public answer the Level served or stored with tags (r
+// from request), and remembers how long its fill took if it was filled
+// from start (zero for an answer served from the cache). A replay is not
+// counted: its round remembers how long it took.
+func (w *Warmer) observe(ctx context.Context, r *warmRequest, tags []byte, start time.Time) {
+	if w == nil || r == nil {
 		return
 	}
+	if replaying(ctx) { // its round counts it
+		return
+	}
+	if !start.IsZero() {
+		w.filled(r.key, w.opt.Now().Sub(start))
+	}
 	w.count(r, tags)
+}
+
+// filled remembers the cost of the last fill of the request keyed key.
+func (w *Warmer) filled(key string, cost time.Duration) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.fills[key] = cost
+	if c, ok := w.top.index[key]; ok {
+		c.cost = cost
+	}
+	if len(w.fills) > w.opt.Capacity { // fills of requests not counted yet
+		clear(w.fills)
+	}
 }
 
 // count adds one request to the top-k, unless it depends on no analytics
@@ -179,7 +236,11 @@ func (w *Warmer) count(r *warmRequest, tags []byte) {
 		w.top.halve()
 		w.seen = 0
 	}
-	w.top.add(r, tags, w.opt.Capacity)
+	c := w.top.add(r, tags, w.opt.Capacity)
+	if cost, ok := w.fills[r.key]; ok {
+		c.cost = cost
+		delete(w.fills, r.key)
+	}
 }
 
 // Invalidated queues the analytics tags among tags for the next round and
@@ -275,57 +336,86 @@ func (w *Warmer) Run(ctx context.Context) {
 func (w *Warmer) round(ctx context.Context, tags map[string]struct{}, all bool) {
 	start := time.Now()
 	h := w.handler.Load()
-	reqs := w.pick(tags, all)
-	if h == nil || len(reqs) == 0 {
+	reqs, costly := w.pick(tags, all)
+	if h == nil || len(reqs)+costly == 0 {
+		return
+	}
+	if len(reqs) == 0 {
+		w.mu.Lock()
+		w.stats.Rounds++
+		w.stats.Costly += int64(costly)
+		w.mu.Unlock()
+		w.opt.Logger.Info("cache warmed", "tags", len(tags), "all", all, "picked", 0, "costly", costly)
 		return
 	}
 	ctx, cancel := context.WithTimeout(ctx, w.opt.Timeout)
 	defer cancel()
 	jobs := make(chan warmRequest)
-	var replayed, fresh atomic.Int64
+	var replayed, fresh, over atomic.Int64
+	var spent atomic.Int64 // nanoseconds of replays so far
 	var wg sync.WaitGroup
 	for range min(w.opt.Concurrency, len(reqs)) {
 		wg.Go(func() {
 			for r := range jobs {
+				if time.Duration(spent.Load()) >= w.opt.Budget {
+					over.Add(1)
+					continue
+				}
+				began := w.opt.Now()
 				switch replay(ctx, *h, r) {
 				case "MISS":
 					replayed.Add(1)
 				case "HIT":
 					fresh.Add(1)
 				}
+				took := w.opt.Now().Sub(began)
+				spent.Add(int64(took))
+				w.filled(r.key, took)
 			}
 		})
 	}
+	sent := 0
 feed:
 	for _, r := range reqs {
 		select {
 		case jobs <- r:
+			sent++
 		case <-ctx.Done():
 			break feed
 		}
 	}
 	close(jobs)
 	wg.Wait()
-	failed := int64(len(reqs)) - replayed.Load() - fresh.Load()
+	failed := int64(sent) - replayed.Load() - fresh.Load() - over.Load()
 	w.mu.Lock()
 	w.stats.Rounds++
 	w.stats.Replayed += replayed.Load()
 	w.stats.Fresh += fresh.Load()
 	w.stats.Failed += failed
+	w.stats.Costly += int64(costly)
+	w.stats.OverBudget += over.Load()
+	w.stats.Spent += time.Duration(spent.Load())
 	w.mu.Unlock()
 	w.opt.Logger.Info("cache warmed", "tags", len(tags), "all", all, "picked", len(reqs),
-		"replayed", replayed.Load(), "fresh", fresh.Load(), "failed", failed, "duration", time.Since(start))
+		"replayed", replayed.Load(), "fresh", fresh.Load(), "failed", failed,
+		"costly", costly, "over_budget", over.Load(), "spent", time.Duration(spent.Load()), "duration", time.Since(start))
 }
 
 // pick returns the Top most counted requests carrying any of tags (any
-// request if all), most counted first.
-func (w *Warmer) pick(tags map[string]struct{}, all bool) []warmRequest {
+// request if all), most counted first, leaving out those whose last fill
+// took longer than MaxFill (how many: costly).
+func (w *Warmer) pick(tags map[string]struct{}, all bool) (reqs []warmRequest, costly int) {
 	w.mu.Lock()
 	var hits []*counted
 	for _, c := range w.top.heap {
-		if all || carriesAny(c.tags, tags) {
-			hits = append(hits, c)
+		if !all && !carriesAny(c.tags, tags) {
+			continue
 		}
+		if c.cost > w.opt.MaxFill {
+			costly++
+			continue
+		}
+		hits = append(hits, c)
 	}
 	slices.SortFunc(hits, func(a, b *counted) int {
 		return cmp.Or(cmp.Compare(b.n, a.n), strings.Compare(a.key, b.key))
@@ -335,7 +425,7 @@ func (w *Warmer) pick(tags map[string]struct{}, all bool) []warmRequest {
 		out = append(out, c.req)
 	}
 	w.mu.Unlock()
-	return out
+	return out, costly
 }
 
 // replay sends r through h and returns the answer's X-Cache ("HIT" or
@@ -412,7 +502,8 @@ type counted struct {
 	req  warmRequest
 	tags string // as its entry was last stored
 	n    int
-	i    int // position in the heap
+	cost time.Duration // its last fill
+	i    int           // position in the heap
 }
 
 // topK is a space-saving top-k: a map for lookups and a min-heap of counts,
@@ -422,24 +513,27 @@ type topK struct {
 	heap  []*counted
 }
 
-func (t *topK) add(r *warmRequest, tags []byte, capacity int) {
+// add counts r and returns its count.
+func (t *topK) add(r *warmRequest, tags []byte, capacity int) *counted {
 	if c, ok := t.index[r.key]; ok {
 		c.n++
 		if c.tags != string(tags) { // compared without a copy
 			c.tags = string(tags)
 		}
 		heap.Fix(t, c.i)
-		return
+		return c
 	}
 	if len(t.heap) < capacity {
-		heap.Push(t, &counted{key: r.key, req: *r, tags: string(tags), n: 1})
-		return
+		c := &counted{key: r.key, req: *r, tags: string(tags), n: 1}
+		heap.Push(t, c)
+		return c
 	}
 	least := t.heap[0] // the newcomer inherits its count: space-saving's bound
 	delete(t.index, least.key)
-	least.key, least.req, least.tags, least.n = r.key, *r, string(tags), least.n+1
+	least.key, least.req, least.tags, least.n, least.cost = r.key, *r, string(tags), least.n+1, 0
 	t.index[r.key] = least
 	heap.Fix(t, 0)
+	return least
 }
 
 // halve halves every count; halving keeps the heap's order.

@@ -52,9 +52,10 @@ type Options struct {
 // Board samples the cache every Interval and pushes one snapshot per tick to
 // every page watching.
 type Board struct {
-	opt     Options
-	session string // the cookie value a login earns
-	seq     uint64
+	opt      Options
+	sessions sessions
+	logins   attempts
+	seq      uint64
 
 	mu      sync.Mutex
 	last    []byte // the latest snapshot, JSON
@@ -83,7 +84,7 @@ func New(opt Options) *Board {
 	if opt.History == nil {
 		opt.History = NewMemoryHistory(SamplesPerProcess(opt.Window, opt.Interval))
 	}
-	return &Board{opt: opt, session: sessionValue(opt.Token), watches: make(map[chan []byte]struct{}), closed: make(chan struct{})}
+	return &Board{opt: opt, watches: make(map[chan []byte]struct{}), closed: make(chan struct{})}
 }
 
 // SamplesPerProcess is how many samples one process writes over window.

@@ -9,7 +9,9 @@
 // It imports cache (whose Report holds the figures the cacheStats query
 // answers, so that the page and the query agree), db and go-redis, never
 // graph; server wires it. Invariants: no data leaves without the session
-// cookie or the admin bearer token, the cookie never holds the token, and
+// cookie or the admin bearer token, the cookie is a random session id (in
+// this process, revoked at logout) that never holds the token, login
+// attempts are limited per client, and
 // the history stays bounded (trimmed to the window and a member cap, with a
 // TTL) whatever the number of processes.
 package dashboard

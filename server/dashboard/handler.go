@@ -6,6 +6,7 @@ import (
 	"html/template"
 	"io/fs"
 	"net/http"
+	"strconv"
 	"time"
 )
 
@@ -18,7 +19,8 @@ var loginPage = template.Must(template.ParseFS(assets, "assets/login.html"))
 //
 //	GET  /dashboard                the page, or the login form without a session
 //	POST /dashboard/login          form field "token": sets the session cookie
-//	POST /dashboard/logout         clears it
+//	                               (10 attempts per client a minute, then 429)
+//	POST /dashboard/logout         ends the session and clears the cookie
 //	GET  /dashboard/api/snapshot   one snapshot, JSON
 //	GET  /dashboard/api/events     a snapshot per tick, server-sent events
 //	GET  /dashboard/assets/...     script and style (no data)
@@ -73,16 +75,25 @@ func (b *Board) loginForm(w http.ResponseWriter, status int, message string) {
 
 func (b *Board) login(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
+	now := b.opt.Now()
+	if !b.logins.allow(clientOf(r), now) {
+		w.Header().Set("Retry-After", strconv.Itoa(int(loginWindow.Seconds())))
+		b.loginForm(w, http.StatusTooManyRequests, "Too many login attempts; try again in a minute.")
+		return
+	}
 	r.Body = http.MaxBytesReader(w, r.Body, 4<<10)
 	if err := r.ParseForm(); err != nil || !b.tokenMatches(r.PostForm.Get("token")) {
 		b.loginForm(w, http.StatusUnauthorized, "That is not the admin token.")
 		return
 	}
-	http.SetCookie(w, sessionCookie(r, b.session, 0))
+	http.SetCookie(w, sessionCookie(r, b.sessions.start(now), int(sessionTTL.Seconds())))
 	http.Redirect(w, r, "/dashboard", http.StatusSeeOther)
 }
 
 func (b *Board) logout(w http.ResponseWriter, r *http.Request) {
+	if c, err := r.Cookie(cookieName); err == nil {
+		b.sessions.end(c.Value)
+	}
 	http.SetCookie(w, sessionCookie(r, "", -1))
 	http.Redirect(w, r, "/dashboard", http.StatusSeeOther)
 }

@@ -64,7 +64,7 @@ func TestAuthRefusesWithoutSession(t *testing.T) {
 		for name, header := range map[string][]string{
 			"no credentials":  nil,
 			"wrong bearer":    {"Authorization", "Bearer nope"},
-			"forged cookie":   {"Cookie", cookieName + "=" + sessionValue("nope")},
+			"forged cookie":   {"Cookie", cookieName + "=" + strings.Repeat("ab", 32)},
 			"token as cookie": {"Cookie", cookieName + "=s3cret"},
 		} {
 			resp, body := get(t, anon, srv.URL+path, header...)
@@ -134,6 +134,89 @@ func TestAuthLoginThenData(t *testing.T) {
 	resp.Body.Close()
 	if resp, _ := get(t, client, srv.URL+"/dashboard/api/snapshot"); resp.StatusCode != http.StatusUnauthorized {
 		t.Errorf("after logout: %d", resp.StatusCode)
+	}
+}
+
+// Logging out revokes the session: its cookie, sent again as it was, no
+// longer opens the data (it used to be a fixed value per token, valid
+// until the token changed).
+func TestAuthLogoutRevokesCookie(t *testing.T) {
+	_, _, srv := newTestBoard(t)
+	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	login := func() string {
+		resp, err := noFollow.PostForm(srv.URL+"/dashboard/login", url.Values{"token": {"s3cret"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		for _, c := range resp.Cookies() {
+			if c.Name == cookieName && c.Value != "" {
+				return c.Value
+			}
+		}
+		t.Fatalf("login set no session cookie: %d", resp.StatusCode)
+		return ""
+	}
+	first, second := login(), login()
+	if first == second {
+		t.Errorf("two logins earned the same session %q", first)
+	}
+	status := func(session string) int {
+		resp, _ := get(t, srv.Client(), srv.URL+"/dashboard/api/snapshot", "Cookie", cookieName+"="+session)
+		return resp.StatusCode
+	}
+	if status(first) != http.StatusOK {
+		t.Fatal("a session fresh from its login is refused")
+	}
+	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/dashboard/logout", nil)
+	req.Header.Set("Cookie", cookieName+"="+first)
+	resp, err := noFollow.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if got := status(first); got != http.StatusUnauthorized {
+		t.Errorf("the cookie of a session logged out: %d; want 401", got)
+	}
+	if got := status(second); got != http.StatusOK {
+		t.Errorf("another session after a logout: %d; want 200", got)
+	}
+}
+
+// Login attempts are limited per client: past 10 a minute, even the right
+// token answers 429 until the minute is over; other clients are not
+// affected.
+func TestAuthLoginAttemptsLimited(t *testing.T) {
+	fams := new(Families)
+	m := cache.NewMemoryStore(cache.MemoryLimits{})
+	c := cache.New(m, cachetest.Options(m, cache.Options{Invalidated: fams.Add}))
+	runs, _ := dbtest.Open(t, "sqlite")
+	now := time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC)
+	b := New(Options{Cache: c, Runs: runs, Families: fams, Token: "s3cret", Interval: time.Second, Now: func() time.Time { return now }})
+	defer b.Close()
+	h := b.Handler()
+	login := func(from, token string) int {
+		req := httptest.NewRequest(http.MethodPost, "/dashboard/login", strings.NewReader(url.Values{"token": {token}}.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.RemoteAddr = from
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return rec.Code
+	}
+	for i := range loginAttempts {
+		if code := login("203.0.113.7:4000", "guess"+string(rune('a'+i))); code != http.StatusUnauthorized {
+			t.Fatalf("attempt %d: %d", i+1, code)
+		}
+	}
+	if code := login("203.0.113.7:4001", "s3cret"); code != http.StatusTooManyRequests {
+		t.Errorf("attempt %d, with the right token: %d; want 429", loginAttempts+1, code)
+	}
+	if code := login("198.51.100.2:4000", "s3cret"); code != http.StatusSeeOther {
+		t.Errorf("another client: %d; want 303", code)
+	}
+	now = now.Add(loginWindow)
+	if code := login("203.0.113.7:4002", "s3cret"); code != http.StatusSeeOther {
+		t.Errorf("a minute later: %d; want 303", code)
 	}
 }
 
