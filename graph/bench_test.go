@@ -31,7 +31,7 @@ const properties50Query = `{ properties(first: 50) { totalCount edges { cursor n
 // the database for all its sub-benchmarks.
 func demoEnv(b *testing.B, dialect, backend string) *env {
 	e := newEnv(b, dialect, backend)
-	e.resolver.LoaderWait = time.Millisecond // the server's default (tests use more, for deterministic batches)
+	e.resolver.LoaderWait = time.Millisecond // the server's default (tests use 15ms, for batches that do not split on a loaded machine)
 	if err := e.store.Seed(context.Background(), db.DemoSeed()); err != nil {
 		b.Fatal(err)
 	}

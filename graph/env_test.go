@@ -92,7 +92,7 @@ func newEnvOn(t testing.TB, dbStore *db.Store, clock *dbtest.Clock, store cachet
 		}
 	}}))
 	e.relay = outbox.New(e.store, e.cache, bypass, log)
-	e.resolver = &graph.Resolver{Store: e.store, Cache: e.cache, Outbox: e.relay, Log: log, Now: e.clock.Now, LoaderWait: 5 * time.Millisecond}
+	e.resolver = &graph.Resolver{Store: e.store, Cache: e.cache, Outbox: e.relay, Log: log, Now: e.clock.Now, LoaderWait: 15 * time.Millisecond}
 	// Persisted texts as the server keeps them: on Redis when the cache is.
 	e.texts = gqlhttp.NewMemoryTexts(gqlhttp.DefaultTextBytes)
 	if rs, ok := store.(*redisstore.Store); ok {

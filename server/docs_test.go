@@ -15,15 +15,18 @@ import (
 // each with where it is checked instead or why it cannot run in a test. A
 // command in the docs that is neither run nor listed here fails the test.
 var docsNotRunHere = map[string]string{
-	`echo "ADMIN_TOKEN=$(openssl rand -hex 16)" >> .env`: "writes the checkout's .env for docker compose",
-	"docker compose up --build":                          "needs Docker; server/cmd_health_test.go checks the compose file",
-	"bash bench/wrk.sh":                                  "a benchmark of minutes (docs/benchmarks.md)",
-	"bash bench/hostile.sh":                              "a benchmark of minutes (docs/benchmarks.md)",
-	"go test ":                                           "benchmarks and fuzzing of go test; their code compiles in every go test ./...",
-	"HOSTILE=1 go test ":                                 "an opt-in test of 20 000 connections",
-	"go run ./server seed -properties 100000":            "builds a data set of a million rows: minutes",
-	`varnishd -f "$PWD/deploy/varnish/default.vcl"`:      "server/varnish_test.go runs varnishd with this VCL on a free port",
-	"CDN_PURGE_URL=http://127.0.0.1:6081/":               "server/varnish_test.go starts the server with these variables",
+	`echo "ADMIN_TOKEN=$(openssl rand -hex 16)" >> .env`:         "writes the checkout's .env for docker compose",
+	"docker compose up --build":                                  "needs Docker; server/cmd_health_test.go checks the compose file",
+	"bash bench/wrk.sh":                                          "a benchmark of minutes (docs/benchmarks.md)",
+	"bash bench/hostile.sh":                                      "a benchmark of minutes (docs/benchmarks.md)",
+	"go test ":                                                   "benchmarks and fuzzing of go test; their code compiles in every go test ./...",
+	"HOSTILE=1 go test ":                                         "an opt-in test of 20 000 connections",
+	"go run ./server seed -properties 100000":                    "builds a data set of a million rows: minutes",
+	`varnishd -f "$PWD/deploy/varnish/default.vcl"`:              "server/varnish_test.go runs varnishd with this VCL on a free port",
+	"CDN_PURGE_URL=http://127.0.0.1:6081/":                       "server/varnish_test.go starts the server with these variables",
+	"go build -o /tmp/kp ./server && go build -o /tmp/livebench": "the live-query benchmark: minutes and 19 500 connections",
+	"MAX_CONNECTIONS=19700 LIVE_MAX_PER_CLIENT=100000":           "the live-query benchmark's server",
+	"/tmp/livebench ":                                            "the live-query benchmark",
 }
 
 // Every command of a ```sh block in docs/*.md is run against a real
@@ -74,7 +77,7 @@ func TestDocsCommandsWork(t *testing.T) {
 			out, err := cmd.CombinedOutput()
 			var exit *exec.ExitError
 			// curl -N on an event stream ends at --max-time (exit 28) once it has printed.
-			streamed := strings.Contains(command, "curl -sN") && errors.As(err, &exit) && exit.ExitCode() == 28 && len(out) > 0
+			streamed := (strings.HasPrefix(command, "curl -sN") || strings.HasPrefix(command, "curl -N")) && errors.As(err, &exit) && exit.ExitCode() == 28 && len(out) > 0
 			if (err != nil && !streamed) || len(strings.TrimSpace(string(out))) == 0 || strings.Contains(string(out), `"errors"`) {
 				t.Errorf("%s: %s\n=> %v %s", filepath.Base(page), command, err, out)
 			}
@@ -86,18 +89,23 @@ func TestDocsCommandsWork(t *testing.T) {
 	}
 }
 
-// shellCommands returns the lines of the ```sh blocks of a Markdown page,
-// trimmed, without blank lines and comments.
+// shellCommands returns the commands of the ```sh blocks of a Markdown
+// page, trimmed, without blank lines and comments, a line ending in a
+// backslash joined with the next.
 func shellCommands(page string) []string {
 	var commands []string
-	in := false
+	in, cont := false, false
 	for line := range strings.Lines(page) {
 		line = strings.TrimSpace(line)
 		switch {
 		case strings.HasPrefix(line, "```"):
-			in = !in && line == "```sh"
+			in, cont = !in && line == "```sh", false
+		case in && cont:
+			commands[len(commands)-1] += " " + strings.TrimSuffix(line, "\\")
+			cont = strings.HasSuffix(line, "\\")
 		case in && line != "" && !strings.HasPrefix(line, "#"):
-			commands = append(commands, line)
+			commands = append(commands, strings.TrimSuffix(line, "\\"))
+			cont = strings.HasSuffix(line, "\\")
 		}
 	}
 	return commands
