@@ -45,6 +45,11 @@ type Lease struct {
 
 	base  time.Time    // the monotonic origin of until
 	until atomic.Int64 // when the lease ends, in ns after base; 0: not held
+	// once is set when the lease is first held: before it, an in-process
+	// cache has stored nothing (it skips its store while bypassed), so a first
+	// renewal clears nothing and tells no listener (a CDN purge of every
+	// answer at each start would be a deploy's cost).
+	once atomic.Bool
 
 	mu   sync.Mutex
 	peer db.Peer // this process's registration; ID "" when none
@@ -113,13 +118,14 @@ func (l *Lease) renew(ctx context.Context, r *Relay) error {
 	lapsed := before == 0 || int64(time.Since(l.base)) >= before
 	if lapsed {
 		r.bypass.Undelivered()
-		if strings.HasPrefix(l.identity, db.MemoryCachePrefix) {
+		if strings.HasPrefix(l.identity, db.MemoryCachePrefix) && l.once.Load() {
 			if err := r.cache.Clear(ctx); err != nil {
 				return fmt.Errorf("outbox: clear the in-process cache after a lapsed lease: %w", err)
 			}
 		}
 	}
 	l.until.Store(int64(sent + l.ttl - l.ttl/10))
+	l.once.Store(true)
 	if lapsed {
 		if _, err := r.Drain(ctx); err != nil {
 			return fmt.Errorf("outbox: lease renewed, the outbox not delivered yet: %w", err)

@@ -3,6 +3,7 @@ package outbox_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"testing"
 	"time"
 
@@ -17,8 +18,9 @@ import (
 // leased is a process that answers from its cache only under a lease.
 type leased struct {
 	process
-	lease  *outbox.Lease
-	bypass *outbox.Bypass
+	lease       *outbox.Lease
+	bypass      *outbox.Bypass
+	invalidated *[][]string // the tags of each invalidation its cache told of
 }
 
 func newLeased(t *testing.T, store *db.Store, s cache.Store, identity string, ttl time.Duration) leased {
@@ -30,14 +32,16 @@ func newLeased(t *testing.T, store *db.Store, s cache.Store, identity string, tt
 	}
 	l := outbox.NewLease(store, identity, ttl, ping, discard)
 	b := outbox.NewBypass(l)
-	o := cache.Options{Logger: discard, Timeout: 200 * time.Millisecond, Bypass: b}
+	var invalidated [][]string
+	o := cache.Options{Logger: discard, Timeout: 200 * time.Millisecond, Bypass: b,
+		Invalidated: func(tags []string) { invalidated = append(invalidated, tags) }}
 	if ok {
 		o = cachetest.Options(rs, o)
 	} else {
 		o.Timeout, o.BreakerThreshold = -1, -1
 	}
 	c := cache.New(s, o)
-	p := leased{process: process{cache: c, relay: outbox.New(store, c, b, discard)}, lease: l, bypass: b}
+	p := leased{process: process{cache: c, relay: outbox.New(store, c, b, discard)}, lease: l, bypass: b, invalidated: &invalidated}
 	if err := l.Join(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -91,7 +95,9 @@ func TestDeliverWaitsWhileAnotherLeaseIsHeld(t *testing.T) {
 
 // A lease lapses by the monotonic clock; held again, the process reads
 // from the database until its outbox is drained, and an in-process cache
-// is cleared first (another process's writes never reached it).
+// is cleared first (another process's writes never reached it). The first
+// lease clears nothing: the cache is empty, and its listeners (a CDN's
+// purger) are not told of a clear at every start.
 func TestLeaseLapse(t *testing.T) {
 	store, _ := dbtest.Open(t, "postgres")
 	ctx := context.Background()
@@ -102,6 +108,9 @@ func TestLeaseLapse(t *testing.T) {
 	}
 	if err := p.lease.Renew(ctx, p.relay); err != nil || !p.lease.Held() || p.bypass.On() {
 		t.Fatalf("renewed: %v, held %v, bypass on %v", err, p.lease.Held(), p.bypass.On())
+	}
+	if len(*p.invalidated) != 0 {
+		t.Fatalf("the first lease invalidated %v, want nothing (the cache is empty)", *p.invalidated)
 	}
 	fills := 0
 	read := func() {
@@ -129,6 +138,9 @@ func TestLeaseLapse(t *testing.T) {
 	read()
 	if fills != 3 {
 		t.Fatalf("%d fills after the lease was held again, want 3: the in-process cache was not cleared", fills)
+	}
+	if want := [][]string{{cache.AllTag}}; !slices.EqualFunc(*p.invalidated, want, slices.Equal) {
+		t.Errorf("invalidations after the lapse: %v, want %v", *p.invalidated, want)
 	}
 }
 

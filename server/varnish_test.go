@@ -84,6 +84,13 @@ func varnishInFront(t *testing.T, vars map[string]string) (string, string, *coun
 	vars["DATABASE_URL"] = "sqlite:" + filepath.Join(t.TempDir(), "kp.db")
 	vars["CDN_PURGE_URL"], vars["CDN_PURGE_FORMAT"] = "http://"+varnish+"/", "xkey"
 	server := runProcess(t, serverBinary(t), vars)
+	t.Cleanup(func() {
+		if t.Failed() {
+			for _, l := range server.lines() {
+				t.Log(l)
+			}
+		}
+	})
 	proxy := newCountingProxy(t, server.addr)
 	startVarnish(t, varnish, strings.TrimPrefix(proxy.URL, "http://"))
 	base := "http://" + server.addr
