@@ -137,7 +137,7 @@ func NewHandler(r *Resolver, o Options) http.Handler {
 		Level:     level,
 	}
 	if o.Plan != nil {
-		to.Plan = func(ctx context.Context, p *gqlhttp.Prepared) *graphql.Response {
+		to.Plan = func(ctx context.Context, p *gqlhttp.Prepared) []byte {
 			return o.Plan.serve(ctx, r, es, p)
 		}
 	}

@@ -72,7 +72,7 @@ func (p *Plan) Fallbacks() map[string]int64 {
 	return out
 }
 
-func (p *Plan) fallback(reason string) *graphql.Response {
+func (p *Plan) fallback(reason string) []byte {
 	p.fallbacks[reason].Add(1)
 	return nil
 }
@@ -333,7 +333,7 @@ func (pc *planCache) plan(p *gqlhttp.Prepared) *compiled {
 
 // serve answers p through the plan, or returns nil (having written and
 // stored nothing) for gqlgen to answer it.
-func (p *Plan) serve(ctx context.Context, r *Resolver, es graphql.ExecutableSchema, prep *gqlhttp.Prepared) *graphql.Response {
+func (p *Plan) serve(ctx context.Context, r *Resolver, es graphql.ExecutableSchema, prep *gqlhttp.Prepared) []byte {
 	oc := prep.Operation
 	if oc.Operation.Operation != ast.Query {
 		return p.fallback(fallbackOperation)
@@ -350,12 +350,14 @@ func (p *Plan) serve(ctx context.Context, r *Resolver, es graphql.ExecutableSche
 	if err := run.load(c.roots); err != nil {
 		return p.fallback(fallbackError)
 	}
+	run.buf = append(run.buf, `{"data":`...)
 	run.writeQuery(c.roots)
+	run.buf = append(run.buf, '}')
 	if run.err != nil {
 		return p.fallback(fallbackError)
 	}
 	p.executions.Add(1)
-	return &graphql.Response{Data: bytes.Clone(run.buf)}
+	return bytes.Clone(run.buf)
 }
 
 // planRun is one request's walk over a compiled plan: its arguments and

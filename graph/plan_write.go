@@ -9,19 +9,39 @@ import (
 	"github.com/kedahpulse/kedahpulse/db"
 )
 
-// Writing: the same bytes as gqlgen's marshalers (graphql.MarshalString,
-// MarshalInt, MarshalBoolean, MarshalFloatContext and model's MarshalID,
-// MarshalDecimal, MarshalTime), appended to the run's buffer without a
+// Writing: the bytes a client receives of gqlgen's marshalers
+// (graphql.MarshalString, MarshalInt, MarshalBoolean, MarshalFloatContext
+// and model's MarshalID, MarshalDecimal, MarshalTime) once the transport's
+// json.Marshal of the response has compacted them (which escapes <, >, &,
+// U+2028 and U+2029 in strings), appended to the run's buffer without a
 // marshaler value per field. TestPlanAppenders compares each with its
-// marshaler.
+// marshaler's bytes passed through json.Marshal.
 
-const encodeHex = "0123456789ABCDEF"
+const (
+	encodeHex      = "0123456789ABCDEF" // gqlgen's, for control characters
+	encodeHexLower = "0123456789abcdef" // encoding/json's, for its HTML escapes
+)
 
-// appendQuoted is graphql.MarshalString's writeQuotedString.
+// appendQuoted is graphql.MarshalString's writeQuotedString followed by
+// encoding/json's HTML escaping.
 func appendQuoted(b []byte, s string) []byte {
 	start := 0
 	b = append(b, '"')
 	for i, c := range s {
+		switch c {
+		case '<', '>', '&':
+			b = append(b, s[start:i]...)
+			b = append(b, `\u00`...)
+			b = append(b, encodeHexLower[c>>4], encodeHexLower[c&0xf])
+			start = i + 1
+			continue
+		case '\u2028', '\u2029':
+			b = append(b, s[start:i]...)
+			b = append(b, `\u202`...)
+			b = append(b, encodeHexLower[c&0xf])
+			start = i + 3
+			continue
+		}
 		if c < 0x20 || c == '\\' || c == '"' {
 			b = append(b, s[start:i]...)
 			switch c {

@@ -3,6 +3,7 @@ package graph
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"math"
 	"testing"
 	"time"
@@ -13,10 +14,16 @@ import (
 	"github.com/kedahpulse/kedahpulse/graph/model"
 )
 
+// marshalled is what a client receives of m: its bytes as they are after
+// the transport's json.Marshal of the response.
 func marshalled(m graphql.Marshaler) string {
 	var b bytes.Buffer
 	m.MarshalGQL(&b)
-	return b.String()
+	out, err := json.Marshal(json.RawMessage(b.Bytes()))
+	if err != nil {
+		return "invalid JSON: " + err.Error()
+	}
+	return string(out)
 }
 
 // TestPlanAppenders: each appender of the compiled read path writes the
@@ -66,6 +73,7 @@ func TestPlanAppenders(t *testing.T) {
 // FuzzPlanAppenders: strings and floats, the open-ended inputs.
 func FuzzPlanAppenders(f *testing.F) {
 	f.Add("a\"b\\c\x01\xff", 1.5)
+	f.Add("<a href='x'>&amp;\u2028\u2029\xe2\x80", 1.5)
 	f.Fuzz(func(t *testing.T, s string, v float64) {
 		if got, want := string(appendQuoted(nil, s)), marshalled(graphql.MarshalString(s)); got != want {
 			t.Fatalf("string %q: %s, want %s", s, got, want)

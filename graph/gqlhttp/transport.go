@@ -33,9 +33,12 @@ type Options struct {
 	// Level answers and stores whole responses (nil: every answer is
 	// written with Cache-Control: no-store).
 	Level Level
-	// Plan, if set, answers a prepared request without gqlgen's executor,
-	// or returns nil (having written nothing) for gqlgen to execute it.
-	Plan func(ctx context.Context, p *Prepared) *graphql.Response
+	// Plan, if set, answers a prepared request without gqlgen's executor:
+	// it returns the answer's body, {"data":...} with no errors, in the
+	// bytes json.Marshal of gqlgen's response would have (compact, HTML
+	// characters escaped), or nil (having written nothing) for gqlgen to
+	// execute it.
+	Plan func(ctx context.Context, p *Prepared) []byte
 }
 
 // Transport is the one graphql.Transport of the API, for GET and POST. It
@@ -48,7 +51,7 @@ type Transport struct {
 	texts   TextStore // nil: no persisted queries
 	maxBody int64
 	level   Level
-	plan    func(ctx context.Context, p *Prepared) *graphql.Response
+	plan    func(ctx context.Context, p *Prepared) []byte
 }
 
 var _ graphql.Transport = (*Transport)(nil)
@@ -153,25 +156,27 @@ func (t *Transport) prepare(ctx context.Context, r *http.Request, q *Request, ex
 // whose body it returns instead.
 func (t *Transport) execute(ctx context.Context, w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor, p *Prepared) []byte {
 	media := ResponseMedia(r.Header.Get("Accept"))
-	var resp *graphql.Response
+	var body []byte
+	clean := true
 	if t.plan != nil { // the compiled read path, or nil for gqlgen
-		resp = t.plan(ctx, p)
+		body = t.plan(ctx, p)
 	}
-	if resp == nil {
+	if body == nil {
 		handler, rctx := exec.DispatchOperation(ctx, p.Operation)
-		resp = handler(rctx)
+		resp := handler(rctx)
+		if resp == nil { // the request's context ended first
+			resp = &graphql.Response{Errors: gqlerror.List{Unavailable(ctx.Err())}}
+		}
+		resp.Errors = Truncate(resp.Errors)
+		var err error
+		if body, err = json.Marshal(resp); err != nil {
+			body, _ = json.Marshal(&graphql.Response{Errors: gqlerror.List{{Message: "internal server error", Extensions: map[string]any{"code": CodeInternal}}}})
+			WriteBody(w, media, http.StatusInternalServerError, "no-store", "MISS", body)
+			return nil
+		}
+		clean = len(resp.Errors) == 0
 	}
-	if resp == nil { // the request's context ended first
-		resp = &graphql.Response{Errors: gqlerror.List{Unavailable(ctx.Err())}}
-	}
-	resp.Errors = Truncate(resp.Errors)
-	body, err := json.Marshal(resp)
-	if err != nil {
-		body, _ = json.Marshal(&graphql.Response{Errors: gqlerror.List{{Message: "internal server error", Extensions: map[string]any{"code": CodeInternal}}}})
-		WriteBody(w, media, http.StatusInternalServerError, "no-store", "MISS", body)
-		return nil
-	}
-	if len(resp.Errors) > 0 || p.Hint.MaxAge <= 0 {
+	if !clean || p.Hint.MaxAge <= 0 {
 		WriteBody(w, media, http.StatusOK, "no-store", "MISS", body)
 		return nil
 	}
