@@ -118,8 +118,10 @@ func (m *MemoryStore) live(k string, now time.Time) (memItem, bool) {
 	return it, true
 }
 
-// Get returns copies of the values under keys and the versions of tags,
-// creating absent tags with a fresh version.
+// Get returns the values under keys, shared with the store (read-only, as
+// Store.Get says; Set stored copies of exactly their length, so an append
+// to one reallocates), and the versions of tags, creating absent tags
+// with a fresh version.
 func (m *MemoryStore) Get(_ context.Context, keys, tags []string) ([][]byte, map[string]string, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -127,7 +129,7 @@ func (m *MemoryStore) Get(_ context.Context, keys, tags []string) ([][]byte, map
 	values := make([][]byte, len(keys))
 	for i, k := range keys {
 		if it, ok := m.live("e:"+k, now); ok {
-			values[i] = slices.Clone(it.value)
+			values[i] = it.value
 			if values[i] == nil {
 				values[i] = []byte{}
 			}

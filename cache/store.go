@@ -13,6 +13,7 @@ type Store interface {
 	// expired) and the current version of every tag in tags. A tag that has
 	// no version yet is given a fresh random one atomically (only if still
 	// absent, with TTL TagTTL), so every requested tag is in the result.
+	// The values are read-only: the in-process store returns its own.
 	Get(ctx context.Context, keys, tags []string) ([][]byte, map[string]string, error)
 	// Versions returns the current versions of tags; absent tags are left
 	// out of the map (not created).
