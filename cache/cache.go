@@ -418,6 +418,14 @@ func groupLookups(lookups []Lookup) ([]group, []string, error) {
 	groups := make([]group, 0, len(lookups))
 	byKey := make(map[string]int, len(lookups))
 	union := map[string]struct{}{AllTag: {}}
+	// One backing array for every group's tags and one for their first
+	// index (clipped, so a second index or a tag reallocates), rather than
+	// two allocations per group.
+	n := 0
+	for _, l := range lookups {
+		n += len(l.Tags) + 1
+	}
+	tagBuf, idxBuf := make([]string, 0, n), make([]int, len(lookups))
 	for i, l := range lookups {
 		if g, ok := byKey[l.Key]; ok {
 			groups[g].idx = append(groups[g].idx, i)
@@ -430,7 +438,10 @@ func groupLookups(lookups []Lookup) ([]group, []string, error) {
 			union[t] = struct{}{}
 		}
 		byKey[l.Key] = len(groups)
-		groups = append(groups, group{key: l.Key, tags: tagSet(l.Tags), idx: []int{i}})
+		start := len(tagBuf)
+		tagBuf = appendTagSet(tagBuf, l.Tags)
+		idxBuf[i] = i
+		groups = append(groups, group{key: l.Key, tags: tagBuf[start:len(tagBuf):len(tagBuf)], idx: idxBuf[i : i+1 : i+1]})
 	}
 	return groups, sortedKeys(union), nil
 }

@@ -103,11 +103,13 @@ func parseHeader(header string) ([]tagVersion, error) {
 	return tags, nil
 }
 
-// tagSet returns tags plus AllTag, sorted and without duplicates.
-func tagSet(tags []string) []string {
-	s := make([]string, 0, len(tags)+1)
-	s = append(s, tags...)
-	s = append(s, AllTag)
+// appendTagSet appends tags plus AllTag to dst, sorted and without
+// duplicates (an entry's tag set).
+func appendTagSet(dst, tags []string) []string {
+	start := len(dst)
+	dst = append(dst, tags...)
+	dst = append(dst, AllTag)
+	s := dst[start:]
 	slices.Sort(s)
-	return slices.Compact(s)
+	return dst[:start+len(slices.Compact(s))]
 }

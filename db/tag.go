@@ -1,7 +1,7 @@
 package db
 
 import (
-	"fmt"
+	"strconv"
 	"strings"
 	"unicode"
 
@@ -37,16 +37,25 @@ const (
 )
 
 // PropertyTag names one property row.
-func PropertyTag(id int64) string { return fmt.Sprintf("property:%d", id) }
+func PropertyTag(id int64) string { return idTag("property:", id, "") }
 
 // DestinationTag names one destination row.
-func DestinationTag(id int64) string { return fmt.Sprintf("destination:%d", id) }
+func DestinationTag(id int64) string { return idTag("destination:", id, "") }
 
 // DestinationPropertiesTag guards lists of the properties of one destination.
-func DestinationPropertiesTag(id int64) string { return fmt.Sprintf("destination:%d:properties", id) }
+func DestinationPropertiesTag(id int64) string { return idTag("destination:", id, ":properties") }
 
 // DestinationAnalyticsTag guards the sentiment, trends and posts of one destination.
-func DestinationAnalyticsTag(id int64) string { return fmt.Sprintf("destination:%d:analytics", id) }
+func DestinationAnalyticsTag(id int64) string { return idTag("destination:", id, ":analytics") }
+
+// idTag is prefix, id and suffix in one allocation (tags are built per
+// entity on every read).
+func idTag(prefix string, id int64, suffix string) string {
+	var buf [64]byte
+	b := append(buf[:0], prefix...)
+	b = strconv.AppendInt(b, id, 10)
+	return string(append(b, suffix...))
+}
 
 // IsAnalyticsTag reports whether tag guards analytics: TagAnalytics,
 // DestinationAnalyticsTag or CityAnalyticsTag.

@@ -2,6 +2,8 @@ package graph
 
 import (
 	"context"
+	"hash/maphash"
+	"sync/atomic"
 
 	"github.com/graph-gophers/dataloader/v7"
 
@@ -62,16 +64,48 @@ type batched[K comparable, V any] struct {
 	key   func(K) (parent int64, args any) // args nil or a value whose JSON is canonical
 	tags  func(K) []string
 	fetch func(ctx context.Context, s *db.Store, keys []K) (map[K]V, error)
+	built lookupMemo[K]
 }
 
 func (c *batched[K, V]) loader(r *Resolver) *dataloader.Loader[K, V] {
-	lookup := func(k K) cache.Lookup {
-		parent, args := c.key(k)
-		return cache.Lookup{Key: cacheKey(c.name, parent, args), Tags: c.tags(k)}
-	}
-	return newLoader(r, c.name, lookup, func(ctx context.Context, keys []K) (map[K]V, error) {
+	return newLoader(r, c.name, c.lookup, func(ctx context.Context, keys []K) (map[K]V, error) {
 		return c.fetch(ctx, r.Store, keys)
 	})
+}
+
+// lookup is k's entry key and tags, built once for the keys read often.
+func (c *batched[K, V]) lookup(k K) cache.Lookup {
+	return c.built.get(k, func(k K) cache.Lookup {
+		parent, args := c.key(k)
+		return cache.Lookup{Key: cacheKey(c.name, parent, args), Tags: c.tags(k)}
+	})
+}
+
+// lookupMemo keeps the lookups last built for keys, in a direct-mapped
+// table of lookupSlots (a key evicts the one in its slot), so a warm read
+// of the same entities builds no key or tag strings. A lookup is a pure
+// function of its key; a kept one is shared and must not be modified.
+type lookupMemo[K comparable] struct {
+	slots [lookupSlots]atomic.Pointer[builtLookup[K]]
+}
+
+type builtLookup[K comparable] struct {
+	k K
+	l cache.Lookup
+}
+
+const lookupSlots = 4096
+
+var lookupSeed = maphash.MakeSeed()
+
+func (m *lookupMemo[K]) get(k K, build func(K) cache.Lookup) cache.Lookup {
+	slot := &m.slots[maphash.Comparable(lookupSeed, k)%lookupSlots]
+	if b := slot.Load(); b != nil && b.k == k {
+		return b.l
+	}
+	l := build(k)
+	slot.Store(&builtLookup[K]{k: k, l: l})
+	return l
 }
 
 // Page arguments.

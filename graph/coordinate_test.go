@@ -2,6 +2,7 @@ package graph
 
 import (
 	"context"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -74,9 +75,20 @@ func TestCacheKeysArePinned(t *testing.T) {
 }
 
 // lookup is the key a batched coordinate reads k under.
-func lookup[K comparable, V any](c *batched[K, V], k K) string {
-	parent, args := c.key(k)
-	return cacheKey(c.name, parent, args)
+func lookup[K comparable, V any](c *batched[K, V], k K) string { return c.lookup(k).Key }
+
+// A batched coordinate's kept lookups are the ones it would build, for
+// keys that share a slot and evict each other too.
+func TestLookupMemo(t *testing.T) {
+	for round := range 2 {
+		for id := int64(1); id <= 3*lookupSlots; id += 7 {
+			got := entityProperty.lookup(id)
+			want := fmt.Sprintf("Property|%d property:%d", id, id)
+			if s := got.Key + " " + strings.Join(got.Tags, " "); s != want {
+				t.Fatalf("round %d: lookup(%d) = %s, want %s", round, id, s, want)
+			}
+		}
+	}
 }
 
 // Equal arguments give equal keys, whatever their spelling; different

@@ -3,7 +3,6 @@ package graph
 import (
 	"context"
 
-	"github.com/kedahpulse/kedahpulse/cache"
 	"github.com/kedahpulse/kedahpulse/db"
 )
 
@@ -11,11 +10,7 @@ import (
 // dataloader batch does (same keys, tags and fill), for the compiled read
 // path, which batches a whole level itself.
 func (c *batched[K, V]) readMany(ctx context.Context, r *Resolver, keys []K) ([]V, error) {
-	lookup := func(k K) cache.Lookup {
-		parent, args := c.key(k)
-		return cache.Lookup{Key: cacheKey(c.name, parent, args), Tags: c.tags(k)}
-	}
-	return readThrough(ctx, r, c.name, keys, lookup, func(ctx context.Context, keys []K) (map[K]V, error) {
+	return readThrough(ctx, r, c.name, keys, c.lookup, func(ctx context.Context, keys []K) (map[K]V, error) {
 		return c.fetch(ctx, r.Store, keys)
 	})
 }

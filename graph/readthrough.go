@@ -20,7 +20,8 @@ const maxKeyArgs = 128
 // canonical (a struct of normalised fields), so equal arguments give equal
 // keys and different arguments different ones.
 func cacheKey(coord string, parent int64, args any) string {
-	key := coord + "|" + strconv.FormatInt(parent, 10)
+	var buf [96]byte
+	key := string(strconv.AppendInt(append(append(buf[:0], coord...), '|'), parent, 10))
 	if args != nil {
 		b, err := json.Marshal(args)
 		if err != nil {
