@@ -3,8 +3,6 @@ package graph
 import (
 	"context"
 
-	"github.com/graph-gophers/dataloader/v7"
-
 	"github.com/kedahpulse/kedahpulse/cache"
 	"github.com/kedahpulse/kedahpulse/db"
 )
@@ -64,7 +62,7 @@ type batched[K comparable, V any] struct {
 	fetch func(ctx context.Context, s *db.Store, keys []K) (map[K]V, error)
 }
 
-func (c *batched[K, V]) loader(r *Resolver) *dataloader.Loader[K, V] {
+func (c *batched[K, V]) loader(r *Resolver) *loader[K, V] {
 	lookup := func(k K) cache.Lookup {
 		parent, args := c.key(k)
 		return cache.Lookup{Key: cacheKey(c.name, parent, args), Tags: c.tags(k)}

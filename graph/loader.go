@@ -15,11 +15,11 @@ import (
 // loaders batch the loads of one request. They are never shared across
 // requests: a dataloader's batch runs with the first caller's context.
 type loaders struct {
-	destination *dataloader.Loader[int64, *db.Destination]
-	property    *dataloader.Loader[int64, *db.Property]
-	destProps   *dataloader.Loader[destPropsKey, []int64]
-	sentiment   *dataloader.Loader[rangeKey, db.SentimentSummary]
-	trend       *dataloader.Loader[rangeKey, *db.Trend]
+	destination *loader[int64, *db.Destination]
+	property    *loader[int64, *db.Property]
+	destProps   *loader[destPropsKey, []int64]
+	sentiment   *loader[rangeKey, db.SentimentSummary]
+	trend       *loader[rangeKey, *db.Trend]
 }
 
 type loadersKey struct{}
@@ -103,12 +103,30 @@ func perDestination[K, A comparable, V any](split func(K) (int64, A),
 	}
 }
 
-// newLoader makes a per-request dataloader whose batches read through the
+// loader is a request's dataloader for one batched coordinate, behind a
+// peek at the cache: the keys it holds in process (cache.Peek) are answered
+// at once, and only the keys that need a store or database read wait for
+// a batch (LoaderWait). Each key is read at most once per request, as the
+// dataloader's memo would: a peeked value is primed into it.
+type loader[K comparable, V any] struct {
+	r      *Resolver
+	coord  string
+	lookup func(K) cache.Lookup
+	batch  *dataloader.Loader[K, V]
+
+	mu    sync.Mutex
+	asked map[K]bool // peeked, then primed or given to batch
+}
+
+// newLoader makes a per-request loader whose batches read through the
 // cache: one cache round trip for the batch, one database call for its
 // misses.
 func newLoader[K comparable, V any](r *Resolver, coord string, lookup func(K) cache.Lookup,
-	fetch func(context.Context, []K) (map[K]V, error)) *dataloader.Loader[K, V] {
+	fetch func(context.Context, []K) (map[K]V, error)) *loader[K, V] {
 	batch := func(ctx context.Context, keys []K) []*dataloader.Result[V] {
+		if r.Batches != nil {
+			r.Batches.Add(1)
+		}
 		vals, err := readThrough(ctx, r, coord, keys, lookup, fetch)
 		results := make([]*dataloader.Result[V], len(keys))
 		for i := range keys {
@@ -120,7 +138,59 @@ func newLoader[K comparable, V any](r *Resolver, coord string, lookup func(K) ca
 		}
 		return results
 	}
-	return dataloader.NewBatchedLoader(batch, dataloader.WithWait[K, V](r.LoaderWait))
+	return &loader[K, V]{r: r, coord: coord, lookup: lookup, asked: map[K]bool{},
+		batch: dataloader.NewBatchedLoader(batch, dataloader.WithWait[K, V](r.LoaderWait))}
+}
+
+// Load returns the value of key.
+func (l *loader[K, V]) Load(ctx context.Context, key K) (V, error) {
+	vals, errs := l.LoadMany(ctx, []K{key})
+	return vals[0], errs[0]
+}
+
+// LoadMany returns the values of keys, with an error per key.
+func (l *loader[K, V]) LoadMany(ctx context.Context, keys []K) ([]V, []error) {
+	thunks, err := l.thunks(ctx, keys)
+	vals, errs := make([]V, len(keys)), make([]error, len(keys))
+	for i := range keys {
+		if err != nil {
+			errs[i] = err
+			continue
+		}
+		vals[i], errs[i] = thunks[i]()
+	}
+	return vals, errs
+}
+
+// thunks peeks at the keys not asked before in this request, primes the
+// hits and hands the rest to the batch. The lock makes a key peeked once,
+// so it is counted once, as a batch counts it.
+func (l *loader[K, V]) thunks(ctx context.Context, keys []K) ([]dataloader.Thunk[V], error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var fresh []K
+	for _, k := range keys {
+		if !l.asked[k] {
+			l.asked[k] = true
+			fresh = append(fresh, k)
+		}
+	}
+	if len(fresh) > 0 {
+		vals, hit, err := peek[K, V](ctx, l.r, l.coord, fresh, l.lookup)
+		if err != nil {
+			return nil, err
+		}
+		for i, k := range fresh {
+			if hit[i] {
+				l.batch.Prime(ctx, k, vals[i])
+			}
+		}
+	}
+	thunks := make([]dataloader.Thunk[V], len(keys))
+	for i, k := range keys {
+		thunks[i] = l.batch.Load(ctx, k)
+	}
+	return thunks, nil
 }
 
 func byID[T any](rows []*T, id func(*T) int64) map[int64]*T {
