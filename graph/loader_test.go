@@ -46,9 +46,11 @@ func TestWarmInProcessNeverWaits(t *testing.T) {
 		t.Fatalf("cold: %s", cold.Raw)
 	}
 	// Levels: the list (read once, not batched), then property rows,
-	// destinations and their sentiment, one batch and one statement each.
-	if n := batches.Load(); n != 3 || sql != 1+n {
-		t.Errorf("cold: %d batches and %d SQL statements, want 3 batches and 4 statements (the list, then one per batch)", n, sql)
+	// destinations and their sentiment: one batch each, and one statement
+	// per batch. A loaded machine may split a level in two (LoaderWait);
+	// a key loaded alone would make dozens.
+	if n := batches.Load(); n < 3 || n > 4 || sql != 1+n {
+		t.Errorf("cold: %d batches and %d SQL statements, want 3 batches (4 if one level split) and one statement per batch after the list's", n, sql)
 	}
 	afterCold := fieldCounts(t, e)
 
