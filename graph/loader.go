@@ -114,8 +114,10 @@ type loader[K comparable, V any] struct {
 	lookup func(K) cache.Lookup
 	batch  *dataloader.Loader[K, V]
 
-	mu    sync.Mutex
-	asked map[K]bool // peeked, then primed or given to batch
+	mu sync.Mutex
+	// asked holds a channel per key asked for in this request, closed once
+	// the key is primed into batch or queued in it.
+	asked map[K]chan struct{}
 }
 
 // newLoader makes a per-request loader whose batches read through the
@@ -138,7 +140,7 @@ func newLoader[K comparable, V any](r *Resolver, coord string, lookup func(K) ca
 		}
 		return results
 	}
-	return &loader[K, V]{r: r, coord: coord, lookup: lookup, asked: map[K]bool{},
+	return &loader[K, V]{r: r, coord: coord, lookup: lookup, asked: map[K]chan struct{}{},
 		batch: dataloader.NewBatchedLoader(batch, dataloader.WithWait[K, V](r.LoaderWait))}
 }
 
@@ -163,34 +165,52 @@ func (l *loader[K, V]) LoadMany(ctx context.Context, keys []K) ([]V, []error) {
 }
 
 // thunks peeks at the keys not asked before in this request, primes the
-// hits and hands the rest to the batch. The lock makes a key peeked once,
-// so it is counted once, as a batch counts it.
+// hits and queues the rest in the batch. A key is peeked once, by its
+// first asker (so it is counted once, as a batch counts it); a concurrent
+// asker waits for that peek, which does no I/O.
 func (l *loader[K, V]) thunks(ctx context.Context, keys []K) ([]dataloader.Thunk[V], error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
 	var fresh []K
-	for _, k := range keys {
-		if !l.asked[k] {
-			l.asked[k] = true
+	var mine chan struct{}
+	asked := make([]chan struct{}, len(keys))
+	l.mu.Lock()
+	for i, k := range keys {
+		ch, ok := l.asked[k]
+		if !ok {
+			if mine == nil {
+				mine = make(chan struct{})
+			}
+			ch = mine
+			l.asked[k] = ch
 			fresh = append(fresh, k)
 		}
+		asked[i] = ch
 	}
+	l.mu.Unlock()
+	var err error
 	if len(fresh) > 0 {
-		vals, hit, err := peek[K, V](ctx, l.r, l.coord, fresh, l.lookup)
-		if err != nil {
-			return nil, err
-		}
-		for i, k := range fresh {
-			if hit[i] {
-				l.batch.Prime(ctx, k, vals[i])
-			}
-		}
+		err = l.peek(ctx, fresh, mine)
 	}
 	thunks := make([]dataloader.Thunk[V], len(keys))
 	for i, k := range keys {
+		<-asked[i]
 		thunks[i] = l.batch.Load(ctx, k)
 	}
-	return thunks, nil
+	return thunks, err
+}
+
+// peek primes the keys the cache holds in process and queues the others,
+// then closes done.
+func (l *loader[K, V]) peek(ctx context.Context, keys []K, done chan struct{}) error {
+	defer close(done)
+	vals, hit, err := peek[K, V](ctx, l.r, l.coord, keys, l.lookup)
+	for i, k := range keys {
+		if err == nil && hit[i] {
+			l.batch.Prime(ctx, k, vals[i])
+		} else {
+			l.batch.Load(ctx, k)
+		}
+	}
+	return err
 }
 
 func byID[T any](rows []*T, id func(*T) int64) map[int64]*T {
