@@ -71,6 +71,9 @@ type Options struct {
 	// (response.go): worth it on a remote store whose processes keep
 	// copies, since each decodes an entry once.
 	Compress bool
+	// InProcess says the store answers without I/O (the MemoryStore), so
+	// Peek reads it; on any other store Peek answers nothing.
+	InProcess bool
 }
 
 // Bypass is the read bypass a Cache asks before reading its store.
@@ -295,12 +298,8 @@ func (c *Cache) read(ctx context.Context, coord string, groups []group, tags []s
 	if c.bypassed() {
 		return nil, nil, false
 	}
-	keys := make([]string, len(groups))
-	for g := range groups {
-		keys[g] = groups[g].key
-	}
 	err := c.do(ctx, "get", func(ctx context.Context) (err error) {
-		values, versions, err = c.store.Get(ctx, keys, tags)
+		values, versions, err = c.store.Get(ctx, groupKeys(groups), tags)
 		return err
 	})
 	if err != nil {
@@ -314,7 +313,18 @@ func (c *Cache) read(ctx context.Context, coord string, groups []group, tags []s
 // misses, and returns the groups that missed: a hit is valid at the
 // versions just read, so it was not invalidated before the read.
 func (c *Cache) validate(coord string, groups []group, values [][]byte, versions map[string]string, rec *Recorder, out [][]byte) (misses []int) {
-	hits := 0
+	misses, hits := take(groups, values, versions, rec, out)
+	total := 0
+	for g := range groups {
+		total += len(groups[g].idx)
+	}
+	c.count(coord, hits, total-hits)
+	return misses
+}
+
+// take puts the valid entries into out and rec, and returns the groups
+// that missed and how many lookups hit.
+func take(groups []group, values [][]byte, versions map[string]string, rec *Recorder, out [][]byte) (misses []int, hits int) {
 	for g := range groups {
 		payload, ok := validEntry(values[g], groups[g].tags, versions)
 		if !ok {
@@ -332,12 +342,7 @@ func (c *Cache) validate(coord string, groups []group, values [][]byte, versions
 			rec.recordAt(groups[g].tags, versions) // the entry's header, as it is valid
 		}
 	}
-	total := 0
-	for g := range groups {
-		total += len(groups[g].idx)
-	}
-	c.count(coord, hits, total-hits)
-	return misses
+	return misses, hits
 }
 
 // claimed is the misses of one Load: for each, the versions it is stored
@@ -444,6 +449,14 @@ func groupLookups(lookups []Lookup) ([]group, []string, error) {
 		groups = append(groups, group{key: l.Key, tags: tagBuf[start:len(tagBuf):len(tagBuf)], idx: idxBuf[i : i+1 : i+1]})
 	}
 	return groups, sortedKeys(union), nil
+}
+
+func groupKeys(groups []group) []string {
+	keys := make([]string, len(groups))
+	for g := range groups {
+		keys[g] = groups[g].key
+	}
+	return keys
 }
 
 // validEntry reports whether raw is valid: its header lists exactly tags

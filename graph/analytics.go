@@ -82,7 +82,7 @@ func (r *Resolver) trends(ctx context.Context, rng *db.TimeRange, city *string, 
 	}
 	ids = ids[:min(n, len(ids))]
 	keys := mapSlice(ids, func(id int64) rangeKey { return rangeKey{DestinationID: id, Range: a.Range, End: a.End} })
-	trends, errs := r.loadersFor(ctx).trend.LoadMany(ctx, keys)()
+	trends, errs := r.loadersFor(ctx).trend.LoadMany(ctx, keys)
 	return compact(trends), firstError(errs)
 }
 
@@ -94,7 +94,7 @@ func (r *Resolver) rangeKey(ctx context.Context, d *db.Destination, rng *db.Time
 }
 
 func (r *Resolver) destinationSentiment(ctx context.Context, d *db.Destination, rng *db.TimeRange) (*db.SentimentSummary, error) {
-	s, err := r.loadersFor(ctx).sentiment.Load(ctx, r.rangeKey(ctx, d, rng))()
+	s, err := r.loadersFor(ctx).sentiment.Load(ctx, r.rangeKey(ctx, d, rng))
 	if err != nil {
 		return nil, err
 	}
@@ -102,7 +102,7 @@ func (r *Resolver) destinationSentiment(ctx context.Context, d *db.Destination, 
 }
 
 func (r *Resolver) destinationTrend(ctx context.Context, d *db.Destination, rng *db.TimeRange) (*db.Trend, error) {
-	return r.loadersFor(ctx).trend.Load(ctx, r.rangeKey(ctx, d, rng))()
+	return r.loadersFor(ctx).trend.Load(ctx, r.rangeKey(ctx, d, rng))
 }
 
 func (r *Resolver) ingestPosts(ctx context.Context, posts []*db.PostInput) (*model.IngestResult, error) {

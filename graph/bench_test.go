@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -40,10 +41,13 @@ func demoEnv(b *testing.B, dialect, backend string) *env {
 
 // BenchmarkQueries measures the dashboard and a nested property list on the
 // demo data: cold (empty cache), warm (field level only) and hot (response
-// level), reporting SQL statements and Redis round trips per request.
+// level), reporting SQL statements, Redis round trips and loader batches
+// (each one waits LOADER_WAIT) per request.
 func BenchmarkQueries(b *testing.B) {
 	for _, stack := range []struct{ dialect, backend string }{{"sqlite", "memory"}, {"postgres", "redis"}} {
 		e := demoEnv(b, stack.dialect, stack.backend)
+		var batches atomic.Int64
+		e.resolver.Batches = &batches
 		for _, q := range []struct{ name, query string }{{"dashboard", dashboardQuery}, {"properties50", properties50Query}} {
 			for _, level := range []string{"cold", "warm", "hot"} {
 				b.Run(stack.dialect+"+"+stack.backend+"/"+q.name+"/"+level, func(b *testing.B) {
@@ -59,6 +63,7 @@ func BenchmarkQueries(b *testing.B) {
 					if e.trips != nil {
 						e.trips.Reset()
 					}
+					batches.Store(0)
 					b.ReportAllocs()
 					b.ResetTimer()
 					for b.Loop() {
@@ -69,6 +74,7 @@ func BenchmarkQueries(b *testing.B) {
 							if e.trips != nil {
 								e.trips.Reset()
 							}
+							batches.Store(0)
 							b.StartTimer()
 						}
 						if res := run(); res.Status != http.StatusOK {
@@ -76,10 +82,12 @@ func BenchmarkQueries(b *testing.B) {
 						}
 					}
 					b.StopTimer()
-					if level == "cold" {
-						b.ReportMetric(float64(e.sql.Count()), "sql/op") // the last iteration's
+					if level == "cold" { // the last iteration's
+						b.ReportMetric(float64(e.sql.Count()), "sql/op")
+						b.ReportMetric(float64(batches.Load()), "batches/op")
 					} else {
 						b.ReportMetric(float64(e.sql.Count())/float64(b.N), "sql/op")
+						b.ReportMetric(float64(batches.Load())/float64(b.N), "batches/op")
 					}
 					if e.trips != nil && level != "cold" {
 						b.ReportMetric(float64(e.trips.Load())/float64(b.N), "redis/op")

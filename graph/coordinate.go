@@ -5,8 +5,6 @@ import (
 	"hash/maphash"
 	"sync/atomic"
 
-	"github.com/graph-gophers/dataloader/v7"
-
 	"github.com/kedahpulse/kedahpulse/cache"
 	"github.com/kedahpulse/kedahpulse/db"
 )
@@ -67,7 +65,7 @@ type batched[K comparable, V any] struct {
 	built lookupMemo[K]
 }
 
-func (c *batched[K, V]) loader(r *Resolver) *dataloader.Loader[K, V] {
+func (c *batched[K, V]) loader(r *Resolver) *loader[K, V] {
 	return newLoader(r, c.name, c.lookup, func(ctx context.Context, keys []K) (map[K]V, error) {
 		return c.fetch(ctx, r.Store, keys)
 	})

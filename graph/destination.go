@@ -22,7 +22,7 @@ func (r *Resolver) destinations(ctx context.Context, city *string, category *db.
 	if err != nil {
 		return nil, err
 	}
-	rows, errs := r.loadersFor(ctx).destination.LoadMany(ctx, page.IDs)()
+	rows, errs := r.loadersFor(ctx).destination.LoadMany(ctx, page.IDs)
 	if err := firstError(errs); err != nil {
 		return nil, err
 	}
@@ -53,7 +53,7 @@ func (r *Resolver) destination(ctx context.Context, id *int64, slug *string) (*d
 }
 
 func (r *Resolver) destinationByID(ctx context.Context, id int64) (*db.Destination, error) {
-	return r.loadersFor(ctx).destination.Load(ctx, id)()
+	return r.loadersFor(ctx).destination.Load(ctx, id)
 }
 
 // destinationOf resolves an optional destination reference.

@@ -15,11 +15,11 @@ import (
 // loaders batch the loads of one request. They are never shared across
 // requests: a dataloader's batch runs with the first caller's context.
 type loaders struct {
-	destination *dataloader.Loader[int64, *db.Destination]
-	property    *dataloader.Loader[int64, *db.Property]
-	destProps   *dataloader.Loader[destPropsKey, []int64]
-	sentiment   *dataloader.Loader[rangeKey, db.SentimentSummary]
-	trend       *dataloader.Loader[rangeKey, *db.Trend]
+	destination *loader[int64, *db.Destination]
+	property    *loader[int64, *db.Property]
+	destProps   *loader[destPropsKey, []int64]
+	sentiment   *loader[rangeKey, db.SentimentSummary]
+	trend       *loader[rangeKey, *db.Trend]
 }
 
 type loadersKey struct{}
@@ -103,12 +103,32 @@ func perDestination[K, A comparable, V any](split func(K) (int64, A),
 	}
 }
 
-// newLoader makes a per-request dataloader whose batches read through the
+// loader is a request's dataloader for one batched coordinate, behind a
+// peek at the cache: the keys it holds in process (cache.Peek) are answered
+// at once, and only the keys that need a store or database read wait for
+// a batch (LoaderWait). Each key is read at most once per request, as the
+// dataloader's memo would: a peeked value is primed into it.
+type loader[K comparable, V any] struct {
+	r      *Resolver
+	coord  string
+	lookup func(K) cache.Lookup
+	batch  *dataloader.Loader[K, V]
+
+	mu sync.Mutex
+	// asked holds a channel per key asked for in this request, closed once
+	// the key is primed into batch or queued in it.
+	asked map[K]chan struct{}
+}
+
+// newLoader makes a per-request loader whose batches read through the
 // cache: one cache round trip for the batch, one database call for its
 // misses.
 func newLoader[K comparable, V any](r *Resolver, coord string, lookup func(K) cache.Lookup,
-	fetch func(context.Context, []K) (map[K]V, error)) *dataloader.Loader[K, V] {
+	fetch func(context.Context, []K) (map[K]V, error)) *loader[K, V] {
 	batch := func(ctx context.Context, keys []K) []*dataloader.Result[V] {
+		if r.Batches != nil {
+			r.Batches.Add(1)
+		}
 		vals, err := readThrough(ctx, r, coord, keys, lookup, fetch)
 		results := make([]*dataloader.Result[V], len(keys))
 		for i := range keys {
@@ -120,7 +140,77 @@ func newLoader[K comparable, V any](r *Resolver, coord string, lookup func(K) ca
 		}
 		return results
 	}
-	return dataloader.NewBatchedLoader(batch, dataloader.WithWait[K, V](r.LoaderWait))
+	return &loader[K, V]{r: r, coord: coord, lookup: lookup, asked: map[K]chan struct{}{},
+		batch: dataloader.NewBatchedLoader(batch, dataloader.WithWait[K, V](r.LoaderWait))}
+}
+
+// Load returns the value of key.
+func (l *loader[K, V]) Load(ctx context.Context, key K) (V, error) {
+	vals, errs := l.LoadMany(ctx, []K{key})
+	return vals[0], errs[0]
+}
+
+// LoadMany returns the values of keys, with an error per key.
+func (l *loader[K, V]) LoadMany(ctx context.Context, keys []K) ([]V, []error) {
+	thunks, err := l.thunks(ctx, keys)
+	vals, errs := make([]V, len(keys)), make([]error, len(keys))
+	for i := range keys {
+		if err != nil {
+			errs[i] = err
+			continue
+		}
+		vals[i], errs[i] = thunks[i]()
+	}
+	return vals, errs
+}
+
+// thunks peeks at the keys not asked before in this request, primes the
+// hits and queues the rest in the batch. A key is peeked once, by its
+// first asker (so it is counted once, as a batch counts it); a concurrent
+// asker waits for that peek, which does no I/O.
+func (l *loader[K, V]) thunks(ctx context.Context, keys []K) ([]dataloader.Thunk[V], error) {
+	var fresh []K
+	var mine chan struct{}
+	asked := make([]chan struct{}, len(keys))
+	l.mu.Lock()
+	for i, k := range keys {
+		ch, ok := l.asked[k]
+		if !ok {
+			if mine == nil {
+				mine = make(chan struct{})
+			}
+			ch = mine
+			l.asked[k] = ch
+			fresh = append(fresh, k)
+		}
+		asked[i] = ch
+	}
+	l.mu.Unlock()
+	var err error
+	if len(fresh) > 0 {
+		err = l.peek(ctx, fresh, mine)
+	}
+	thunks := make([]dataloader.Thunk[V], len(keys))
+	for i, k := range keys {
+		<-asked[i]
+		thunks[i] = l.batch.Load(ctx, k)
+	}
+	return thunks, err
+}
+
+// peek primes the keys the cache holds in process and queues the others,
+// then closes done.
+func (l *loader[K, V]) peek(ctx context.Context, keys []K, done chan struct{}) error {
+	defer close(done)
+	vals, hit, err := peek[K, V](ctx, l.r, l.coord, keys, l.lookup)
+	for i, k := range keys {
+		if err == nil && hit[i] {
+			l.batch.Prime(ctx, k, vals[i])
+		} else {
+			l.batch.Load(ctx, k)
+		}
+	}
+	return err
 }
 
 func byID[T any](rows []*T, id func(*T) int64) map[int64]*T {

@@ -68,7 +68,7 @@ func propertyArgs(f *db.PropertyFilter, first *int, after *string, order *db.Pro
 // propertiesByID loads properties in one batch, keeping the order of ids;
 // missing ones are nil.
 func (r *Resolver) propertiesByID(ctx context.Context, ids []int64) ([]*db.Property, error) {
-	rows, errs := r.loadersFor(ctx).property.LoadMany(ctx, ids)()
+	rows, errs := r.loadersFor(ctx).property.LoadMany(ctx, ids)
 	return rows, firstError(errs)
 }
 
@@ -78,7 +78,7 @@ func (r *Resolver) destinationProperties(ctx context.Context, d *db.Destination,
 	if err != nil {
 		return nil, err
 	}
-	ids, err := r.loadersFor(ctx).destProps.Load(ctx, destPropsKey{DestinationID: d.ID, First: n})()
+	ids, err := r.loadersFor(ctx).destProps.Load(ctx, destPropsKey{DestinationID: d.ID, First: n})
 	if err != nil {
 		return nil, err
 	}

@@ -45,14 +45,7 @@ func cacheKey(coord string, parent int64, args any) string {
 // their bytes (cache.Decoded) and shared: callers must not modify them.
 func readThrough[K comparable, V any](ctx context.Context, r *Resolver, coord string, keys []K,
 	lookup func(K) cache.Lookup, fetch func(context.Context, []K) (map[K]V, error)) ([]V, error) {
-	private := r.Policy.Private(coord)
-	lookups := make([]cache.Lookup, len(keys))
-	for i, k := range keys {
-		lookups[i] = lookup(k)
-		if private { // a PRIVATE field's entries are the caller's own
-			lookups[i].Key += "|viewer:" + viewer(ctx)
-		}
-	}
+	lookups := lookupsOf(ctx, r, coord, keys, lookup)
 	vals := make([]V, len(keys))
 	fetched := make([]bool, len(keys)) // filled from this call's fetch: no need to decode
 	raw, err := r.Cache.Load(ctx, coord, r.Policy.TTL(coord), lookups,
@@ -77,23 +70,68 @@ func readThrough[K comparable, V any](ctx context.Context, r *Resolver, coord st
 	if err != nil {
 		return nil, err
 	}
-	decoded := r.Cache.Decoded() // a warm hit decodes nothing
 	for i, b := range raw {
-		if fetched[i] || len(b) == 0 {
+		if fetched[i] {
 			continue
 		}
-		if v, ok := decoded.Get(lookups[i].Key, b); ok {
-			if v, ok := v.(V); ok {
-				vals[i] = v
-				continue
-			}
+		if vals[i], err = decode[V](r, coord, lookups[i].Key, b); err != nil {
+			return nil, err
 		}
-		if err := json.Unmarshal(b, &vals[i]); err != nil {
-			return nil, fmt.Errorf("graph: decode %s: %w", coord, err)
-		}
-		decoded.Put(lookups[i].Key, b, vals[i])
 	}
 	return vals, nil
+}
+
+// peek returns the values of the keys the cache holds in process
+// (cache.Peek), hit[i] saying which: no I/O and no wait.
+func peek[K comparable, V any](ctx context.Context, r *Resolver, coord string, keys []K,
+	lookup func(K) cache.Lookup) (vals []V, hit []bool, err error) {
+	lookups := lookupsOf(ctx, r, coord, keys, lookup)
+	raw, hit := r.Cache.Peek(ctx, coord, lookups)
+	vals = make([]V, len(keys))
+	for i, b := range raw {
+		if !hit[i] {
+			continue
+		}
+		if vals[i], err = decode[V](r, coord, lookups[i].Key, b); err != nil {
+			return nil, nil, err
+		}
+	}
+	return vals, hit, nil
+}
+
+// lookupsOf names the entries of keys under coord; a PRIVATE coordinate's
+// are the caller's own.
+func lookupsOf[K any](ctx context.Context, r *Resolver, coord string, keys []K, lookup func(K) cache.Lookup) []cache.Lookup {
+	private := r.Policy.Private(coord)
+	lookups := make([]cache.Lookup, len(keys))
+	for i, k := range keys {
+		lookups[i] = lookup(k)
+		if private {
+			lookups[i].Key += "|viewer:" + viewer(ctx)
+		}
+	}
+	return lookups
+}
+
+// decode returns the value of the payload b of the entry at key (nil or
+// empty: the zero value), kept decoded beside its bytes (cache.Decoded) so
+// a warm hit decodes nothing.
+func decode[V any](r *Resolver, coord, key string, b []byte) (V, error) {
+	var v V
+	if len(b) == 0 {
+		return v, nil
+	}
+	decoded := r.Cache.Decoded()
+	if d, ok := decoded.Get(key, b); ok {
+		if d, ok := d.(V); ok {
+			return d, nil
+		}
+	}
+	if err := json.Unmarshal(b, &v); err != nil {
+		return v, fmt.Errorf("graph: decode %s: %w", coord, err)
+	}
+	decoded.Put(key, b, v)
+	return v, nil
 }
 
 // readOne reads a single argument-keyed value through the cache.

@@ -5,6 +5,7 @@ package graph
 import (
 	"context"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/kedahpulse/kedahpulse/cache"
@@ -33,8 +34,11 @@ type Resolver struct {
 	Log     *slog.Logger
 	Now     func() time.Time
 	// LoaderWait is how long a dataloader collects keys before it runs a
-	// batch.
+	// batch; keys the cache holds in process never wait (loader).
 	LoaderWait time.Duration
+	// Batches, if set, counts the batches the dataloaders run, each after
+	// LoaderWait.
+	Batches *atomic.Int64
 }
 
 func (r *Resolver) now() time.Time {

@@ -99,7 +99,7 @@ func (r *queryResolver) Properties(ctx context.Context, filter *db.PropertyFilte
 
 // Property is the resolver for the property field.
 func (r *queryResolver) Property(ctx context.Context, id int64) (*db.Property, error) {
-	return r.loadersFor(ctx).property.Load(ctx, id)()
+	return r.loadersFor(ctx).property.Load(ctx, id)
 }
 
 // Destinations is the resolver for the destinations field.

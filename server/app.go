@@ -144,6 +144,7 @@ func (a *app) openCache(afterInvalidation []func(tags []string)) error {
 		a.texts = gqlhttp.NewMemoryTexts(a.cfg.GraphQL.PersistedBytes)
 		opts.Counters, opts.Inspector, opts.Backend = m, m, "MEMORY"
 		opts.Timeout, opts.BreakerThreshold = -1, -1 // it never blocks on a network
+		opts.InProcess = true                        // so Peek answers its hits without a loader's wait
 	}
 	a.lease = outbox.NewLease(a.store, identity, cfg.Lease, ping, a.log)
 	a.bypass = outbox.NewBypass(a.lease)

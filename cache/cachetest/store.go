@@ -23,8 +23,8 @@ var (
 
 // Options returns o completed as the server wires a Cache on s: its shared
 // counters and inspection, its name, and on Redis copies in process and
-// compression; on the in-process store, no timeout and no breaker whatever
-// o says. A Faulty is wired as the store it wraps.
+// compression; on the in-process store, InProcess, and no timeout and no
+// breaker whatever o says. A Faulty is wired as the store it wraps.
 func Options(s Store, o cache.Options) cache.Options {
 	if o.Counters == nil {
 		o.Counters = s
@@ -50,6 +50,7 @@ func Options(s Store, o cache.Options) cache.Options {
 			o.Backend = "MEMORY"
 		}
 		o.Timeout, o.BreakerThreshold = -1, -1
+		o.InProcess = true
 	}
 	return o
 }
