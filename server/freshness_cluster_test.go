@@ -19,6 +19,7 @@ import (
 // It moves every master once (three failovers) and checks at least
 // FRESHNESS_READS reads (5,000 by default).
 func TestFreshnessUnderClusterFailover(t *testing.T) {
+	t.Parallel()
 	nodes := startCluster(t, 1)
 	addrs := make([]string, len(nodes))
 	for i, n := range nodes {

@@ -106,6 +106,7 @@ func seedListings(t *testing.T, c *gqlClient, n int) (dest string, ids []string)
 // relay); so a read through the other process right after a clean
 // acknowledgement is fresh, never an old title served as a HIT.
 func TestAcknowledgedWriteIsVisibleThroughEveryProcess(t *testing.T) {
+	t.Parallel()
 	bin := serverBinary(t)
 	rc, prefix, _ := cachetest.NewRedis(t)
 	redisAddr := rc.(*redis.Client).Options().Addr
@@ -151,6 +152,7 @@ func TestAcknowledgedWriteIsVisibleThroughEveryProcess(t *testing.T) {
 // invalidation now) and answers them from the database; once the link is
 // back, its relay delivers them before it answers from the cache again.
 func TestWriteAloneCutFromRedis(t *testing.T) {
+	t.Parallel()
 	bin := serverBinary(t)
 	rc, prefix, _ := cachetest.NewRedis(t)
 	proxy := cachetest.NewProxy(t, rc.(*redis.Client).Options().Addr)
@@ -219,6 +221,7 @@ func stall(t *testing.T, p *serverProcess) (resume func()) {
 // cannot take it again (the second's cache is not shared), and answers
 // from the database: never the old title from its cache.
 func TestStalledProcessStopsServingFromItsCache(t *testing.T) {
+	t.Parallel()
 	bin := serverBinary(t)
 	pg := dbtest.PostgresURL(t)
 	vars := func() map[string]string { return map[string]string{"DATABASE_URL": pg, "CACHE_LEASE": "2s"} }
@@ -248,6 +251,7 @@ func TestStalledProcessStopsServingFromItsCache(t *testing.T) {
 // invalidation reached Redis loses nothing: the write was never
 // acknowledged, and another process's relay delivers it from the outbox.
 func TestKilledBetweenCommitAndInvalidation(t *testing.T) {
+	t.Parallel()
 	bin := serverBinary(t)
 	rc, prefix, _ := cachetest.NewRedis(t)
 	redisAddr := rc.(*redis.Client).Options().Addr
@@ -512,6 +516,7 @@ func freshnessReads(t *testing.T, def int64) int64 {
 // and checks at least FRESHNESS_READS reads (10,000 by default); more
 // reads run more rounds.
 func TestFreshnessUnderRedisFaults(t *testing.T) {
+	t.Parallel()
 	master := cachetest.StartServer(t)
 	replica := cachetest.StartServer(t, "--replicaof", "127.0.0.1", strconv.Itoa(master.Port()))
 	proxies := []*cachetest.Proxy{cachetest.NewProxy(t, master.Addr), cachetest.NewProxy(t, master.Addr)}
@@ -669,6 +674,7 @@ func waitClusterOK(t *testing.T, n *cachetest.Server) {
 // (Link cuts of one process need a proxy per node, which cluster
 // redirections bypass; they are covered on a single node above.)
 func TestFreshnessUnderClusterFaults(t *testing.T) {
+	t.Parallel()
 	nodes := startCluster(t, 0)
 	url := "redis-cluster://" + nodes[0].Addr + "?addr=" + nodes[1].Addr + "&addr=" + nodes[2].Addr
 	c, _ := newChecker(t, []string{url, url}, nil)

@@ -69,6 +69,7 @@ func runRefused(t *testing.T, bin string, vars map[string]string) string {
 // third on the first's database starts. Real redis-server and
 // redis-sentinel processes, real server processes, PostgreSQL.
 func TestSentinelDatabasesAreNamed(t *testing.T) {
+	t.Parallel()
 	bin := serverBinary(t)
 	master := cachetest.StartServer(t)
 	sentinel := cachetest.StartSentinel(t, master)
