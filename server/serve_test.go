@@ -131,6 +131,15 @@ func (b *syncBuffer) String() string {
 // send posts a GraphQL request and returns the decoded body and response.
 func send(t *testing.T, url, token, query string, vars map[string]any) (map[string]any, *http.Response) {
 	t.Helper()
+	out, resp, err := request(url, token, query, vars)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out, resp
+}
+
+// request is send for any goroutine: it returns what send fails on.
+func request(url, token, query string, vars map[string]any) (map[string]any, *http.Response, error) {
 	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
 	req, _ := http.NewRequest("POST", url+"/graphql", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
@@ -139,14 +148,14 @@ func send(t *testing.T, url, token, query string, vars map[string]any) (map[stri
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		t.Fatal(err)
+		return nil, nil, err
 	}
 	defer resp.Body.Close()
 	var out map[string]any
 	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
-		t.Fatalf("%s: %v", query, err)
+		return nil, resp, fmt.Errorf("%s: %w", query, err)
 	}
-	return out, resp
+	return out, resp, nil
 }
 
 // post sends a request that must succeed and returns its data.
