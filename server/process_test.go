@@ -6,6 +6,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -36,23 +37,7 @@ type serverProcess struct {
 // the processes, on fault schedules and on leases to lapse.
 func runProcess(t *testing.T, bin string, vars map[string]string) *serverProcess {
 	t.Helper()
-	for k, v := range map[string]string{"ADDR": "127.0.0.1:0", "LOG_FORMAT": "json", "ADMIN_TOKEN": "tok", "SEED": "none", "SCRAPE_SCHEDULE": "off"} {
-		if _, ok := vars[k]; !ok {
-			vars[k] = v
-		}
-	}
-	cmd := exec.Command(bin)
-	cmd.Env = os.Environ()
-	for k, v := range vars {
-		cmd.Env = append(cmd.Env, k+"="+v)
-	}
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	cmd, stderr := startCmd(t, bin, vars)
 	p := &serverProcess{cmd: cmd, exited: make(chan error, 1)}
 	up := make(chan string, 1)
 	go func() {
@@ -98,6 +83,31 @@ func runProcess(t *testing.T, bin string, vars map[string]string) *serverProcess
 		t.Fatal("the server process did not start")
 	}
 	return nil
+}
+
+// startCmd starts bin as the server with vars and the test defaults (a
+// free port, JSON logs, a fixed admin token, no seed, no cron) where vars
+// does not set them, and returns it with its stderr.
+func startCmd(t *testing.T, bin string, vars map[string]string) (*exec.Cmd, io.Reader) {
+	t.Helper()
+	cmd := exec.Command(bin)
+	cmd.Env = os.Environ()
+	for k, v := range map[string]string{"ADDR": "127.0.0.1:0", "LOG_FORMAT": "json", "ADMIN_TOKEN": "tok", "SEED": "none", "SCRAPE_SCHEDULE": "off"} {
+		if _, ok := vars[k]; !ok {
+			cmd.Env = append(cmd.Env, k+"="+v)
+		}
+	}
+	for k, v := range vars {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	return cmd, stderr
 }
 
 // interrupt stops the process with SIGINT, as an operator would, and
