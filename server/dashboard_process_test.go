@@ -56,6 +56,7 @@ func reporting(s dashboard.Snapshot) map[string]bool {
 // history survives one being killed and started again: the new process
 // shows the samples of the one it replaced, and its invalidations.
 func TestDashboardTwoProcesses(t *testing.T) {
+	t.Parallel()
 	_, prefix, _ := cachetest.NewRedis(t)
 	dsn := dbtest.PostgresURL(t)
 	bin := serverBinary(t)

@@ -17,6 +17,7 @@ import (
 // and a fault repeated on every request and every counter flush is logged
 // once per LOG_REPEAT_INTERVAL (here longer than the test), not once each.
 func TestFaultLogOfAnUnreachableCache(t *testing.T) {
+	t.Parallel()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -31,6 +31,7 @@ import (
 // The test logs how many reads were stale and for how long after the
 // failover began; it fails only if the writes stopped (nothing measured).
 func TestSentinelFailoverWindow(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name   string
 		args   []string // the first master's
@@ -40,6 +41,7 @@ func TestSentinelFailoverWindow(t *testing.T) {
 		{"split-brain", []string{"--rename-command", "SLAVEOF", "KPSLAVEOF", "--rename-command", "REPLICAOF", "KPREPLICAOF"}, 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			bin := serverBinary(t)
 			master := cachetest.StartServer(t, tc.args...)
 			replica := cachetest.StartServer(t, "--replicaof", "127.0.0.1", strconv.Itoa(master.Port()))

@@ -5,6 +5,7 @@ package main
 import (
 	"bufio"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -30,10 +31,12 @@ func TestMain(m *testing.M) {
 		idleClient(os.Getenv("KP_TEST_IDLE"))
 		os.Exit(0)
 	}
-	code := m.Run()
-	if built != "" {
-		os.RemoveAll(filepath.Dir(built))
+	flag.Parse()
+	if os.Getenv("KP_SERVER_BINARY") == "" && flag.Lookup("test.run").Value.String() == "" {
+		startServerBuild() // every test runs, the process tests too
 	}
+	code := m.Run()
+	stopServerBuild()
 	os.Exit(code)
 }
 

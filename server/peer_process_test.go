@@ -5,8 +5,6 @@ package main
 import (
 	"bufio"
 	"fmt"
-	"os"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -19,23 +17,7 @@ import (
 // returns what it printed, failing the test if it starts serving.
 func runRefused(t *testing.T, bin string, vars map[string]string) string {
 	t.Helper()
-	cmd := exec.Command(bin)
-	cmd.Env = os.Environ()
-	for k, v := range map[string]string{"ADDR": "127.0.0.1:0", "LOG_FORMAT": "json", "ADMIN_TOKEN": "tok", "SEED": "none", "SCRAPE_SCHEDULE": "off"} {
-		if _, ok := vars[k]; !ok {
-			vars[k] = v
-		}
-	}
-	for k, v := range vars {
-		cmd.Env = append(cmd.Env, k+"="+v)
-	}
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	cmd, stderr := startCmd(t, bin, vars)
 	out, started := make(chan string, 1), make(chan struct{}, 1)
 	go func() {
 		var b strings.Builder
@@ -69,6 +51,7 @@ func runRefused(t *testing.T, bin string, vars map[string]string) string {
 // third on the first's database starts. Real redis-server and
 // redis-sentinel processes, real server processes, PostgreSQL.
 func TestSentinelDatabasesAreNamed(t *testing.T) {
+	t.Parallel()
 	bin := serverBinary(t)
 	master := cachetest.StartServer(t)
 	sentinel := cachetest.StartSentinel(t, master)

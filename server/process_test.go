@@ -4,7 +4,9 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -29,25 +31,13 @@ type serverProcess struct {
 // runProcess starts bin as the server with vars (and the test defaults:
 // a free port, a fixed admin token, no seed, no cron), waits until it
 // listens, and stops it at cleanup (SIGINT, then SIGKILL).
+//
+// The tests of processes on a database and a Redis of their own run in
+// parallel (t.Parallel, two at a time on two cores): they mostly wait on
+// the processes, on fault schedules and on leases to lapse.
 func runProcess(t *testing.T, bin string, vars map[string]string) *serverProcess {
 	t.Helper()
-	for k, v := range map[string]string{"ADDR": "127.0.0.1:0", "LOG_FORMAT": "json", "ADMIN_TOKEN": "tok", "SEED": "none", "SCRAPE_SCHEDULE": "off"} {
-		if _, ok := vars[k]; !ok {
-			vars[k] = v
-		}
-	}
-	cmd := exec.Command(bin)
-	cmd.Env = os.Environ()
-	for k, v := range vars {
-		cmd.Env = append(cmd.Env, k+"="+v)
-	}
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	cmd, stderr := startCmd(t, bin, vars)
 	p := &serverProcess{cmd: cmd, exited: make(chan error, 1)}
 	up := make(chan string, 1)
 	go func() {
@@ -95,6 +85,31 @@ func runProcess(t *testing.T, bin string, vars map[string]string) *serverProcess
 	return nil
 }
 
+// startCmd starts bin as the server with vars and the test defaults (a
+// free port, JSON logs, a fixed admin token, no seed, no cron) where vars
+// does not set them, and returns it with its stderr.
+func startCmd(t *testing.T, bin string, vars map[string]string) (*exec.Cmd, io.Reader) {
+	t.Helper()
+	cmd := exec.Command(bin)
+	cmd.Env = os.Environ()
+	for k, v := range map[string]string{"ADDR": "127.0.0.1:0", "LOG_FORMAT": "json", "ADMIN_TOKEN": "tok", "SEED": "none", "SCRAPE_SCHEDULE": "off"} {
+		if _, ok := vars[k]; !ok {
+			cmd.Env = append(cmd.Env, k+"="+v)
+		}
+	}
+	for k, v := range vars {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	return cmd, stderr
+}
+
 // interrupt stops the process with SIGINT, as an operator would, and
 // returns its exit; then every line it wrote is in lines.
 func (p *serverProcess) interrupt(t *testing.T) error {
@@ -125,14 +140,52 @@ func (p *serverProcess) kill(t *testing.T) {
 	<-p.exited
 }
 
-var (
-	buildOnce sync.Once
-	built     string
-	buildErr  error
-)
+// serverBuild is the one build of the server binary of a test run.
+var serverBuild struct {
+	once   sync.Once
+	cancel context.CancelFunc
+	done   chan struct{} // closed when the build ended
+	path   string
+	out    []byte
+	err    error
+}
+
+// startServerBuild starts building the server (see serverBinary) in the
+// background, once; TestMain starts it early so that the tests before the
+// first process test do not wait for it.
+func startServerBuild() {
+	serverBuild.once.Do(func() {
+		ctx, cancel := context.WithCancel(context.Background())
+		serverBuild.cancel, serverBuild.done = cancel, make(chan struct{})
+		go func() {
+			defer close(serverBuild.done)
+			dir, err := os.MkdirTemp("", "kedahpulse-test-")
+			if err != nil {
+				serverBuild.err = err
+				return
+			}
+			serverBuild.path = filepath.Join(dir, "kedahpulse")
+			serverBuild.out, serverBuild.err = exec.CommandContext(ctx, "go", "build", "-o", serverBuild.path, ".").CombinedOutput()
+		}()
+	})
+}
+
+// stopServerBuild cancels the build if it still runs and removes what it
+// built.
+func stopServerBuild() {
+	if serverBuild.done == nil {
+		return
+	}
+	serverBuild.cancel()
+	<-serverBuild.done
+	if serverBuild.path != "" {
+		os.RemoveAll(filepath.Dir(serverBuild.path))
+	}
+}
 
 // serverBinary builds the server once per test run, without the race
-// detector, for tests whose server processes must run at full speed.
+// detector, for tests whose server processes must run at full speed
+// (TestMain starts the build when the whole package runs, without -run).
 // KP_SERVER_BINARY names another build instead (an older one, to show a
 // test fails without a fix).
 func serverBinary(t *testing.T) string {
@@ -140,21 +193,10 @@ func serverBinary(t *testing.T) string {
 	if bin := os.Getenv("KP_SERVER_BINARY"); bin != "" {
 		return bin
 	}
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "kedahpulse-test-")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		built = filepath.Join(dir, "kedahpulse")
-		out, err := exec.Command("go", "build", "-o", built, ".").CombinedOutput()
-		if err != nil {
-			buildErr = err
-			t.Logf("go build: %s", out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatalf("build the server: %v", buildErr)
+	startServerBuild()
+	<-serverBuild.done
+	if serverBuild.err != nil {
+		t.Fatalf("build the server: %v: %s", serverBuild.err, serverBuild.out)
 	}
-	return built
+	return serverBuild.path
 }

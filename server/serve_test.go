@@ -131,7 +131,17 @@ func (b *syncBuffer) String() string {
 // send posts a GraphQL request and returns the decoded body and response.
 func send(t *testing.T, url, token, query string, vars map[string]any) (map[string]any, *http.Response) {
 	t.Helper()
-	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
+	out, resp, err := request(url, token, map[string]any{"query": query, "variables": vars})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out, resp
+}
+
+// request is send for any goroutine, with the request's parameters as
+// they are sent: it returns what send fails on.
+func request(url, token string, params map[string]any) (map[string]any, *http.Response, error) {
+	body, _ := json.Marshal(params)
 	req, _ := http.NewRequest("POST", url+"/graphql", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	if token != "" {
@@ -139,14 +149,14 @@ func send(t *testing.T, url, token, query string, vars map[string]any) (map[stri
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		t.Fatal(err)
+		return nil, nil, err
 	}
 	defer resp.Body.Close()
 	var out map[string]any
 	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
-		t.Fatalf("%s: %v", query, err)
+		return nil, resp, fmt.Errorf("%s: %w", params["query"], err)
 	}
-	return out, resp
+	return out, resp, nil
 }
 
 // post sends a request that must succeed and returns its data.
