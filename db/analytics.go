@@ -20,13 +20,15 @@ import (
 
 const day = 24 * time.Hour
 
-// rollupSums are the sums of some rollup rows.
+// rollupSums are the sums of some posts: the columns every rollup table
+// (hourly, daily, span) shares, embedded in each table's model so that
+// one add sums them all.
 type rollupSums struct {
-	Posts    int64
-	Positive int64
-	Neutral  int64
-	Negative int64
-	ScoreSum float64
+	Posts    int64   `bun:",notnull"`
+	Positive int64   `bun:",notnull"`
+	Neutral  int64   `bun:",notnull"`
+	Negative int64   `bun:",notnull"`
+	ScoreSum float64 `bun:",notnull"`
 }
 
 // sumColumns selects the sums of the rollups aliased r, zero over no rows.
@@ -161,6 +163,20 @@ func (r *rollupSums) add(o rollupSums) {
 	r.Neutral += o.Neutral
 	r.Negative += o.Negative
 	r.ScoreSum += o.ScoreSum
+}
+
+// addPost counts one post of score and label.
+func (r *rollupSums) addPost(score float64, label SentimentLabel) {
+	r.Posts++
+	r.ScoreSum += score
+	switch label {
+	case Positive:
+		r.Positive++
+	case Negative:
+		r.Negative++
+	default:
+		r.Neutral++
+	}
 }
 
 // SentimentByDestinations sums each destination's rollups in r's window in
