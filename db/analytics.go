@@ -20,13 +20,15 @@ import (
 
 const day = 24 * time.Hour
 
-// rollupSums are the sums of some rollup rows.
+// rollupSums are the sums of some posts: the columns every rollup table
+// (hourly, daily, span) shares, embedded in each table's model so that
+// one add sums them all.
 type rollupSums struct {
-	Posts    int64
-	Positive int64
-	Neutral  int64
-	Negative int64
-	ScoreSum float64
+	Posts    int64   `bun:",notnull"`
+	Positive int64   `bun:",notnull"`
+	Neutral  int64   `bun:",notnull"`
+	Negative int64   `bun:",notnull"`
+	ScoreSum float64 `bun:",notnull"`
 }
 
 // sumColumns selects the sums of the rollups aliased r, zero over no rows.
@@ -55,11 +57,24 @@ func average(sum float64, n int64) float64 {
 }
 
 // rowSet is a run of rollup rows of one table: those with key in
-// [from, to), or, when keys is set, those with a key in keys.
+// [from, to), or, when keys is set, those with a key in keys. With
+// postsOnly, its rows are summed per destination in SQL into one row of
+// posts (bucket -1, every other sum 0): integers, so the sum is the same in
+// any order, and SQLite groups the rows of one table's key order without
+// sorting them.
 type rowSet struct {
 	table, key string
 	from, to   int64
 	keys       []int64
+	postsOnly  bool
+}
+
+// postsOnly is sets with every set summed per destination into its posts.
+func postsOnly(sets []rowSet) []rowSet {
+	for i := range sets {
+		sets[i].postsOnly = true
+	}
+	return sets
 }
 
 // dayRows covers the hour-aligned window [start, end) with the daily
@@ -103,8 +118,13 @@ func rollupRows(windows [][]rowSet, cond string, condArgs ...any) (string, []any
 			if b.Len() > 1 {
 				b.WriteString(" UNION ALL ")
 			}
-			fmt.Fprintf(&b, "SELECT destination_id, %[2]s AS bucket, posts, positive, neutral, negative, score_sum, %[3]d AS win"+
-				" FROM %[1]s WHERE ", rs.table, rs.key, w)
+			if rs.postsOnly {
+				fmt.Fprintf(&b, "SELECT destination_id, -1 AS bucket, CAST(SUM(posts) AS BIGINT) AS posts, 0 AS positive, 0 AS neutral, 0 AS negative,"+
+					" CAST(0 AS DOUBLE PRECISION) AS score_sum, %[2]d AS win FROM %[1]s WHERE ", rs.table, w)
+			} else {
+				fmt.Fprintf(&b, "SELECT destination_id, %[2]s AS bucket, posts, positive, neutral, negative, score_sum, %[3]d AS win"+
+					" FROM %[1]s WHERE ", rs.table, rs.key, w)
+			}
 			if rs.keys != nil {
 				fmt.Fprintf(&b, "%s IN (?)", rs.key)
 				args = append(args, bun.In(rs.keys))
@@ -115,6 +135,9 @@ func rollupRows(windows [][]rowSet, cond string, condArgs ...any) (string, []any
 			if cond != "" {
 				b.WriteString(" AND " + cond)
 				args = append(args, condArgs...)
+			}
+			if rs.postsOnly {
+				b.WriteString(" GROUP BY destination_id")
 			}
 		}
 	}
@@ -130,19 +153,27 @@ func (s *Store) windowRows(ctx context.Context, r TimeRange, cond string, condAr
 
 // sumByDestination reads the rows of from (built by rollupRows) and sums
 // them per destination here: SQLite groups rows of a compound subquery by
-// sorting them, which costs several times more than reading them.
-func (s *Store) sumByDestination(ctx context.Context, from string, args []any) (map[int64]*rollupSums, error) {
-	rows, err := s.DB.NewSelect().TableExpr(from, args...).
-		ColumnExpr("r.destination_id, r.posts, r.positive, r.neutral, r.negative, r.score_sum").Rows(ctx)
+// sorting them, which costs several times more than reading them. Without
+// labels only posts and score sums are read (each column read costs).
+func (s *Store) sumByDestination(ctx context.Context, from string, args []any, labels bool) (map[int64]*rollupSums, error) {
+	cols := "r.destination_id, r.posts, r.score_sum"
+	if labels {
+		cols = "r.destination_id, r.posts, r.score_sum, r.positive, r.neutral, r.negative"
+	}
+	rows, err := s.DB.NewSelect().TableExpr(from, args...).ColumnExpr(cols).Rows(ctx)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
 	out := map[int64]*rollupSums{}
+	var id int64
+	var row rollupSums
+	dest := []any{&id, &row.Posts, &row.ScoreSum, &row.Positive, &row.Neutral, &row.Negative}
+	if !labels {
+		dest = dest[:3]
+	}
 	for rows.Next() {
-		var id int64
-		var row rollupSums
-		if err := rows.Scan(&id, &row.Posts, &row.Positive, &row.Neutral, &row.Negative, &row.ScoreSum); err != nil {
+		if err := rows.Scan(dest...); err != nil {
 			return nil, err
 		}
 		sum := out[id]
@@ -163,6 +194,20 @@ func (r *rollupSums) add(o rollupSums) {
 	r.ScoreSum += o.ScoreSum
 }
 
+// addPost counts one post of score and label.
+func (r *rollupSums) addPost(score float64, label SentimentLabel) {
+	r.Posts++
+	r.ScoreSum += score
+	switch label {
+	case Positive:
+		r.Positive++
+	case Negative:
+		r.Negative++
+	default:
+		r.Neutral++
+	}
+}
+
 // SentimentByDestinations sums each destination's rollups in r's window in
 // one statement. Every requested id is a key of the result.
 func (s *Store) SentimentByDestinations(ctx context.Context, ids []int64, r TimeRange) (map[int64]SentimentSummary, error) {
@@ -177,7 +222,7 @@ func (s *Store) SentimentByDestinations(ctx context.Context, ids []int64, r Time
 		return out, nil
 	}
 	from, args := s.windowRows(ctx, r, "destination_id IN (?)", bun.In(ids))
-	sums, err := s.sumByDestination(ctx, from, args)
+	sums, err := s.sumByDestination(ctx, from, args, true)
 	if err != nil {
 		return nil, fmt.Errorf("db: sentiment by destinations: %w", err)
 	}
@@ -249,30 +294,32 @@ func (s *Store) TrendsByDestinations(ctx context.Context, ids []int64, r TimeRan
 	if len(ids) == 0 {
 		return out, nil
 	}
-	const current, previous = 0, 1
-	windows := [][]rowSet{current: dayRows(start, end), previous: windowCover(prevStart, prevEnd)}
+	// The current window's rows are summed per day here, in the order
+	// they are read (the float sums of today), not grouped in SQL: SQLite
+	// sorts to group, which costs more than reading the rows. The
+	// previous window is only its posts, summed in SQL (bucket -1).
+	windows := [][]rowSet{dayRows(start, end), postsOnly(windowCover(prevStart, prevEnd))}
 	from, args := rollupRows(windows, "destination_id IN (?)", bun.In(ids))
-	// The rows are summed here, not grouped in SQL: SQLite sorts to
-	// group, which costs more than reading the rows.
 	rows, err := s.DB.NewSelect().TableExpr(from, args...).
-		ColumnExpr("r.destination_id, r.win, r.bucket, r.posts, r.score_sum").
+		ColumnExpr("r.destination_id, r.bucket, r.posts, r.score_sum").
 		Rows(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("db: trends by destinations: %w", err)
 	}
 	defer rows.Close()
 	first := days[0].Unix()
+	var id, bucket, posts int64
+	var score float64
+	dest := []any{&id, &bucket, &posts, &score}
 	for rows.Next() {
-		var id, win, bucket, posts int64
-		var score float64
-		if err := rows.Scan(&id, &win, &bucket, &posts, &score); err != nil {
+		if err := rows.Scan(dest...); err != nil {
 			return nil, fmt.Errorf("db: trends by destinations: %w", err)
 		}
 		a := accs[id]
 		if a == nil {
 			continue
 		}
-		if win == previous {
+		if bucket < 0 {
 			a.trend.PreviousMentions += int(posts)
 			continue
 		}
@@ -325,7 +372,7 @@ func (s *Store) TopDestinations(ctx context.Context, r TimeRange, f DestinationF
 		cond = "destination_id IN (SELECT d.id FROM destinations AS d WHERE " + strings.Join(conds, " AND ") + ")"
 	}
 	from, args := s.windowRows(ctx, r, cond, condArgs...)
-	sums, err := s.sumByDestination(ctx, from, args)
+	sums, err := s.sumByDestination(ctx, from, args, false)
 	if err != nil {
 		return nil, fmt.Errorf("db: top destinations: %w", err)
 	}

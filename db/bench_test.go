@@ -126,15 +126,7 @@ func BenchmarkAnalyticsCold(b *testing.B) {
 	for _, dialect := range dbtest.Dialects {
 		b.Run(dialect, func(b *testing.B) {
 			ctx := context.Background()
-			s, _ := dbtest.Open(b, dialect)
-			if err := s.Seed(ctx, db.DemoSeed()); err != nil {
-				b.Fatal(err)
-			}
-			cpu := dbtest.NewCPU(b, s)
-			dests, err := s.ListDestinations(ctx)
-			if err != nil {
-				b.Fatal(err)
-			}
+			s, cpu, dests := dbtest.Demo(b, dialect)
 			ids := func(n int) []int64 {
 				out := make([]int64, 0, n)
 				for _, d := range dests[:min(n, len(dests))] {

@@ -15,13 +15,9 @@ import (
 type postRollup struct {
 	bun.BaseModel `bun:"table:post_rollups"`
 
-	DestinationID int64   `bun:",pk"`
-	Bucket        int64   `bun:",pk"` // unix seconds of the hour's start
-	Posts         int64   `bun:",notnull"`
-	Positive      int64   `bun:",notnull"`
-	Neutral       int64   `bun:",notnull"`
-	Negative      int64   `bun:",notnull"`
-	ScoreSum      float64 `bun:",notnull"`
+	DestinationID int64 `bun:",pk"`
+	Bucket        int64 `bun:",pk"` // unix seconds of the hour's start
+	rollupSums
 }
 
 // dailyRollup is one UTC day of one destination's posts: the sums of its
@@ -29,13 +25,9 @@ type postRollup struct {
 type dailyRollup struct {
 	bun.BaseModel `bun:"table:post_rollups_daily"`
 
-	DestinationID int64   `bun:",pk"`
-	Day           int64   `bun:",pk"` // unix seconds of the UTC day's start
-	Posts         int64   `bun:",notnull"`
-	Positive      int64   `bun:",notnull"`
-	Neutral       int64   `bun:",notnull"`
-	Negative      int64   `bun:",notnull"`
-	ScoreSum      float64 `bun:",notnull"`
+	DestinationID int64 `bun:",pk"`
+	Day           int64 `bun:",pk"` // unix seconds of the UTC day's start
+	rollupSums
 }
 
 // metaEntry is a key/value row of the meta table (the demo seed's marker).

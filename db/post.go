@@ -215,19 +215,6 @@ func addRollups(ctx context.Context, idb bun.IDB, posts []*Post) error {
 	return upsertSpanRollups(ctx, idb, spanRollupsOf(rollups))
 }
 
-func (r *postRollup) add(score float64, label SentimentLabel) {
-	r.Posts++
-	r.ScoreSum += score
-	switch label {
-	case Positive:
-		r.Positive++
-	case Negative:
-		r.Negative++
-	default:
-		r.Neutral++
-	}
-}
-
 // rollupChunk bounds the rows of one multi-row rollup upsert.
 const rollupChunk = 1000
 
@@ -269,11 +256,7 @@ func dailyRollupsOf(rollups []*postRollup) []*dailyRollup {
 			byKey[k] = d
 			out = append(out, d)
 		}
-		d.Posts += r.Posts
-		d.Positive += r.Positive
-		d.Neutral += r.Neutral
-		d.Negative += r.Negative
-		d.ScoreSum += r.ScoreSum
+		d.add(r.rollupSums)
 	}
 	return out
 }

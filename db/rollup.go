@@ -26,13 +26,9 @@ const secondsPerHour = int64(BucketSize / time.Second)
 type spanRollup struct {
 	bun.BaseModel `bun:"table:post_rollup_spans"`
 
-	DestinationID int64   `bun:",pk"`
-	Span          int64   `bun:",pk"` // spanKey: the run's start (unix seconds) plus its level
-	Posts         int64   `bun:",notnull"`
-	Positive      int64   `bun:",notnull"`
-	Neutral       int64   `bun:",notnull"`
-	Negative      int64   `bun:",notnull"`
-	ScoreSum      float64 `bun:",notnull"`
+	DestinationID int64 `bun:",pk"`
+	Span          int64 `bun:",pk"` // spanKey: the run's start (unix seconds) plus its level
+	rollupSums
 }
 
 // spanKey identifies the run of 2^level hours starting at start, a
@@ -59,11 +55,7 @@ func spanRollupsOf(rollups []*postRollup) []*spanRollup {
 				byKey[k] = sp
 				out = append(out, sp)
 			}
-			sp.Posts += r.Posts
-			sp.Positive += r.Positive
-			sp.Neutral += r.Neutral
-			sp.Negative += r.Negative
-			sp.ScoreSum += r.ScoreSum
+			sp.add(r.rollupSums)
 		}
 	}
 	slices.SortFunc(out, func(a, b *spanRollup) int {

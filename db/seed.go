@@ -155,7 +155,7 @@ func rollupsOf(posts []*Post) []*postRollup {
 			byKey[k] = r
 			out = append(out, r)
 		}
-		r.add(p.SentimentScore, p.SentimentLabel)
+		r.addPost(p.SentimentScore, p.SentimentLabel)
 	}
 	return out
 }

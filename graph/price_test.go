@@ -23,16 +23,8 @@ func BenchmarkPrices(b *testing.B) {
 	for _, dialect := range dbtest.Dialects {
 		b.Run(dialect, func(b *testing.B) {
 			ctx := context.Background()
-			s, _ := dbtest.Open(b, dialect)
-			if err := s.Seed(ctx, db.DemoSeed()); err != nil {
-				b.Fatal(err)
-			}
-			cpu := dbtest.NewCPU(b, s)
+			s, cpu, dests := dbtest.Demo(b, dialect)
 			table := prices[s.Dialect()]
-			dests, err := s.ListDestinations(ctx)
-			if err != nil {
-				b.Fatal(err)
-			}
 			ten := make([]int64, 10)
 			for i := range ten {
 				ten[i] = dests[i].ID

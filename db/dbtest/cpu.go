@@ -58,3 +58,29 @@ func (c *CPU) Backend() time.Duration {
 	stime, _ := strconv.ParseInt(fields[12], 10, 64)
 	return time.Duration(utime+stime) * time.Second / 100 // USER_HZ
 }
+
+// Demo opens a store of dialect holding the demo data (db.DemoSeed), as
+// the cold-read benchmarks measure it: on PostgreSQL vacuumed and analysed,
+// as autovacuum leaves a bulk load (until then an index-only scan visits
+// the table's rows too, about twice the backend's CPU for a trend), limited
+// to one connection, with the CPU its reads cost and its destinations in id
+// order.
+func Demo(tb testing.TB, dialect string) (*db.Store, *CPU, []*db.Destination) {
+	tb.Helper()
+	ctx := context.Background()
+	s, _ := Open(tb, dialect)
+	if err := s.Seed(ctx, db.DemoSeed()); err != nil {
+		tb.Fatal(err)
+	}
+	if s.Dialect() == db.DialectPostgres {
+		if _, err := s.DB.ExecContext(ctx, "VACUUM ANALYZE"); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	cpu := NewCPU(tb, s)
+	dests, err := s.ListDestinations(ctx)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return s, cpu, dests
+}
