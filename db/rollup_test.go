@@ -81,14 +81,15 @@ func analyticsAnswers(t *testing.T, s *db.Store, ids []int64, filters []db.Desti
 	add(sentimentBy(ctx, ids, r))
 	add(trends(ctx, ids, r))
 	add(sentiment(ctx, nil, nil, r))
-	for _, id := range ids {
+	// The per-id read is one query shape: a few ids and the absent one.
+	for _, id := range append(ids[:min(4, len(ids)):min(4, len(ids))], ids[len(ids)-1]) {
 		add(sentiment(ctx, &id, nil, r))
 	}
 	for _, f := range filters {
 		if f.Category == nil {
 			add(sentiment(ctx, nil, f.City, r))
 		}
-		for _, limit := range []int{1, 3, db.MaxFirst} {
+		for _, limit := range []int{3, db.MaxFirst} {
 			add(top(ctx, r, f, limit))
 		}
 	}
@@ -150,8 +151,8 @@ func TestDailyReadsEqualHourly(t *testing.T) {
 
 		cities := map[string]bool{}
 		filters := []db.DestinationFilter{{}, {Category: ptr(db.CategoryBeach)}}
-		for _, d := range dests {
-			if !cities[d.CitySlug] {
+		for _, d := range dests { // two cities: every city is one query shape
+			if !cities[d.CitySlug] && len(cities) < 2 {
 				cities[d.CitySlug] = true
 				filters = append(filters, db.DestinationFilter{City: ptr(d.City)}, db.DestinationFilter{City: ptr(d.City), Category: ptr(d.Category)})
 			}
@@ -167,7 +168,7 @@ func TestDailyReadsEqualHourly(t *testing.T) {
 			edge.Add(30*day + 5*time.Hour)} {
 			instants = append(instants, at)
 		}
-		for range 4 {
+		for range 2 {
 			instants = append(instants, now.Add(time.Duration(rng.Int64N(int64(60*day)))))
 		}
 		for _, at := range instants {
