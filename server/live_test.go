@@ -343,6 +343,18 @@ func TestLiveQueryNpmClients(t *testing.T) {
 	}
 }
 
+// graphql-ws's npm client sends the admin token in connection_init's
+// payload: the connection's one-shot operations run as admin, others are
+// refused, and a live query over it is still computed anonymously.
+func TestLiveWSConnectionInitToken(t *testing.T) {
+	base := startServer(t, map[string]string{"DATABASE_URL": "sqlite:" + filepath.Join(t.TempDir(), "kp.db")})
+	out, err := node(t, "liveauth.mjs", base+"/graphql", "tok")
+	t.Log(out)
+	if err != nil || !strings.Contains(out, "6 passed, 0 failed") {
+		t.Errorf("liveauth.mjs: %v", err)
+	}
+}
+
 // A page in headless Chromium with the browser's own EventSource (GET,
 // Accept: text/event-stream) sees the price change pushed after an
 // updateProperty, and nothing after a write to another property.
