@@ -160,7 +160,7 @@ func (a *app) openCache(afterInvalidation []func(tags []string)) error {
 func (a *app) newLive() *live.Registry {
 	g := a.cfg.GraphQL
 	r := live.New(live.Options{Log: a.cacheLog, Redis: a.redis, Channel: a.cfg.Cache.Prefix + "live",
-		MaxPerClient: a.cfg.Live.MaxPerClient, Concurrency: a.cfg.Live.Concurrency,
+		MaxPerClient: a.cfg.Live.MaxPerClient, Concurrency: a.cfg.Live.Concurrency, KeepAlive: a.cfg.Live.KeepAlive,
 		Limits: g.Limits, MaxBody: g.MaxBodyBytes, Logger: a.log})
 	stat := func(f func(live.Stats) int64) func() float64 {
 		return func() float64 { return float64(f(r.Stats())) }

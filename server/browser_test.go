@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -159,5 +160,37 @@ func TestPlaygroundConsoleIsClean(t *testing.T) {
 	defer mu.Unlock()
 	if len(problems) > 0 {
 		t.Errorf("%d console errors, want 0; the first: %v", len(problems), problems[:min(3, len(problems))])
+	}
+}
+
+// A live query typed into the Playground streams: its first answer shows
+// in the result pane, and after an updateProperty the new price replaces
+// it there, with no click.
+func TestPlaygroundLiveQueryInChromium(t *testing.T) {
+	base := startServer(t, map[string]string{"DATABASE_URL": "sqlite:" + filepath.Join(t.TempDir(), "kp.db")})
+	id := createProperty(t, base, "Playground")
+	setPrice(t, base, id, "700")
+	ctx := browser(t)
+	query := fmt.Sprintf("query Price @live { property(id: %q) { id price } }", id)
+	result := func(price string) chromedp.Action {
+		return chromedp.Poll(fmt.Sprintf(`(document.querySelector('.result-window') || {innerText: ''}).innerText.includes(%q)`, `"price": "`+price+`"`), nil)
+	}
+	err := chromedp.Run(ctx,
+		chromedp.Navigate(base+"/"),
+		chromedp.WaitVisible(`.graphiql-query-editor .CodeMirror`),
+		chromedp.Evaluate(fmt.Sprintf(`document.querySelector('.graphiql-query-editor .CodeMirror').CodeMirror.setValue(%q)`, query), nil),
+		chromedp.Click(`.graphiql-execute-button`),
+		result("700.00"),
+	)
+	if err != nil {
+		t.Fatalf("the live query's first answer: %v", err)
+	}
+	setPrice(t, base, id, "710")
+	var text string
+	if err := chromedp.Run(ctx, result("710.00"), chromedp.Text(`.result-window`, &text)); err != nil {
+		t.Fatalf("the new price never reached the result pane: %v", err)
+	}
+	if strings.Contains(text, "700.00") || strings.Contains(text, "errors") {
+		t.Errorf("result pane after the write: %s", text)
 	}
 }

@@ -154,8 +154,9 @@ type warmConfig struct {
 
 // liveConfig is live queries (graph/live).
 type liveConfig struct {
-	MaxPerClient int // LIVE_MAX_PER_CLIENT, default 1000: live subscriptions one client address holds at most
-	Concurrency  int // LIVE_CONCURRENCY, default 4: live queries recomputed at once
+	MaxPerClient int           // LIVE_MAX_PER_CLIENT, default 1000: live subscriptions one client address holds at most
+	Concurrency  int           // LIVE_CONCURRENCY, default 4: live queries recomputed at once
+	KeepAlive    time.Duration // LIVE_KEEPALIVE, default 20s: an idle SSE stream gets a comment line this often; 0: never
 }
 
 // cdnConfig is the CDN mode, off unless CDN_PURGE_URL is set: public
@@ -550,8 +551,8 @@ func loadWarm(getenv func(string) string) (warmConfig, error) {
 }
 
 // loadLive reads LIVE_MAX_PER_CLIENT (live subscriptions of one client
-// address, default 1000) and LIVE_CONCURRENCY (recomputes at once,
-// default 4).
+// address, default 1000), LIVE_CONCURRENCY (recomputes at once, default
+// 4) and LIVE_KEEPALIVE (the SSE keep-alive interval, default 20s, 0 off).
 func loadLive(getenv func(string) string) (liveConfig, error) {
 	c := liveConfig{MaxPerClient: live.DefaultMaxPerClient, Concurrency: live.DefaultConcurrency}
 	var err error
@@ -564,6 +565,12 @@ func loadLive(getenv func(string) string) (liveConfig, error) {
 		if c.Concurrency, err = strconv.Atoi(v); err != nil || c.Concurrency < 1 || c.Concurrency > 64 {
 			return c, fmt.Errorf("LIVE_CONCURRENCY %q: want a whole number from 1 to 64", v)
 		}
+	}
+	if c.KeepAlive, err = durationVar(getenv, "LIVE_KEEPALIVE", live.DefaultKeepAlive); err != nil {
+		return c, err
+	}
+	if c.KeepAlive != 0 && (c.KeepAlive < 10*time.Millisecond || c.KeepAlive > time.Hour) {
+		return c, fmt.Errorf("LIVE_KEEPALIVE %q: want 0 (off) or a duration from 10ms to 1h, such as 20s", getenv("LIVE_KEEPALIVE"))
 	}
 	return c, nil
 }

@@ -68,9 +68,20 @@ func TestLoadConfig(t *testing.T) {
 		"CDN_REPURGE_AFTER":     {"CDN_PURGE_URL", "http://cdn", "CDN_REPURGE_AFTER", "soon"},
 		"CDN_PURGE_CONCURRENCY": {"CDN_PURGE_URL", "http://cdn", "CDN_PURGE_CONCURRENCY", "65"},
 		"CDN_PURGE_QUEUE":       {"CDN_PURGE_URL", "http://cdn", "CDN_PURGE_QUEUE", "0"},
+		"LIVE_KEEPALIVE":        {"LIVE_KEEPALIVE", "1ms"},
 	} {
 		if _, err := loadConfig(env(bad...)); err == nil || !strings.Contains(err.Error(), name) {
 			t.Errorf("%v: error %v does not name %s", bad, err, name)
+		}
+	}
+}
+
+// LIVE_KEEPALIVE: 20s unless set, 0 turns it off.
+func TestLoadLiveKeepAlive(t *testing.T) {
+	for v, want := range map[string]time.Duration{"": 20 * time.Second, "0": 0, "5s": 5 * time.Second} {
+		c, err := loadConfig(func(k string) string { return map[string]string{"LIVE_KEEPALIVE": v}[k] })
+		if err != nil || c.Live.KeepAlive != want {
+			t.Errorf("LIVE_KEEPALIVE=%q: %v, %v; want %v", v, c.Live.KeepAlive, err, want)
 		}
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -18,14 +19,22 @@ import (
 	"github.com/kedahpulse/kedahpulse/db/dbtest"
 )
 
-// sseEvent is one server-sent event.
-type sseEvent struct{ event, id, data string }
+// sseEvent is one server-sent event and the bytes of the stream read
+// until its end.
+type sseEvent struct {
+	event, id, data string
+	at              int
+}
 
 // sseStream is a GraphQL over SSE request's open stream.
 type sseStream struct {
 	status int
 	body   string // of a refused request
 	events chan sseEvent
+
+	mu       sync.Mutex
+	read     int // bytes read
+	comments int // comment lines read (": keep-alive")
 }
 
 // openSSE posts a graphql-sse request (distinct connections mode) and
@@ -57,7 +66,15 @@ func openSSE(t *testing.T, base, query string, vars map[string]any, lastID strin
 		var e sseEvent
 		for sc.Scan() {
 			line := sc.Text()
+			s.mu.Lock()
+			s.read += len(line) + 1
+			if strings.HasPrefix(line, ":") {
+				s.comments++
+			}
+			e.at = s.read
+			s.mu.Unlock()
 			switch {
+			case line == "" && e.event == "" && e.data == "": // the end of a comment
 			case line == "":
 				s.events <- e
 				e = sseEvent{}
@@ -87,6 +104,13 @@ func (s *sseStream) next(t *testing.T) sseEvent {
 		t.Fatal("no event")
 	}
 	return sseEvent{}
+}
+
+// counts returns the bytes and the comment lines read so far.
+func (s *sseStream) counts() (read, comments int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.read, s.comments
 }
 
 // pending is how many events the stream received and nobody read.
@@ -129,6 +153,28 @@ func createProperty(t *testing.T, base, title string) string {
 func setPrice(t *testing.T, base, id, price string) {
 	t.Helper()
 	post(t, base, "tok", `mutation($id: ID!, $p: Decimal) { updateProperty(id: $id, input: {price: $p}) { id } }`, map[string]any{"id": id, "p": price})
+}
+
+// An idle live stream gets a comment line at each keep-alive beat
+// (LIVE_KEEPALIVE), and nothing else: after its first answer, every byte
+// it reads is one of those lines.
+func TestLiveQuerySSEKeepAlive(t *testing.T) {
+	base := startServer(t, map[string]string{"DATABASE_URL": "sqlite:" + filepath.Join(t.TempDir(), "kp.db"), "LIVE_KEEPALIVE": "20ms"})
+	id := createProperty(t, base, "A")
+	s := openSSE(t, base, livePrice, map[string]any{"id": id}, "")
+	first := s.next(t)
+	priceOf(t, first)
+	read, comments := s.counts()
+	for i := 0; comments < 5; i++ { // bounded: a hang fails, no time is asserted
+		if i == 600 {
+			t.Fatalf("%d keep-alive lines on an idle stream, want 5", comments)
+		}
+		time.Sleep(50 * time.Millisecond)
+		read, comments = s.counts()
+	}
+	if got, want := read-first.at, comments*len(": keep-alive\n\n"); got != want || s.pending() != 0 {
+		t.Errorf("%d bytes after the first answer and %d events, want %d bytes (%d keep-alive lines) and none", got, s.pending(), want, comments)
+	}
 }
 
 // A live query over SSE gets its answer, then the new answer after a write
@@ -294,6 +340,18 @@ func TestLiveQueryNpmClients(t *testing.T) {
 				t.Errorf("%s: %v", transport, err)
 			}
 		})
+	}
+}
+
+// graphql-ws's npm client sends the admin token in connection_init's
+// payload: the connection's one-shot operations run as admin, others are
+// refused, and a live query over it is still computed anonymously.
+func TestLiveWSConnectionInitToken(t *testing.T) {
+	base := startServer(t, map[string]string{"DATABASE_URL": "sqlite:" + filepath.Join(t.TempDir(), "kp.db")})
+	out, err := node(t, "liveauth.mjs", base+"/graphql", "tok")
+	t.Log(out)
+	if err != nil || !strings.Contains(out, "6 passed, 0 failed") {
+		t.Errorf("liveauth.mjs: %v", err)
 	}
 }
 

@@ -22,6 +22,7 @@ const (
 	DefaultConcurrency  = 4
 	DefaultWriteTimeout = 10 * time.Second
 	DefaultMaxBody      = 1 << 20
+	DefaultKeepAlive    = 20 * time.Second // what the server configures (LIVE_KEEPALIVE); Options' zero is none
 )
 
 // maxBatches is how many wakes the Registry remembers, to tell whether one
@@ -56,6 +57,11 @@ type Options struct {
 	// WriteTimeout bounds one write to a subscriber: a client that does not
 	// take it in time is dropped.
 	WriteTimeout time.Duration
+	// KeepAlive, if positive, is how often Run beats: each SSE stream that
+	// wrote nothing since the last beat writes a comment line
+	// (": keep-alive"), so that proxies do not cut idle streams. Zero: no
+	// beat (the one timer is the Registry's, not one per stream).
+	KeepAlive time.Duration
 	// Now reads the clock for the hourly recompute (analytics windows end
 	// on the hour); time.Now.
 	Now    func() time.Time
@@ -108,7 +114,8 @@ type Registry struct {
 	work    chan struct{} // the queue is not empty
 	closed  chan struct{} // Close: streams end
 	once    sync.Once
-	self    string // this process in doorbells
+	beat    atomic.Pointer[chan struct{}] // closed at each KeepAlive beat, then replaced
+	self    string                        // this process in doorbells
 
 	coalesced, dropped atomic.Int64
 
@@ -148,9 +155,12 @@ type entry struct {
 // New returns a Registry; it recomputes nothing until Serve and Run.
 func New(o Options) *Registry {
 	o = o.withDefaults()
-	return &Registry{opt: o, kick: make(chan struct{}, 1), ring: make(chan struct{}, 1), work: make(chan struct{}, 1),
+	r := &Registry{opt: o, kick: make(chan struct{}, 1), ring: make(chan struct{}, 1), work: make(chan struct{}, 1),
 		closed: make(chan struct{}), self: newID(),
 		entries: map[string]*entry{}, byTag: map[string]map[*entry]struct{}{}, wild: map[*entry]struct{}{}, clients: map[string]int{}}
+	beat := make(chan struct{})
+	r.beat.Store(&beat)
+	return r
 }
 
 // Serve sets the handler first answers and recomputes go through: the
@@ -207,9 +217,31 @@ func (r *Registry) Run(ctx context.Context) {
 		wg.Go(func() { r.listen(ctx) })
 		wg.Go(func() { r.announce(ctx) })
 	}
+	if r.opt.KeepAlive > 0 {
+		wg.Go(func() { r.keepAlive(ctx) })
+	}
 	r.watch(ctx)
 	wg.Wait()
 }
+
+// keepAlive beats every KeepAlive until ctx ends: it closes the channel
+// the streams wait on (nextBeat) and puts a new one in its place.
+func (r *Registry) keepAlive(ctx context.Context) {
+	t := time.NewTicker(r.opt.KeepAlive)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			beat := make(chan struct{})
+			close(*r.beat.Swap(&beat))
+		}
+	}
+}
+
+// nextBeat is closed at the next keep-alive beat.
+func (r *Registry) nextBeat() <-chan struct{} { return *r.beat.Load() }
 
 // watch reads the log at each doorbell and wakes the entries its tags
 // reach; at each hour it wakes every entry (analytics windows end on the

@@ -1,7 +1,6 @@
 package live
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -58,37 +57,15 @@ func (r *Registry) runOnce(ctx context.Context, q request, header http.Header) (
 	if h == nil {
 		return answer{}, errors.New("live: no handler to run requests")
 	}
-	vars := q.vars
-	if len(bytes.TrimSpace(vars)) == 0 {
-		vars = json.RawMessage("null")
-	}
-	body, err := json.Marshal(struct {
-		Query         string          `json:"query"`
-		OperationName string          `json:"operationName,omitempty"`
-		Variables     json.RawMessage `json:"variables"`
-	}{q.query, q.op, vars})
+	a, err := respcache.Replay(ctx, *h, respcache.ReplayRequest{Query: q.query, OperationName: q.op, Variables: q.vars,
+		Authorization: header.Get("Authorization"), KeepBody: true})
 	if err != nil {
 		return answer{}, refusal(http.StatusBadRequest, gqlhttp.CodeBadRequest, "variables are not JSON")
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "/graphql", bytes.NewReader(body))
-	if err != nil {
-		return answer{}, err
+	if a.Status != http.StatusOK {
+		return answer{}, &RequestError{Status: a.Status, Body: a.Body}
 	}
-	req.Header.Set("Content-Type", gqlhttp.MediaJSON)
-	req.Header.Set("Accept", gqlhttp.MediaJSON)
-	if auth := header.Get("Authorization"); auth != "" {
-		req.Header.Set("Authorization", auth)
-	}
-	w := &bodyWriter{header: http.Header{}}
-	(*h).ServeHTTP(w, req)
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-	if w.status != http.StatusOK {
-		return answer{}, &RequestError{Status: w.status, Body: w.body.Bytes()}
-	}
-	b := bytes.Clone(w.body.Bytes())
-	return answer{body: b, hash: xxhash.Sum64(b)}, nil
+	return answer{body: a.Body, hash: xxhash.Sum64(a.Body)}, nil
 }
 
 // xxhashOf identifies q when the response level gives no key.
@@ -99,26 +76,6 @@ func xxhashOf(q request) []byte {
 		d.Write([]byte{0})
 	}
 	return d.Sum(nil)
-}
-
-// bodyWriter keeps a run's status and body.
-type bodyWriter struct {
-	header http.Header
-	status int
-	body   bytes.Buffer
-}
-
-func (w *bodyWriter) Header() http.Header { return w.header }
-
-func (w *bodyWriter) WriteHeader(status int) {
-	if w.status == 0 {
-		w.status = status
-	}
-}
-
-func (w *bodyWriter) Write(b []byte) (int, error) {
-	w.WriteHeader(http.StatusOK)
-	return w.body.Write(b)
 }
 
 // newID names this process in doorbells.

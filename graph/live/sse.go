@@ -46,7 +46,8 @@ func (r *Registry) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 
 // serveSSE streams one operation's answers as "next" events (each with an
 // id, for Last-Event-ID), and "complete" after the only answer of a request
-// that is not a live query. A live stream ends when the client leaves, a
+// that is not a live query. A live stream that wrote nothing between two
+// keep-alive beats gets a comment line. A live stream ends when the client leaves, a
 // write fails or times out (a slow client is dropped; answers waiting for
 // it were coalesced meanwhile), or the server shuts down.
 func (r *Registry) serveSSE(w http.ResponseWriter, req *http.Request) {
@@ -96,18 +97,40 @@ func (r *Registry) serveSSE(w http.ResponseWriter, req *http.Request) {
 	if !write() || sub == nil {
 		return
 	}
+	beat, wrote := r.nextBeat(), false
 	for {
 		select {
 		case <-box.Ready():
 			if !write() {
 				return
 			}
+			wrote = true
+		case <-beat:
+			beat = r.nextBeat()
+			if !wrote && !r.writeKeepAlive(w, rc) {
+				return
+			}
+			wrote = false
 		case <-req.Context().Done():
 			return
 		case <-r.closed:
 			return
 		}
 	}
+}
+
+// keepAliveLine is the comment an idle stream gets at each beat: clients
+// ignore it, proxies see bytes.
+const keepAliveLine = ": keep-alive\n\n"
+
+// writeKeepAlive writes keepAliveLine, dropping the stream if it cannot.
+func (r *Registry) writeKeepAlive(w http.ResponseWriter, rc *http.ResponseController) bool {
+	rc.SetWriteDeadline(time.Now().Add(r.opt.WriteTimeout))
+	if _, err := io.WriteString(w, keepAliveLine); err != nil || rc.Flush() != nil {
+		r.dropped.Add(1)
+		return false
+	}
+	return true
 }
 
 // readParams reads a graphql-sse request: a JSON body (POST) or the query

@@ -34,7 +34,8 @@ func (r *Registry) serveWS(w http.ResponseWriter, req *http.Request) {
 	c, err := websocket.Accept(w, req, &websocket.AcceptOptions{
 		Subprotocols: []string{wsSubprotocol},
 		// Any origin: live answers are public and computed anonymously,
-		// and no cookie is read, so a foreign page gains nothing.
+		// no cookie is read, and a token counts only when the page sends
+		// it in connection_init, so a foreign page gains nothing.
 		InsecureSkipVerify: true,
 	})
 	if err != nil {
@@ -86,6 +87,7 @@ func (r *Registry) serveWS(w http.ResponseWriter, req *http.Request) {
 		c.Close(4400, "Expected connection_init")
 		return
 	}
+	header := wsAuthorization(m.Payload)
 	if !write([]byte(`{"type":"connection_ack"}`)) {
 		return
 	}
@@ -112,7 +114,7 @@ func (r *Registry) serveWS(w http.ResponseWriter, req *http.Request) {
 				c.Close(4409, "Subscriber for "+m.ID+" already exists")
 				return
 			}
-			if !r.wsSubscribe(ctx, req, m, box, subs, write) {
+			if !r.wsSubscribe(ctx, req, header, m, box, subs, write) {
 				return
 			}
 		case "complete":
@@ -129,13 +131,14 @@ func (r *Registry) serveWS(w http.ResponseWriter, req *http.Request) {
 }
 
 // wsSubscribe starts operation m: a live query joins subs and its answers
-// reach box; any other operation is answered now, then completed.
-func (r *Registry) wsSubscribe(ctx context.Context, req *http.Request, m wsMessage, box *Mailbox, subs map[string]*Subscription, write func([]byte) bool) bool {
+// reach box; any other operation is answered now, with header's
+// Authorization, then completed.
+func (r *Registry) wsSubscribe(ctx context.Context, req *http.Request, header http.Header, m wsMessage, box *Mailbox, subs map[string]*Subscription, write func([]byte) bool) bool {
 	var p Params
 	if err := json.Unmarshal(m.Payload, &p); err != nil || p.Query == "" {
 		return write(wsError(m.ID, refusal(http.StatusBadRequest, "BAD_REQUEST", "the subscribe payload is not GraphQL parameters").Body))
 	}
-	sub, once, err := r.Start(ctx, clientOf(req), box, m.ID, p, nil, "")
+	sub, once, err := r.Start(ctx, clientOf(req), box, m.ID, p, header, "")
 	if sub == nil && err == nil { // not live: its one answer, then complete
 		return write(wsNext(m.ID, once)) && write([]byte(`{"id":`+strconv.Quote(m.ID)+`,"type":"complete"}`))
 	}
@@ -148,6 +151,29 @@ func (r *Registry) wsSubscribe(ctx context.Context, req *http.Request, m wsMessa
 	}
 	subs[m.ID] = sub
 	return true
+}
+
+// wsAuthorization reads the credentials of a connection_init payload, as
+// browsers cannot set headers on a WebSocket: {"Authorization": "Bearer
+// <token>"} (any case, as an HTTP header would be sent) or {"token":
+// "<token>"}. They count for the operations answered once, as a request's
+// Authorization header does over SSE; live queries run anonymously
+// whoever asks (Start), so a shared live answer never holds private data.
+func wsAuthorization(payload json.RawMessage) http.Header {
+	var p struct {
+		Authorization string `json:"authorization"`
+		Token         string `json:"token"`
+	}
+	if json.Unmarshal(payload, &p) != nil {
+		return nil
+	}
+	switch {
+	case p.Authorization != "":
+		return http.Header{"Authorization": {p.Authorization}}
+	case p.Token != "":
+		return http.Header{"Authorization": {"Bearer " + p.Token}}
+	}
+	return nil
 }
 
 // wsWriter writes the live answers box collects until ctx ends.

@@ -3,9 +3,10 @@
 // requests as sent), the lookup and fill around execution (Level.Serve, the
 // transport's gqlhttp.Level), the headers of cacheable answers (ETag and
 // 304, Vary, Cache-Control, the CDN's tag header), the Warmer, which
-// replays popular requests through the front after an invalidation, and
-// Capture, which tells a caller (graph/live) the digest and tags of the
-// answer it wrote.
+// replays popular requests through the front after an invalidation,
+// Replay, the one way this process sends itself a request (the Warmer's
+// replays, graph/live's runs), and Capture, which tells a caller
+// (graph/live) the digest and tags of the answer it wrote.
 // It imports cache, db (the analytics tags the Warmer watches),
 // graph/gqlhttp (the parameters, the prepared request and the writing of
 // bodies) and graph/cachecontrol, never graph: graph.NewHandler composes

@@ -431,45 +431,12 @@ func (w *Warmer) pick(tags map[string]struct{}, all bool) (reqs []warmRequest, c
 // replay sends r through h and returns the answer's X-Cache ("HIT" or
 // "MISS"), or "" if it was not a clean cacheable answer.
 func replay(ctx context.Context, h http.Handler, r warmRequest) string {
-	body, err := json.Marshal(struct {
-		Query         string          `json:"query"`
-		OperationName string          `json:"operationName,omitempty"`
-		Variables     json.RawMessage `json:"variables"`
-	}{r.query, r.op, r.vars})
-	if err != nil {
+	ctx = cache.WithReplay(context.WithValue(ctx, replayingKey{}, true))
+	a, err := Replay(ctx, h, ReplayRequest{Query: r.query, OperationName: r.op, Variables: r.vars})
+	if err != nil || a.Status != http.StatusOK || a.Header.Get("Cache-Control") == "no-store" {
 		return ""
 	}
-	req, err := http.NewRequestWithContext(cache.WithReplay(context.WithValue(ctx, replayingKey{}, true)), http.MethodPost, "/graphql", bytes.NewReader(body))
-	if err != nil {
-		return ""
-	}
-	req.Header.Set("Content-Type", gqlhttp.MediaJSON)
-	req.Header.Set("Accept", gqlhttp.MediaJSON)
-	rw := &discardWriter{header: http.Header{}}
-	h.ServeHTTP(rw, req)
-	if rw.status != http.StatusOK || rw.header.Get("Cache-Control") == "no-store" {
-		return ""
-	}
-	return rw.header.Get("X-Cache")
-}
-
-// discardWriter keeps a replay's status and headers and drops its body.
-type discardWriter struct {
-	header http.Header
-	status int
-}
-
-func (d *discardWriter) Header() http.Header { return d.header }
-
-func (d *discardWriter) WriteHeader(status int) {
-	if d.status == 0 {
-		d.status = status
-	}
-}
-
-func (d *discardWriter) Write(b []byte) (int, error) {
-	d.WriteHeader(http.StatusOK)
-	return len(b), nil
+	return a.Header.Get("X-Cache")
 }
 
 // anyAnalytics reports whether the comma-separated tags hold an analytics

@@ -65,6 +65,7 @@ func TestPlaygroundAssetsMatchThePins(t *testing.T) {
 		"assets/react.production.min.js":     "react/umd/react.production.min.js",
 		"assets/react-dom.production.min.js": "react-dom/umd/react-dom.production.min.js",
 		"assets/graphiql.min.js.gz":          "graphiql/graphiql.min.js",
+		"assets/graphql-sse.min.js":          "graphql-sse/umd/graphql-sse.min.js",
 	} {
 		want, err := os.ReadFile(mods + pinned)
 		if err != nil {
