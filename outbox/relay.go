@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/kedahpulse/kedahpulse/cache"
@@ -31,12 +32,15 @@ type Relay struct {
 	poll time.Duration
 	// wait bounds Deliver's wait for another relay (0: none but ctx's).
 	wait time.Duration
+
+	mu       sync.Mutex
+	inflight map[int64]int // outbox rows this process's Deliver calls are delivering
 }
 
 // New returns a Relay from store's outbox to c, whose drains turn bypass
 // off (c's Options.Bypass).
 func New(store *db.Store, c *cache.Cache, bypass *Bypass, log *slog.Logger) *Relay {
-	return &Relay{store: store, cache: c, bypass: bypass, log: log, poll: 50 * time.Millisecond}
+	return &Relay{store: store, cache: c, bypass: bypass, log: log, poll: 50 * time.Millisecond, inflight: map[int64]int{}}
 }
 
 // WithWait bounds how long Deliver waits for another relay, below the
@@ -70,6 +74,8 @@ func (r *Relay) Deliver(ctx context.Context, ch db.Change) error {
 	}
 	ctx, cancel := context.WithDeadline(context.WithoutCancel(ctx), deadline)
 	defer cancel()
+	r.track(ch.OutboxID, 1)
+	defer r.track(ch.OutboxID, -1)
 	wait := r.poll
 	for {
 		err := r.cache.Invalidate(ctx, ch.Tags...)
@@ -99,28 +105,54 @@ func (r *Relay) Deliver(ctx context.Context, ch db.Change) error {
 // many it delivered. Once the outbox is empty, every invalidation that had
 // failed before the drain began is delivered: the bypass goes off unless
 // one failed since.
+//
+// While no invalidation of this process has failed, it skips the rows
+// this process's Deliver calls are delivering (a second invalidation of
+// the same tags would cost a CDN purge and a miss); should one of them
+// fail, the bypass goes on and the next drain delivers every row.
 func (r *Relay) Drain(ctx context.Context) (int, error) {
 	mark := r.bypass.mark()
+	skipOwn := mark == r.bypass.delivered.Load() // nothing failed to cover
 	delivered := 0
 	for {
 		rows, err := r.store.PendingInvalidations(ctx, 100)
 		if err != nil {
 			return delivered, err
 		}
-		if len(rows) == 0 {
-			r.bypass.covered(mark)
-			return delivered, nil
-		}
+		n := 0
 		for _, row := range rows {
+			if skipOwn && r.delivering(row.ID) {
+				continue
+			}
 			if err := r.cache.Invalidate(ctx, row.Tags...); err != nil {
 				return delivered, err
 			}
 			if err := r.store.AckInvalidation(ctx, row.ID); err != nil {
 				return delivered, err
 			}
-			delivered++
+			n++
+		}
+		delivered += n
+		if n == 0 { // the outbox is empty, or holds only rows being delivered
+			r.bypass.covered(mark)
+			return delivered, nil
 		}
 	}
+}
+
+// track counts a Deliver call of outbox row id in (+1) or out (-1).
+func (r *Relay) track(id int64, d int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.inflight[id] += d; r.inflight[id] <= 0 {
+		delete(r.inflight, id)
+	}
+}
+
+func (r *Relay) delivering(id int64) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.inflight[id] > 0
 }
 
 // Run drains the outbox every interval until ctx is done.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"sync"
 	"testing"
 	"time"
 
@@ -140,5 +141,52 @@ func TestDeliverWaitsForAnotherRelay(t *testing.T) {
 	}
 	if err := <-done; err != nil {
 		t.Errorf("after another relay delivered: %v", err)
+	}
+}
+
+// A drain that runs while this process's Deliver of a row is between its
+// invalidation and its ack skips the row (a second invalidation would be
+// a second CDN purge); once an invalidation has failed, a drain delivers
+// every row, the ones being delivered too.
+func TestDrainSkipsRowsBeingDelivered(t *testing.T) {
+	store, _ := dbtest.Open(t, "sqlite")
+	ctx := context.Background()
+	var mu sync.Mutex
+	var invalidated [][]string
+	inDeliver, release := make(chan struct{}), make(chan struct{})
+	first := true
+	b := outbox.NewBypass(nil)
+	c := cache.New(cache.NewMemoryStore(cache.MemoryLimits{}), cache.Options{Logger: discard, Timeout: -1, BreakerThreshold: -1, Bypass: b,
+		Invalidated: func(tags []string) {
+			mu.Lock()
+			invalidated = append(invalidated, tags)
+			hold := first
+			first = false
+			mu.Unlock()
+			if hold { // Deliver's invalidation: wait before its ack
+				close(inDeliver)
+				<-release
+			}
+		}})
+	relay := outbox.New(store, c, b, discard)
+	ch := write(t, store)
+	done := make(chan error, 1)
+	go func() { done <- relay.Deliver(ctx, ch) }()
+	<-inDeliver
+	if n, err := relay.Drain(ctx); err != nil || n != 0 {
+		t.Errorf("drain during the delivery: %d delivered (%v), want 0", n, err)
+	}
+	b.Undelivered() // an invalidation of this process failed
+	if n, err := relay.Drain(ctx); err != nil || n != 1 || b.On() {
+		t.Errorf("drain after a failure: %d delivered (%v), bypass on %v; want the row delivered, the bypass off", n, err, b.On())
+	}
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(invalidated) != 2 {
+		t.Errorf("invalidations %v, want Deliver's and the drain after the failure", invalidated)
 	}
 }
