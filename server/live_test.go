@@ -6,10 +6,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -63,6 +65,7 @@ func openSSE(t *testing.T, base, query string, vars map[string]any, lastID strin
 	go func() {
 		defer close(s.events)
 		sc := bufio.NewScanner(resp.Body)
+		sc.Buffer(make([]byte, 0, 64<<10), 4<<20) // an answer is one data line
 		var e sseEvent
 		for sc.Scan() {
 			line := sc.Text()
@@ -236,6 +239,60 @@ func TestLiveQueryOverSSE(t *testing.T) {
 	out, resp := send(t, base, "", `query Price($id: ID!) { property(id: $id) { id price } }`, map[string]any{"id": a})
 	if resp.Header.Get("X-Cache") != "HIT" || fmt.Sprint(out["data"]) != "map[property:map[id:"+a+" price:300.00]]" {
 		t.Errorf("plain query after the push: %s %v", resp.Header.Get("X-Cache"), out)
+	}
+}
+
+// A subscriber that never reads its stream never holds up the others: its
+// answers are coalesced in its mailbox while its connection is full, it is
+// dropped when a write to it times out, and a subscriber of the same query
+// gets every write's answer meanwhile.
+func TestLiveQuerySlowSubscriberNeverBlocksFanOut(t *testing.T) {
+	t.Parallel()
+	base := startServer(t, map[string]string{"DATABASE_URL": "sqlite:" + filepath.Join(t.TempDir(), "kp.db")})
+	description := strings.Repeat("d", 10_000) // the most a description holds: answers of 300 KB fill sockets fast
+	var ids []string
+	for i := range 30 {
+		id := createProperty(t, base, fmt.Sprint("P", i))
+		post(t, base, "tok", `mutation($id: ID!, $d: String) { updateProperty(id: $id, input: {description: $d}) { id } }`, map[string]any{"id": id, "d": description})
+		ids = append(ids, id)
+	}
+	const list = `query Listing @live { properties(first: 30) { edges { node { id price description } } } }`
+
+	// The slow subscriber: a 4 KB receive buffer, and nothing ever read.
+	d := net.Dialer{Control: func(_, _ string, c syscall.RawConn) error {
+		var err error
+		c.Control(func(fd uintptr) { err = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096) })
+		return err
+	}}
+	slow, err := d.Dial("tcp", strings.TrimPrefix(base, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer slow.Close()
+	body, _ := json.Marshal(map[string]any{"query": list})
+	fmt.Fprintf(slow, "POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nAccept: text/event-stream\r\nContent-Length: %d\r\n\r\n%s", len(body), body)
+	fast := openSSE(t, base, list, nil, "")
+	if fast.status != http.StatusOK {
+		t.Fatalf("status %d: %s", fast.status, fast.body)
+	}
+	fast.next(t)
+	waitMetric(t, base, "kedahpulse_live_subscriptions", 2)
+
+	for i := range 40 {
+		price := fmt.Sprintf("%d.00", 1000+i)
+		setPrice(t, base, ids[i%len(ids)], price)
+		for e := fast.next(t); !strings.Contains(e.data, `"price":"`+price+`"`); e = fast.next(t) {
+		}
+	}
+	if n := metric(t, base, "kedahpulse_live_coalesced_total"); n == 0 {
+		t.Error("no answer was coalesced for the subscriber that reads nothing")
+	}
+	waitMetric(t, base, "kedahpulse_live_dropped_total", 1) // its write timed out (live.DefaultWriteTimeout)
+	for i := 0; metric(t, base, "kedahpulse_live_subscriptions") != 1; i++ {
+		if i == 100 {
+			t.Fatalf("%v subscriptions held after the slow one was dropped, want the fast one", metric(t, base, "kedahpulse_live_subscriptions"))
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
 
