@@ -97,9 +97,7 @@ func updateEach(t *testing.T, base string, n int, covered func(tag string) int) 
 		wg.Go(func() {
 			tag := fmt.Sprintf("property:%d", id)
 			before := covered(tag)
-			// No "variables" key: sent with "variables": null, these
-			// writes' purges are not coalesced (not understood yet).
-			out, _, err := request(base, "tok", map[string]any{"query": fmt.Sprintf(`mutation { updateProperty(id: "%d", input: {price: "7"}) { id } }`, id)})
+			out, _, err := request(base, "tok", map[string]any{"query": fmt.Sprintf(`mutation { updateProperty(id: "%d", input: {price: "7"}) { id } }`, id), "variables": nil})
 			if err != nil {
 				t.Error(err)
 				return
