@@ -30,7 +30,10 @@ import (
 // every answer (cache.AllTag, which every answer carries), counted. Each
 // accepted purge of a write's tags is sent again RepurgeAfter later: a
 // read that began before the write may reach the CDN after the first
-// purge, and the second one removes what it left.
+// purge, and the second one removes what it left. At shutdown, once the
+// server's reads have drained, the tags still waiting (the open batch and
+// the second purges not yet due) are sent in one last purge: no read of
+// this process can put a stale answer in the CDN after it.
 type purger struct {
 	cfg     cdnConfig
 	client  *http.Client
@@ -40,7 +43,8 @@ type purger struct {
 
 	mu    sync.Mutex
 	open  *batch
-	state map[string]*batch // the batch each tag last went into, kept a while after it was accepted
+	state map[string]*batch        // the batch each tag last went into, kept a while after it was accepted
+	later map[*time.Timer][]string // second purges not yet due
 }
 
 // batch is the tags sent in one round of purge requests.
@@ -63,7 +67,7 @@ const stateKept = time.Minute
 
 func newPurger(cfg cdnConfig, metrics *purgeMetrics, log *slog.Logger) *purger {
 	return &purger{cfg: cfg, client: &http.Client{Timeout: 10 * time.Second}, log: log, metrics: metrics,
-		wake: make(chan struct{}, 1), state: map[string]*batch{}}
+		wake: make(chan struct{}, 1), state: map[string]*batch{}, later: map[*time.Timer][]string{}}
 }
 
 // invalidated queues a write's tags for purging without blocking (the
@@ -172,7 +176,8 @@ func (b *batch) failed() bool {
 	}
 }
 
-// run sends batches with Concurrency workers until ctx is done.
+// run sends batches with Concurrency workers until ctx is done, then the
+// tags still waiting (final).
 func (p *purger) run(ctx context.Context) {
 	var wg sync.WaitGroup
 	for range p.cfg.Concurrency {
@@ -184,6 +189,7 @@ func (p *purger) run(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			wg.Wait()
+			p.final()
 			return
 		case now := <-t.C:
 			p.forget(now)
@@ -294,12 +300,47 @@ func (p *purger) finish(b *batch, err error) {
 		again = []string{cache.AllTag}
 	}
 	if len(again) > 0 {
-		time.AfterFunc(p.cfg.RepurgeAfter, func() {
+		var t *time.Timer
+		t = time.AfterFunc(p.cfg.RepurgeAfter, func() {
 			p.mu.Lock()
-			p.addLocked(again, false)
+			if _, ok := p.later[t]; ok {
+				delete(p.later, t)
+				p.addLocked(again, false)
+			}
 			p.mu.Unlock()
 		})
+		p.later[t] = again
 	}
+}
+
+// finalPurgeTimeout bounds the last purge at shutdown.
+const finalPurgeTimeout = 5 * time.Second
+
+// final sends the open batch and the second purges not yet due in one
+// batch (once the workers stopped), and logs what it could not send.
+func (p *purger) final() {
+	p.mu.Lock()
+	for t, tags := range p.later {
+		t.Stop()
+		delete(p.later, t)
+		p.addLocked(tags, false)
+	}
+	b := p.open
+	p.open = nil
+	p.mu.Unlock()
+	if b == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), finalPurgeTimeout)
+	defer cancel()
+	err := p.send(ctx, b)
+	b.err = err
+	close(b.done)
+	if err != nil {
+		p.log.Error("CDN purge at shutdown not accepted: answers of these tags may stay in the CDN until they expire", "tags", len(b.tags), "all", b.all, "err", err)
+		return
+	}
+	p.log.Info("CDN purge sent at shutdown", "tags", len(b.tags), "all", b.all)
 }
 
 // forget drops the tags whose batch was accepted more than stateKept ago.
