@@ -3,6 +3,7 @@ package db
 import (
 	"cmp"
 	"context"
+	"database/sql"
 	"fmt"
 	"slices"
 	"strings"
@@ -14,8 +15,8 @@ import (
 // Analytics read rollups only, never raw posts. A window's sums (aligned
 // to hours, see TimeRange.Window) are read from the span rollups that
 // cover it (coverOf: O(log hours) rows per destination), and a trend's
-// daily series from the daily rollups of the whole UTC days inside its
-// window plus the hourly rollups of the hours at its edges (dayRows), so
+// daily series and previous posts from the series rollups, which pack the
+// daily and hourly rollups (trendSeries: a few rows per destination), so
 // the answers equal answers computed from posts.
 
 const day = 24 * time.Hour
@@ -57,47 +58,11 @@ func average(sum float64, n int64) float64 {
 }
 
 // rowSet is a run of rollup rows of one table: those with key in
-// [from, to), or, when keys is set, those with a key in keys. With
-// postsOnly, its rows are summed per destination in SQL into one row of
-// posts (bucket -1, every other sum 0): integers, so the sum is the same in
-// any order, and SQLite groups the rows of one table's key order without
-// sorting them.
+// [from, to), or, when keys is set, those with a key in keys.
 type rowSet struct {
 	table, key string
 	from, to   int64
 	keys       []int64
-	postsOnly  bool
-}
-
-// postsOnly is sets with every set summed per destination into its posts.
-func postsOnly(sets []rowSet) []rowSet {
-	for i := range sets {
-		sets[i].postsOnly = true
-	}
-	return sets
-}
-
-// dayRows covers the hour-aligned window [start, end) with the daily
-// rollups of the whole UTC days inside it and the hourly rollups of the
-// hours before the first and after the last.
-func dayRows(start, end time.Time) []rowSet {
-	hours := func(from, to time.Time) rowSet {
-		return rowSet{table: "post_rollups", key: "bucket", from: from.Unix(), to: to.Unix()}
-	}
-	first := start.Add(day - time.Nanosecond).Truncate(day)
-	last := end.Truncate(day)
-	if !first.Before(last) {
-		return []rowSet{hours(start, end)}
-	}
-	out := make([]rowSet, 0, 3)
-	if start.Before(first) {
-		out = append(out, hours(start, first))
-	}
-	out = append(out, rowSet{table: "post_rollups_daily", key: "day", from: first.Unix(), to: last.Unix()})
-	if last.Before(end) {
-		out = append(out, hours(last, end))
-	}
-	return out
 }
 
 // windowCover is coverOf the window [start, end).
@@ -118,13 +83,8 @@ func rollupRows(windows [][]rowSet, cond string, condArgs ...any) (string, []any
 			if b.Len() > 1 {
 				b.WriteString(" UNION ALL ")
 			}
-			if rs.postsOnly {
-				fmt.Fprintf(&b, "SELECT destination_id, -1 AS bucket, CAST(SUM(posts) AS BIGINT) AS posts, 0 AS positive, 0 AS neutral, 0 AS negative,"+
-					" CAST(0 AS DOUBLE PRECISION) AS score_sum, %[2]d AS win FROM %[1]s WHERE ", rs.table, w)
-			} else {
-				fmt.Fprintf(&b, "SELECT destination_id, %[2]s AS bucket, posts, positive, neutral, negative, score_sum, %[3]d AS win"+
-					" FROM %[1]s WHERE ", rs.table, rs.key, w)
-			}
+			fmt.Fprintf(&b, "SELECT destination_id, %[2]s AS bucket, posts, positive, neutral, negative, score_sum, %[3]d AS win"+
+				" FROM %[1]s WHERE ", rs.table, rs.key, w)
 			if rs.keys != nil {
 				fmt.Fprintf(&b, "%s IN (?)", rs.key)
 				args = append(args, bun.In(rs.keys))
@@ -135,9 +95,6 @@ func rollupRows(windows [][]rowSet, cond string, condArgs ...any) (string, []any
 			if cond != "" {
 				b.WriteString(" AND " + cond)
 				args = append(args, condArgs...)
-			}
-			if rs.postsOnly {
-				b.WriteString(" GROUP BY destination_id")
 			}
 		}
 	}
@@ -260,9 +217,63 @@ func (s *Store) Sentiment(ctx context.Context, destinationID *int64, city *strin
 	return sums.summary(r), nil
 }
 
+// trendSeries is the series rows a trend reads for the current window
+// [start, end) and the previous one [prevStart, start), all three
+// hour-aligned and whole days apart: the rows of days holding the whole
+// days [first, last) of [prevStart, end), and the rows of hours of the
+// other days, which the windows share or hold in part (split, the day of
+// start when a window ends inside it, is read by hours, the rest by days).
+type trendSeries struct {
+	first, last, split int64
+	hourDays           []int64
+}
+
+func newTrendSeries(prevStart, start, end time.Time) trendSeries {
+	ts := trendSeries{
+		first: prevStart.Add(day - time.Nanosecond).Truncate(day).Unix(),
+		last:  end.Truncate(day).Unix(),
+		split: -1,
+	}
+	if d := start.Truncate(day); !d.Equal(start) {
+		// Then prevStart, as many whole days before, splits its day too.
+		ts.split = d.Unix()
+		ts.hourDays = append(ts.hourDays, prevStart.Truncate(day).Unix(), ts.split)
+	}
+	if ts.last < end.Unix() {
+		ts.hourDays = append(ts.hourDays, ts.last)
+	}
+	return ts
+}
+
+// sql selects destination_id, unit, day and points of the rows of ts of
+// the destinations with ids: one range of rows of days and a few rows of
+// hours per destination, each branch read from the primary key.
+func (ts trendSeries) sql(ids []int64) (string, []any) {
+	var branches []string
+	var args []any
+	const cols = "SELECT destination_id, unit, day, points FROM post_rollup_series WHERE destination_id IN (?) AND unit = ? AND "
+	if ts.first < ts.last {
+		branches = append(branches, cols+"day >= ? AND day < ?")
+		args = append(args, bun.In(ids), unitDay, seriesOf(ts.first), ts.last)
+	}
+	if len(ts.hourDays) > 0 {
+		branches = append(branches, cols+"day IN (?)")
+		args = append(args, bun.In(ids), unitHour, bun.In(ts.hourDays))
+	}
+	return strings.Join(branches, " UNION ALL "), args
+}
+
+// reads reports whether the point at t of a row of unit is read from
+// that row: points of days outside [first, last) or on split are read by
+// hours.
+func (ts trendSeries) reads(unit, t int64) bool {
+	return unit == unitHour || (t >= ts.first && t < ts.last && t != ts.split)
+}
+
 // TrendsByDestinations computes each destination's trend over r in one
-// statement: the current window's daily and hourly rollups summed per
-// destination and UTC day, the previous window's cover per destination.
+// statement reading the series rollups of both windows (trendSeries): the
+// current window's points summed per destination and UTC day here, in
+// time order, the previous window's posts per destination.
 // Every requested id is a key.
 func (s *Store) TrendsByDestinations(ctx context.Context, ids []int64, r TimeRange) (map[int64]*Trend, error) {
 	if err := checkRange(r); err != nil {
@@ -270,7 +281,7 @@ func (s *Store) TrendsByDestinations(ctx context.Context, ids []int64, r TimeRan
 	}
 	now := s.windowNow(ctx)
 	start, end := r.Window(now)
-	prevStart, prevEnd := r.PreviousWindow(now)
+	prevStart, _ := r.PreviousWindow(now)
 	// days holds the start of every UTC day touched by [start, end).
 	var days []time.Time
 	for d := start.Truncate(day); d.Before(end); d = d.Add(day) {
@@ -294,23 +305,19 @@ func (s *Store) TrendsByDestinations(ctx context.Context, ids []int64, r TimeRan
 	if len(ids) == 0 {
 		return out, nil
 	}
-	// The current window's rows are summed per day here, in the order
-	// they are read (the float sums of today), not grouped in SQL: SQLite
-	// sorts to group, which costs more than reading the rows. The
-	// previous window is only its posts, summed in SQL (bucket -1).
-	windows := [][]rowSet{dayRows(start, end), postsOnly(windowCover(prevStart, prevEnd))}
-	from, args := rollupRows(windows, "destination_id IN (?)", bun.In(ids))
-	rows, err := s.DB.NewSelect().TableExpr(from, args...).
-		ColumnExpr("r.destination_id, r.bucket, r.posts, r.score_sum").
-		Rows(ctx)
+	ts := newTrendSeries(prevStart, start, end)
+	query, args := ts.sql(ids)
+	rows, err := s.DB.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("db: trends by destinations: %w", err)
 	}
 	defer rows.Close()
 	first := days[0].Unix()
-	var id, bucket, posts int64
-	var score float64
-	dest := []any{&id, &bucket, &posts, &score}
+	lo, mid, hi := prevStart.Unix(), start.Unix(), end.Unix()
+	var id, unit, rowDay int64
+	var packed sql.RawBytes
+	var points seriesPoints
+	dest := []any{&id, &unit, &rowDay, &packed}
 	for rows.Next() {
 		if err := rows.Scan(dest...); err != nil {
 			return nil, fmt.Errorf("db: trends by destinations: %w", err)
@@ -319,13 +326,22 @@ func (s *Store) TrendsByDestinations(ctx context.Context, ids []int64, r TimeRan
 		if a == nil {
 			continue
 		}
-		if bucket < 0 {
-			a.trend.PreviousMentions += int(posts)
-			continue
+		if err := points.decode(packed); err != nil {
+			return nil, err
 		}
-		i := int((dayOf(bucket) - first) / secondsPerDay)
-		a.trend.Series[i].Mentions += int(posts)
-		a.daySum[i] += score
+		for k, pt := range points {
+			t := rowDay + int64(k)*unit
+			if pt.Posts == 0 || t < lo || t >= hi || !ts.reads(unit, t) {
+				continue
+			}
+			if t < mid {
+				a.trend.PreviousMentions += int(pt.Posts)
+				continue
+			}
+			i := int((dayOf(t) - first) / secondsPerDay)
+			a.trend.Series[i].Mentions += int(pt.Posts)
+			a.daySum[i] += pt.ScoreSum
+		}
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("db: trends by destinations: %w", err)

@@ -206,3 +206,112 @@ func (s *Store) HourlyTopDestinations(ctx context.Context, r TimeRange, f Destin
 
 // bucketWindow converts a window [start, end) to rollup buckets (unix seconds).
 func bucketWindow(start, end time.Time) (int64, int64) { return start.Unix(), end.Unix() }
+
+// DailyTrendsByDestinations is TrendsByDestinations as it read the
+// current window's daily and hourly rollups, one row per day or hour,
+// summed per destination and UTC day, the previous window's cover per
+// destination. Its rows are summed in time order, the order SQLite read
+// them in; PostgreSQL read them in the order of its plan, sometimes the
+// table's, so its edge days could differ from an hourly sum in the last
+// bit. Every requested id is a key.
+func (s *Store) DailyTrendsByDestinations(ctx context.Context, ids []int64, r TimeRange) (map[int64]*Trend, error) {
+	if err := checkRange(r); err != nil {
+		return nil, err
+	}
+	now := s.windowNow(ctx)
+	start, end := r.Window(now)
+	prevStart, prevEnd := r.PreviousWindow(now)
+	// days holds the start of every UTC day touched by [start, end).
+	var days []time.Time
+	for d := start.Truncate(day); d.Before(end); d = d.Add(day) {
+		days = append(days, d)
+	}
+	type acc struct {
+		trend  *Trend
+		sum    float64
+		daySum []float64
+	}
+	accs := make(map[int64]*acc, len(ids))
+	out := make(map[int64]*Trend, len(ids))
+	for _, id := range ids {
+		t := &Trend{DestinationID: id, Range: r, Series: make([]TrendPoint, len(days))}
+		for i, d := range days {
+			t.Series[i].Date = d
+		}
+		out[id] = t
+		accs[id] = &acc{trend: t, daySum: make([]float64, len(days))}
+	}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	// The previous window is only its posts (window 1).
+	windows := [][]rowSet{dailyDayRows(start, end), windowCover(prevStart, prevEnd)}
+	from, args := rollupRows(windows, "destination_id IN (?)", bun.In(ids))
+	rows, err := s.DB.NewSelect().TableExpr(from, args...).
+		ColumnExpr("r.destination_id, r.bucket, r.posts, r.score_sum, r.win").
+		OrderExpr("r.destination_id, r.bucket").
+		Rows(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("db: trends by destinations: %w", err)
+	}
+	defer rows.Close()
+	first := days[0].Unix()
+	var id, bucket, posts, win int64
+	var score float64
+	dest := []any{&id, &bucket, &posts, &score, &win}
+	for rows.Next() {
+		if err := rows.Scan(dest...); err != nil {
+			return nil, fmt.Errorf("db: trends by destinations: %w", err)
+		}
+		a := accs[id]
+		if a == nil {
+			continue
+		}
+		if win == 1 {
+			a.trend.PreviousMentions += int(posts)
+			continue
+		}
+		i := int((dayOf(bucket) - first) / secondsPerDay)
+		a.trend.Series[i].Mentions += int(posts)
+		a.daySum[i] += score
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("db: trends by destinations: %w", err)
+	}
+	for _, a := range accs {
+		t := a.trend
+		for i, pt := range t.Series {
+			t.Mentions += pt.Mentions
+			a.sum += a.daySum[i]
+		}
+		t.Growth = float64(t.Mentions-t.PreviousMentions) / float64(max(t.PreviousMentions, 1))
+		t.AverageScore = average(a.sum, int64(t.Mentions))
+		for i := range t.Series {
+			t.Series[i].AverageScore = average(a.daySum[i], int64(t.Series[i].Mentions))
+		}
+	}
+	return out, nil
+}
+
+// dailyDayRows covers the hour-aligned window [start, end) with the daily
+// rollups of the whole UTC days inside it and the hourly rollups of the
+// hours before the first and after the last.
+func dailyDayRows(start, end time.Time) []rowSet {
+	hours := func(from, to time.Time) rowSet {
+		return rowSet{table: "post_rollups", key: "bucket", from: from.Unix(), to: to.Unix()}
+	}
+	first := start.Add(day - time.Nanosecond).Truncate(day)
+	last := end.Truncate(day)
+	if !first.Before(last) {
+		return []rowSet{hours(start, end)}
+	}
+	out := make([]rowSet, 0, 3)
+	if start.Before(first) {
+		out = append(out, hours(start, first))
+	}
+	out = append(out, rowSet{table: "post_rollups_daily", key: "day", from: first.Unix(), to: last.Unix()})
+	if last.Before(end) {
+		out = append(out, hours(last, end))
+	}
+	return out
+}

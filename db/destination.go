@@ -327,7 +327,7 @@ func (s *Store) DeleteDestination(ctx context.Context, id int64) (Change, error)
 			Where("destination_id = ?", id).Returning("id").Scan(ctx, &detached); err != nil {
 			return fmt.Errorf("detach properties: %w", err)
 		}
-		for _, m := range []any{(*postRollup)(nil), (*dailyRollup)(nil), (*spanRollup)(nil), (*Post)(nil)} {
+		for _, m := range []any{(*postRollup)(nil), (*dailyRollup)(nil), (*spanRollup)(nil), (*seriesRollup)(nil), (*Post)(nil)} {
 			if _, err := tx.NewDelete().Model(m).Where("destination_id = ?", id).Exec(ctx); err != nil {
 				return err
 			}

@@ -2,7 +2,9 @@ package db
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -51,6 +53,7 @@ func init() {
 	migrations.Add(migrate.Migration{Name: "20261201000002", Comment: "properties search index", Up: goMigration(migrateSearchIndex)})
 	migrations.Add(migrate.Migration{Name: "20261207000001", Comment: "cache_peers expires_at", Up: goMigration(migratePeerExpiry)})
 	migrations.Add(migrate.Migration{Name: "20261207000002", Comment: "post_rollup_spans", Up: goMigration(migrateSpanRollups)})
+	migrations.Add(migrate.Migration{Name: "20261208000001", Comment: "post_rollup_series", Up: goMigration(migrateSeriesRollups)})
 }
 
 // goMigration runs fn in a transaction of the migrator's database.
@@ -415,4 +418,102 @@ func migratePeerExpiry(ctx context.Context, tx bun.Tx) error {
 	}
 	_, err := tx.ExecContext(ctx, `ALTER TABLE cache_peers ADD COLUMN expires_at TIMESTAMP NOT NULL DEFAULT '1970-01-01 00:00:00+00:00'`)
 	return err
+}
+
+// migrateSeriesRollups creates the series rollups (see seriesRollup), from
+// a local model so that later changes to seriesRollup cannot change what
+// this migration does, and fills them from the hourly and daily rollups, a
+// batch of destinations at a time. ON CONFLICT DO NOTHING lets it run
+// again: a row already there was written by an earlier run or kept up to
+// date since by the writes of the rollups it packs.
+func migrateSeriesRollups(ctx context.Context, tx bun.Tx) error {
+	type postRollupSeries struct {
+		bun.BaseModel `bun:"table:post_rollup_series"`
+
+		DestinationID int64  `bun:",pk"`
+		Unit          int64  `bun:",pk"`
+		Day           int64  `bun:",pk"`
+		Points        []byte `bun:",notnull"`
+	}
+	if _, err := tx.NewCreateTable().Model((*postRollupSeries)(nil)).IfNotExists().
+		ForeignKey(`("destination_id") REFERENCES "destinations" ("id") ON DELETE CASCADE`).Exec(ctx); err != nil {
+		return err
+	}
+	// Each unit as it was when written: its source, its key and the
+	// length of its rows.
+	units := []struct {
+		unit, length  int64
+		table, column string
+	}{
+		{3600, 86400, "post_rollups", "bucket"},
+		{86400, 32 * 86400, "post_rollups_daily", "day"},
+	}
+	const batch = 100 // destinations
+	for after := int64(0); ; {
+		var ids []int64
+		if err := tx.NewSelect().Table("destinations").Column("id").Where("id > ?", after).
+			Order("id").Limit(batch).Scan(ctx, &ids); err != nil {
+			return err
+		}
+		if len(ids) == 0 {
+			return nil
+		}
+		after = ids[len(ids)-1]
+		for _, u := range units {
+			var sums []struct {
+				DestinationID int64
+				At            int64
+				Posts         int64
+				ScoreSum      float64
+			}
+			if err := tx.NewSelect().Table(u.table).ColumnExpr("destination_id, ? AS at, posts, score_sum", bun.Ident(u.column)).
+				Where("destination_id IN (?)", bun.In(ids)).OrderExpr("destination_id, ?", bun.Ident(u.column)).Scan(ctx, &sums); err != nil {
+				return err
+			}
+			// Each row is encoded when the next begins, as
+			// seriesPoints.encode did when written.
+			type point struct {
+				posts int64
+				score float64
+			}
+			var rows []*postRollupSeries
+			var points [32]point
+			flush := func() {
+				if len(rows) == 0 {
+					return
+				}
+				n := len(points)
+				for n > 0 && points[n-1].posts == 0 {
+					n--
+				}
+				b := []byte{}
+				for _, p := range points[:n] {
+					b = binary.AppendUvarint(b, uint64(p.posts))
+					if p.posts != 0 {
+						b = binary.LittleEndian.AppendUint64(b, math.Float64bits(p.score))
+					}
+				}
+				rows[len(rows)-1].Points = b
+				points = [32]point{}
+			}
+			for _, r := range sums {
+				start := r.At - r.At%u.length
+				if r.At%u.length < 0 { // before 1970: round down too
+					start -= u.length
+				}
+				if len(rows) == 0 || rows[len(rows)-1].DestinationID != r.DestinationID || rows[len(rows)-1].Day != start {
+					flush()
+					rows = append(rows, &postRollupSeries{DestinationID: r.DestinationID, Unit: u.unit, Day: start})
+				}
+				points[(r.At-start)/u.unit] = point{r.Posts, r.ScoreSum}
+			}
+			flush()
+			for start := 0; start < len(rows); start += 1000 {
+				chunk := rows[start:min(start+1000, len(rows))]
+				if _, err := tx.NewInsert().Model(&chunk).On("CONFLICT (destination_id, unit, day) DO NOTHING").Exec(ctx); err != nil {
+					return err
+				}
+			}
+		}
+	}
 }

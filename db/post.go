@@ -199,8 +199,8 @@ func insertPosts(ctx context.Context, idb bun.IDB, rows []*Post) ([]*Post, error
 	return stored, nil
 }
 
-// addRollups adds posts to their hourly, daily and span rollups, each
-// upserted in key order.
+// addRollups adds posts to their hourly, daily, span and series rollups,
+// each upserted in key order.
 func addRollups(ctx context.Context, idb bun.IDB, posts []*Post) error {
 	rollups := rollupsOf(posts)
 	slices.SortFunc(rollups, func(a, b *postRollup) int {
@@ -209,10 +209,14 @@ func addRollups(ctx context.Context, idb bun.IDB, posts []*Post) error {
 	if err := upsertRollups(ctx, idb, rollups); err != nil {
 		return err
 	}
-	if err := upsertDailyRollups(ctx, idb, dailyRollupsOf(rollups)); err != nil {
+	daily := dailyRollupsOf(rollups)
+	if err := upsertDailyRollups(ctx, idb, daily); err != nil {
 		return err
 	}
-	return upsertSpanRollups(ctx, idb, spanRollupsOf(rollups))
+	if err := upsertSpanRollups(ctx, idb, spanRollupsOf(rollups)); err != nil {
+		return err
+	}
+	return addSeries(ctx, idb, rollups, daily)
 }
 
 // rollupChunk bounds the rows of one multi-row rollup upsert.

@@ -3,8 +3,13 @@ package db_test
 import (
 	"context"
 	"fmt"
+	"maps"
+	"math"
 	"math/rand/v2"
 	"reflect"
+	"slices"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -58,6 +63,50 @@ func wantDailyMatchesHourly(t *testing.T, s *db.Store) {
 	hourly, hourlyScore = rollupSums(t, s, hourlyRows, db.SpanKeys)
 	if !reflect.DeepEqual(stored, hourly) || !reflect.DeepEqual(storedScore, hourlyScore) {
 		t.Fatalf("span rollups (%d) differ from the sums of the hourly ones (%d)", len(stored), len(hourly))
+	}
+	wantSeriesMatchRollups(t, s)
+}
+
+// wantSeriesMatchRollups checks that the series rollups hold exactly the
+// hourly and daily rollups, score sums to the last bit.
+func wantSeriesMatchRollups(t *testing.T, s *db.Store) {
+	t.Helper()
+	ctx := context.Background()
+	series, err := db.SeriesPoints(ctx, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[[3]int64][2]float64{}
+	for unit, query := range map[int64]string{
+		3600:  "SELECT destination_id, bucket, posts, score_sum FROM post_rollups",
+		86400: "SELECT destination_id, day, posts, score_sum FROM post_rollups_daily",
+	} {
+		rows, err := s.DB.QueryContext(ctx, query)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rows.Next() {
+			var dest, at, posts int64
+			var score float64
+			if err := rows.Scan(&dest, &at, &posts, &score); err != nil {
+				t.Fatal(err)
+			}
+			want[[3]int64{dest, unit, at}] = [2]float64{float64(posts), score}
+		}
+		if err := rows.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(want) == 0 {
+		t.Fatal("no rollups")
+	}
+	for k, v := range want {
+		if got, ok := series[k]; !ok || math.Float64bits(got[1]) != math.Float64bits(v[1]) || got[0] != v[0] {
+			t.Fatalf("series point %v = %v, want %v (the rollup's)", k, got, v)
+		}
+	}
+	if len(series) != len(want) {
+		t.Fatalf("%d series points, want %d (one per hourly and daily rollup)", len(series), len(want))
 	}
 }
 
@@ -186,6 +235,149 @@ func TestDailyReadsEqualHourly(t *testing.T) {
 	})
 }
 
+// TestTrendsEqualDailyReads checks the trends read from series rollups
+// against the same trends read from the daily and hourly rollups they
+// pack (the reads before them), bit for bit, with the real scorer's
+// scores, whose sums depend on their order: a whole day is its daily
+// rollup, an edge day the sum of its hours in time order, either way. It
+// also checks that a trend reads a few rows per destination, not one per
+// day.
+func TestTrendsEqualDailyReads(t *testing.T) {
+	t.Parallel()
+	dbtest.EachStore(t, func(t *testing.T, s *db.Store, clock *dbtest.Clock) {
+		ctx := context.Background()
+		if err := s.Seed(ctx, db.SeedOptions{Destinations: 12, Posts: 4000, Seed: 7}); err != nil {
+			t.Fatal(err)
+		}
+		dests, err := s.ListDestinations(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		now := clock.Now()
+		rng := rand.New(rand.NewPCG(2, 9))
+		var batch []db.PostInput
+		for i := range 3000 { // every hour of the 180 days of the widest pair of windows, some twice
+			d := dests[rng.IntN(len(dests))]
+			at := now.Add(-time.Duration(i) * time.Hour)
+			if i >= 181*24 {
+				at = now.Add(-time.Duration(rng.Int64N(int64(181 * day))))
+			}
+			batch = append(batch, db.PostInput{Source: "every hour", ExternalID: fmt.Sprint(i), PostedAt: at,
+				Text: fmt.Sprintf("post %d: a lovely, clean and friendly place, or a dirty noisy one", i), DestinationID: &d.ID})
+		}
+		for start := 0; start < len(batch); start += 500 {
+			if _, _, err := s.IngestPosts(ctx, batch[start:min(start+500, len(batch))]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		wantSeriesMatchRollups(t, s)
+		ids := []int64{999}
+		for _, d := range dests {
+			ids = append(ids, d.ID)
+		}
+		midnight := now.Truncate(day).Add(day)
+		for _, at := range []time.Time{now, midnight.Add(-time.Microsecond), midnight, midnight.Add(30 * time.Minute),
+			midnight.Add(-time.Hour), now.Add(13*time.Hour + time.Second), now.Add(40 * day)} {
+			clock.Set(at)
+			for _, r := range db.TimeRanges {
+				got, err := s.TrendsByDestinations(ctx, ids, r)
+				if err != nil {
+					t.Fatal(err)
+				}
+				want, err := s.DailyTrendsByDestinations(ctx, ids, r)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if g, w := exactTrends(got), exactTrends(want); g != w {
+					t.Fatalf("%s at %s:\n series %s\n daily  %s", r, at, g, w)
+				}
+				rows, err := db.TrendRows(ctx, s, ids, r)
+				if err != nil {
+					t.Fatal(err)
+				}
+				// Per destination: the rows of days of both windows (at
+				// most 181 days, 7 rows of 32) and 3 rows of hours.
+				if most := (len(ids) - 1) * (7 + 3); rows > most {
+					t.Errorf("%s at %s: %d rows read for %d destinations, want at most %d", r, at, rows, len(ids)-1, most)
+				}
+			}
+		}
+	})
+}
+
+// TestConcurrentIngestsKeepSeries ingests posts of one destination from
+// two goroutines at once, on days of one series row that share no hourly,
+// daily or span rollup (either side of a longest span's start): each
+// write reads and rewrites the series row, so without its lock one would
+// lose the other's posts.
+func TestConcurrentIngestsKeepSeries(t *testing.T) {
+	t.Parallel()
+	dbtest.EachStore(t, func(t *testing.T, s *db.Store, clock *dbtest.Clock) {
+		ctx := context.Background()
+		db.SetScorer(s, eighthsScorer)
+		d := mustDestination(t, s, "Pantai Cenang", "Langkawi", db.CategoryBeach)
+		span, block := int64(db.LongestSpan/time.Second), int64(32*day/time.Second)
+		edge := dbtest.Epoch.Unix()/span*span - span
+		for edge%block == 0 || (edge-3600)/block != (edge+2*86400)/block {
+			edge -= span
+		}
+		// One writer posts in the hours before edge, the other on the
+		// day after the next.
+		sides := []time.Time{time.Unix(edge, 0).UTC(), time.Unix(edge, 0).UTC().Truncate(day).Add(day)}
+		const batches, posts = 25, 4
+		errs := make(chan error, len(sides))
+		for w, side := range sides {
+			go func() {
+				for n := range batches {
+					var batch []db.PostInput
+					for i := range posts {
+						at := side.Add(time.Duration(i) * time.Hour)
+						if w == 0 {
+							at = side.Add(-time.Duration(i+1) * time.Hour)
+						}
+						batch = append(batch, db.PostInput{Source: "concurrent", ExternalID: fmt.Sprint(w, "-", n, "-", i),
+							Text: fmt.Sprint("post ", w, n, i), PostedAt: at, DestinationID: &d.ID})
+					}
+					for {
+						_, _, err := s.IngestPosts(ctx, batch)
+						if db.IsUnavailable(err) {
+							continue // SQLite's writer was busy
+						}
+						if err != nil {
+							errs <- err
+							return
+						}
+						break
+					}
+				}
+				errs <- nil
+			}()
+		}
+		for range sides {
+			if err := <-errs; err != nil {
+				t.Fatal(err)
+			}
+		}
+		wantSeriesMatchRollups(t, s)
+	})
+}
+
+// exactTrends shows trends in id order with every float's bits.
+func exactTrends(trends map[int64]*db.Trend) string {
+	ids := slices.Sorted(maps.Keys(trends))
+	var b strings.Builder
+	f := func(x float64) string { return strconv.FormatFloat(x, 'b', -1, 64) }
+	for _, id := range ids {
+		t := trends[id]
+		fmt.Fprintf(&b, "%d %s %d %d %s %s [", id, t.Range, t.Mentions, t.PreviousMentions, f(t.Growth), f(t.AverageScore))
+		for _, p := range t.Series {
+			fmt.Fprintf(&b, " %s %d %s", p.Date.Format(time.RFC3339), p.Mentions, f(p.AverageScore))
+		}
+		b.WriteString(" ]\n")
+	}
+	return b.String()
+}
+
 const day = 24 * time.Hour
 
 func show2(v any) string {
@@ -202,8 +394,8 @@ func show2(v any) string {
 	return fmt.Sprintf("%+v", v)
 }
 
-// TestDailyRollupsBackfill checks the migrations that fill the daily and
-// the span rollups of a database that had only hourly ones.
+// TestDailyRollupsBackfill checks the migrations that fill the daily, span
+// and series rollups of a database that had only hourly ones.
 func TestDailyRollupsBackfill(t *testing.T) {
 	t.Parallel()
 	dbtest.EachStore(t, func(t *testing.T, s *db.Store, clock *dbtest.Clock) {
@@ -232,6 +424,15 @@ func TestDailyRollupsBackfill(t *testing.T) {
 				t.Fatal(err)
 			}
 			wantDailyMatchesHourly(t, s)
+		}
+		if _, err := s.DB.NewRaw("DELETE FROM post_rollup_series").Exec(ctx); err != nil {
+			t.Fatal(err)
+		}
+		for range 2 { // runs again
+			if err := db.BackfillSeriesRollups(ctx, s); err != nil {
+				t.Fatal(err)
+			}
+			wantSeriesMatchRollups(t, s)
 		}
 	})
 }

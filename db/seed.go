@@ -108,6 +108,9 @@ func (s *Store) Seed(ctx context.Context, o SeedOptions) error {
 				return err
 			}
 		}
+		if err := addSeries(ctx, tx, rollups, daily); err != nil {
+			return err
+		}
 		// Everything cached before may be stale, per-id and per-city
 		// entries included: the seed invalidates every entry.
 		tags := tagSet{}
