@@ -25,6 +25,7 @@ import (
 type server struct {
 	base  string // http://host:port
 	proc  proc
+	pg    backends      // "" on SQLite
 	token string        // ADMIN_TOKEN
 	redis *redis.Client // nil on the in-process cache
 	db    int           // the Redis database the server uses
@@ -95,10 +96,12 @@ func apq(text string, withText bool) string {
 }
 
 // silentSockets holds n connections open that never send a byte,
-// reopening each one the server closes, and meanwhile times requests
-// /healthz requests of new clients, 10 at a time. It reports their p50
-// and slowest wait, the sockets the server closed, and the limiter's
-// counters (kedahpulse_http_connections_*; n/a where the build has none).
+// reopening each one the server closes, and once they have been open for
+// 6 s (longer than any build's READ_HEADER_TIMEOUT, so the server has
+// closed and they have reopened a first round) times requests /healthz
+// requests of new clients, 10 at a time. It reports their waits, the
+// sockets the server closed, and the limiter's counters
+// (kedahpulse_http_connections_*; n/a where the build has none).
 func (s *server) silentSockets(n, requests int) func(*http.Client, string) string {
 	return func(c *http.Client, _ string) string {
 		metrics := []string{"silent_evicted_total", "evicted_total", "waits_total"}
@@ -126,6 +129,7 @@ func (s *server) silentSockets(n, requests int) func(*http.Client, string) strin
 		for deadline := time.Now().Add(time.Minute); opened.Load() < int64(n) && time.Now().Before(deadline); {
 			time.Sleep(50 * time.Millisecond)
 		}
+		time.Sleep(6 * time.Second)
 		fresh := &http.Client{Timeout: time.Minute, Transport: &http.Transport{DisableKeepAlives: true}}
 		waits := make([]time.Duration, requests)
 		answers := parallel(requests, 10, func(i int) string {
@@ -143,8 +147,9 @@ func (s *server) silentSockets(n, requests int) func(*http.Client, string) strin
 		wg.Wait()
 		after := s.metrics(c, metrics)
 		slices.Sort(waits)
-		out := fmt.Sprintf("%s; wait p50 %s, max %s; %d silent sockets closed by the server (%d dials failed)",
-			tally(answers), ms(waits[len(waits)/2]), ms(waits[len(waits)-1]), closed.Load(), failed.Load())
+		slow, _ := slices.BinarySearch(waits, time.Second)
+		out := fmt.Sprintf("%s; wait p50 %s, p90 %s, max %s, %d over 1 s; %d silent sockets closed by the server (%d dials failed)",
+			tally(answers), ms(waits[len(waits)/2]), ms(waits[len(waits)*9/10]), ms(waits[len(waits)-1]), len(waits)-slow, closed.Load(), failed.Load())
 		for i, name := range metrics {
 			out += fmt.Sprintf("; %s %s", name, delta(before[i], after[i]))
 		}
@@ -172,8 +177,9 @@ func silent(ctx context.Context, conn net.Conn) bool {
 // warming asks n distinct expensive analytics requests three times each
 // (2 at a time), so that the Warmer counts them among the most requested,
 // then ingests one post as the admin, which invalidates their answers. It
-// reports the server's CPU seconds in the 15 s after the ingest, which the
-// Warmer's replays of them take, and the replays counted (cacheStats).
+// reports the server's CPU seconds (and PostgreSQL's) in the 15 s after
+// the ingest, which the Warmer's replays of them take, and the replays
+// counted (cacheStats).
 func (s *server) warming(n int) func(*http.Client, string) string {
 	return func(c *http.Client, url string) string {
 		for range 3 {
@@ -181,10 +187,13 @@ func (s *server) warming(n int) func(*http.Client, string) string {
 		}
 		replays0 := s.warmReplays(c, url)
 		ingest := send(c, url, ingestOne(), s.token)
-		cpu0 := s.proc.cpu()
+		cpu0, pg0 := s.proc.cpu(), s.pg.cpu()
 		time.Sleep(15 * time.Second)
-		cpu := s.proc.cpu() - cpu0
-		return fmt.Sprintf("ingest %s; %.2f s CPU in the 15 s after it; %d replays", ingest, cpu, s.warmReplays(c, url)-replays0)
+		cpu := fmt.Sprintf("%.2f s", s.proc.cpu()-cpu0)
+		if s.pg != "" {
+			cpu += fmt.Sprintf(" (+%.2f s PostgreSQL)", s.pg.cpu()-pg0)
+		}
+		return fmt.Sprintf("ingest %s; %s CPU in the 15 s after it; %d replays", ingest, cpu, s.warmReplays(c, url)-replays0)
 	}
 }
 

@@ -3,14 +3,15 @@
 // another, to a running server (the 20,000 idle connections are
 // HOSTILE=1 go test -run TestHostileIdleConnections ./server/, which
 // spreads them over client processes) and reports for each the server's
-// CPU seconds, the growth of its peak RSS (read from /proc/PID; the peak
+// CPU seconds (and, given its PostgreSQL database with -pg, the CPU
+// seconds of that database's backends), the growth of its peak RSS (read from /proc/PID; the peak
 // is reset between attacks through clear_refs, which needs the same user
 // or root) and the answer, with the attack's own figures. Given the
 // server's Redis (-redis), the attacks that fill or poll Redis also report
 // its memory and the commands they caused. bench/hostile.sh builds and
 // starts the server and runs it.
 //
-//	go run ./bench/hostile -url http://127.0.0.1:18090/graphql -pid 1234 [-redis redis://127.0.0.1:6379/11]
+//	go run ./bench/hostile -url http://127.0.0.1:18090/graphql -pid 1234 [-redis redis://127.0.0.1:6379/11 -pg kp_hostile_1]
 package main
 
 import (
@@ -37,6 +38,7 @@ func main() {
 	url := flag.String("url", "http://127.0.0.1:18090/graphql", "GraphQL endpoint")
 	pid := flag.Int("pid", 0, "server process id (for CPU and RSS)")
 	redisURL := flag.String("redis", "", "the server's Redis (REDIS_URL), whose database holds nothing else: its memory and commands are measured")
+	pgDatabase := flag.String("pg", "", "the server's PostgreSQL database, whose backends' CPU is reported as pg_cpu_s")
 	only := flag.String("run", "", "a regular expression: only the attacks whose names it matches")
 	introspectionFile := flag.String("introspection", "graph/testdata/introspection.graphql", "graphql-js's introspection query")
 	flag.Parse()
@@ -46,6 +48,7 @@ func main() {
 		os.Exit(2)
 	}
 	s, err := newServer(*url, proc(*pid), *redisURL)
+	s.pg = backends(*pgDatabase)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "hostile:", err)
 		os.Exit(2)
@@ -57,15 +60,19 @@ func main() {
 	}
 	client := &http.Client{Timeout: 120 * time.Second}
 
-	fmt.Printf("%-34s %9s %12s  %s\n", "attack", "cpu_s", "peak_rss_mb", "answer")
+	fmt.Printf("%-36s %9s %9s %12s  %s\n", "attack", "cpu_s", "pg_cpu_s", "peak_rss_mb", "answer")
 	for _, a := range append(attacks(string(introspection)), s.edgeAttacks()...) {
 		if !run.MatchString(a.name) {
 			continue
 		}
 		s.proc.resetPeak()
-		cpu0, rss0 := s.proc.cpu(), s.proc.rss()
+		cpu0, pg0, rss0 := s.proc.cpu(), s.pg.cpu(), s.proc.rss()
 		answer := a.run(client, *url)
-		fmt.Printf("%-34s %9.3f %12.1f  %s\n", a.name, s.proc.cpu()-cpu0, float64(s.proc.peak()-rss0)/(1<<20), answer)
+		pg := "-"
+		if s.pg != "" {
+			pg = fmt.Sprintf("%.3f", s.pg.cpu()-pg0)
+		}
+		fmt.Printf("%-36s %9.3f %9s %12.1f  %s\n", a.name, s.proc.cpu()-cpu0, pg, float64(s.proc.peak()-rss0)/(1<<20), answer)
 	}
 	fmt.Printf("server heap after all attacks: RSS %.1f MB\n", float64(s.proc.rss())/(1<<20))
 }
@@ -330,9 +337,24 @@ func (p proc) resetPeak() {
 	}
 }
 
-func trim(s string, n int) string {
-	if len(s) > n {
-		return s[:n]
+// backends are the PostgreSQL backends serving one database, found by
+// their process titles ("postgres: 15/main: user database host(port) ...").
+type backends string
+
+// cpu sums their CPU seconds (a backend that exited is no longer counted:
+// the server's pool keeps its connections).
+func (b backends) cpu() float64 {
+	entries, _ := os.ReadDir("/proc")
+	total := 0.0
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil || b == "" {
+			continue
+		}
+		title := string(proc(pid).read("cmdline"))
+		if strings.HasPrefix(title, "postgres: ") && strings.Contains(title, " "+string(b)+" ") {
+			total += proc(pid).cpu()
+		}
 	}
-	return s
+	return total
 }
