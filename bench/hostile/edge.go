@@ -69,6 +69,7 @@ func (s *server) edgeAttacks() []attack {
 func (s *server) apqFlood(n int, text func(i int) string) func(*http.Client, string) string {
 	return func(c *http.Client, url string) string {
 		warm := func(i int) string { return query(fmt.Sprintf(`{ property(id: "%d") { id title price } }`, 1+i)) }
+		hour := time.Now().Truncate(time.Hour)
 		parallel(40, 1, func(i int) string { return send(c, url, warm(i), "").cache })
 		mem0, used0 := s.redisMemory()
 		answers := parallel(n, 8, func(i int) string { return send(c, url, apq(text(i), true), "").String() })
@@ -76,6 +77,9 @@ func (s *server) apqFlood(n int, text func(i int) string) func(*http.Client, str
 		hits := parallel(40, 1, func(i int) string { return send(c, url, warm(i), "").cache })
 		out := fmt.Sprintf("%s; hash alone: first %s, last %s; %d/40 cached answers still hit",
 			tally(answers), first.code, last.code, count(hits, "HIT"))
+		if !time.Now().Truncate(time.Hour).Equal(hour) {
+			out += " (the hour turned meanwhile: every answer's key is new, so they miss whatever the flood did)"
+		}
 		if s.redis != nil {
 			mem1, used1 := s.redisMemory()
 			out += fmt.Sprintf("; redis db %+.1f MB, used_memory %+.1f MB", float64(mem1-mem0)/(1<<20), float64(used1-used0)/(1<<20))
