@@ -64,19 +64,20 @@ func (s *server) edgeAttacks() []attack {
 // text(i) each (8 at a time), around 40 cached answers read before and
 // after. It reports the answers, what the first and last hashes alone
 // answer then (PERSISTED_QUERY_NOT_FOUND unless the text was kept), how
-// many of the 40 answers were still hits, and on Redis the growth of the
+// many of the 40 answers hit before and after, and on Redis the growth of the
 // server's database and of the whole instance's used_memory.
 func (s *server) apqFlood(n int, text func(i int) string) func(*http.Client, string) string {
 	return func(c *http.Client, url string) string {
 		warm := func(i int) string { return query(fmt.Sprintf(`{ property(id: "%d") { id title price } }`, 1+i)) }
 		hour := time.Now().Truncate(time.Hour)
 		parallel(40, 1, func(i int) string { return send(c, url, warm(i), "").cache })
+		warmed := count(parallel(40, 1, func(i int) string { return send(c, url, warm(i), "").cache }), "HIT")
 		mem0, used0 := s.redisMemory()
 		answers := parallel(n, 8, func(i int) string { return send(c, url, apq(text(i), true), "").String() })
 		first, last := send(c, url, apq(text(0), false), ""), send(c, url, apq(text(n-1), false), "")
 		hits := parallel(40, 1, func(i int) string { return send(c, url, warm(i), "").cache })
-		out := fmt.Sprintf("%s; hash alone: first %s, last %s; %d/40 cached answers still hit",
-			tally(answers), first.code, last.code, count(hits, "HIT"))
+		out := fmt.Sprintf("%s; hash alone: first %s, last %s; of 40 cached answers, %d hit before, %d after",
+			tally(answers), first.code, last.code, warmed, count(hits, "HIT"))
 		if !time.Now().Truncate(time.Hour).Equal(hour) {
 			out += " (the hour turned meanwhile: every answer's key is new, so they miss whatever the flood did)"
 		}
