@@ -31,12 +31,12 @@ type server struct {
 	db    int           // the Redis database the server uses
 }
 
-func newServer(url string, p proc, redisURL string) (*server, error) {
+func newServer(url string, p proc, pg backends, redisURL string) (*server, error) {
 	u, err := neturl.Parse(url)
 	if err != nil {
 		return nil, err
 	}
-	s := &server{base: u.Scheme + "://" + u.Host, proc: p, token: "bench"}
+	s := &server{base: u.Scheme + "://" + u.Host, proc: p, pg: pg, token: "bench"}
 	if redisURL != "" {
 		opt, err := redis.ParseURL(redisURL)
 		if err != nil {
@@ -61,11 +61,11 @@ func (s *server) edgeAttacks() []attack {
 }
 
 // apqFlood registers n distinct texts as automatic persisted queries,
-// text(i) each (8 at a time), around 40 cached answers read before and
-// after. It reports the answers, what the first and last hashes alone
-// answer then (PERSISTED_QUERY_NOT_FOUND unless the text was kept), how
-// many of the 40 answers hit before and after, and on Redis the growth of the
-// server's database and of the whole instance's used_memory.
+// text(i) each (8 at a time), between two reads of 40 cached answers. It
+// reports the answers, what the first and last hashes alone answer then
+// (PERSISTED_QUERY_NOT_FOUND unless the text was kept), how many of the 40
+// answers hit before and after, and on Redis the growth of the server's
+// database and of the whole instance's used_memory.
 func (s *server) apqFlood(n int, text func(i int) string) func(*http.Client, string) string {
 	return func(c *http.Client, url string) string {
 		warm := func(i int) string { return query(fmt.Sprintf(`{ property(id: "%d") { id title price } }`, 1+i)) }
@@ -103,9 +103,9 @@ func apq(text string, withText bool) string {
 // silentSockets holds n connections open that never send a byte,
 // reopening each one the server closes, and once they have been open for
 // 6 s (longer than any build's READ_HEADER_TIMEOUT, so the server has
-// closed and they have reopened a first round) times requests /healthz
-// requests of new clients, 10 at a time. It reports their waits, the
-// sockets the server closed, and the limiter's counters
+// closed and they have reopened a first round) times the /healthz
+// requests of `requests` new clients, 10 at a time. It reports their
+// waits, the sockets the server closed, and the limiter's counters
 // (kedahpulse_http_connections_*; n/a where the build has none).
 func (s *server) silentSockets(n, requests int) func(*http.Client, string) string {
 	return func(c *http.Client, _ string) string {

@@ -4,12 +4,12 @@
 // HOSTILE=1 go test -run TestHostileIdleConnections ./server/, which
 // spreads them over client processes) and reports for each the server's
 // CPU seconds (and, given its PostgreSQL database with -pg, the CPU
-// seconds of that database's backends), the growth of its peak RSS (read from /proc/PID; the peak
-// is reset between attacks through clear_refs, which needs the same user
-// or root) and the answer, with the attack's own figures. Given the
-// server's Redis (-redis), the attacks that fill or poll Redis also report
-// its memory and the commands they caused. bench/hostile.sh builds and
-// starts the server and runs it.
+// seconds of that database's backends), the growth of its peak RSS (read
+// from /proc/PID; the peak is reset between attacks through clear_refs,
+// which needs the same user or root) and the answer, with the attack's own
+// figures. Given the server's Redis (-redis), the attacks that fill or
+// poll Redis also report its memory and the commands they caused.
+// bench/hostile.sh builds and starts the server and runs it.
 //
 //	go run ./bench/hostile -url http://127.0.0.1:18090/graphql -pid 1234 [-redis redis://127.0.0.1:6379/11 -pg kp_hostile_1]
 package main
@@ -47,8 +47,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "hostile:", err)
 		os.Exit(2)
 	}
-	s, err := newServer(*url, proc(*pid), *redisURL)
-	s.pg = backends(*pgDatabase)
+	s, err := newServer(*url, proc(*pid), backends(*pgDatabase), *redisURL)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "hostile:", err)
 		os.Exit(2)
@@ -344,11 +343,14 @@ type backends string
 // cpu sums their CPU seconds (a backend that exited is no longer counted:
 // the server's pool keeps its connections).
 func (b backends) cpu() float64 {
+	if b == "" {
+		return 0
+	}
 	entries, _ := os.ReadDir("/proc")
 	total := 0.0
 	for _, e := range entries {
 		pid, err := strconv.Atoi(e.Name())
-		if err != nil || b == "" {
+		if err != nil {
 			continue
 		}
 		title := string(proc(pid).read("cmdline"))
