@@ -182,13 +182,14 @@ func silent(ctx context.Context, conn net.Conn) bool {
 // warming asks n distinct expensive analytics requests three times each
 // (2 at a time), so that the Warmer counts them among the most requested,
 // then ingests one post as the admin, which invalidates their answers. It
-// reports the server's CPU seconds (and PostgreSQL's) in the 15 s after
-// the ingest, which the Warmer's replays of them take, and the replays
-// counted (cacheStats).
+// reports the requests' answers (each must pass the limits), the server's
+// CPU seconds (and PostgreSQL's) in the 15 s after the ingest, which the
+// Warmer's replays of them take, and the replays counted (cacheStats).
 func (s *server) warming(n int) func(*http.Client, string) string {
 	return func(c *http.Client, url string) string {
+		var codes []string // of every request, so that one the limits refuse shows
 		for range 3 {
-			parallel(n, 2, func(i int) string { return post(query(expensive(i)))(c, url) })
+			codes = append(codes, parallel(n, 2, func(i int) string { return send(c, url, query(expensive(i)), "").code })...)
 		}
 		replays0 := s.warmReplays(c, url)
 		ingest := send(c, url, ingestOne(), s.token)
@@ -198,7 +199,7 @@ func (s *server) warming(n int) func(*http.Client, string) string {
 		if s.pg != "" {
 			cpu += fmt.Sprintf(" (+%.2f s PostgreSQL)", s.pg.cpu()-pg0)
 		}
-		return fmt.Sprintf("ingest %s; %s CPU in the 15 s after it; %d replays", ingest, cpu, s.warmReplays(c, url)-replays0)
+		return fmt.Sprintf("requests %s; ingest %s; %s CPU in the 15 s after it; %d replays", tally(codes), ingest, cpu, s.warmReplays(c, url)-replays0)
 	}
 }
 
