@@ -2,23 +2,29 @@
 // pricing issue, 18, which need the demo data: SEED=demo), one after
 // another, to a running server (the 20,000 idle connections are
 // HOSTILE=1 go test -run TestHostileIdleConnections ./server/, which
-// spreads them over client processes) and reports for each the answer, the
-// server's CPU seconds and the growth of its peak RSS (read from
-// /proc/PID; the peak is reset between attacks through clear_refs, which
-// needs the same user or root). bench/hostile.sh builds and starts the
-// server and runs it.
+// spreads them over client processes) and reports for each the server's
+// CPU seconds (and, given its PostgreSQL database with -pg, the CPU
+// seconds of that database's backends), the growth of its peak RSS (read
+// from /proc/PID; the peak is reset between attacks through clear_refs,
+// which needs the same user or root) and the answer, with the attack's own
+// figures. Given the server's Redis (-redis), the attacks that fill or
+// poll Redis also report its memory and the commands they caused.
+// bench/hostile.sh builds and starts the server and runs it.
 //
-//	go run ./bench/hostile -url http://127.0.0.1:18090/graphql -pid 1234
+//	go run ./bench/hostile -url http://127.0.0.1:18090/graphql -pid 1234 [-redis redis://127.0.0.1:6379/11 -pg kp_hostile_1]
 package main
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"os"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -31,6 +37,9 @@ import (
 func main() {
 	url := flag.String("url", "http://127.0.0.1:18090/graphql", "GraphQL endpoint")
 	pid := flag.Int("pid", 0, "server process id (for CPU and RSS)")
+	redisURL := flag.String("redis", "", "the server's Redis (REDIS_URL), whose database holds nothing else: its memory and commands are measured")
+	pgDatabase := flag.String("pg", "", "the server's PostgreSQL database, whose backends' CPU is reported as pg_cpu_s")
+	only := flag.String("run", "", "a regular expression: only the attacks whose names it matches")
 	introspectionFile := flag.String("introspection", "graph/testdata/introspection.graphql", "graphql-js's introspection query")
 	flag.Parse()
 	introspection, err := os.ReadFile(*introspectionFile)
@@ -38,17 +47,33 @@ func main() {
 		fmt.Fprintln(os.Stderr, "hostile:", err)
 		os.Exit(2)
 	}
-	p := proc(*pid)
+	s, err := newServer(*url, proc(*pid), backends(*pgDatabase), *redisURL)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "hostile:", err)
+		os.Exit(2)
+	}
+	run, err := regexp.Compile(*only)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "hostile: -run:", err)
+		os.Exit(2)
+	}
 	client := &http.Client{Timeout: 120 * time.Second}
 
-	fmt.Printf("%-34s %-44s %9s %12s\n", "attack", "answer", "cpu_s", "peak_rss_mb")
-	for _, a := range attacks(string(introspection)) {
-		p.resetPeak()
-		cpu0, rss0 := p.cpu(), p.rss()
+	fmt.Printf("%-36s %9s %9s %12s  %s\n", "attack", "cpu_s", "pg_cpu_s", "peak_rss_mb", "answer")
+	for _, a := range append(attacks(string(introspection)), s.edgeAttacks()...) {
+		if !run.MatchString(a.name) {
+			continue
+		}
+		s.proc.resetPeak()
+		cpu0, pg0, rss0 := s.proc.cpu(), s.pg.cpu(), s.proc.rss()
 		answer := a.run(client, *url)
-		fmt.Printf("%-34s %-44s %9.3f %12.1f\n", a.name, trim(answer, 44), p.cpu()-cpu0, float64(p.peak()-rss0)/(1<<20))
+		pg := "-"
+		if s.pg != "" {
+			pg = fmt.Sprintf("%.3f", s.pg.cpu()-pg0)
+		}
+		fmt.Printf("%-36s %9.3f %9s %12.1f  %s\n", a.name, s.proc.cpu()-cpu0, pg, float64(s.proc.peak()-rss0)/(1<<20), answer)
 	}
-	fmt.Printf("server heap after all attacks: RSS %.1f MB\n", float64(p.rss())/(1<<20))
+	fmt.Printf("server heap after all attacks: RSS %.1f MB\n", float64(s.proc.rss())/(1<<20))
 }
 
 type attack struct {
@@ -142,14 +167,45 @@ func distinctSearches() string {
 // and summarises their answers.
 func concurrently(n int, body func(i int) string) func(*http.Client, string) string {
 	return func(c *http.Client, url string) string {
-		answers := make([]string, n)
-		var wg sync.WaitGroup
-		for i := range n {
-			wg.Go(func() { answers[i] = post(body(i))(c, url) })
-		}
-		wg.Wait()
-		return strings.Join(slices.Compact(answers), "; ")
+		return strings.Join(slices.Compact(parallel(n, n, func(i int) string { return post(body(i))(c, url) })), "; ")
 	}
+}
+
+// parallel runs f(0) to f(n-1) on workers goroutines and returns their
+// results in order.
+func parallel(n, workers int, f func(i int) string) []string {
+	out := make([]string, n)
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for i := range next {
+				out[i] = f(i)
+			}
+		})
+	}
+	for i := range n {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	return out
+}
+
+// tally counts equal results: "9998 x 200 data 27B, 2 x 502 ...", the most
+// frequent first.
+func tally(results []string) string {
+	counts := map[string]int{}
+	for _, r := range results {
+		counts[r]++
+	}
+	keys := slices.Collect(maps.Keys(counts))
+	slices.SortFunc(keys, func(a, b string) int { return cmp.Or(counts[b]-counts[a], strings.Compare(a, b)) })
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = fmt.Sprintf("%d x %s", counts[k], k)
+	}
+	return strings.Join(parts, ", ")
 }
 
 // rowReadsUnder sends n of the costliest requests the limits let through
@@ -183,28 +239,51 @@ func query(q string) string {
 	return string(b)
 }
 
-// post sends body and summarises the answer: status, size and first error
-// code.
+// post sends body and summarises the answer.
 func post(body string) func(*http.Client, string) string {
-	return func(c *http.Client, url string) string {
-		resp, err := c.Post(url, "application/json", strings.NewReader(body))
-		if err != nil {
-			return "error: " + err.Error()
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		var r struct {
-			Errors []struct {
-				Extensions map[string]any `json:"extensions"`
-			} `json:"errors"`
-		}
-		json.Unmarshal(b, &r)
-		code := "data"
-		if len(r.Errors) > 0 {
-			code = fmt.Sprint(r.Errors[0].Extensions["code"])
-		}
-		return fmt.Sprintf("%d %s %s", resp.StatusCode, code, size(len(b)))
+	return func(c *http.Client, url string) string { return send(c, url, body, "").String() }
+}
+
+// answer is what the attacks read of a response.
+type answer struct {
+	status int    // 0 when the request failed
+	code   string // the first error's extensions.code, "data" without errors, or why the request failed
+	cache  string // X-Cache: HIT or MISS
+	body   []byte
+}
+
+// String summarises a: status, first error code and size.
+func (a answer) String() string {
+	if a.status == 0 {
+		return a.code
 	}
+	return fmt.Sprintf("%d %s %s", a.status, a.code, size(len(a.body)))
+}
+
+// send posts body, as the admin if token is set, and reads the answer.
+func send(c *http.Client, url, body, token string) answer {
+	req, _ := http.NewRequest("POST", url, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		return answer{code: "error: " + err.Error()}
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	var r struct {
+		Errors []struct {
+			Extensions map[string]any `json:"extensions"`
+		} `json:"errors"`
+	}
+	json.Unmarshal(b, &r)
+	code := "data"
+	if len(r.Errors) > 0 {
+		code = fmt.Sprint(r.Errors[0].Extensions["code"])
+	}
+	return answer{status: resp.StatusCode, code: code, cache: resp.Header.Get("X-Cache"), body: b}
 }
 
 func size(n int) string {
@@ -257,9 +336,27 @@ func (p proc) resetPeak() {
 	}
 }
 
-func trim(s string, n int) string {
-	if len(s) > n {
-		return s[:n]
+// backends are the PostgreSQL backends serving one database, found by
+// their process titles ("postgres: 15/main: user database host(port) ...").
+type backends string
+
+// cpu sums their CPU seconds (a backend that exited is no longer counted:
+// the server's pool keeps its connections).
+func (b backends) cpu() float64 {
+	if b == "" {
+		return 0
 	}
-	return s
+	entries, _ := os.ReadDir("/proc")
+	total := 0.0
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		title := string(proc(pid).read("cmdline"))
+		if strings.HasPrefix(title, "postgres: ") && strings.Contains(title, " "+string(b)+" ") {
+			total += proc(pid).cpu()
+		}
+	}
+	return total
 }
