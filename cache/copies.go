@@ -1,0 +1,119 @@
+package cache
+
+import (
+	"context"
+	"slices"
+	"time"
+)
+
+// Field copies (Options.LocalBytes). On a remote store, Load keeps the
+// entries it validated or filled in process, each stamped with the log's
+// stamp read before the versions that validated it (the response level's
+// rule, log.go: a bump recorded at or before the stamp had set its
+// versions before they were read). A later Load of the key asks the
+// shared read of the log's head (headReads, sent after it asked) and
+// serves the copy when no record since its stamp names one of its tags
+// (response.validAfter, the rule response copies use): a batch whose keys
+// all have valid copies costs that shared read alone. The others are read
+// from the store as before, in one round trip sent after the head read,
+// whose stamp the copies they give are stamped with. A copy never outlives
+// the entry it copies (the store's TTL, or the TTL it was written with),
+// and a new or lost log (another id, a stamp ahead of the head) validates
+// none.
+
+// fromCopies answers the groups whose copies are valid at the log's head
+// into out (and rec), and returns the others, how many lookups hit, and
+// the head's stamp, which values read from the store after it are valid
+// at. It fails when the head cannot be read: the store is then not asked
+// again, the source answers.
+func (c *Cache) fromCopies(ctx context.Context, groups []group, rec *Recorder, out [][]byte) (rest []group, hits int, stamp Stamp, err error) {
+	head, err := c.heads.read(ctx, c)
+	if err != nil {
+		return nil, 0, Stamp{}, err
+	}
+	for g := range groups {
+		gr := &groups[g]
+		r := c.fields.get(gr.key)
+		if r == nil {
+			rest = append(rest, *gr)
+			continue
+		}
+		tags, complete := head.Since(r.stamp)
+		if !slices.Equal(r.tags, gr.tags) || !r.validAfter(Changes{Now: head.Now, Complete: complete, Tags: tags}) {
+			c.fields.drop(gr.key, r)
+			rest = append(rest, *gr)
+			continue
+		}
+		c.fields.restamp(gr.key, r, head.Now)
+		payload := r.payload
+		if len(payload) == 0 {
+			payload = nil // a cached "no value"
+		}
+		for _, i := range gr.idx {
+			out[i] = payload
+		}
+		hits += len(gr.idx)
+		if rec != nil {
+			rec.record(r.hdr)
+		}
+	}
+	return rest, hits, head.Now, nil
+}
+
+// keepRead keeps copies of the groups the store just answered validly
+// (those not in misses), valid at stamp, for the rest of their TTL.
+func (c *Cache) keepRead(groups []group, misses []int, got Got, stamp Stamp) {
+	if c.fields == nil || stamp.IsZero() {
+		return
+	}
+	now, versions := time.Now(), got.Versions
+	for g := range groups {
+		if _, missed := slices.BinarySearch(misses, g); missed || g >= len(got.TTLs) || got.TTLs[g] <= 0 {
+			continue
+		}
+		payload, _ := validEntry(got.Values[g], groups[g].tags, versions)
+		hdr := make([]tagVersion, len(groups[g].tags))
+		for j, t := range groups[g].tags {
+			hdr[j] = tagVersion{Tag: t, Version: versions[t]}
+		}
+		c.fields.put(groups[g].key, &response{stamp: stamp, expires: now.Add(got.TTLs[g]), hdr: hdr, tags: groups[g].tags, payload: payload})
+	}
+}
+
+// keepFilled keeps copies of the values a Load filled and stored, valid
+// at the stamp its versions were read after, until expires (taken before
+// the write, so no later than the entries').
+func (c *Cache) keepFilled(cl *claimed, mine []int, vals [][]byte, expires time.Time) {
+	if c.fields == nil || cl.stamp.IsZero() {
+		return
+	}
+	for j, m := range mine {
+		g := &cl.groups[cl.misses[m]]
+		c.fields.put(g.key, &response{stamp: cl.stamp, expires: expires, hdr: cl.captured[m], tags: g.tags, payload: vals[j]})
+	}
+}
+
+// holdAll reports whether every group has a copy: only then does a Load
+// read the log's head first, since a key without one is read from the
+// store anyway, in a round trip that reads the log's stamp too.
+func (l *localCopies) holdAll(groups []group) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for g := range groups {
+		if _, ok := l.entries[groups[g].key]; !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// groupTags returns the union of the groups' tags, sorted.
+func groupTags(groups []group) []string {
+	union := map[string]struct{}{AllTag: {}}
+	for g := range groups {
+		for _, t := range groups[g].tags {
+			union[t] = struct{}{}
+		}
+	}
+	return sortedKeys(union)
+}
