@@ -3,6 +3,7 @@ package cache
 import (
 	"context"
 	"slices"
+	"sync"
 	"time"
 )
 
@@ -27,24 +28,28 @@ import (
 // at. It fails when the head cannot be read: the store is then not asked
 // again, the source answers.
 func (c *Cache) fromCopies(ctx context.Context, groups []group, rec *Recorder, out [][]byte) (rest []group, hits int, stamp Stamp, err error) {
-	head, err := c.heads.read(ctx, c)
+	head, err := c.head(ctx)
 	if err != nil {
 		return nil, 0, Stamp{}, err
 	}
 	for g := range groups {
 		gr := &groups[g]
 		r := c.fields.get(gr.key)
-		if r == nil {
+		if r == nil || !slices.Equal(r.tags, gr.tags) {
 			rest = append(rest, *gr)
 			continue
 		}
-		tags, complete := head.Since(r.stamp)
-		if !slices.Equal(r.tags, gr.tags) || !r.validAfter(Changes{Now: head.Now, Complete: complete, Tags: tags}) {
-			c.fields.drop(gr.key, r)
-			rest = append(rest, *gr)
-			continue
+		// A copy stamped at or after the head (by a later read of the
+		// log: another request's) is valid at a later point: served.
+		if later := r.stamp.Log == head.Now.Log && r.stamp.N >= head.Now.N; !later {
+			tags, complete := head.Since(r.stamp)
+			if !r.validAfter(Changes{Now: head.Now, Complete: complete, Tags: tags}) {
+				c.fields.drop(gr.key, r)
+				rest = append(rest, *gr)
+				continue
+			}
+			c.fields.restamp(gr.key, r, head.Now)
 		}
-		c.fields.restamp(gr.key, r, head.Now)
 		payload := r.payload
 		if len(payload) == 0 {
 			payload = nil // a cached "no value"
@@ -58,6 +63,46 @@ func (c *Cache) fromCopies(ctx context.Context, groups []group, rec *Recorder, o
 		}
 	}
 	return rest, hits, head.Now, nil
+}
+
+// WithHead returns a context under which the Loads that validate copies
+// in process share one read of the log's head: the first asks the shared
+// read (sent after it asked), the others reuse its answer. For a request
+// that writes nothing (a query): each of its reads sees every Invalidate
+// that returned before the request's first read, though not those that
+// returned between its reads; it then costs one head read, not one per
+// batch.
+func WithHead(ctx context.Context) context.Context {
+	return context.WithValue(ctx, headKey{}, &requestHead{})
+}
+
+type headKey struct{}
+
+// requestHead is the head read for the Loads under one WithHead.
+type requestHead struct {
+	mu   sync.Mutex
+	read bool
+	ch   Changes
+}
+
+// head returns the log's head and last records, read after the caller
+// asked, or after the first Load under ctx's WithHead asked.
+func (c *Cache) head(ctx context.Context) (Changes, error) {
+	rh, _ := ctx.Value(headKey{}).(*requestHead)
+	if rh == nil {
+		return c.heads.read(ctx, c)
+	}
+	rh.mu.Lock()
+	defer rh.mu.Unlock()
+	if rh.read {
+		return rh.ch, nil
+	}
+	ch, err := c.heads.read(ctx, c)
+	if err != nil {
+		return Changes{}, err
+	}
+	rh.read, rh.ch = true, ch
+	return ch, nil
 }
 
 // keepRead keeps copies of the groups the store just answered validly

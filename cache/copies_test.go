@@ -94,3 +94,69 @@ func TestCopiesExpire(t *testing.T) {
 		}
 	})
 }
+
+// Under WithHead, the Loads of one request share one read of the log's
+// head, sent after the request's first Load asked: an Invalidate that
+// returned before it is seen.
+func TestWithHead(t *testing.T) {
+	s, rt := cachetest.NewRedisStoreCounted(t)
+	c := copiesCache(t, s)
+	src := cachetest.NewSource()
+	f := cachetest.NewFiller(src)
+	a := []cache.Lookup{{Key: "a", Tags: []string{"a"}}}
+	b := []cache.Lookup{{Key: "b", Tags: []string{"b"}}}
+	load := func(ctx context.Context, l []cache.Lookup) string {
+		return cachetest.MustLoad(t, c, ctx, l, f.Fill(l))[0]
+	}
+	load(context.Background(), a)
+	load(context.Background(), b)
+
+	src.Bump("a")
+	cachetest.MustInvalidate(t, c, "a")
+	rt.Reset()
+	ctx := cache.WithHead(context.Background())
+	if got := load(ctx, a); got != "1" {
+		t.Fatalf("a invalidated before the request: %q", got)
+	}
+	if got := load(ctx, b); got != "0" {
+		t.Fatalf("b: %q", got)
+	}
+	// The head, then Get and Set of a; b's copy needs no read.
+	if n := rt.Load(); n != 3 {
+		t.Fatalf("%d round trips, want 3", n)
+	}
+	rt.Reset()
+	ctx = cache.WithHead(context.Background())
+	load(ctx, a)
+	load(ctx, b)
+	if n, cmds := rt.Load(), rt.Commands(); n != 1 || cmds != 1 {
+		t.Fatalf("a warm request of two Loads: %d round trips, %d commands, want 1 and 1", n, cmds)
+	}
+}
+
+// A copy another request re-stamped at a later head is valid at a point
+// after this request's head: served, not read again.
+func TestWithHeadLaterCopy(t *testing.T) {
+	s, rt := cachetest.NewRedisStoreCounted(t)
+	c := copiesCache(t, s)
+	src := cachetest.NewSource()
+	f := cachetest.NewFiller(src)
+	a := []cache.Lookup{{Key: "a", Tags: []string{"a"}}}
+	b := []cache.Lookup{{Key: "b", Tags: []string{"b"}}}
+	load := func(ctx context.Context, l []cache.Lookup) string {
+		return cachetest.MustLoad(t, c, ctx, l, f.Fill(l))[0]
+	}
+	load(context.Background(), a)
+	load(context.Background(), b)
+	first := cache.WithHead(context.Background())
+	load(first, a) // takes first's head
+	cachetest.MustInvalidate(t, c, "other")
+	load(cache.WithHead(context.Background()), b) // re-stamps b's copy after first's head
+	rt.Reset()
+	if got := load(first, b); got != "0" {
+		t.Fatalf("b: %q", got)
+	}
+	if n := rt.Load(); n != 0 {
+		t.Fatalf("%d round trips, want 0", n)
+	}
+}
