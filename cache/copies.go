@@ -9,18 +9,21 @@ import (
 
 // Field copies (Options.LocalBytes). On a remote store, Load keeps the
 // entries it validated or filled in process, each stamped with the log's
-// stamp read before the versions that validated it (the response level's
-// rule, log.go: a bump recorded at or before the stamp had set its
-// versions before they were read). A later Load of the key asks the
-// shared read of the log's head (headReads, sent after it asked) and
-// serves the copy when no record since its stamp names one of its tags
-// (response.validAfter, the rule response copies use): a batch whose keys
-// all have valid copies costs that shared read alone. The others are read
-// from the store as before, in one round trip sent after the head read,
-// whose stamp the copies they give are stamped with. A copy never outlives
-// the entry it copies (the store's TTL, or the TTL it was written with),
-// and a new or lost log (another id, a stamp ahead of the head) validates
-// none.
+// stamp read before the versions that validated it (Got.Stamp, read first
+// in Get's own round trip: the response level's rule, log.go, since a
+// bump recorded at or before the stamp had set its versions before they
+// were read). A Load whose every key has a copy asks the shared read of
+// the log's head (headReads, sent after it asked; under WithHead, the one
+// read of its request) and serves each copy no record since its stamp
+// names a tag of (response.validAfter, the rule response copies use), or
+// whose stamp is at or after the head in the same log (valid at a later
+// point); it reads the others from the store as before. A Load with a key
+// lacking a copy reads them all from the store, as before: the head would
+// cost a round trip more. So a warm batch costs the shared head read
+// alone, and a cold one what it cost before. A copy never outlives the
+// entry it copies (the TTL the store reports, or the TTL it was written
+// with), and a new or lost log (another id, or a stamp ahead of the head
+// after a restart, which the epoch check gives a new id) validates none.
 
 // fromCopies answers the groups whose copies are valid at the log's head
 // into out (and rec), and returns the others, how many lookups hit, and
