@@ -60,8 +60,9 @@ type Options struct {
 	// (for example to purge a CDN). It must not block.
 	Invalidated func(tags []string)
 	// LocalBytes, when positive, keeps copies of valid response entries in
-	// process, up to that many bytes, so a hit reads only the log's head
-	// (response.go): worth it on a remote store (DefaultLocalBytes).
+	// process, up to that many bytes, and as many of field entries, so a
+	// hit reads only the log's head (response.go, copies.go): worth it on
+	// a remote store (DefaultLocalBytes).
 	LocalBytes int64
 	// DecodedBytes bounds the values callers decoded from Load's payloads
 	// and keep beside them (Decoded); default DefaultDecodedBytes;
@@ -99,6 +100,7 @@ type Cache struct {
 	coords   sync.Map // coordinate -> *coordCounters
 	metrics  *metrics
 	local    *localCopies // nil: no copies in process
+	fields   *localCopies // of field entries (copies.go); nil: none
 	decoded  *Decoded     // nil: none kept
 	heads    headReads
 }
@@ -132,6 +134,7 @@ func New(store Store, o Options) *Cache {
 	}
 	c := &Cache{
 		local:   newLocalCopies(o.LocalBytes),
+		fields:  newLocalCopies(o.LocalBytes),
 		store:   store,
 		opt:     o,
 		log:     log,
@@ -222,6 +225,9 @@ type Fill func(ctx context.Context, misses []int) ([][]byte, error)
 //
 //  1. read: one Store.Get reads every key and the current versions of the
 //     union of their tags (plus AllTag); skipped while the bypass is on.
+//     With copies in process (Options.LocalBytes) and a copy of every
+//     key, the shared read of the log's head validates the copies first,
+//     and Get reads only the keys whose copy it did not (copies.go).
 //  2. validate: an entry is a hit iff its header lists exactly its lookup's
 //     tags, each at its current version.
 //  3. claim: misses are coalesced with concurrent Loads of the same key at
@@ -257,19 +263,41 @@ func (c *Cache) Load(ctx context.Context, coord string, ttl time.Duration, looku
 		return nil, fmt.Errorf("cache: load %s: %w", coord, err)
 	}
 	rec := recorderFrom(ctx)
-	values, versions, ok := c.read(ctx, coord, groups, tags)
-	if !ok {
-		if rec != nil {
-			rec.Disable()
-		}
-		c.count(coord, 0, len(lookups))
-		return c.fillAll(ctx, fill, groups, out)
+	if c.bypassed() {
+		return c.fillUnread(ctx, coord, fill, groups, out, rec, 0)
 	}
-	misses := c.validate(coord, groups, values, versions, rec, out)
+	var copyHits int
+	var stamp Stamp
+	if c.fields != nil && c.fields.holdAll(groups) {
+		rest, hits, head, err := c.fromCopies(ctx, groups, rec, out)
+		if err != nil {
+			return c.fillUnread(ctx, coord, fill, groups, out, rec, 0)
+		}
+		copyHits, stamp = hits, head
+		if len(rest) == 0 {
+			c.count(coord, copyHits, 0)
+			return out, nil
+		}
+		if len(rest) < len(groups) {
+			groups, tags = rest, groupTags(rest)
+		}
+	}
+	got, ok := c.read(ctx, coord, groups, tags)
+	if !ok {
+		return c.fillUnread(ctx, coord, fill, groups, out, rec, copyHits)
+	}
+	if !got.Stamp.IsZero() {
+		stamp = got.Stamp
+	}
+	versions := got.Versions
+	misses, hits := take(groups, got.Values, versions, rec, out)
+	c.count(coord, copyHits+hits, lookupsIn(groups)-hits)
+	c.keepRead(groups, misses, got, stamp)
 	if len(misses) == 0 {
 		return out, nil
 	}
 	cl := c.claim(groups, misses, versions)
+	cl.stamp = stamp
 	defer c.flights.leave(cl.waiting()) // on an early return, leave the flights not waited on
 	if len(cl.mine) > 0 {
 		vals, err := c.fillOwned(ctx, coord, ttl, fill, cl, cl.mine)
@@ -291,39 +319,42 @@ func (c *Cache) Load(ctx context.Context, coord string, ttl time.Duration, looku
 	return out, nil
 }
 
-// read gets the groups' entries and the versions of tags in one round trip;
-// ok is false when the store must not or could not be read (the bypass is
-// on, or it failed), so the source answers everything.
-func (c *Cache) read(ctx context.Context, coord string, groups []group, tags []string) (values [][]byte, versions map[string]string, ok bool) {
-	if c.bypassed() {
-		return nil, nil, false
+// fillUnread answers groups from the source alone, when the store must not
+// or could not be read; hits lookups were answered from copies already.
+func (c *Cache) fillUnread(ctx context.Context, coord string, fill Fill, groups []group, out [][]byte, rec *Recorder, hits int) ([][]byte, error) {
+	if rec != nil {
+		rec.Disable()
 	}
+	c.count(coord, hits, lookupsIn(groups))
+	return c.fillAll(ctx, fill, groups, out)
+}
+
+// read gets the groups' entries and the versions of tags in one round
+// trip; ok is false when the store could not be read, so the source
+// answers everything.
+func (c *Cache) read(ctx context.Context, coord string, groups []group, tags []string) (got Got, ok bool) {
 	err := c.do(ctx, "get", func(ctx context.Context) (err error) {
-		values, versions, err = c.store.Get(ctx, groupKeys(groups), tags)
+		got, err = c.store.Get(ctx, groupKeys(groups), tags)
 		return err
 	})
 	if err != nil {
 		c.log.Warn("cache: read failed; loading from source", "coord", coord, "err", err)
-		return nil, nil, false
+		return Got{}, false
 	}
-	return values, versions, true
+	return got, true
 }
 
-// validate puts the hits into out (and the Recorder), counts hits and
-// misses, and returns the groups that missed: a hit is valid at the
-// versions just read, so it was not invalidated before the read.
-func (c *Cache) validate(coord string, groups []group, values [][]byte, versions map[string]string, rec *Recorder, out [][]byte) (misses []int) {
-	misses, hits := take(groups, values, versions, rec, out)
-	total := 0
+func lookupsIn(groups []group) int {
+	n := 0
 	for g := range groups {
-		total += len(groups[g].idx)
+		n += len(groups[g].idx)
 	}
-	c.count(coord, hits, total-hits)
-	return misses
+	return n
 }
 
 // take puts the valid entries into out and rec, and returns the groups
-// that missed and how many lookups hit.
+// that missed and how many lookups hit: a hit is valid at the versions
+// just read, so it was not invalidated before the read.
 func take(groups []group, values [][]byte, versions map[string]string, rec *Recorder, out [][]byte) (misses []int, hits int) {
 	for g := range groups {
 		payload, ok := validEntry(values[g], groups[g].tags, versions)
@@ -349,6 +380,7 @@ func take(groups []group, values [][]byte, versions map[string]string, rec *Reco
 // and recorded with and its flight; mine are those this Load fills, joined
 // those it still waits on (indices into misses).
 type claimed struct {
+	stamp        Stamp // the log's, read before the versions (zero: keep no copies)
 	groups       []group
 	misses       []int // groups
 	captured     [][]tagVersion
@@ -507,12 +539,13 @@ func (c *Cache) fillOwned(ctx context.Context, coord string, ttl time.Duration, 
 			c.flights.finish(own, nil, fmt.Errorf("cache: load %s: fill panicked", coord))
 		}
 	}()
+	expires := time.Now().Add(ttl) // before the write: a copy never outlives the entry
 	vals, err = fill(ctx, idx)
 	if err == nil && len(vals) != len(idx) {
 		err = fmt.Errorf("cache: load %s: fill returned %d values for %d misses", coord, len(vals), len(idx))
 	}
-	if err == nil && ttl > 0 {
-		c.write(ctx, coord, ttl, cl, mine, vals)
+	if err == nil && ttl > 0 && c.write(ctx, coord, ttl, cl, mine, vals) {
+		c.keepFilled(cl, mine, vals, expires)
 	}
 	// Complete the flights only after the write, so a Load arriving in
 	// between finds either the flight or the entry, and never fills again.
@@ -529,9 +562,9 @@ func (c *Cache) fillOwned(ctx context.Context, coord string, ttl time.Duration, 
 
 // write stores filled values in one round trip, each headed by the
 // versions read before the fill, so a fill that raced an invalidation
-// never validates. It writes even if the caller went away: the value is
-// already paid for.
-func (c *Cache) write(ctx context.Context, coord string, ttl time.Duration, cl *claimed, mine []int, vals [][]byte) {
+// never validates, and reports whether they were stored. It writes even
+// if the caller went away: the value is already paid for.
+func (c *Cache) write(ctx context.Context, coord string, ttl time.Duration, cl *claimed, mine []int, vals [][]byte) bool {
 	items := make([]Item, 0, len(mine))
 	for j, m := range mine {
 		b, err := encodeEntry(cl.captured[m], vals[j])
@@ -547,6 +580,7 @@ func (c *Cache) write(ctx context.Context, coord string, ttl time.Duration, cl *
 	if err != nil {
 		c.log.Warn("cache: write failed", "coord", coord, "err", err)
 	}
+	return err == nil && len(items) == len(mine)
 }
 
 // fillAll is Load without the store: fill everything, write nothing.

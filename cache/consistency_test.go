@@ -263,10 +263,13 @@ func runFreshness(t *testing.T, readers int, seq *atomic.Int64, write func(), re
 func pause() { time.Sleep(100 * time.Microsecond) }
 
 // T4: a tag that disappears (eviction, expiry, restart, flush) comes back
-// with a fresh version: old entries must miss, never resurrect.
+// with a fresh version: old entries must miss, never resurrect. Copies in
+// process are left out (LocalBytes < 0): they are validated by the log,
+// not by the tags (copies.go), and a tag's loss invalidates nothing; a
+// restart or a flush loses the log, which TestCopiesLostLog covers.
 func TestResurrection(t *testing.T) {
 	cachetest.EachStore(t, func(t *testing.T, s cachetest.Store) {
-		c := newCache(t, s, cache.Options{})
+		c := newCache(t, s, cache.Options{LocalBytes: -1})
 		src := cachetest.NewSource()
 		f := cachetest.NewFiller(src)
 		lookups := []cache.Lookup{{Key: "property:1", Tags: []string{"property:1"}}, {Key: "property:2", Tags: []string{"property:2"}}}

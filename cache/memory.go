@@ -122,14 +122,14 @@ func (m *MemoryStore) live(k string, now time.Time) (memItem, bool) {
 // Store.Get says; Set stored copies of exactly their length, so an append
 // to one reallocates), and the versions of tags, creating absent tags
 // with a fresh version.
-func (m *MemoryStore) Get(_ context.Context, keys, tags []string) ([][]byte, map[string]string, error) {
+func (m *MemoryStore) Get(_ context.Context, keys, tags []string) (Got, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	now := m.now()
-	values := make([][]byte, len(keys))
+	values, ttls := make([][]byte, len(keys)), make([]time.Duration, len(keys))
 	for i, k := range keys {
 		if it, ok := m.live("e:"+k, now); ok {
-			values[i] = it.value
+			values[i], ttls[i] = it.value, it.expires.Sub(now)
 			if values[i] == nil {
 				values[i] = []byte{}
 			}
@@ -150,7 +150,7 @@ func (m *MemoryStore) Get(_ context.Context, keys, tags []string) ([][]byte, map
 	if created {
 		m.sweep(now)
 	}
-	return values, versions, nil
+	return Got{Values: values, TTLs: ttls, Versions: versions, Stamp: Stamp{Log: m.logID, N: m.logN}}, nil
 }
 
 // Versions returns the versions of the tags that exist.

@@ -20,11 +20,11 @@ func (c *Cache) Peek(ctx context.Context, coord string, lookups []Lookup) (vals 
 	if err != nil {
 		return vals, hit
 	}
-	values, versions, err := c.store.Get(ctx, groupKeys(groups), tags)
+	got, err := c.store.Get(ctx, groupKeys(groups), tags)
 	if err != nil {
 		return vals, hit
 	}
-	misses, hits := take(groups, values, versions, recorderFrom(ctx), vals)
+	misses, hits := take(groups, got.Values, got.Versions, recorderFrom(ctx), vals)
 	for i := range hit {
 		hit[i] = true
 	}

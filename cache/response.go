@@ -37,7 +37,8 @@ type response struct {
 	expires time.Time
 	header  []byte // "tag ver tag ver ...": parsed only when a log record must be compared
 	payload []byte
-	tags    []string // parsed from header on first need; sorted
+	tags    []string     // parsed from header on first need; sorted
+	hdr     []tagVersion // a field copy's tags at their versions (copies.go); nil for a response
 }
 
 func encodeResponse(stamp Stamp, expires time.Time, hdr []tagVersion, payload []byte, compress bool) ([]byte, error) {
@@ -103,6 +104,11 @@ func (r *response) parseTags() bool {
 	return true
 }
 
+// validAfter reports whether r, valid at its stamp, is still valid at
+// ch.Now: the log holds every record since the stamp and none names a tag
+// of r. Response copies and field copies (copies.go) both use it.
+func (r *response) validAfter(ch Changes) bool { return ch.Complete && !r.touchedBy(ch.Tags) }
+
 // touchedBy reports whether a bump of any of changed made r invalid.
 func (r *response) touchedBy(changed []string) bool {
 	if len(changed) == 0 {
@@ -139,7 +145,7 @@ func (c *Cache) getResponse(ctx context.Context, key string) ([]byte, Stamp, boo
 		if err != nil {
 			return nil, Stamp{}, false
 		}
-		if ch.Complete && !r.touchedBy(ch.Tags) {
+		if r.validAfter(ch) {
 			c.local.restamp(key, r, ch.Now)
 			return r.payload, ch.Now, true
 		}
@@ -388,7 +394,11 @@ func (l *localCopies) remove(key string) {
 }
 
 func responseSize(key string, r *response) int64 {
-	return int64(len(key)+len(r.header)+len(r.payload)) + itemOverhead
+	size := int64(len(key)+len(r.header)+len(r.payload)) + itemOverhead
+	for _, tv := range r.hdr {
+		size += int64(len(tv.Tag)+len(tv.Version)) + 32
+	}
+	return size
 }
 
 // headReads coalesces the reads of the log's head that validate copies

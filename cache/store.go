@@ -9,12 +9,14 @@ import (
 // to the backend. Implementations: *MemoryStore and redisstore.Store. They
 // never interpret values.
 type Store interface {
-	// Get returns the raw values stored under keys (nil where absent or
-	// expired) and the current version of every tag in tags. A tag that has
-	// no version yet is given a fresh random one atomically (only if still
-	// absent, with TTL TagTTL), so every requested tag is in the result.
-	// The values are read-only: the in-process store returns its own.
-	Get(ctx context.Context, keys, tags []string) ([][]byte, map[string]string, error)
+	// Get returns the raw values stored under keys, how long each has
+	// left to live, and the current version of every tag in tags (Got),
+	// with the log's stamp read before them when the store can order the
+	// two. A tag that has no version yet is given a fresh random one
+	// atomically (only if still absent, with TTL TagTTL), so every
+	// requested tag is in the result. The values are read-only: the
+	// in-process store returns its own.
+	Get(ctx context.Context, keys, tags []string) (Got, error)
 	// Versions returns the current versions of tags; absent tags are left
 	// out of the map (not created).
 	Versions(ctx context.Context, tags []string) (map[string]string, error)
@@ -26,6 +28,17 @@ type Store interface {
 	// Observe reads the raw value at key (none when key is "") and the
 	// invalidation log since since (see Changes), in one round trip.
 	Observe(ctx context.Context, key string, since Stamp) ([]byte, Changes, error)
+}
+
+// Got is what Store.Get read.
+type Got struct {
+	Values   [][]byte          // by key; nil where absent or expired
+	TTLs     []time.Duration   // by key: how long each value has left to live (a copy must not outlive it)
+	Versions map[string]string // by tag
+	// Stamp is the log's (log.go), read before Versions, so every bump
+	// recorded at or before it is seen in them; zero when the store does
+	// not read it so.
+	Stamp Stamp
 }
 
 // Item is one value to store.

@@ -19,7 +19,8 @@ var versionRE = regexp.MustCompile(`^[0-9a-f]{16}$`)
 func TestStoreGetSet(t *testing.T) {
 	cachetest.EachStore(t, func(t *testing.T, s cachetest.Store) {
 		ctx := context.Background()
-		values, versions, err := s.Get(ctx, []string{"a", "b"}, nil)
+		got, err := s.Get(ctx, []string{"a", "b"}, nil)
+		values, versions := got.Values, got.Versions
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -35,7 +36,8 @@ func TestStoreGetSet(t *testing.T) {
 			t.Fatal(err)
 		}
 		in[0] = 'X' // the store must have copied it
-		values, _, err = s.Get(ctx, []string{"a", "b", "c"}, nil)
+		got, err = s.Get(ctx, []string{"a", "b", "c"}, nil)
+		values = got.Values
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -51,7 +53,8 @@ func TestStoreGetSet(t *testing.T) {
 		if err := s.Set(ctx, []cache.Item{{Key: "b", Value: []byte("b2"), TTL: time.Hour}}); err != nil {
 			t.Fatal(err)
 		}
-		values, _, err = s.Get(ctx, []string{"a", "b"}, nil)
+		got, err = s.Get(ctx, []string{"a", "b"}, nil)
+		values = got.Values
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -77,7 +80,7 @@ func TestStoreTTL(t *testing.T) {
 		if d := cache.EntryTTL(t, s, "long"); d <= 59*time.Minute || d > time.Hour {
 			t.Errorf("TTL of long = %v, want about 1h", d)
 		}
-		if _, _, err := s.Get(ctx, nil, []string{"tag"}); err != nil {
+		if _, err := s.Get(ctx, nil, []string{"tag"}); err != nil {
 			t.Fatal(err)
 		}
 		if d := cache.TagTTLOf(t, s, "tag"); d <= cache.TagTTL-time.Minute || d > cache.TagTTL {
@@ -92,7 +95,8 @@ func TestStoreTTL(t *testing.T) {
 		// One real expiry: wait until it is gone (bounded), never for a fixed time.
 		deadline := time.Now().Add(5 * time.Second)
 		for {
-			values, _, err := s.Get(ctx, []string{"short", "long"}, nil)
+			got, err := s.Get(ctx, []string{"short", "long"}, nil)
+			values := got.Values
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -113,11 +117,13 @@ func TestStoreTTL(t *testing.T) {
 func TestStoreTagsCreatedOnce(t *testing.T) {
 	cachetest.EachStore(t, func(t *testing.T, s cachetest.Store) {
 		ctx := context.Background()
-		_, v1, err := s.Get(ctx, nil, []string{"x", "y"})
+		got, err := s.Get(ctx, nil, []string{"x", "y"})
+		v1 := got.Versions
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, v2, err := s.Get(ctx, []string{"k"}, []string{"y", "x"})
+		got, err = s.Get(ctx, []string{"k"}, []string{"y", "x"})
+		v2 := got.Versions
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -138,14 +144,16 @@ func TestStoreTagsCreatedOnce(t *testing.T) {
 func TestStoreBump(t *testing.T) {
 	cachetest.EachStore(t, func(t *testing.T, s cachetest.Store) {
 		ctx := context.Background()
-		_, before, err := s.Get(ctx, nil, []string{"x", "y"})
+		got, err := s.Get(ctx, nil, []string{"x", "y"})
+		before := got.Versions
 		if err != nil {
 			t.Fatal(err)
 		}
 		if err := s.Bump(ctx, []string{"x", "new"}); err != nil {
 			t.Fatal(err)
 		}
-		_, after, err := s.Get(ctx, nil, []string{"x", "y"})
+		got, err = s.Get(ctx, nil, []string{"x", "y"})
+		after := got.Versions
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -155,12 +163,12 @@ func TestStoreBump(t *testing.T) {
 		if after["y"] != before["y"] {
 			t.Errorf("y changed: %q -> %q", before["y"], after["y"])
 		}
-		got, err := s.Versions(ctx, []string{"new"})
+		current, err := s.Versions(ctx, []string{"new"})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !versionRE.MatchString(got["new"]) {
-			t.Errorf("bumping an absent tag: version %q", got["new"])
+		if !versionRE.MatchString(current["new"]) {
+			t.Errorf("bumping an absent tag: version %q", current["new"])
 		}
 	})
 }
@@ -182,7 +190,8 @@ func TestStoreVersions(t *testing.T) {
 		if len(got) != 0 {
 			t.Fatalf("Versions created the tag: %v", got)
 		}
-		_, created, err := s.Get(ctx, nil, []string{"x"})
+		read, err := s.Get(ctx, nil, []string{"x"})
+		created := read.Versions
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -238,7 +247,7 @@ func TestStoreKeys(t *testing.T) {
 		if err := s.Set(ctx, []cache.Item{{Key: "a", Value: []byte("a"), TTL: time.Hour}, {Key: "b", Value: []byte("b"), TTL: time.Hour}}); err != nil {
 			t.Fatal(err)
 		}
-		if _, _, err := s.Get(ctx, nil, []string{"x"}); err != nil {
+		if _, err := s.Get(ctx, nil, []string{"x"}); err != nil {
 			t.Fatal(err)
 		}
 		after, err := s.Keys(ctx)
@@ -305,18 +314,21 @@ func TestMemoryStoreEviction(t *testing.T) {
 	if n != 9 {
 		t.Fatalf("Keys = %d, want 9", n)
 	}
-	values, _, _ := m.Get(ctx, []string{"k0", "k1", "k2", "k3", "k9", "k10"}, nil)
+	got, _ := m.Get(ctx, []string{"k0", "k1", "k2", "k3", "k9", "k10"}, nil)
+	values := got.Values
 	for i, want := range []bool{false, false, true, true, true, true} {
 		if (values[i] != nil) != want {
 			t.Errorf("value %d present = %v, want %v", i, values[i] != nil, want)
 		}
 	}
 	// A swept tag comes back with a fresh version.
-	_, v1, _ := m.Get(ctx, nil, []string{"tag"})
+	got, _ = m.Get(ctx, nil, []string{"tag"})
+	v1 := got.Versions
 	for i := range 20 {
 		_ = m.Set(ctx, []cache.Item{{Key: fmt.Sprint("x", i), Value: []byte("v"), TTL: 30 * 24 * time.Hour}})
 	}
-	_, v2, _ := m.Get(ctx, nil, []string{"tag"})
+	got, _ = m.Get(ctx, nil, []string{"tag"})
+	v2 := got.Versions
 	if v1["tag"] == v2["tag"] {
 		t.Error("tag survived eviction of everything closer to expiry than 30 days")
 	}
@@ -345,7 +357,8 @@ func TestMemoryStoreBoundedInBytes(t *testing.T) {
 	for range 3 {
 		_ = m.Set(ctx, []cache.Item{{Key: "k999", Value: value, TTL: time.Hour}})
 	}
-	values, _, _ := m.Get(ctx, []string{"k999"}, nil)
+	got, _ := m.Get(ctx, []string{"k999"}, nil)
+	values := got.Values
 	if values[0] == nil {
 		t.Error("the newest entry was evicted")
 	}

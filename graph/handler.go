@@ -10,6 +10,7 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
+	"github.com/kedahpulse/kedahpulse/cache"
 	"github.com/kedahpulse/kedahpulse/graph/cachecontrol"
 	"github.com/kedahpulse/kedahpulse/graph/gqlhttp"
 	"github.com/kedahpulse/kedahpulse/graph/limit"
@@ -138,7 +139,9 @@ func NewHandler(r *Resolver, o Options) http.Handler {
 	}
 	if o.Plan != nil {
 		to.Plan = func(ctx context.Context, p *gqlhttp.Prepared) []byte {
-			return o.Plan.serve(ctx, r, es, p)
+			// The plan answers queries alone: its batches may share one
+			// read of the log's head (cache.WithHead).
+			return o.Plan.serve(cache.WithHead(ctx), r, es, p)
 		}
 	}
 	srv := handler.New(es)

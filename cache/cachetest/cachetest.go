@@ -68,13 +68,17 @@ func NewRedisStoreCounted(tb testing.TB) (*redisstore.Store, *RoundTrips) {
 // alone and one per pipeline. Connection setup (HELLO, AUTH, SELECT,
 // CLIENT SETINFO, the cache's epoch check) is not counted, so counts do not
 // depend on the pool.
-type RoundTrips struct{ n atomic.Int64 }
+// It counts the commands sent too (Commands).
+type RoundTrips struct{ n, cmds atomic.Int64 }
 
 // Load returns the count.
 func (r *RoundTrips) Load() int64 { return r.n.Load() }
 
-// Reset sets the count to zero.
-func (r *RoundTrips) Reset() { r.n.Store(0) }
+// Commands returns the commands sent, a pipeline's each counted.
+func (r *RoundTrips) Commands() int64 { return r.cmds.Load() }
+
+// Reset sets the counts to zero.
+func (r *RoundTrips) Reset() { r.n.Store(0); r.cmds.Store(0) }
 
 // NewRedis opens a store on the test Redis under a fresh random key prefix
 // (closed and its keys deleted at cleanup) and returns its client, the
@@ -229,6 +233,7 @@ func (h roundTripHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 	return func(ctx context.Context, cmd redis.Cmder) error {
 		if !setupCommand(cmd.Name()) && !redisstore.IsEpochCheck(ctx) {
 			h.n.n.Add(1)
+			h.n.cmds.Add(1)
 		}
 		return next(ctx, cmd)
 	}
@@ -239,11 +244,15 @@ func (h roundTripHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis
 		if redisstore.IsEpochCheck(ctx) {
 			return next(ctx, cmds)
 		}
+		var sent int64
 		for _, c := range cmds {
 			if !setupCommand(c.Name()) {
-				h.n.n.Add(1)
-				break
+				sent++
 			}
+		}
+		if sent > 0 {
+			h.n.n.Add(1)
+			h.n.cmds.Add(sent)
 		}
 		return next(ctx, cmds)
 	}

@@ -84,9 +84,9 @@ func (f *Faulty) after(op string, keys []string) {
 	}
 }
 
-func (f *Faulty) Get(ctx context.Context, keys, tags []string) ([][]byte, map[string]string, error) {
+func (f *Faulty) Get(ctx context.Context, keys, tags []string) (cache.Got, error) {
 	if err := f.before(ctx, "get", keys); err != nil {
-		return nil, nil, err
+		return cache.Got{}, err
 	}
 	defer f.after("get", keys)
 	return f.Store.Get(ctx, keys, tags)

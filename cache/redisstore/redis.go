@@ -81,24 +81,50 @@ func logKeys(prefix string) (head, records string) {
 // tagTTLSeconds is cache.TagTTL as the EX argument.
 var tagTTLSeconds = int64(cache.TagTTL / time.Second)
 
-// Get sends one pipeline: GET for every key, then for every tag
-// SET tag <fresh> NX GET EX cache.TagTTL, which returns the existing version or
-// nil when ours was stored.
-func (s *Store) Get(ctx context.Context, keys, tags []string) (values [][]byte, versions map[string]string, err error) {
+// Get sends one pipeline: the log's head (observeScript), then PTTL and
+// GET for every key, then for every tag SET tag <fresh> NX GET EX
+// cache.TagTTL, which returns the existing version or nil when ours was
+// stored. A node runs a pipeline's commands in order, so the head is read
+// before the versions; a cluster splits a pipeline by node and runs the
+// parts in no order, so there the head is read first, in a round trip of
+// its own, and only when keys are read (tags alone need no stamp).
+func (s *Store) Get(ctx context.Context, keys, tags []string) (got cache.Got, err error) {
 	if len(keys) == 0 && len(tags) == 0 {
-		return nil, map[string]string{}, nil
+		return cache.Got{Versions: map[string]string{}}, nil
 	}
 	err = s.read(ctx, func() (err error) {
-		values, versions, err = s.get(ctx, keys, tags)
+		got, err = s.get(ctx, keys, tags)
+		if isNoScript(err) { // a restarted or failed-over node: load it, once
+			if err = observeScript.Load(ctx, s.client).Err(); err == nil {
+				got, err = s.get(ctx, keys, tags)
+			}
+		}
 		return err
 	})
-	return values, versions, full(err)
+	return got, full(err)
 }
 
-func (s *Store) get(ctx context.Context, keys, tags []string) ([][]byte, map[string]string, error) {
+func (s *Store) get(ctx context.Context, keys, tags []string) (cache.Got, error) {
+	var got cache.Got
 	pipe := s.client.Pipeline()
+	var head *redis.Cmd
+	if len(keys) > 0 {
+		if s.hook.cluster != nil {
+			_, ch, err := s.observe(ctx, "", cache.Stamp{})
+			if err != nil {
+				return got, err
+			}
+			got.Stamp = ch.Now
+		} else {
+			head = s.headCmd(ctx, pipe)
+		}
+	}
 	gets := make([]*redis.StringCmd, len(keys))
+	pttls := make([]*redis.DurationCmd, len(keys))
 	for i, k := range keys {
+		// PTTL first: a value set in between is newer and lives longer
+		// than the TTL read, so the TTL returned never overstates it.
+		pttls[i] = pipe.PTTL(ctx, s.entryKey(k))
 		gets[i] = pipe.Get(ctx, s.entryKey(k))
 	}
 	fresh := make([]string, len(tags))
@@ -108,32 +134,45 @@ func (s *Store) get(ctx context.Context, keys, tags []string) ([][]byte, map[str
 		sets[i] = pipe.Do(ctx, "set", s.tagKey(t), fresh[i], "nx", "get", "ex", tagTTLSeconds)
 	}
 	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
-		return nil, nil, fmt.Errorf("redisstore: get: %w", err)
+		if head != nil && isNoScript(head.Err()) {
+			return got, head.Err()
+		}
+		return got, fmt.Errorf("redisstore: get: %w", err)
 	}
-	values := make([][]byte, len(keys))
+	if head != nil {
+		ch, err := changes(head, cache.Stamp{})
+		if err != nil {
+			return got, err
+		}
+		got.Stamp = ch.Now
+	}
+	got.Values, got.TTLs = make([][]byte, len(keys)), make([]time.Duration, len(keys))
 	for i, cmd := range gets {
 		b, err := cmd.Bytes()
 		switch {
 		case errors.Is(err, redis.Nil):
 		case err != nil:
-			return nil, nil, fmt.Errorf("redisstore: get: %w", err)
+			return got, fmt.Errorf("redisstore: get: %w", err)
 		default:
-			values[i] = b
+			got.Values[i] = b
+		}
+		if d, err := pttls[i].Result(); err == nil && d > 0 {
+			got.TTLs[i] = d
 		}
 	}
-	versions := make(map[string]string, len(tags))
+	got.Versions = make(map[string]string, len(tags))
 	for i, cmd := range sets {
 		v, err := cmd.Text()
 		switch {
 		case errors.Is(err, redis.Nil):
-			versions[tags[i]] = fresh[i]
+			got.Versions[tags[i]] = fresh[i]
 		case err != nil:
-			return nil, nil, fmt.Errorf("redisstore: get tag: %w", err)
+			return got, fmt.Errorf("redisstore: get tag: %w", err)
 		default:
-			versions[tags[i]] = v
+			got.Versions[tags[i]] = v
 		}
 	}
-	return values, versions, nil
+	return got, nil
 }
 
 // Versions sends one pipeline of GETs; absent tags are left out.
@@ -296,16 +335,15 @@ func isNoScript(err error) bool {
 }
 
 func (s *Store) observe(ctx context.Context, key string, since cache.Stamp) ([]byte, cache.Changes, error) {
-	head, records := logKeys(s.prefix)
-	args := []any{cache.NewVersion(), since.Log, since.N, cache.MaxChanges, cache.TagTTL.Milliseconds()}
 	var log *redis.Cmd
 	var get *redis.StringCmd
 	if key == "" {
-		log = observeScript.Run(ctx, s.client, []string{head, records}, args...)
+		head, records := logKeys(s.prefix)
+		log = observeScript.Run(ctx, s.client, []string{head, records}, s.observeArgs(since)...)
 	} else {
 		pipe := s.client.Pipeline()
 		get = pipe.Get(ctx, s.entryKey(key))
-		log = observeScript.EvalSha(ctx, pipe, []string{head, records}, args...)
+		log = observeScript.EvalSha(ctx, pipe, logKeysOf(s.prefix), s.observeArgs(since)...)
 		_, _ = pipe.Exec(ctx) // each command's error is read below
 	}
 	var raw []byte
@@ -319,12 +357,32 @@ func (s *Store) observe(ctx context.Context, key string, since cache.Stamp) ([]b
 			raw = b
 		}
 	}
+	ch, err := changes(log, since)
+	return raw, ch, err
+}
+
+// headCmd queues in pipe the read of the log's head alone.
+func (s *Store) headCmd(ctx context.Context, pipe redis.Pipeliner) *redis.Cmd {
+	return observeScript.EvalSha(ctx, pipe, logKeysOf(s.prefix), s.observeArgs(cache.Stamp{})...)
+}
+
+func (s *Store) observeArgs(since cache.Stamp) []any {
+	return []any{cache.NewVersion(), since.Log, since.N, cache.MaxChanges, cache.TagTTL.Milliseconds()}
+}
+
+func logKeysOf(prefix string) []string {
+	head, records := logKeys(prefix)
+	return []string{head, records}
+}
+
+// changes reads observeScript's answer to a read since since.
+func changes(log *redis.Cmd, since cache.Stamp) (cache.Changes, error) {
 	v, err := log.Slice()
 	if err != nil {
-		return nil, cache.Changes{}, err
+		return cache.Changes{}, err
 	}
 	if len(v) < 2 {
-		return nil, cache.Changes{}, errors.New("malformed log")
+		return cache.Changes{}, errors.New("malformed log")
 	}
 	id, _ := v[0].(string)
 	n, _ := v[1].(int64)
@@ -336,7 +394,7 @@ func (s *Store) observe(ctx context.Context, key string, since cache.Stamp) ([]b
 				ch.Tail = append(ch.Tail, r)
 			}
 		}
-		return raw, ch, nil
+		return ch, nil
 	}
 	if d := n - since.N; since.Log == id && d >= 0 && d <= cache.MaxChanges && int64(len(v)-2) == d {
 		ch.Complete = true
@@ -346,7 +404,7 @@ func (s *Store) observe(ctx context.Context, key string, since cache.Stamp) ([]b
 			ch.Tags = append(ch.Tags, rec.Tags...)
 		}
 	}
-	return raw, ch, nil
+	return ch, nil
 }
 
 // AddCounters sends one pipeline: HINCRBY per counter, then EXPIRE on the

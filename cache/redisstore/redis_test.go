@@ -32,9 +32,13 @@ func TestRedisRoundTrips(t *testing.T) {
 	}
 	load := func() { cachetest.MustLoad(t, c, ctx, lookups, f.Fill(lookups)) }
 	step("Load of 50, all missing (Get + Set)", 2, load)
-	step("Load of 50, all hits", 1, load)
+	step("Load of 50, all hits (the copies in process, and the log's head)", 1, load)
+	if n := rt.Commands(); n != 1 {
+		t.Errorf("Load of 50, all hits: %d commands, want 1 (the log's head)", n)
+	}
 	step("Invalidate of 3 tags (versions, then the log)", 2, func() { cachetest.MustInvalidate(t, c, "property:1", "property:2", "property:3") })
-	step("Load of 50, 3 missing", 2, load)
+	step("Load of 50, 3 invalidated (the log's head for the copies, Get of the 3, Set)", 3, load)
+	step("Load of 50, all hits again (the log's head)", 1, load)
 	step("Flush", 1, func() {
 		if err := c.Flush(ctx); err != nil {
 			t.Fatal(err)
