@@ -422,7 +422,6 @@ func (c *Cache) await(ctx context.Context, coord string, ttl time.Duration, fill
 func groupLookups(lookups []Lookup) ([]group, []string, error) {
 	groups := make([]group, 0, len(lookups))
 	byKey := make(map[string]int, len(lookups))
-	union := map[string]struct{}{AllTag: {}}
 	// One backing array for every group's tags and one for their first
 	// index (clipped, so a second index or a tag reallocates), rather than
 	// two allocations per group.
@@ -440,7 +439,6 @@ func groupLookups(lookups []Lookup) ([]group, []string, error) {
 			if !validToken(t) {
 				return nil, nil, fmt.Errorf("invalid tag %q", t)
 			}
-			union[t] = struct{}{}
 		}
 		byKey[l.Key] = len(groups)
 		start := len(tagBuf)
@@ -448,7 +446,11 @@ func groupLookups(lookups []Lookup) ([]group, []string, error) {
 		idxBuf[i] = i
 		groups = append(groups, group{key: l.Key, tags: tagBuf[start:len(tagBuf):len(tagBuf)], idx: idxBuf[i : i+1 : i+1]})
 	}
-	return groups, sortedKeys(union), nil
+	// The union is the groups' tag sets (each with AllTag) merged: sorting
+	// a copy costs less than growing a map of them.
+	union := slices.Clone(tagBuf)
+	slices.Sort(union)
+	return groups, slices.Compact(union), nil
 }
 
 func groupKeys(groups []group) []string {
