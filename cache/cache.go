@@ -446,9 +446,15 @@ func groupLookups(lookups []Lookup) ([]group, []string, error) {
 		idxBuf[i] = i
 		groups = append(groups, group{key: l.Key, tags: tagBuf[start:len(tagBuf):len(tagBuf)], idx: idxBuf[i : i+1 : i+1]})
 	}
-	// The union is the groups' tag sets (each with AllTag) merged: sorting
-	// a copy costs less than growing a map of them.
-	union := slices.Clone(tagBuf)
+	// The union is the groups' tag sets merged, AllTag once: sorting them
+	// costs less than growing a map of them.
+	union := make([]string, 1, len(tagBuf)-len(groups)+1)
+	union[0] = AllTag
+	for _, t := range tagBuf {
+		if t != AllTag {
+			union = append(union, t)
+		}
+	}
 	slices.Sort(union)
 	return groups, slices.Compact(union), nil
 }
