@@ -219,6 +219,9 @@ const maxPlanQ5Allocs = 180
 // cached, in process) through the whole handler and the compiled read path
 // allocates at most maxPlanQ5Allocs times and runs no SQL.
 func TestPlanQ5Allocations(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector changes allocation counts")
+	}
 	plan := graph.NewPlan()
 	e := newEnv(t, "sqlite", "memory", noResponseCache, func(o *graph.Options) { o.Plan = plan })
 	serve, _ := servingProperties50(t, e)
