@@ -454,7 +454,6 @@ func (c *Cache) await(ctx context.Context, coord string, ttl time.Duration, fill
 func groupLookups(lookups []Lookup) ([]group, []string, error) {
 	groups := make([]group, 0, len(lookups))
 	byKey := make(map[string]int, len(lookups))
-	union := map[string]struct{}{AllTag: {}}
 	// One backing array for every group's tags and one for their first
 	// index (clipped, so a second index or a tag reallocates), rather than
 	// two allocations per group.
@@ -472,7 +471,6 @@ func groupLookups(lookups []Lookup) ([]group, []string, error) {
 			if !validToken(t) {
 				return nil, nil, fmt.Errorf("invalid tag %q", t)
 			}
-			union[t] = struct{}{}
 		}
 		byKey[l.Key] = len(groups)
 		start := len(tagBuf)
@@ -480,7 +478,17 @@ func groupLookups(lookups []Lookup) ([]group, []string, error) {
 		idxBuf[i] = i
 		groups = append(groups, group{key: l.Key, tags: tagBuf[start:len(tagBuf):len(tagBuf)], idx: idxBuf[i : i+1 : i+1]})
 	}
-	return groups, sortedKeys(union), nil
+	// The union is the groups' tag sets merged, AllTag once: sorting them
+	// costs less than growing a map of them.
+	union := make([]string, 1, len(tagBuf)-len(groups)+1)
+	union[0] = AllTag
+	for _, t := range tagBuf {
+		if t != AllTag {
+			union = append(union, t)
+		}
+	}
+	slices.Sort(union)
+	return groups, slices.Compact(union), nil
 }
 
 func groupKeys(groups []group) []string {

@@ -118,6 +118,20 @@ func (m *MemoryStore) live(k string, now time.Time) (memItem, bool) {
 	return it, true
 }
 
+// liveBytes is live for the key spelt by k, which it copies only to
+// remove an expired item. Callers hold m.mu.
+func (m *MemoryStore) liveBytes(k []byte, now time.Time) (memItem, bool) {
+	it, ok := m.items[string(k)]
+	if !ok {
+		return memItem{}, false
+	}
+	if !now.Before(it.expires) {
+		m.remove(string(k))
+		return memItem{}, false
+	}
+	return it, true
+}
+
 // Get returns the values under keys, shared with the store (read-only, as
 // Store.Get says; Set stored copies of exactly their length, so an append
 // to one reallocates), and the versions of tags, creating absent tags
@@ -127,8 +141,11 @@ func (m *MemoryStore) Get(_ context.Context, keys, tags []string) (Got, error) {
 	defer m.mu.Unlock()
 	now := m.now()
 	values, ttls := make([][]byte, len(keys)), make([]time.Duration, len(keys))
+	var buf [256]byte
+	name := buf[:0] // "e:"+k and "t:"+t, built in one buffer: a lookup by string(name) copies nothing
 	for i, k := range keys {
-		if it, ok := m.live("e:"+k, now); ok {
+		name = append(append(name[:0], "e:"...), k...)
+		if it, ok := m.liveBytes(name, now); ok {
 			values[i], ttls[i] = it.value, it.expires.Sub(now)
 			if values[i] == nil {
 				values[i] = []byte{}
@@ -138,7 +155,8 @@ func (m *MemoryStore) Get(_ context.Context, keys, tags []string) (Got, error) {
 	versions := make(map[string]string, len(tags))
 	created := false
 	for _, t := range tags {
-		if it, ok := m.live("t:"+t, now); ok {
+		name = append(append(name[:0], "t:"...), t...)
+		if it, ok := m.liveBytes(name, now); ok {
 			versions[t] = it.version
 			continue
 		}

@@ -100,12 +100,14 @@ func pageAfter(p Page, order string) (c cursor, ok bool, err error) {
 
 func microTime(us int64) time.Time { return time.UnixMicro(us).UTC() }
 
-// totalOf returns the total carried by a page's first row, or counts with
-// countQuery when the page is empty (past the end, or first is 0).
+// totalOf returns the total carried by a page's first row, or runs
+// countQuery (which selects the count) when the page is empty (past the
+// end, or first is 0).
 func totalOf[T any](ctx context.Context, rows []T, total func(int) int64, countQuery *bun.SelectQuery) (int, error) {
 	if len(rows) > 0 {
 		return int(total(0)), nil
 	}
-	n, err := countQuery.Count(ctx)
+	var n int64
+	err := countQuery.Scan(ctx, &n)
 	return int(n), err
 }

@@ -83,8 +83,9 @@ func (s *Store) FindDestinationIDs(ctx context.Context, f DestinationFilter, p P
 		Total int64
 	}
 	// The total rides along as a scalar subquery, so a page is one statement.
+	count := filter(s.DB.NewSelect()).ColumnExpr("COUNT(*)")
 	q := filter(s.DB.NewSelect()).Column("d.id", "d.name").
-		ColumnExpr("(?) AS total", filter(s.DB.NewSelect()).ColumnExpr("COUNT(*)")).
+		ColumnExpr("(?) AS total", count).
 		OrderExpr("d.name ASC, d.id ASC").Limit(int64(p.First) + 1)
 	if hasAfter {
 		q = q.Where("(d.name, d.id) > (?, ?)", after.Str, after.ID)
@@ -92,7 +93,7 @@ func (s *Store) FindDestinationIDs(ctx context.Context, f DestinationFilter, p P
 	if err := q.Scan(ctx, &rows); err != nil {
 		return nil, fmt.Errorf("db: find destinations: %w", err)
 	}
-	total, err := totalOf(ctx, rows, func(i int) int64 { return rows[i].Total }, filter(s.DB.NewSelect()))
+	total, err := totalOf(ctx, rows, func(i int) int64 { return rows[i].Total }, count)
 	if err != nil {
 		return nil, fmt.Errorf("db: find destinations: %w", err)
 	}

@@ -71,9 +71,9 @@ func (s *Store) findPropertyIDs(ctx context.Context, f PropertyFilter, order Pro
 	if err != nil {
 		return nil, err
 	}
-	// filter selects from "properties AS p" the rows matching f, finding
+	// where selects from "properties AS p" the rows matching f, finding
 	// the matches of a search through its index when indexed.
-	filter := func(q *bun.SelectQuery, indexed bool) *bun.SelectQuery {
+	where := func(q *bun.SelectQuery, f PropertyFilter, indexed bool) *bun.SelectQuery {
 		q = q.TableExpr("properties AS p")
 		if f.DestinationID != nil {
 			q = q.Where("p.destination_id = ?", *f.DestinationID)
@@ -89,6 +89,7 @@ func (s *Store) findPropertyIDs(ctx context.Context, f PropertyFilter, order Pro
 		}
 		return search.where(q, indexed)
 	}
+	filter := func(q *bun.SelectQuery, indexed bool) *bun.SelectQuery { return where(q, f, indexed) }
 	// page selects the page's rows in order, without their limit.
 	page := func(indexed bool) *bun.SelectQuery {
 		q := filter(s.DB.NewSelect(), indexed).Column("p.id", "p.created_at", "p.price_cents").
@@ -116,16 +117,18 @@ func (s *Store) findPropertyIDs(ctx context.Context, f PropertyFilter, order Pro
 		q = search.split(s.DB, page, limit).
 			Column("p.id", "p.created_at", "p.price_cents").OrderExpr(keyCol + " " + dir + ", p.id " + dir)
 	}
+	var total *bun.SelectQuery
 	if count {
 		// The total rides along as a scalar subquery, so a page is one statement.
-		q = q.ColumnExpr("(?) AS total", filter(s.DB.NewSelect(), true).ColumnExpr("COUNT(*)"))
+		total = propertyCount(s.DB, f, func(q *bun.SelectQuery, f PropertyFilter) *bun.SelectQuery { return where(q, f, true) })
+		q = q.ColumnExpr("(?) AS total", total)
 	}
 	if err := q.Scan(ctx, &rows); err != nil {
 		return nil, fmt.Errorf("db: find properties: %w", err)
 	}
 	out := &IDPage{IDs: []int64{}, Cursors: []string{}}
 	if count {
-		if out.TotalCount, err = totalOf(ctx, rows, func(i int) int64 { return rows[i].Total }, filter(s.DB.NewSelect(), true)); err != nil {
+		if out.TotalCount, err = totalOf(ctx, rows, func(i int) int64 { return rows[i].Total }, total); err != nil {
 			return nil, fmt.Errorf("db: find properties: %w", err)
 		}
 	}
@@ -142,6 +145,34 @@ func (s *Store) findPropertyIDs(ctx context.Context, f PropertyFilter, order Pro
 		out.Cursors = append(out.Cursors, encodeCursor(c))
 	}
 	return out, nil
+}
+
+// propertyCount selects the number of properties matching f, where(q, f)
+// selecting them. A price bound that excludes no listing (a maxPrice at or
+// above the highest price, a minPrice at or below the lowest: MAX and MIN
+// read one end of the price index) is left out of the count, which then
+// costs no step per listing it keeps: with no other condition SQLite
+// counts the pages of an index rather than its entries. Both branches
+// count the same rows.
+func propertyCount(db bun.IDB, f PropertyFilter, where func(*bun.SelectQuery, PropertyFilter) *bun.SelectQuery) *bun.SelectQuery {
+	counted := where(db.NewSelect(), f).ColumnExpr("COUNT(*)")
+	if f.MinPrice == nil && f.MaxPrice == nil {
+		return counted
+	}
+	var open []string
+	var args []any
+	if f.MinPrice != nil {
+		open = append(open, "? <= (SELECT MIN(price_cents) FROM properties)")
+		args = append(args, int64(*f.MinPrice))
+	}
+	if f.MaxPrice != nil {
+		open = append(open, "? >= (SELECT MAX(price_cents) FROM properties)")
+		args = append(args, int64(*f.MaxPrice))
+	}
+	unbounded := f
+	unbounded.MinPrice, unbounded.MaxPrice = nil, nil
+	args = append(args, where(db.NewSelect(), unbounded).ColumnExpr("COUNT(*)"), counted)
+	return db.NewSelect().ColumnExpr("CASE WHEN "+strings.Join(open, " AND ")+" THEN (?) ELSE (?) END", args...)
 }
 
 // FindPropertyIDsByDestinations returns, in one statement, the ids of at

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/uptrace/bun"
+
 	"github.com/kedahpulse/kedahpulse/db"
 	"github.com/kedahpulse/kedahpulse/db/dbtest"
 )
@@ -223,6 +225,16 @@ func TestFindPropertyIDsFilters(t *testing.T) {
 			{"min price inclusive", db.PropertyFilter{MinPrice: ptr(db.Money(30_000_000))}, db.OrderPriceAsc, pick(0, 5, 1)},
 			{"max price inclusive", db.PropertyFilter{MaxPrice: ptr(db.Money(25_000_050))}, db.OrderPriceAsc, pick(4, 2, 3)},
 			{"price range", db.PropertyFilter{MinPrice: ptr(db.Money(25_000_051)), MaxPrice: ptr(db.Money(45_000_000))}, db.OrderPriceAsc, pick(0, 5)},
+			{"max price above every price", db.PropertyFilter{MaxPrice: ptr(db.Money(99_999_999))}, db.OrderNewest, pick(5, 4, 3, 2, 1, 0)},
+			{"max price at the highest", db.PropertyFilter{MaxPrice: ptr(db.Money(90_000_000))}, db.OrderPriceAsc, pick(4, 2, 3, 0, 5, 1)},
+			{"max price below the highest", db.PropertyFilter{MaxPrice: ptr(db.Money(89_999_999))}, db.OrderPriceAsc, pick(4, 2, 3, 0, 5)},
+			{"max price below every price", db.PropertyFilter{MaxPrice: ptr(db.Money(7_999_999))}, db.OrderPriceAsc, nil},
+			{"min price at the lowest", db.PropertyFilter{MinPrice: ptr(db.Money(8_000_000))}, db.OrderPriceDesc, pick(1, 5, 0, 3, 2, 4)},
+			{"min price above the lowest", db.PropertyFilter{MinPrice: ptr(db.Money(8_000_001))}, db.OrderPriceDesc, pick(1, 5, 0, 3, 2)},
+			{"price range around every price", db.PropertyFilter{MinPrice: ptr(db.Money(1)), MaxPrice: ptr(db.Money(90_000_000))}, db.OrderNewest, pick(5, 4, 3, 2, 1, 0)},
+			{"price range open below only", db.PropertyFilter{MinPrice: ptr(db.Money(1)), MaxPrice: ptr(db.Money(30_000_000))}, db.OrderPriceAsc, pick(4, 2, 3, 0)},
+			{"max price above every price in a city", db.PropertyFilter{City: ptr("langkawi"), MaxPrice: ptr(db.Money(99_999_999))}, db.OrderPriceAsc, pick(0, 5, 1)},
+			{"max price above every price with a search", db.PropertyFilter{Search: ptr("garden"), MaxPrice: ptr(db.Money(99_999_999))}, db.OrderNewest, pick(4, 1, 0)},
 			{"search any case in title or description", db.PropertyFilter{Search: ptr("Garden")}, db.OrderNewest, pick(4, 1, 0)},
 			{"search title", db.PropertyFilter{Search: ptr("house")}, db.OrderNewest, pick(2, 1)},
 			{"search percent is literal", db.PropertyFilter{Search: ptr("0%")}, db.OrderNewest, pick(2)},
@@ -420,3 +432,51 @@ func TestFindPropertiesByIDs(t *testing.T) {
 		}
 	})
 }
+
+// TestPropertyCountOfOpenBound: a price bound that excludes no listing (the
+// highest price or above) leaves the count of a page to SQLite's count of
+// an index's pages (the Count opcode), not a step per listing it keeps.
+func TestPropertyCountOfOpenBound(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s, _ := dbtest.Open(t, "sqlite")
+	mustProperty(t, s, db.PropertyInput{Title: "Chalet", Description: "Sea view", Price: 30_000_000})
+	var stmt lastStatement
+	s.DB.AddQueryHook(&stmt)
+	for _, f := range []db.PropertyFilter{{MaxPrice: ptr(db.Money(99_999_999))}, {MinPrice: ptr(db.Money(0))}} {
+		page, err := s.FindPropertyIDs(ctx, f, db.OrderNewest, db.Page{First: 5})
+		if err != nil || page.TotalCount != 1 {
+			t.Fatal(page, err)
+		}
+		query := stmt.query // the page's one statement
+		rows, err := s.DB.QueryContext(ctx, "EXPLAIN "+query)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var opcodes []string
+		for rows.Next() {
+			var addr, p1, p2, p3, p5 int64
+			var opcode string
+			var p4, comment any
+			if err := rows.Scan(&addr, &opcode, &p1, &p2, &p3, &p4, &p5, &comment); err != nil {
+				t.Fatal(err)
+			}
+			opcodes = append(opcodes, opcode)
+		}
+		if err := rows.Err(); err != nil {
+			t.Fatal(err)
+		}
+		rows.Close()
+		if !slices.Contains(opcodes, "Count") {
+			t.Errorf("%+v: no Count opcode in %s: %v", f, query, opcodes)
+		}
+	}
+}
+
+// lastStatement is a bun.QueryHook keeping the text of the last statement.
+type lastStatement struct{ query string }
+
+func (h *lastStatement) BeforeQuery(ctx context.Context, _ *bun.QueryEvent) context.Context {
+	return ctx
+}
+func (h *lastStatement) AfterQuery(_ context.Context, e *bun.QueryEvent) { h.query = e.Query }

@@ -136,7 +136,7 @@ func BenchmarkHit(b *testing.B) {
 // function that POSTs properties50Query through e's whole handler, with the
 // writer it answers into (reused, so a request allocates only what the
 // handler does).
-func servingProperties50(b *testing.B, e *env) (serve func(), w *discardWriter) {
+func servingProperties50(b testing.TB, e *env) (serve func(), w *discardWriter) {
 	b.Helper()
 	if err := e.store.Seed(context.Background(), db.SeedOptions{Destinations: 20, Properties: 200, Posts: 200, Seed: 1}); err != nil {
 		b.Fatal(err)

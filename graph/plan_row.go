@@ -20,12 +20,12 @@ func (c *batched[K, V]) readMany(ctx context.Context, r *Resolver, keys []K) ([]
 // as the dataloader's cache does).
 func memoLoad[K comparable, V any](ctx context.Context, r *Resolver, row *batched[K, V], memo map[K]V, keys []K) error {
 	var missing []K
-	seen := make(map[K]bool, len(keys))
 	for _, k := range keys {
-		if _, ok := memo[k]; ok || seen[k] {
+		if _, ok := memo[k]; ok {
 			continue
 		}
-		seen[k] = true
+		var zero V
+		memo[k] = zero // a key asked twice is read once; on an error the run is dropped
 		missing = append(missing, k)
 	}
 	if len(missing) == 0 {

@@ -211,6 +211,33 @@ func FuzzPlanDifferential(f *testing.F) {
 	})
 }
 
+// maxPlanQ5Allocs bounds the allocations of one warm Q5 request through
+// the compiled read path (the issue asks for at most 500).
+const maxPlanQ5Allocs = 180
+
+// A warm Q5 request (Q1 with the response level off, every field entry
+// cached, in process) through the whole handler and the compiled read path
+// allocates at most maxPlanQ5Allocs times and runs no SQL.
+func TestPlanQ5Allocations(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector changes allocation counts")
+	}
+	plan := graph.NewPlan()
+	e := newEnv(t, "sqlite", "memory", noResponseCache, func(o *graph.Options) { o.Plan = plan })
+	serve, _ := servingProperties50(t, e)
+	serve()
+	e.sql.Reset()
+	if n := testing.AllocsPerRun(200, serve); n > maxPlanQ5Allocs {
+		t.Errorf("%.0f allocations per warm request, want at most %d", n, maxPlanQ5Allocs)
+	}
+	if n := e.sql.Count(); n != 0 {
+		t.Errorf("%d SQL statements on a warm field level", n)
+	}
+	if plan.Executions() < 200 {
+		t.Errorf("the plan answered %d of 201 requests", plan.Executions())
+	}
+}
+
 // BenchmarkPlanQ5 measures one warm Q5 request (Q1 with the response level
 // off, every field entry cached, in process) through the whole handler,
 // with the compiled read path on and off: run with -benchmem.

@@ -23,8 +23,33 @@ const (
 )
 
 // appendQuoted is graphql.MarshalString's writeQuotedString followed by
-// encoding/json's HTML escaping.
+// encoding/json's HTML escaping. A string with no byte either escapes
+// (nor 0xE2, which starts U+2028 and U+2029) is copied as it is.
 func appendQuoted(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if quotedSpecial[s[i]] {
+			return appendEscaped(b, s)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
+}
+
+// quotedSpecial marks the bytes after which appendQuoted may write
+// something else than the byte.
+var quotedSpecial = func() (t [256]bool) {
+	for c := range 0x20 {
+		t[c] = true
+	}
+	for _, c := range []byte{'"', '\\', '<', '>', '&', 0xE2} {
+		t[c] = true
+	}
+	return t
+}()
+
+// appendEscaped is appendQuoted for a string that may need escapes.
+func appendEscaped(b []byte, s string) []byte {
 	start := 0
 	b = append(b, '"')
 	for i, c := range s {

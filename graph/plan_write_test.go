@@ -26,6 +26,21 @@ func marshalled(m graphql.Marshaler) string {
 	return string(out)
 }
 
+// FuzzAppendQuoted: appendQuoted writes graphql.MarshalString's bytes as
+// the transport sends them, whether it copies the string (no byte to
+// escape) or escapes it.
+func FuzzAppendQuoted(f *testing.F) {
+	for _, s := range []string{"", "plain", "Sea View Chalet, Langkawi", `q"uote\back`, "tab\tnl", "\x00\x1f\x7f", "ü \u2028\u2029 <&>",
+		"\u2027 \u202a \u20ac", "bad \xff\xfe utf8", "\xed\xa0\x80", "\xe2", "\xe2\x80", "tail \xe2\x80\xa8"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := string(appendQuoted([]byte("x"), s)), "x"+marshalled(graphql.MarshalString(s)); got != want {
+			t.Errorf("%q: %s, want %s", s, got, want)
+		}
+	})
+}
+
 // TestPlanAppenders: each appender of the compiled read path writes the
 // bytes of the gqlgen or model marshaler it stands for.
 func TestPlanAppenders(t *testing.T) {

@@ -117,9 +117,9 @@ func lookupsOf[K any](ctx context.Context, r *Resolver, coord string, keys []K, 
 // empty: the zero value), kept decoded beside its bytes (cache.Decoded) so
 // a warm hit decodes nothing.
 func decode[V any](r *Resolver, coord, key string, b []byte) (V, error) {
-	var v V
 	if len(b) == 0 {
-		return v, nil
+		var zero V
+		return zero, nil
 	}
 	decoded := r.Cache.Decoded()
 	if d, ok := decoded.Get(key, b); ok {
@@ -127,6 +127,14 @@ func decode[V any](r *Resolver, coord, key string, b []byte) (V, error) {
 			return d, nil
 		}
 	}
+	return decodeNew[V](decoded, coord, key, b)
+}
+
+// decodeNew decodes b and keeps the value. It is decode's miss, apart so
+// that the value it decodes into (which escapes to json.Unmarshal) is not
+// allocated on every hit.
+func decodeNew[V any](decoded *cache.Decoded, coord, key string, b []byte) (V, error) {
+	var v V
 	if err := json.Unmarshal(b, &v); err != nil {
 		return v, fmt.Errorf("graph: decode %s: %w", coord, err)
 	}
