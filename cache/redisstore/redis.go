@@ -28,6 +28,7 @@ import (
 type Store struct {
 	client redis.UniversalClient
 	prefix string
+	log    []string // logKeys(prefix): head, records
 	hook   *connectHook
 }
 
@@ -248,8 +249,7 @@ func (s *Store) Bump(ctx context.Context, tags []string) error {
 	if err != nil {
 		return full(fmt.Errorf("redisstore: bump: %w", err))
 	}
-	head, records := logKeys(s.prefix)
-	err = appendScript.Run(ctx, s.client, []string{head, records},
+	err = appendScript.Run(ctx, s.client, s.log,
 		cache.NewVersion(), cache.EncodeRecord(tags), cache.LogCapacity, cache.TagTTL.Milliseconds()).Err()
 	if err != nil {
 		return full(fmt.Errorf("redisstore: bump: log: %w", err))
@@ -338,12 +338,11 @@ func (s *Store) observe(ctx context.Context, key string, since cache.Stamp) ([]b
 	var log *redis.Cmd
 	var get *redis.StringCmd
 	if key == "" {
-		head, records := logKeys(s.prefix)
-		log = observeScript.Run(ctx, s.client, []string{head, records}, s.observeArgs(since)...)
+		log = observeScript.Run(ctx, s.client, s.log, s.observeArgs(since)...)
 	} else {
 		pipe := s.client.Pipeline()
 		get = pipe.Get(ctx, s.entryKey(key))
-		log = observeScript.EvalSha(ctx, pipe, logKeysOf(s.prefix), s.observeArgs(since)...)
+		log = observeScript.EvalSha(ctx, pipe, s.log, s.observeArgs(since)...)
 		_, _ = pipe.Exec(ctx) // each command's error is read below
 	}
 	var raw []byte
@@ -363,16 +362,11 @@ func (s *Store) observe(ctx context.Context, key string, since cache.Stamp) ([]b
 
 // headCmd queues in pipe the read of the log's head alone.
 func (s *Store) headCmd(ctx context.Context, pipe redis.Pipeliner) *redis.Cmd {
-	return observeScript.EvalSha(ctx, pipe, logKeysOf(s.prefix), s.observeArgs(cache.Stamp{})...)
+	return observeScript.EvalSha(ctx, pipe, s.log, s.observeArgs(cache.Stamp{})...)
 }
 
 func (s *Store) observeArgs(since cache.Stamp) []any {
 	return []any{cache.NewVersion(), since.Log, since.N, cache.MaxChanges, cache.TagTTL.Milliseconds()}
-}
-
-func logKeysOf(prefix string) []string {
-	head, records := logKeys(prefix)
-	return []string{head, records}
 }
 
 // changes reads observeScript's answer to a read since since.
@@ -575,7 +569,8 @@ func Open(rawURL, prefix string) (*Store, error) {
 	default:
 		return nil, fmt.Errorf("redisstore: url %q: unknown scheme %q", RedactURL(rawURL), scheme)
 	}
-	return &Store{client: client, prefix: prefix, hook: h}, nil
+	head, records := logKeys(prefix)
+	return &Store{client: client, prefix: prefix, log: []string{head, records}, hook: h}, nil
 }
 
 // errReplicaReads refuses the options that send reads to replicas, which
