@@ -64,30 +64,3 @@ func TestPlanQ5RedisWarm(t *testing.T) {
 		t.Fatalf("the write is not seen: %s", got)
 	}
 }
-
-// BenchmarkPlanQ5Redis is BenchmarkPlanQ5 on PostgreSQL and Redis: one
-// warm Q5 request through the whole handler, with the Redis round trips
-// and commands it costs (run with -benchmem).
-func BenchmarkPlanQ5Redis(b *testing.B) {
-	plan := graph.NewPlan()
-	e := newEnv(b, "postgres", "redis", noResponseCache, func(o *graph.Options) { o.Plan = plan })
-	serve, _ := servingProperties50(b, e)
-	serve()
-	serve()
-	e.sql.Reset()
-	e.trips.Reset()
-	b.ReportAllocs()
-	b.ResetTimer()
-	for b.Loop() {
-		serve()
-	}
-	b.StopTimer()
-	b.ReportMetric(float64(e.trips.Load())/float64(b.N), "redis/op")
-	b.ReportMetric(float64(e.trips.Commands())/float64(b.N), "commands/op")
-	if n := e.sql.Count(); n != 0 {
-		b.Fatalf("%d SQL statements on a warm field level", n)
-	}
-	if plan.Executions() == 0 {
-		b.Fatal("the plan answered nothing")
-	}
-}

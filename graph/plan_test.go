@@ -239,25 +239,36 @@ func TestPlanQ5Allocations(t *testing.T) {
 }
 
 // BenchmarkPlanQ5 measures one warm Q5 request (Q1 with the response level
-// off, every field entry cached, in process) through the whole handler,
-// with the compiled read path on and off: run with -benchmem.
+// off, every field entry cached) through the whole handler, in process
+// with the compiled read path off and on, and on PostgreSQL and Redis with
+// it on (with the Redis round trips and commands): run with -benchmem.
 func BenchmarkPlanQ5(b *testing.B) {
-	for _, mode := range []string{"off", "on"} {
-		b.Run(mode, func(b *testing.B) {
+	for _, c := range []struct{ name, dialect, backend string }{
+		{"off", "sqlite", "memory"}, {"on", "sqlite", "memory"}, {"redis-on", "postgres", "redis"},
+	} {
+		b.Run(c.name, func(b *testing.B) {
 			var plan *graph.Plan
-			if mode == "on" {
+			if c.name != "off" {
 				plan = graph.NewPlan()
 			}
-			e := newEnv(b, "sqlite", "memory", noResponseCache, func(o *graph.Options) { o.Plan = plan })
+			e := newEnv(b, c.dialect, c.backend, noResponseCache, func(o *graph.Options) { o.Plan = plan })
 			serve, _ := servingProperties50(b, e)
 			serve()
+			serve()
 			e.sql.Reset()
+			if e.trips != nil {
+				e.trips.Reset()
+			}
 			b.ReportAllocs()
 			b.ResetTimer()
 			for b.Loop() {
 				serve()
 			}
 			b.StopTimer()
+			if e.trips != nil {
+				b.ReportMetric(float64(e.trips.Load())/float64(b.N), "redis/op")
+				b.ReportMetric(float64(e.trips.Commands())/float64(b.N), "commands/op")
+			}
 			if n := e.sql.Count(); n != 0 {
 				b.Fatalf("%d SQL statements on a warm field level", n)
 			}
