@@ -33,9 +33,15 @@ func TestCostOfVariablesIsTheirValue(t *testing.T) {
 	if res := e.do(literal, nil, false); len(res.Errors) > 0 {
 		t.Errorf("trends with limit: 10 written: %s", res.Raw)
 	}
+	// Over 90 days a trend reads 90 points of series: 100 of them are
+	// priced above the limit, given by a variable as when written.
+	ninety := strings.Replace(trendsByVariables, "trends(limit: $limit", "trends(range: LAST_90_DAYS, limit: $limit", 1)
+	if res := e.do(strings.NewReplacer("($limit: Int, $city: String)", "", "$limit", "100", "$city", "null").Replace(ninety), nil, false); res.code() != limit.CodeTooComplex {
+		t.Errorf("90-day trends with limit: 100 written: %s", res.Raw)
+	}
 	for _, n := range []any{100, 1 << 40} {
 		sql, _ := e.counts(func() {
-			if res := e.do(trendsByVariables, map[string]any{"limit": n}, false); res.code() != limit.CodeTooComplex {
+			if res := e.do(ninety, map[string]any{"limit": n}, false); res.code() != limit.CodeTooComplex {
 				t.Errorf("trends with {limit: %v}: %s", n, res.Raw)
 			}
 		})

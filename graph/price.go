@@ -57,22 +57,22 @@ type priceTable struct {
 // logs here; docs/configuration.md says how.
 var prices = map[string]priceTable{
 	db.DialectSQLite: {
-		ranking:       byRange{db.Last24Hours: 240, db.Last7Days: 400, db.Last30Days: 400, db.Last90Days: 400},
-		sentiment:     byRange{db.Last24Hours: 140, db.Last7Days: 170, db.Last30Days: 210, db.Last90Days: 210},
-		destSentiment: byRange{db.Last24Hours: 11, db.Last7Days: 19, db.Last30Days: 19, db.Last90Days: 19},
-		destTrend:     byRange{db.Last24Hours: 22, db.Last7Days: 27, db.Last30Days: 32, db.Last90Days: 46},
-		posts:         byRange{db.Last24Hours: 91, db.Last7Days: 190, db.Last30Days: 1200, db.Last90Days: 3000},
-		list:          44,
-		search:        4456, // "freehold", the most frequent word measured
+		ranking:       byRange{db.Last24Hours: 170, db.Last7Days: 210, db.Last30Days: 350, db.Last90Days: 350},
+		sentiment:     byRange{db.Last24Hours: 71, db.Last7Days: 120, db.Last30Days: 190, db.Last90Days: 190},
+		destSentiment: byRange{db.Last24Hours: 8, db.Last7Days: 8, db.Last30Days: 10, db.Last90Days: 10},
+		destTrend:     byRange{db.Last24Hours: 4, db.Last7Days: 6, db.Last30Days: 6, db.Last90Days: 6},
+		posts:         byRange{db.Last24Hours: 76, db.Last7Days: 230, db.Last30Days: 940, db.Last90Days: 2500},
+		list:          32,
+		search:        2780, // "freehold", the most frequent word measured
 	},
 	db.DialectPostgres: {
-		ranking:       byRange{db.Last24Hours: 540, db.Last7Days: 540, db.Last30Days: 540, db.Last90Days: 540},
-		sentiment:     byRange{db.Last24Hours: 180, db.Last7Days: 340, db.Last30Days: 340, db.Last90Days: 340},
-		destSentiment: byRange{db.Last24Hours: 12, db.Last7Days: 37, db.Last30Days: 39, db.Last90Days: 39},
-		destTrend:     byRange{db.Last24Hours: 41, db.Last7Days: 41, db.Last30Days: 45, db.Last90Days: 84},
-		posts:         byRange{db.Last24Hours: 180, db.Last7Days: 350, db.Last30Days: 1100, db.Last90Days: 5900},
-		list:          230,
-		search:        1370, // "ga", a two-letter search, the dearest measured
+		ranking:       byRange{db.Last24Hours: 450, db.Last7Days: 450, db.Last30Days: 450, db.Last90Days: 570},
+		sentiment:     byRange{db.Last24Hours: 110, db.Last7Days: 110, db.Last30Days: 330, db.Last90Days: 330},
+		destSentiment: byRange{db.Last24Hours: 14, db.Last7Days: 20, db.Last30Days: 20, db.Last90Days: 21},
+		destTrend:     byRange{db.Last24Hours: 64, db.Last7Days: 64, db.Last30Days: 64, db.Last90Days: 64},
+		posts:         byRange{db.Last24Hours: 150, db.Last7Days: 370, db.Last30Days: 990, db.Last90Days: 3700},
+		list:          340,
+		search:        1320, // "ga", a two-letter search, the dearest measured
 	},
 }
 
