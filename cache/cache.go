@@ -62,7 +62,8 @@ type Options struct {
 	// LocalBytes, when positive, keeps copies of valid response entries in
 	// process, up to that many bytes, and as many of field entries, so a
 	// hit reads only the log's head (response.go, copies.go): worth it on
-	// a remote store (DefaultLocalBytes).
+	// a remote store, and on the in-process one, where comparing stamps
+	// costs less than reading each entry's tag versions (DefaultLocalBytes).
 	LocalBytes int64
 	// DecodedBytes bounds the values callers decoded from Load's payloads
 	// and keep beside them (Decoded); default DefaultDecodedBytes;
@@ -258,7 +259,7 @@ func (c *Cache) Load(ctx context.Context, coord string, ttl time.Duration, looku
 	if len(lookups) == 0 {
 		return out, nil
 	}
-	groups, tags, err := groupLookups(lookups)
+	groups, err := groupLookups(lookups)
 	if err != nil {
 		return nil, fmt.Errorf("cache: load %s: %w", coord, err)
 	}
@@ -268,8 +269,8 @@ func (c *Cache) Load(ctx context.Context, coord string, ttl time.Duration, looku
 	}
 	var copyHits int
 	var stamp Stamp
-	if c.fields != nil && c.fields.holdAll(groups) {
-		rest, hits, head, err := c.fromCopies(ctx, groups, rec, out)
+	if held := c.fields.held(groups); held != nil {
+		rest, hits, head, err := c.fromCopies(ctx, groups, held, rec, out)
 		if err != nil {
 			return c.fillUnread(ctx, coord, fill, groups, out, rec, 0)
 		}
@@ -278,11 +279,9 @@ func (c *Cache) Load(ctx context.Context, coord string, ttl time.Duration, looku
 			c.count(coord, copyHits, 0)
 			return out, nil
 		}
-		if len(rest) < len(groups) {
-			groups, tags = rest, groupTags(rest)
-		}
+		groups = rest
 	}
-	got, ok := c.read(ctx, coord, groups, tags)
+	got, ok := c.read(ctx, coord, groups, groupTags(groups))
 	if !ok {
 		return c.fillUnread(ctx, coord, fill, groups, out, rec, copyHits)
 	}
@@ -449,9 +448,8 @@ func (c *Cache) await(ctx context.Context, coord string, ttl time.Duration, fill
 	return nil
 }
 
-// groupLookups groups lookups by key and returns the union of their tags
-// (with AllTag), sorted.
-func groupLookups(lookups []Lookup) ([]group, []string, error) {
+// groupLookups groups lookups by key.
+func groupLookups(lookups []Lookup) ([]group, error) {
 	groups := make([]group, 0, len(lookups))
 	byKey := make(map[string]int, len(lookups))
 	// One backing array for every group's tags and one for their first
@@ -469,7 +467,7 @@ func groupLookups(lookups []Lookup) ([]group, []string, error) {
 		}
 		for _, t := range l.Tags {
 			if !validToken(t) {
-				return nil, nil, fmt.Errorf("invalid tag %q", t)
+				return nil, fmt.Errorf("invalid tag %q", t)
 			}
 		}
 		byKey[l.Key] = len(groups)
@@ -478,17 +476,29 @@ func groupLookups(lookups []Lookup) ([]group, []string, error) {
 		idxBuf[i] = i
 		groups = append(groups, group{key: l.Key, tags: tagBuf[start:len(tagBuf):len(tagBuf)], idx: idxBuf[i : i+1 : i+1]})
 	}
-	// The union is the groups' tag sets merged, AllTag once: sorting them
-	// costs less than growing a map of them.
-	union := make([]string, 1, len(tagBuf)-len(groups)+1)
+	return groups, nil
+}
+
+// groupTags returns the union of the groups' tags, AllTag included,
+// sorted: what a store read of the groups reads the versions of. Only a
+// read of the store needs it, so a Load answered from copies never
+// builds it. Sorting the tag sets merged costs less than growing a map.
+func groupTags(groups []group) []string {
+	n := 1
+	for g := range groups {
+		n += len(groups[g].tags)
+	}
+	union := make([]string, 1, n)
 	union[0] = AllTag
-	for _, t := range tagBuf {
-		if t != AllTag {
-			union = append(union, t)
+	for g := range groups {
+		for _, t := range groups[g].tags {
+			if t != AllTag {
+				union = append(union, t)
+			}
 		}
 	}
 	slices.Sort(union)
-	return groups, slices.Compact(union), nil
+	return slices.Compact(union)
 }
 
 func groupKeys(groups []group) []string {

@@ -30,15 +30,14 @@ import (
 // the head's stamp, which values read from the store after it are valid
 // at. It fails when the head cannot be read: the store is then not asked
 // again, the source answers.
-func (c *Cache) fromCopies(ctx context.Context, groups []group, rec *Recorder, out [][]byte) (rest []group, hits int, stamp Stamp, err error) {
+func (c *Cache) fromCopies(ctx context.Context, groups []group, held []*response, rec *Recorder, out [][]byte) (rest []group, hits int, stamp Stamp, err error) {
 	head, err := c.head(ctx)
 	if err != nil {
 		return nil, 0, Stamp{}, err
 	}
 	for g := range groups {
-		gr := &groups[g]
-		r := c.fields.get(gr.key)
-		if r == nil || !slices.Equal(r.tags, gr.tags) {
+		gr, r := &groups[g], held[g]
+		if !slices.Equal(r.tags, gr.tags) {
 			rest = append(rest, *gr)
 			continue
 		}
@@ -141,27 +140,29 @@ func (c *Cache) keepFilled(cl *claimed, mine []int, vals [][]byte, expires time.
 	}
 }
 
-// holdAll reports whether every group has a copy: only then does a Load
-// read the log's head first, since a key without one is read from the
-// store anyway, in a round trip that reads the log's stamp too.
-func (l *localCopies) holdAll(groups []group) bool {
+// held returns the copies of the groups, in order, or nil unless every
+// group has one: only then does a Load read the log's head first, since a
+// key without one is read from the store anyway, in a round trip that
+// reads the log's stamp too. One lock and one clock reading serve the
+// whole batch; expired copies count as absent (and are dropped).
+func (l *localCopies) held(groups []group) []*response {
+	if l == nil {
+		return nil
+	}
+	out := make([]*response, len(groups))
+	now := time.Now()
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	for g := range groups {
-		if _, ok := l.entries[groups[g].key]; !ok {
-			return false
+		r := l.entries[groups[g].key]
+		if r == nil {
+			return nil
 		}
-	}
-	return true
-}
-
-// groupTags returns the union of the groups' tags, sorted.
-func groupTags(groups []group) []string {
-	union := map[string]struct{}{AllTag: {}}
-	for g := range groups {
-		for _, t := range groups[g].tags {
-			union[t] = struct{}{}
+		if !now.Before(r.expires) {
+			l.remove(groups[g].key)
+			return nil
 		}
+		out[g] = r
 	}
-	return sortedKeys(union)
+	return out
 }

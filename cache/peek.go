@@ -16,11 +16,11 @@ func (c *Cache) Peek(ctx context.Context, coord string, lookups []Lookup) (vals 
 	if !c.opt.InProcess || len(lookups) == 0 || c.bypassed() {
 		return vals, hit
 	}
-	groups, tags, err := groupLookups(lookups)
+	groups, err := groupLookups(lookups)
 	if err != nil {
 		return vals, hit
 	}
-	got, err := c.store.Get(ctx, groupKeys(groups), tags)
+	got, err := c.store.Get(ctx, groupKeys(groups), groupTags(groups))
 	if err != nil {
 		return vals, hit
 	}

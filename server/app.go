@@ -145,6 +145,9 @@ func (a *app) openCache(afterInvalidation []func(tags []string)) error {
 		opts.Counters, opts.Inspector, opts.Backend = m, m, "MEMORY"
 		opts.Timeout, opts.BreakerThreshold = -1, -1 // it never blocks on a network
 		opts.InProcess = true                        // so Peek answers its hits without a loader's wait
+		// Copies validated by the log's head: a warm batch then compares
+		// stamps instead of reading every entry's tag versions.
+		opts.LocalBytes = cache.DefaultLocalBytes
 	}
 	a.lease = outbox.NewLease(a.store, identity, cfg.Lease, ping, a.log)
 	a.bypass = outbox.NewBypass(a.lease)

@@ -22,9 +22,9 @@ var (
 )
 
 // Options returns o completed as the server wires a Cache on s: its shared
-// counters and inspection, its name, and on Redis copies in process and
-// compression; on the in-process store, InProcess, and no timeout and no
-// breaker whatever o says. A Faulty is wired as the store it wraps.
+// counters and inspection, its name, copies in process, on Redis
+// compression, and on the in-process store InProcess and no timeout and
+// no breaker whatever o says. A Faulty is wired as the store it wraps.
 func Options(s Store, o cache.Options) cache.Options {
 	if o.Counters == nil {
 		o.Counters = s
@@ -41,9 +41,6 @@ func Options(s Store, o cache.Options) cache.Options {
 		if o.Backend == "" {
 			o.Backend = "REDIS"
 		}
-		if o.LocalBytes == 0 {
-			o.LocalBytes = cache.DefaultLocalBytes
-		}
 		o.Compress = true
 	case *cache.MemoryStore:
 		if o.Backend == "" {
@@ -51,6 +48,9 @@ func Options(s Store, o cache.Options) cache.Options {
 		}
 		o.Timeout, o.BreakerThreshold = -1, -1
 		o.InProcess = true
+	}
+	if o.LocalBytes == 0 {
+		o.LocalBytes = cache.DefaultLocalBytes
 	}
 	return o
 }
