@@ -7,7 +7,7 @@ import (
 	"time"
 )
 
-// Field copies (Options.LocalBytes). On a remote store, Load keeps the
+// Field copies (Options.LocalBytes). On any store, Load keeps the
 // entries it validated or filled in process, each stamped with the log's
 // stamp read before the versions that validated it (Got.Stamp, read first
 // in Get's own round trip: the response level's rule, log.go, since a
