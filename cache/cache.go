@@ -207,6 +207,20 @@ func (c *Cache) countError(op string) {
 type Lookup struct {
 	Key  string
 	Tags []string
+	set  bool // Tags is already an entry's tag set (NewLookup)
+}
+
+// NewLookup returns the lookup of key with tags made an entry's tag set
+// once (valid, sorted, without duplicates, AllTag added), which every Load
+// then uses as it is, sharing it: for a lookup built once and read often.
+// Invalid tags are left as they are, for Load to refuse.
+func NewLookup(key string, tags []string) Lookup {
+	for _, t := range tags {
+		if !validToken(t) {
+			return Lookup{Key: key, Tags: tags}
+		}
+	}
+	return Lookup{Key: key, Tags: slices.Clip(appendTagSet(nil, tags)), set: true}
 }
 
 // group is the lookups of one Load sharing a key.
@@ -451,13 +465,21 @@ func (c *Cache) await(ctx context.Context, coord string, ttl time.Duration, fill
 // groupLookups groups lookups by key.
 func groupLookups(lookups []Lookup) ([]group, error) {
 	groups := make([]group, 0, len(lookups))
-	byKey := make(map[string]int, len(lookups))
+	byKey := keyIndexes.Get().(map[string]int)
+	defer func() {
+		if len(byKey) <= maxPooledKeys { // a large map would cost every later clear
+			clear(byKey)
+			keyIndexes.Put(byKey)
+		}
+	}()
 	// One backing array for every group's tags and one for their first
 	// index (clipped, so a second index or a tag reallocates), rather than
 	// two allocations per group.
 	n := 0
 	for _, l := range lookups {
-		n += len(l.Tags) + 1
+		if !l.set {
+			n += len(l.Tags) + 1
+		}
 	}
 	tagBuf, idxBuf := make([]string, 0, n), make([]int, len(lookups))
 	for i, l := range lookups {
@@ -465,19 +487,30 @@ func groupLookups(lookups []Lookup) ([]group, error) {
 			groups[g].idx = append(groups[g].idx, i)
 			continue
 		}
-		for _, t := range l.Tags {
-			if !validToken(t) {
-				return nil, fmt.Errorf("invalid tag %q", t)
+		tags := l.Tags // a set already (NewLookup), shared and never modified
+		if !l.set {
+			for _, t := range l.Tags {
+				if !validToken(t) {
+					return nil, fmt.Errorf("invalid tag %q", t)
+				}
 			}
+			start := len(tagBuf)
+			tagBuf = appendTagSet(tagBuf, l.Tags)
+			tags = tagBuf[start:len(tagBuf):len(tagBuf)]
 		}
 		byKey[l.Key] = len(groups)
-		start := len(tagBuf)
-		tagBuf = appendTagSet(tagBuf, l.Tags)
 		idxBuf[i] = i
-		groups = append(groups, group{key: l.Key, tags: tagBuf[start:len(tagBuf):len(tagBuf)], idx: idxBuf[i : i+1 : i+1]})
+		groups = append(groups, group{key: l.Key, tags: tags, idx: idxBuf[i : i+1 : i+1]})
 	}
 	return groups, nil
 }
+
+// keyIndexes pools groupLookups' maps of keys to groups: a warm batch then
+// allocates none.
+var keyIndexes = sync.Pool{New: func() any { return map[string]int{} }}
+
+// maxPooledKeys bounds the maps keyIndexes keeps.
+const maxPooledKeys = 1024
 
 // groupTags returns the union of the groups' tags, AllTag included,
 // sorted: what a store read of the groups reads the versions of. Only a

@@ -51,6 +51,41 @@ func TestLoadHitAfterFill(t *testing.T) {
 	})
 }
 
+// A lookup whose tags were made a set once (NewLookup), unsorted and with
+// a duplicate as sent, reads the entries the same lookup built plainly
+// wrote, and misses after the same invalidations; an invalid tag is still
+// refused, by the Load.
+func TestNewLookupReadsTheSameEntries(t *testing.T) {
+	cachetest.EachStore(t, func(t *testing.T, s cachetest.Store) {
+		c := newCache(t, s, cache.Options{})
+		ctx := context.Background()
+		f := cachetest.NewFiller(cachetest.NewSource())
+		plain := []cache.Lookup{{Key: "a", Tags: []string{"y", "x", "y"}}, {Key: "b", Tags: []string{"y"}}, {Key: "c"}}
+		made := make([]cache.Lookup, len(plain))
+		for i, l := range plain {
+			made[i] = cache.NewLookup(l.Key, l.Tags)
+		}
+		cachetest.MustLoad(t, c, ctx, plain, f.Fill(plain))
+		f.Reset()
+		cachetest.MustLoad(t, c, ctx, made, f.Fill(made))
+		for _, l := range made {
+			if n := f.Filled(l.Key); n != 0 {
+				t.Fatalf("made lookup %s filled %d times, want a hit", l.Key, n)
+			}
+		}
+		cachetest.MustInvalidate(t, c, "x")
+		f.Reset()
+		cachetest.MustLoad(t, c, ctx, made, f.Fill(made))
+		if f.Filled("a") != 1 || f.Filled("b") != 0 || f.Filled("c") != 0 {
+			t.Fatalf("after x: refilled a %d, b %d, c %d times; want a alone", f.Filled("a"), f.Filled("b"), f.Filled("c"))
+		}
+		bad := []cache.Lookup{cache.NewLookup("d", []string{"Not A Tag"})}
+		if _, err := c.Load(ctx, "test", time.Minute, bad, f.Fill(bad)); err == nil {
+			t.Fatal("a lookup with an invalid tag loaded")
+		}
+	})
+}
+
 func TestInvalidatePrecision(t *testing.T) {
 	cachetest.EachStore(t, func(t *testing.T, s cachetest.Store) {
 		c := newCache(t, s, cache.Options{})

@@ -89,8 +89,16 @@ func (r *Resolver) trends(ctx context.Context, rng *db.TimeRange, city *string, 
 // rangeKey is the key of a destination's analytics over rng at the
 // request's instant.
 func (r *Resolver) rangeKey(ctx context.Context, d *db.Destination, rng *db.TimeRange) rangeKey {
+	k := r.window(ctx, rng)
+	k.DestinationID = d.ID
+	return k
+}
+
+// window is the key of rng's window at the request's instant, with no
+// destination: the part of rangeKey its destinations share.
+func (r *Resolver) window(ctx context.Context, rng *db.TimeRange) rangeKey {
 	rg := rangeArg(rng)
-	return rangeKey{DestinationID: d.ID, Range: rg, End: db.WindowEnd(rg, r.instant(ctx))}
+	return rangeKey{Range: rg, End: db.WindowEnd(rg, r.instant(ctx))}
 }
 
 func (r *Resolver) destinationSentiment(ctx context.Context, d *db.Destination, rng *db.TimeRange) (*db.SentimentSummary, error) {

@@ -75,7 +75,7 @@ func (c *batched[K, V]) loader(r *Resolver) *loader[K, V] {
 func (c *batched[K, V]) lookup(k K) cache.Lookup {
 	return c.built.get(k, func(k K) cache.Lookup {
 		parent, args := c.key(k)
-		return cache.Lookup{Key: cacheKey(c.name, parent, args), Tags: c.tags(k)}
+		return cache.NewLookup(cacheKey(c.name, parent, args), c.tags(k))
 	})
 }
 

@@ -83,7 +83,7 @@ func TestLookupMemo(t *testing.T) {
 	for round := range 2 {
 		for id := int64(1); id <= 3*lookupSlots; id += 7 {
 			got := entityProperty.lookup(id)
-			want := fmt.Sprintf("Property|%d property:%d", id, id)
+			want := fmt.Sprintf("Property|%d all property:%d", id, id) // the entry's tag set (cache.NewLookup)
 			if s := got.Key + " " + strings.Join(got.Tags, " "); s != want {
 				t.Fatalf("round %d: lookup(%d) = %s, want %s", round, id, s, want)
 			}

@@ -41,6 +41,7 @@ import (
 // collector.
 type Plan struct {
 	plans      planCache
+	parts      *partsCache // rendered parts of objects (plan_parts.go)
 	executions atomic.Int64
 	fallbacks  map[string]*atomic.Int64 // by reason, fixed at NewPlan
 }
@@ -52,7 +53,7 @@ var (
 
 // NewPlan returns a Plan with its counters at zero.
 func NewPlan() *Plan {
-	p := &Plan{fallbacks: map[string]*atomic.Int64{},
+	p := &Plan{fallbacks: map[string]*atomic.Int64{}, parts: newPartsCache(DefaultPartsBytes),
 		plans: planCache{max: DefaultPlanEntries, conds: map[string][]string{}, plans: map[string]*compiled{}}}
 	for _, r := range []string{fallbackOperation, fallbackField, fallbackDirective, fallbackArgs, fallbackError} {
 		p.fallbacks[r] = new(atomic.Int64)
@@ -126,6 +127,7 @@ type planField struct {
 	idx      int    // this field's slot in a run's per-field state
 	key      []byte // `"alias":`, written before its value
 	typ      string // the type the field is on
+	object   bool   // its values are objects (or lists of them), not scalars
 	children []*planField
 }
 
@@ -178,6 +180,7 @@ func (c *compiler) compile(typ string, set ast.SelectionSet) ([]*planField, stri
 			return nil, fallbackField
 		}
 		if child != "" {
+			f.object = true
 			var reason string
 			if f.children, reason = c.compile(child, cf.Selections); reason != "" {
 				return nil, reason
@@ -342,7 +345,7 @@ func (p *Plan) serve(ctx context.Context, r *Resolver, es graphql.ExecutableSche
 	if c.fallback != "" {
 		return p.fallback(c.fallback)
 	}
-	run := newPlanRun(ctx, r, newExecutionContext(oc, es.(*executableSchema), nil), c)
+	run := newPlanRun(ctx, p, r, newExecutionContext(oc, es.(*executableSchema), nil), c)
 	defer run.release()
 	if err := run.coerce(c.roots); err != nil {
 		return p.fallback(fallbackArgs)
@@ -365,11 +368,13 @@ func (p *Plan) serve(ctx context.Context, r *Resolver, es graphql.ExecutableSche
 // would. Runs are pooled; release returns one.
 type planRun struct {
 	ctx        context.Context
+	plan       *Plan
 	r          *Resolver
 	ec         *executionContext
 	args       []map[string]any // coerced, by field idx
 	pages      []*db.IDPage     // a connection root's page, by field idx
 	roots      []int64          // a single root's id (0: null), by field idx
+	windows    []rangeKey       // a sentiment field's window (sentimentKey), by field idx
 	props      map[int64]*db.Property
 	dests      map[int64]*db.Destination
 	destProps  map[destPropsKey][]int64
@@ -386,19 +391,21 @@ var planRuns = sync.Pool{New: func() any {
 // maxPooledBuffer bounds the output buffer a pooled run keeps.
 const maxPooledBuffer = 1 << 20
 
-func newPlanRun(ctx context.Context, r *Resolver, ec *executionContext, c *compiled) *planRun {
+func newPlanRun(ctx context.Context, p *Plan, r *Resolver, ec *executionContext, c *compiled) *planRun {
 	run := planRuns.Get().(*planRun)
-	run.ctx, run.r, run.ec = ctx, r, ec
+	run.ctx, run.plan, run.r, run.ec = ctx, p, r, ec
 	run.args = slices.Grow(run.args[:0], c.fields)[:c.fields]
 	run.pages = slices.Grow(run.pages[:0], c.fields)[:c.fields]
 	run.roots = slices.Grow(run.roots[:0], c.fields)[:c.fields]
+	run.windows = slices.Grow(run.windows[:0], c.fields)[:c.fields]
 	return run
 }
 
 func (run *planRun) release() {
-	run.ctx, run.r, run.ec, run.err = nil, nil, nil, nil
+	run.ctx, run.plan, run.r, run.ec, run.err = nil, nil, nil, nil, nil
 	clear(run.args)
 	clear(run.pages)
+	clear(run.windows)
 	clear(run.props)
 	clear(run.dests)
 	clear(run.destProps)

@@ -213,6 +213,13 @@ func (run *planRun) destPropsKey(f *planField, d *db.Destination) destPropsKey {
 	return destPropsKey{DestinationID: d.ID, First: n}
 }
 
+// sentimentKey is rangeKey, from the field's window computed once a run.
 func (run *planRun) sentimentKey(f *planField, d *db.Destination) rangeKey {
-	return run.r.rangeKey(run.ctx, d, run.args[f.idx]["range"].(*db.TimeRange))
+	k := run.windows[f.idx]
+	if k.Range == "" {
+		k = run.r.window(run.ctx, run.args[f.idx]["range"].(*db.TimeRange))
+		run.windows[f.idx] = k
+	}
+	k.DestinationID = d.ID
+	return k
 }

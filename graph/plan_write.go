@@ -5,6 +5,7 @@ import (
 	"math"
 	"strconv"
 	"time"
+	"unsafe"
 
 	"github.com/kedahpulse/kedahpulse/db"
 )
@@ -283,9 +284,7 @@ func (run *planRun) writePageInfo(fields []*planField, page *db.IDPage) {
 }
 
 func (run *planRun) writeProperty(fields []*planField, p *db.Property) {
-	run.buf = append(run.buf, '{')
-	for i, f := range fields {
-		run.key(i, f)
+	run.writeObject(unsafe.Pointer(p), fields, func(f *planField) {
 		switch f.Name {
 		case "__typename":
 			run.typename("Property")
@@ -303,25 +302,22 @@ func (run *planRun) writeProperty(fields []*planField, p *db.Property) {
 			run.buf = appendTime(run.buf, p.CreatedAt)
 		case "updatedAt":
 			run.buf = appendTime(run.buf, p.UpdatedAt)
-		case "destination":
-			var d *db.Destination
-			if p.DestinationID != nil {
-				d = run.dests[*p.DestinationID]
-			}
-			if d == nil {
-				run.null()
-			} else {
-				run.writeDestination(f.children, d)
-			}
 		}
-	}
-	run.buf = append(run.buf, '}')
+	}, func(f *planField) { // destination
+		var d *db.Destination
+		if p.DestinationID != nil {
+			d = run.dests[*p.DestinationID]
+		}
+		if d == nil {
+			run.null()
+		} else {
+			run.writeDestination(f.children, d)
+		}
+	})
 }
 
 func (run *planRun) writeDestination(fields []*planField, d *db.Destination) {
-	run.buf = append(run.buf, '{')
-	for i, f := range fields {
-		run.key(i, f)
+	run.writeObject(unsafe.Pointer(d), fields, func(f *planField) {
 		switch f.Name {
 		case "__typename":
 			run.typename("Destination")
@@ -345,6 +341,9 @@ func (run *planRun) writeDestination(fields []*planField, d *db.Destination) {
 			run.buf = appendTime(run.buf, d.CreatedAt)
 		case "updatedAt":
 			run.buf = appendTime(run.buf, d.UpdatedAt)
+		}
+	}, func(f *planField) {
+		switch f.Name {
 		case "properties":
 			run.buf = append(run.buf, '[')
 			n := 0
@@ -363,8 +362,7 @@ func (run *planRun) writeDestination(fields []*planField, d *db.Destination) {
 		case "sentiment":
 			run.writeSentiment(f.children, run.sentiments[run.sentimentKey(f, d)])
 		}
-	}
-	run.buf = append(run.buf, '}')
+	})
 }
 
 func (run *planRun) writeSentiment(fields []*planField, s db.SentimentSummary) {
