@@ -51,7 +51,18 @@ type rooted[A, V any] struct {
 
 // read reads the field's value for a through the cache.
 func (c *rooted[A, V]) read(ctx context.Context, r *Resolver, a A) (V, error) {
-	return readOne(ctx, r, c.name, a, c.tags(a), func(ctx context.Context) (V, error) { return c.fetch(ctx, r.Store, a) })
+	return c.readAt(ctx, r, c.lookup(a), a)
+}
+
+// lookup is a's entry key and tags.
+func (c *rooted[A, V]) lookup(a A) cache.Lookup {
+	return cache.NewLookup(cacheKey(c.name, 0, a), c.tags(a))
+}
+
+// readAt is read with a's lookup built already (the compiled plan keeps
+// the lookup of arguments written without variables).
+func (c *rooted[A, V]) readAt(ctx context.Context, r *Resolver, l cache.Lookup, a A) (V, error) {
+	return readOne(ctx, r, c.name, l, func(ctx context.Context) (V, error) { return c.fetch(ctx, r.Store, a) })
 }
 
 // batched is a coordinate cached as one entry per key K (an entity, or a

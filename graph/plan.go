@@ -32,6 +32,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/vektah/gqlparser/v2/ast"
 
+	"github.com/kedahpulse/kedahpulse/cache"
 	"github.com/kedahpulse/kedahpulse/db"
 	"github.com/kedahpulse/kedahpulse/graph/gqlhttp"
 )
@@ -129,6 +130,40 @@ type planField struct {
 	typ      string // the type the field is on
 	object   bool   // its values are objects (or lists of them), not scalars
 	children []*planField
+	// constant says its arguments hold no variable: a root's read is then
+	// the same every run, and lookup keeps its entry's lookup (rootLookup).
+	constant bool
+	lookup   atomic.Pointer[cache.Lookup]
+}
+
+// rootLookup is the lookup of root field f's read: kept on f when its
+// arguments are constant, built by build otherwise.
+func rootLookup(f *planField, build func() cache.Lookup) cache.Lookup {
+	if !f.constant {
+		return build()
+	}
+	if l := f.lookup.Load(); l != nil {
+		return *l
+	}
+	l := build()
+	f.lookup.Store(&l)
+	return l
+}
+
+// hasVariable reports whether v is or holds a variable.
+func hasVariable(v *ast.Value) bool {
+	if v == nil {
+		return false
+	}
+	if v.Kind == ast.Variable {
+		return true
+	}
+	for _, c := range v.Children {
+		if hasVariable(c.Value) {
+			return true
+		}
+	}
+	return false
 }
 
 // selects reports whether f's selection holds the field name, as the
@@ -169,7 +204,12 @@ func (c *compiler) compile(typ string, set ast.SelectionSet) ([]*planField, stri
 		var key bytes.Buffer
 		graphql.MarshalString(cf.Alias).MarshalGQL(&key)
 		key.WriteByte(':')
-		f := &planField{CollectedField: cf, idx: c.n, key: key.Bytes(), typ: typ}
+		f := &planField{CollectedField: cf, idx: c.n, key: key.Bytes(), typ: typ, constant: true}
+		for _, a := range cf.Arguments {
+			if hasVariable(a.Value) {
+				f.constant = false
+			}
+		}
 		c.n++
 		out[i] = f
 		if cf.Name == "__typename" {

@@ -3,6 +3,7 @@ package graph
 import (
 	"context"
 
+	"github.com/kedahpulse/kedahpulse/cache"
 	"github.com/kedahpulse/kedahpulse/db"
 )
 
@@ -52,7 +53,7 @@ func (run *planRun) load(roots []*planField) error {
 		case "properties":
 			a, _ := propertyArgs(args["filter"].(*db.PropertyFilter), args["first"].(*int), args["after"].(*string), args["orderBy"].(*db.PropertyOrder))
 			a.Count = f.selects("totalCount")
-			page, err := queryProperties.read(ctx, r, a)
+			page, err := queryProperties.readAt(ctx, r, rootLookup(f, func() cache.Lookup { return queryProperties.lookup(a) }), a)
 			if err != nil {
 				return err
 			}
@@ -60,7 +61,7 @@ func (run *planRun) load(roots []*planField) error {
 			propIDs = append(propIDs, page.IDs...)
 		case "destinations":
 			a, _ := destinationArgs(args)
-			page, err := queryDestinations.read(ctx, r, a)
+			page, err := queryDestinations.readAt(ctx, r, rootLookup(f, func() cache.Lookup { return queryDestinations.lookup(a) }), a)
 			if err != nil {
 				return err
 			}
@@ -75,7 +76,8 @@ func (run *planRun) load(roots []*planField) error {
 			if p := args["id"].(*int64); p != nil {
 				id = *p
 			} else {
-				found, err := queryDestination.read(ctx, r, db.SlugArgs{Slug: *args["slug"].(*string)})
+				a := db.SlugArgs{Slug: *args["slug"].(*string)}
+				found, err := queryDestination.readAt(ctx, r, rootLookup(f, func() cache.Lookup { return queryDestination.lookup(a) }), a)
 				if err != nil {
 					return err
 				}

@@ -142,18 +142,17 @@ func decodeNew[V any](decoded *cache.Decoded, coord, key string, b []byte) (V, e
 	return v, nil
 }
 
-// readOne reads a single argument-keyed value through the cache.
-func readOne[V any](ctx context.Context, r *Resolver, coord string, args any, tags []string,
+// readOne reads a single argument-keyed value, under l, through the cache.
+func readOne[V any](ctx context.Context, r *Resolver, coord string, l cache.Lookup,
 	fetch func(context.Context) (V, error)) (V, error) {
-	key := cacheKey(coord, 0, args)
-	vals, err := readThrough(ctx, r, coord, []string{key},
-		func(k string) cache.Lookup { return cache.Lookup{Key: k, Tags: tags} },
+	vals, err := readThrough(ctx, r, coord, []string{l.Key},
+		func(string) cache.Lookup { return l },
 		func(ctx context.Context, _ []string) (map[string]V, error) {
 			v, err := fetch(ctx)
 			if err != nil {
 				return nil, err
 			}
-			return map[string]V{key: v}, nil
+			return map[string]V{l.Key: v}, nil
 		})
 	if err != nil {
 		var zero V
