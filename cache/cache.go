@@ -273,7 +273,8 @@ func (c *Cache) Load(ctx context.Context, coord string, ttl time.Duration, looku
 	if len(lookups) == 0 {
 		return out, nil
 	}
-	groups, err := groupLookups(lookups)
+	sc := newScratch()
+	groups, err := groupLookups(lookups, sc)
 	if err != nil {
 		return nil, fmt.Errorf("cache: load %s: %w", coord, err)
 	}
@@ -283,7 +284,7 @@ func (c *Cache) Load(ctx context.Context, coord string, ttl time.Duration, looku
 	}
 	var copyHits int
 	var stamp Stamp
-	if held := c.fields.held(groups); held != nil {
+	if held := c.fields.held(groups, sc); held != nil {
 		rest, hits, head, err := c.fromCopies(ctx, groups, held, rec, out)
 		if err != nil {
 			return c.fillUnread(ctx, coord, fill, groups, out, rec, 0)
@@ -291,6 +292,7 @@ func (c *Cache) Load(ctx context.Context, coord string, ttl time.Duration, looku
 		copyHits, stamp = hits, head
 		if len(rest) == 0 {
 			c.count(coord, copyHits, 0)
+			sc.release()
 			return out, nil
 		}
 		groups = rest
@@ -462,16 +464,11 @@ func (c *Cache) await(ctx context.Context, coord string, ttl time.Duration, fill
 	return nil
 }
 
-// groupLookups groups lookups by key.
-func groupLookups(lookups []Lookup) ([]group, error) {
-	groups := make([]group, 0, len(lookups))
-	byKey := keyIndexes.Get().(map[string]int)
-	defer func() {
-		if len(byKey) <= maxPooledKeys { // a large map would cost every later clear
-			clear(byKey)
-			keyIndexes.Put(byKey)
-		}
-	}()
+// groupLookups groups lookups by key, in sc's buffers.
+func groupLookups(lookups []Lookup, sc *scratch) ([]group, error) {
+	groups := slices.Grow(sc.groups[:0], len(lookups))
+	idxBuf := slices.Grow(sc.idx[:0], len(lookups))[:len(lookups)]
+	sc.groups, sc.idx = groups, idxBuf
 	// One backing array for every group's tags and one for their first
 	// index (clipped, so a second index or a tag reallocates), rather than
 	// two allocations per group.
@@ -481,9 +478,12 @@ func groupLookups(lookups []Lookup) ([]group, error) {
 			n += len(l.Tags) + 1
 		}
 	}
-	tagBuf, idxBuf := make([]string, 0, n), make([]int, len(lookups))
+	var tagBuf []string
+	if n > 0 {
+		tagBuf = make([]string, 0, n)
+	}
 	for i, l := range lookups {
-		if g, ok := byKey[l.Key]; ok {
+		if g, ok := sc.byKey[l.Key]; ok {
 			groups[g].idx = append(groups[g].idx, i)
 			continue
 		}
@@ -498,19 +498,42 @@ func groupLookups(lookups []Lookup) ([]group, error) {
 			tagBuf = appendTagSet(tagBuf, l.Tags)
 			tags = tagBuf[start:len(tagBuf):len(tagBuf)]
 		}
-		byKey[l.Key] = len(groups)
+		sc.byKey[l.Key] = len(groups)
 		idxBuf[i] = i
 		groups = append(groups, group{key: l.Key, tags: tags, idx: idxBuf[i : i+1 : i+1]})
 	}
 	return groups, nil
 }
 
-// keyIndexes pools groupLookups' maps of keys to groups: a warm batch then
-// allocates none.
-var keyIndexes = sync.Pool{New: func() any { return map[string]int{} }}
+// scratch is the buffers of one Load or Peek: its groups, their indices,
+// their copies and the map that groups keys. A call that answers every
+// lookup from copies (or Peek, which keeps nothing) returns them to
+// scratches; one that reads or fills lets them go, since its flights and
+// copies may hold its groups.
+type scratch struct {
+	byKey  map[string]int
+	groups []group
+	idx    []int
+	held   []*response
+}
 
-// maxPooledKeys bounds the maps keyIndexes keeps.
-const maxPooledKeys = 1024
+var scratches = sync.Pool{New: func() any { return &scratch{byKey: map[string]int{}} }}
+
+// maxPooledScratch bounds the batches whose buffers scratches keeps: a
+// large map would cost every later clear.
+const maxPooledScratch = 1024
+
+func newScratch() *scratch { return scratches.Get().(*scratch) }
+
+func (sc *scratch) release() {
+	if len(sc.byKey) > maxPooledScratch || cap(sc.groups) > maxPooledScratch {
+		return
+	}
+	clear(sc.byKey)
+	clear(sc.groups[:cap(sc.groups)]) // drop the keys and tags they point to
+	clear(sc.held[:cap(sc.held)])
+	scratches.Put(sc)
+}
 
 // groupTags returns the union of the groups' tags, AllTag included,
 // sorted: what a store read of the groups reads the versions of. Only a

@@ -144,12 +144,14 @@ func (c *Cache) keepFilled(cl *claimed, mine []int, vals [][]byte, expires time.
 // group has one: only then does a Load read the log's head first, since a
 // key without one is read from the store anyway, in a round trip that
 // reads the log's stamp too. One lock and one clock reading serve the
-// whole batch; expired copies count as absent (and are dropped).
-func (l *localCopies) held(groups []group) []*response {
+// whole batch; expired copies count as absent (and are dropped). The
+// slice is sc's.
+func (l *localCopies) held(groups []group, sc *scratch) []*response {
 	if l == nil {
 		return nil
 	}
-	out := make([]*response, len(groups))
+	out := slices.Grow(sc.held[:0], len(groups))[:len(groups)]
+	sc.held = out
 	now := time.Now()
 	l.mu.Lock()
 	defer l.mu.Unlock()

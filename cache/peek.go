@@ -16,7 +16,9 @@ func (c *Cache) Peek(ctx context.Context, coord string, lookups []Lookup) (vals 
 	if !c.opt.InProcess || len(lookups) == 0 || c.bypassed() {
 		return vals, hit
 	}
-	groups, err := groupLookups(lookups)
+	sc := newScratch()
+	defer sc.release() // take keeps nothing of the groups
+	groups, err := groupLookups(lookups, sc)
 	if err != nil {
 		return vals, hit
 	}

@@ -408,6 +408,7 @@ func (p *Plan) serve(ctx context.Context, r *Resolver, es graphql.ExecutableSche
 // would. Runs are pooled; release returns one.
 type planRun struct {
 	ctx        context.Context
+	argCtx     context.Context // ctx with the input unmarshalers (coerce)
 	plan       *Plan
 	r          *Resolver
 	ec         *executionContext
@@ -442,7 +443,7 @@ func newPlanRun(ctx context.Context, p *Plan, r *Resolver, ec *executionContext,
 }
 
 func (run *planRun) release() {
-	run.ctx, run.plan, run.r, run.ec, run.err = nil, nil, nil, nil, nil
+	run.ctx, run.argCtx, run.plan, run.r, run.ec, run.err = nil, nil, nil, nil, nil, nil
 	clear(run.args)
 	clear(run.pages)
 	clear(run.windows)
@@ -479,8 +480,10 @@ func (run *planRun) coerce(fields []*planField) error {
 			argf = run.ec.field_Destination_sentiment_args
 		}
 		if argf != nil {
-			ctx := graphql.WithUnmarshalerMap(run.ctx, graphql.BuildUnmarshalerMap(run.ec.unmarshalInputPropertyFilter))
-			args, err := argf(ctx, f.ArgumentMap(run.ec.OperationContext.Variables))
+			if run.argCtx == nil { // the input unmarshalers the generated functions look up, once a run
+				run.argCtx = graphql.WithUnmarshalerMap(run.ctx, graphql.BuildUnmarshalerMap(run.ec.unmarshalInputPropertyFilter))
+			}
+			args, err := argf(run.argCtx, f.ArgumentMap(run.ec.OperationContext.Variables))
 			if err != nil {
 				return err
 			}
