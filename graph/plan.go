@@ -6,7 +6,9 @@ package graph
 // __typename mean the same), its arguments coerced by the generated
 // argument functions, its values loaded breadth-first (one batch per field
 // for all its parents, through the same rows and read-through as the
-// resolvers), and its JSON written with gqlgen's own scalar marshalers.
+// resolvers), and its JSON written with gqlgen's own scalar marshalers,
+// an entity from its rendered parts once written (plan_parts.go). A root
+// whose arguments hold no variable keeps its read's lookup on the plan.
 //
 // It answers queries whose fields are all in planFields: Query.properties,
 // property, destinations, destination (id or slug), the connections,
