@@ -11,12 +11,14 @@ package graph
 // whose arguments hold no variable keeps its read's lookup on the plan.
 //
 // It answers queries whose fields are all in planFields: Query.properties,
-// property, destinations, destination (id or slug), the connections,
-// edges and pageInfo, every scalar field of Property, Destination and
-// SentimentSummary, Property.destination, Destination.properties and
-// Destination.sentiment, and __typename anywhere. It hands to gqlgen,
-// before writing a byte: mutations and subscriptions, any other field
-// (admin fields, analytics roots, Destination.trend, introspection), any
+// property, destinations, destination (id or slug), topDestinations and
+// sentimentSummary, the connections, edges and pageInfo, every scalar
+// field of Property, Destination, DestinationRank and SentimentSummary,
+// Property.destination, DestinationRank.destination,
+// Destination.properties and Destination.sentiment, and __typename
+// anywhere. It hands to gqlgen, before writing a byte: mutations and
+// subscriptions, any other field (admin fields, Query.trends and posts,
+// Destination.trend, introspection), any
 // directive but @skip/@include, any argument error, and any error while
 // loading or writing. It lives in package graph because the rows of
 // coordinate.go, the read-through and the generated argument coercion are
@@ -107,7 +109,9 @@ const (
 // scalar).
 var planFields = map[string]map[string]string{
 	"Query": {"properties": "PropertyConnection", "property": "Property",
-		"destinations": "DestinationConnection", "destination": "Destination"},
+		"destinations": "DestinationConnection", "destination": "Destination",
+		"topDestinations": "DestinationRank", "sentimentSummary": "SentimentSummary"},
+	"DestinationRank":       {"rank": "", "destination": "Destination", "mentions": "", "averageScore": ""},
 	"PropertyConnection":    {"edges": "PropertyEdge", "pageInfo": "PageInfo", "totalCount": ""},
 	"PropertyEdge":          {"cursor": "", "node": "Property"},
 	"DestinationConnection": {"edges": "DestinationEdge", "pageInfo": "PageInfo", "totalCount": ""},
@@ -414,10 +418,12 @@ type planRun struct {
 	plan       *Plan
 	r          *Resolver
 	ec         *executionContext
-	args       []map[string]any // coerced, by field idx
-	pages      []*db.IDPage     // a connection root's page, by field idx
-	roots      []int64          // a single root's id (0: null), by field idx
-	windows    []rangeKey       // a sentiment field's window (sentimentKey), by field idx
+	args       []map[string]any        // coerced, by field idx
+	pages      []*db.IDPage            // a connection root's page, by field idx
+	roots      []int64                 // a single root's id (0: null), by field idx
+	windows    []rangeKey              // a sentiment field's window (sentimentKey), by field idx
+	ranks      [][]*db.DestinationRank // topDestinations' ranks, by field idx
+	summaries  []db.SentimentSummary   // sentimentSummary's value, by field idx
 	props      map[int64]*db.Property
 	dests      map[int64]*db.Destination
 	destProps  map[destPropsKey][]int64
@@ -441,6 +447,8 @@ func newPlanRun(ctx context.Context, p *Plan, r *Resolver, ec *executionContext,
 	run.pages = slices.Grow(run.pages[:0], c.fields)[:c.fields]
 	run.roots = slices.Grow(run.roots[:0], c.fields)[:c.fields]
 	run.windows = slices.Grow(run.windows[:0], c.fields)[:c.fields]
+	run.ranks = slices.Grow(run.ranks[:0], c.fields)[:c.fields]
+	run.summaries = slices.Grow(run.summaries[:0], c.fields)[:c.fields]
 	return run
 }
 
@@ -449,6 +457,7 @@ func (run *planRun) release() {
 	clear(run.args)
 	clear(run.pages)
 	clear(run.windows)
+	clear(run.ranks)
 	clear(run.props)
 	clear(run.dests)
 	clear(run.destProps)
@@ -480,6 +489,10 @@ func (run *planRun) coerce(fields []*planField) error {
 			argf = run.ec.field_Destination_properties_args
 		case "Destination.sentiment":
 			argf = run.ec.field_Destination_sentiment_args
+		case "Query.topDestinations":
+			argf = run.ec.field_Query_topDestinations_args
+		case "Query.sentimentSummary":
+			argf = run.ec.field_Query_sentimentSummary_args
 		}
 		if argf != nil {
 			if run.argCtx == nil { // the input unmarshalers the generated functions look up, once a run
@@ -507,6 +520,14 @@ func (run *planRun) coerce(fields []*planField) error {
 			}
 		case "Destination.properties":
 			if _, err := destinationProperties.page.size(args["first"].(*int)); err != nil {
+				return err
+			}
+		case "Query.topDestinations":
+			if _, _, err := run.rankingArgs(args); err != nil {
+				return err
+			}
+		case "Query.sentimentSummary":
+			if _, err := run.summaryArgs(args); err != nil {
 				return err
 			}
 		}

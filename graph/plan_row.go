@@ -71,6 +71,24 @@ func (run *planRun) load(roots []*planField) error {
 			id := args["id"].(int64)
 			run.roots[f.idx] = id
 			propIDs = append(propIDs, id)
+		case "topDestinations":
+			a, n, _ := run.rankingArgs(args)
+			ranks, err := queryTopDestinations.read(ctx, r, a) // its window moves: no kept lookup
+			if err != nil {
+				return err
+			}
+			ranks = ranks[:min(n, len(ranks))]
+			run.ranks[f.idx] = ranks
+			for _, rk := range ranks {
+				destIDs = append(destIDs, rk.DestinationID)
+			}
+		case "sentimentSummary":
+			a, _ := run.summaryArgs(args)
+			s, err := querySentimentSummary.read(ctx, r, a)
+			if err != nil {
+				return err
+			}
+			run.summaries[f.idx] = *s
 		case "destination":
 			var id int64
 			if p := args["id"].(*int64); p != nil {
@@ -117,9 +135,34 @@ func (run *planRun) load(roots []*planField) error {
 			if err := run.loadDestinations(f.children, pickFrom(run.dests, []int64{run.roots[f.idx]})); err != nil {
 				return err
 			}
+		case "topDestinations":
+			dests := make([]*db.Destination, len(run.ranks[f.idx]))
+			for i, rk := range run.ranks[f.idx] {
+				if dests[i] = run.dests[rk.DestinationID]; dests[i] == nil {
+					return db.ErrNotFound // Destination! of a rank whose destination is gone: gqlgen's error
+				}
+			}
+			for _, c := range f.children {
+				if c.Name == "destination" {
+					if err := run.loadDestinations(c.children, dests); err != nil {
+						return err
+					}
+				}
+			}
 		}
 	}
 	return nil
+}
+
+// rankingArgs are topDestinations' arguments as the resolver reads them.
+func (run *planRun) rankingArgs(args map[string]any) (db.AnalyticsArgs, int, error) {
+	return run.r.rankingArgs(run.ctx, queryTopDestinations.page, args["limit"].(*int), args["range"].(*db.TimeRange),
+		args["city"].(*string), args["category"].(*db.Category))
+}
+
+// summaryArgs are sentimentSummary's arguments as the resolver reads them.
+func (run *planRun) summaryArgs(args map[string]any) (db.AnalyticsArgs, error) {
+	return run.r.analyticsArgs(run.ctx, args["destinationId"].(*int64), args["city"].(*string), nil, args["range"].(*db.TimeRange))
 }
 
 // pickFrom returns the loaded values of ids, without the missing ones.

@@ -43,6 +43,12 @@ var planEdgeCases = []string{
 	`{ destination(id: 1) { trend { mentions } } }`,
 	`{ cacheStats { hits } }`,
 	`{ properties(first: 2) { edges { node { id } } } topDestinations { mentions } }`,
+	`{ __typename t: topDestinations(limit: 3, range: LAST_30_DAYS) { __typename rank mentions averageScore destination { id name properties(first: 2) { id title destination { id } } sentiment(range: LAST_24_HOURS) { range total averageScore } } } s: sentimentSummary { __typename range positive neutral negative total averageScore } }`,
+	`query($c: String, $k: DestinationCategory, $r: TimeRange, $n: Int) { topDestinations(city: $c, category: $k, range: $r, limit: $n) { rank destination { city category } } sentimentSummary(city: $c, range: $r) { total } }`,
+	`query($id: ID) { sentimentSummary(destinationId: $id, range: LAST_90_DAYS) { total averageScore } a: sentimentSummary(destinationId: 999999) { total } }`,
+	`{ topDestinations(limit: 0) { rank } }`,
+	`{ topDestinations(city: "") { rank } sentimentSummary(city: "Nowhere") { total } }`,
+	`{ topDestinations(limit: 2) { ...R } } fragment R on DestinationRank { rank ... on DestinationRank { destination { name } } }`,
 }
 
 // collectQueries gathers every GraphQL document the graph and server tests

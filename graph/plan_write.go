@@ -186,6 +186,37 @@ func (run *planRun) writeQuery(fields []*planField) {
 			} else {
 				run.null()
 			}
+		case "topDestinations":
+			run.buf = append(run.buf, '[')
+			for j, rk := range run.ranks[f.idx] {
+				if j > 0 {
+					run.buf = append(run.buf, ',')
+				}
+				run.writeRank(f.children, rk)
+			}
+			run.buf = append(run.buf, ']')
+		case "sentimentSummary":
+			run.writeSentiment(f.children, run.summaries[f.idx])
+		}
+	}
+	run.buf = append(run.buf, '}')
+}
+
+func (run *planRun) writeRank(fields []*planField, rk *db.DestinationRank) {
+	run.buf = append(run.buf, '{')
+	for i, f := range fields {
+		run.key(i, f)
+		switch f.Name {
+		case "__typename":
+			run.typename("DestinationRank")
+		case "rank":
+			run.buf = appendInt(run.buf, rk.Rank)
+		case "mentions":
+			run.buf = appendInt(run.buf, rk.Mentions)
+		case "averageScore":
+			run.float(rk.AverageScore)
+		case "destination":
+			run.writeDestination(f.children, run.dests[rk.DestinationID])
 		}
 	}
 	run.buf = append(run.buf, '}')
