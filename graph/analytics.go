@@ -89,14 +89,14 @@ func (r *Resolver) trends(ctx context.Context, rng *db.TimeRange, city *string, 
 // rangeKey is the key of a destination's analytics over rng at the
 // request's instant.
 func (r *Resolver) rangeKey(ctx context.Context, d *db.Destination, rng *db.TimeRange) rangeKey {
-	k := r.window(ctx, rng)
+	k := r.rangeWindow(ctx, rng)
 	k.DestinationID = d.ID
 	return k
 }
 
-// window is the key of rng's window at the request's instant, with no
+// rangeWindow is the key of rng's window at the request's instant, with no
 // destination: the part of rangeKey its destinations share.
-func (r *Resolver) window(ctx context.Context, rng *db.TimeRange) rangeKey {
+func (r *Resolver) rangeWindow(ctx context.Context, rng *db.TimeRange) rangeKey {
 	rg := rangeArg(rng)
 	return rangeKey{Range: rg, End: db.WindowEnd(rg, r.instant(ctx))}
 }

@@ -11,14 +11,14 @@ package graph
 // whose arguments hold no variable keeps its read's lookup on the plan.
 //
 // It answers queries whose fields are all in planFields: Query.properties,
-// property, destinations, destination (id or slug), topDestinations and
-// sentimentSummary, the connections, edges and pageInfo, every scalar
-// field of Property, Destination, DestinationRank and SentimentSummary,
-// Property.destination, DestinationRank.destination,
-// Destination.properties and Destination.sentiment, and __typename
-// anywhere. It hands to gqlgen, before writing a byte: mutations and
-// subscriptions, any other field (admin fields, Query.trends and posts,
-// Destination.trend, introspection), any
+// property, destinations, destination (id or slug), topDestinations,
+// sentimentSummary and trends, the connections, edges and pageInfo, every
+// scalar field of Property, Destination, DestinationRank, Trend,
+// TrendPoint and SentimentSummary, Property.destination,
+// DestinationRank.destination, Trend.destination and .series,
+// Destination.properties, .sentiment and .trend, and __typename anywhere.
+// It hands to gqlgen, before writing a byte: mutations and subscriptions,
+// any other field (admin fields, Query.posts, introspection), any
 // directive but @skip/@include, any argument error, and any error while
 // loading or writing. It lives in package graph because the rows of
 // coordinate.go, the read-through and the generated argument coercion are
@@ -110,8 +110,11 @@ const (
 var planFields = map[string]map[string]string{
 	"Query": {"properties": "PropertyConnection", "property": "Property",
 		"destinations": "DestinationConnection", "destination": "Destination",
-		"topDestinations": "DestinationRank", "sentimentSummary": "SentimentSummary"},
-	"DestinationRank":       {"rank": "", "destination": "Destination", "mentions": "", "averageScore": ""},
+		"topDestinations": "DestinationRank", "sentimentSummary": "SentimentSummary", "trends": "Trend"},
+	"DestinationRank": {"rank": "", "destination": "Destination", "mentions": "", "averageScore": ""},
+	"Trend": {"destination": "Destination", "range": "", "mentions": "", "previousMentions": "", "growth": "",
+		"averageScore": "", "series": "TrendPoint"},
+	"TrendPoint":            {"date": "", "mentions": "", "averageScore": ""},
 	"PropertyConnection":    {"edges": "PropertyEdge", "pageInfo": "PageInfo", "totalCount": ""},
 	"PropertyEdge":          {"cursor": "", "node": "Property"},
 	"DestinationConnection": {"edges": "DestinationEdge", "pageInfo": "PageInfo", "totalCount": ""},
@@ -121,7 +124,7 @@ var planFields = map[string]map[string]string{
 		"destination": "Destination", "createdAt": "", "updatedAt": ""},
 	"Destination": {"id": "", "slug": "", "name": "", "city": "", "category": "", "description": "",
 		"latitude": "", "longitude": "", "createdAt": "", "updatedAt": "",
-		"properties": "Property", "sentiment": "SentimentSummary"},
+		"properties": "Property", "sentiment": "SentimentSummary", "trend": "Trend"},
 	"SentimentSummary": {"range": "", "positive": "", "neutral": "", "negative": "", "total": "", "averageScore": ""},
 }
 
@@ -423,7 +426,9 @@ type planRun struct {
 	roots      []int64                 // a single root's id (0: null), by field idx
 	windows    []rangeKey              // a sentiment field's window (sentimentKey), by field idx
 	ranks      [][]*db.DestinationRank // topDestinations' ranks, by field idx
-	summaries  []db.SentimentSummary   // sentimentSummary's value, by field idx
+	trendLists [][]*db.Trend           // trends' trends, by field idx
+	trends     map[rangeKey]*db.Trend
+	summaries  []db.SentimentSummary // sentimentSummary's value, by field idx
 	props      map[int64]*db.Property
 	dests      map[int64]*db.Destination
 	destProps  map[destPropsKey][]int64
@@ -434,7 +439,7 @@ type planRun struct {
 
 var planRuns = sync.Pool{New: func() any {
 	return &planRun{props: map[int64]*db.Property{}, dests: map[int64]*db.Destination{},
-		destProps: map[destPropsKey][]int64{}, sentiments: map[rangeKey]db.SentimentSummary{}}
+		destProps: map[destPropsKey][]int64{}, sentiments: map[rangeKey]db.SentimentSummary{}, trends: map[rangeKey]*db.Trend{}}
 }}
 
 // maxPooledBuffer bounds the output buffer a pooled run keeps.
@@ -448,6 +453,7 @@ func newPlanRun(ctx context.Context, p *Plan, r *Resolver, ec *executionContext,
 	run.roots = slices.Grow(run.roots[:0], c.fields)[:c.fields]
 	run.windows = slices.Grow(run.windows[:0], c.fields)[:c.fields]
 	run.ranks = slices.Grow(run.ranks[:0], c.fields)[:c.fields]
+	run.trendLists = slices.Grow(run.trendLists[:0], c.fields)[:c.fields]
 	run.summaries = slices.Grow(run.summaries[:0], c.fields)[:c.fields]
 	return run
 }
@@ -458,6 +464,8 @@ func (run *planRun) release() {
 	clear(run.pages)
 	clear(run.windows)
 	clear(run.ranks)
+	clear(run.trendLists)
+	clear(run.trends)
 	clear(run.props)
 	clear(run.dests)
 	clear(run.destProps)
@@ -493,6 +501,10 @@ func (run *planRun) coerce(fields []*planField) error {
 			argf = run.ec.field_Query_topDestinations_args
 		case "Query.sentimentSummary":
 			argf = run.ec.field_Query_sentimentSummary_args
+		case "Query.trends":
+			argf = run.ec.field_Query_trends_args
+		case "Destination.trend":
+			argf = run.ec.field_Destination_trend_args
 		}
 		if argf != nil {
 			if run.argCtx == nil { // the input unmarshalers the generated functions look up, once a run
@@ -523,7 +535,11 @@ func (run *planRun) coerce(fields []*planField) error {
 				return err
 			}
 		case "Query.topDestinations":
-			if _, _, err := run.rankingArgs(args); err != nil {
+			if _, _, err := run.rankingArgs(queryTopDestinations.page, args); err != nil {
+				return err
+			}
+		case "Query.trends":
+			if _, _, err := run.rankingArgs(queryTrends.page, args); err != nil {
 				return err
 			}
 		case "Query.sentimentSummary":

@@ -72,7 +72,7 @@ func (run *planRun) load(roots []*planField) error {
 			run.roots[f.idx] = id
 			propIDs = append(propIDs, id)
 		case "topDestinations":
-			a, n, _ := run.rankingArgs(args)
+			a, n, _ := run.rankingArgs(queryTopDestinations.page, args)
 			ranks, err := queryTopDestinations.read(ctx, r, a) // its window moves: no kept lookup
 			if err != nil {
 				return err
@@ -82,6 +82,28 @@ func (run *planRun) load(roots []*planField) error {
 			for _, rk := range ranks {
 				destIDs = append(destIDs, rk.DestinationID)
 			}
+		case "trends":
+			a, n, _ := run.rankingArgs(queryTrends.page, args)
+			ids, err := queryTrends.read(ctx, r, a)
+			if err != nil {
+				return err
+			}
+			ids = ids[:min(n, len(ids))]
+			keys := make([]rangeKey, len(ids))
+			for i, id := range ids {
+				keys[i] = rangeKey{DestinationID: id, Range: a.Range, End: a.End}
+			}
+			if err := memoLoad(ctx, r, destinationTrend, run.trends, keys); err != nil {
+				return err
+			}
+			trends := make([]*db.Trend, 0, len(keys)) // the resolver's compact: a missing trend is left out
+			for _, k := range keys {
+				if t := run.trends[k]; t != nil {
+					trends = append(trends, t)
+					destIDs = append(destIDs, t.DestinationID)
+				}
+			}
+			run.trendLists[f.idx] = trends
 		case "sentimentSummary":
 			a, _ := run.summaryArgs(args)
 			s, err := querySentimentSummary.read(ctx, r, a)
@@ -136,27 +158,58 @@ func (run *planRun) load(roots []*planField) error {
 				return err
 			}
 		case "topDestinations":
-			dests := make([]*db.Destination, len(run.ranks[f.idx]))
+			ids := make([]int64, len(run.ranks[f.idx]))
 			for i, rk := range run.ranks[f.idx] {
-				if dests[i] = run.dests[rk.DestinationID]; dests[i] == nil {
-					return db.ErrNotFound // Destination! of a rank whose destination is gone: gqlgen's error
-				}
+				ids[i] = rk.DestinationID
 			}
-			for _, c := range f.children {
-				if c.Name == "destination" {
-					if err := run.loadDestinations(c.children, dests); err != nil {
-						return err
-					}
-				}
+			if err := run.loadRequired(f.children, ids); err != nil {
+				return err
+			}
+		case "trends":
+			if err := run.loadTrends(f.children, run.trendLists[f.idx]); err != nil {
+				return err
 			}
 		}
 	}
 	return nil
 }
 
-// rankingArgs are topDestinations' arguments as the resolver reads them.
-func (run *planRun) rankingArgs(args map[string]any) (db.AnalyticsArgs, int, error) {
-	return run.r.rankingArgs(run.ctx, queryTopDestinations.page, args["limit"].(*int), args["range"].(*db.TimeRange),
+// loadRequired loads the levels below the destination field of fields
+// (a Destination! of each of ids, loaded already): a destination gone
+// since its id was read fails the run, as the resolvers' error would.
+func (run *planRun) loadRequired(fields []*planField, ids []int64) error {
+	dests := make([]*db.Destination, len(ids))
+	for i, id := range ids {
+		if dests[i] = run.dests[id]; dests[i] == nil {
+			return db.ErrNotFound
+		}
+	}
+	for _, c := range fields {
+		if c.Name == "destination" {
+			if err := run.loadDestinations(c.children, dests); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// loadTrends loads the destinations of trends, then the levels below them.
+func (run *planRun) loadTrends(fields []*planField, trends []*db.Trend) error {
+	ids := make([]int64, len(trends))
+	for i, t := range trends {
+		ids[i] = t.DestinationID
+	}
+	if err := memoLoad(run.ctx, run.r, entityDestination, run.dests, ids); err != nil {
+		return err
+	}
+	return run.loadRequired(fields, ids)
+}
+
+// rankingArgs are a ranking's arguments (topDestinations', trends') as
+// the resolver reads them.
+func (run *planRun) rankingArgs(p *page, args map[string]any) (db.AnalyticsArgs, int, error) {
+	return run.r.rankingArgs(run.ctx, p, args["limit"].(*int), args["range"].(*db.TimeRange),
 		args["city"].(*string), args["category"].(*db.Category))
 }
 
@@ -248,6 +301,23 @@ func (run *planRun) loadDestinations(fields []*planField, objs []*db.Destination
 			if err := memoLoad(run.ctx, run.r, destinationSentiment, run.sentiments, keys); err != nil {
 				return err
 			}
+		case "trend":
+			keys := make([]rangeKey, len(objs))
+			for i, d := range objs {
+				keys[i] = run.sentimentKey(f, d)
+			}
+			if err := memoLoad(run.ctx, run.r, destinationTrend, run.trends, keys); err != nil {
+				return err
+			}
+			trends := make([]*db.Trend, len(keys))
+			for i, k := range keys {
+				if trends[i] = run.trends[k]; trends[i] == nil {
+					return db.ErrNotFound // Trend!: the resolvers' error
+				}
+			}
+			if err := run.loadTrends(f.children, trends); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
@@ -258,11 +328,12 @@ func (run *planRun) destPropsKey(f *planField, d *db.Destination) destPropsKey {
 	return destPropsKey{DestinationID: d.ID, First: n}
 }
 
-// sentimentKey is rangeKey, from the field's window computed once a run.
+// sentimentKey is rangeKey of an analytics field of d (sentiment, trend),
+// from the field's window computed once a run.
 func (run *planRun) sentimentKey(f *planField, d *db.Destination) rangeKey {
 	k := run.windows[f.idx]
 	if k.Range == "" {
-		k = run.r.window(run.ctx, run.args[f.idx]["range"].(*db.TimeRange))
+		k = run.r.rangeWindow(run.ctx, run.args[f.idx]["range"].(*db.TimeRange))
 		run.windows[f.idx] = k
 	}
 	k.DestinationID = d.ID

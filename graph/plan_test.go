@@ -40,7 +40,6 @@ var planEdgeCases = []string{
 	`query($s: String) { destination(slug: $s) { id properties { id } p2: properties(first: 2) { id } } }`,
 	`{ properties(filter: {city: "Langkawi", minPrice: "10000.50"}, first: 3) { edges { node { id price } } totalCount } }`,
 	`{ properties(after: "bogus") { totalCount } }`,
-	`{ destination(id: 1) { trend { mentions } } }`,
 	`{ cacheStats { hits } }`,
 	`{ properties(first: 2) { edges { node { id } } } topDestinations { mentions } }`,
 	`{ __typename t: topDestinations(limit: 3, range: LAST_30_DAYS) { __typename rank mentions averageScore destination { id name properties(first: 2) { id title destination { id } } sentiment(range: LAST_24_HOURS) { range total averageScore } } } s: sentimentSummary { __typename range positive neutral negative total averageScore } }`,
@@ -49,6 +48,12 @@ var planEdgeCases = []string{
 	`{ topDestinations(limit: 0) { rank } }`,
 	`{ topDestinations(city: "") { rank } sentimentSummary(city: "Nowhere") { total } }`,
 	`{ topDestinations(limit: 2) { ...R } } fragment R on DestinationRank { rank ... on DestinationRank { destination { name } } }`,
+	`{ __typename trends(range: LAST_30_DAYS, limit: 3) { __typename range mentions previousMentions growth averageScore destination { id name trend(range: LAST_24_HOURS) { mentions series { date } } } series { __typename date mentions averageScore } } }`,
+	`query($r: TimeRange, $c: String, $k: DestinationCategory) { a: trends(range: $r, city: $c, category: $k, limit: 2) { mentions } b: trends { growth destination { city } } }`,
+	`{ destinations(first: 3) { edges { node { id t7: trend { range mentions growth series { mentions } } t90: trend(range: LAST_90_DAYS) { averageScore destination { id } } } } } }`,
+	`query($id: ID) { destination(id: $id) { trend(range: LAST_7_DAYS) { mentions previousMentions series { date mentions averageScore } } } }`,
+	`{ trends(limit: 0) { mentions } }`,
+	`{ trends(limit: 101) { mentions } }`,
 }
 
 // collectQueries gathers every GraphQL document the graph and server tests

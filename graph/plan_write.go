@@ -197,6 +197,15 @@ func (run *planRun) writeQuery(fields []*planField) {
 			run.buf = append(run.buf, ']')
 		case "sentimentSummary":
 			run.writeSentiment(f.children, run.summaries[f.idx])
+		case "trends":
+			run.buf = append(run.buf, '[')
+			for j, t := range run.trendLists[f.idx] {
+				if j > 0 {
+					run.buf = append(run.buf, ',')
+				}
+				run.writeTrend(f.children, t)
+			}
+			run.buf = append(run.buf, ']')
 		}
 	}
 	run.buf = append(run.buf, '}')
@@ -392,8 +401,61 @@ func (run *planRun) writeDestination(fields []*planField, d *db.Destination) {
 			run.buf = append(run.buf, ']')
 		case "sentiment":
 			run.writeSentiment(f.children, run.sentiments[run.sentimentKey(f, d)])
+		case "trend":
+			run.writeTrend(f.children, run.trends[run.sentimentKey(f, d)])
 		}
 	})
+}
+
+func (run *planRun) writeTrend(fields []*planField, t *db.Trend) {
+	run.buf = append(run.buf, '{')
+	for i, f := range fields {
+		run.key(i, f)
+		switch f.Name {
+		case "__typename":
+			run.typename("Trend")
+		case "destination":
+			run.writeDestination(f.children, run.dests[t.DestinationID])
+		case "range":
+			run.str(marshalNTimeRange2githubᚗcomᚋkedahpulseᚋkedahpulseᚋdbᚐTimeRange[t.Range])
+		case "mentions":
+			run.buf = appendInt(run.buf, t.Mentions)
+		case "previousMentions":
+			run.buf = appendInt(run.buf, t.PreviousMentions)
+		case "growth":
+			run.float(t.Growth)
+		case "averageScore":
+			run.float(t.AverageScore)
+		case "series":
+			run.buf = append(run.buf, '[')
+			for j := range t.Series {
+				if j > 0 {
+					run.buf = append(run.buf, ',')
+				}
+				run.writePoint(f.children, &t.Series[j])
+			}
+			run.buf = append(run.buf, ']')
+		}
+	}
+	run.buf = append(run.buf, '}')
+}
+
+func (run *planRun) writePoint(fields []*planField, p *db.TrendPoint) {
+	run.buf = append(run.buf, '{')
+	for i, f := range fields {
+		run.key(i, f)
+		switch f.Name {
+		case "__typename":
+			run.typename("TrendPoint")
+		case "date":
+			run.buf = appendTime(run.buf, p.Date)
+		case "mentions":
+			run.buf = appendInt(run.buf, p.Mentions)
+		case "averageScore":
+			run.float(p.AverageScore)
+		}
+	}
+	run.buf = append(run.buf, '}')
 }
 
 func (run *planRun) writeSentiment(fields []*planField, s db.SentimentSummary) {
