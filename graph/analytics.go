@@ -21,15 +21,11 @@ func (r *Resolver) analyticsArgs(ctx context.Context, destinationID *int64, city
 }
 
 func (r *Resolver) posts(ctx context.Context, destinationID *int64, rng *db.TimeRange, first *int, after *string) (*model.PostConnection, error) {
-	n, err := queryPosts.page.size(first)
+	a, err := r.postArgs(ctx, destinationID, rng, first, after)
 	if err != nil {
 		return nil, err
 	}
-	aa, err := r.analyticsArgs(ctx, destinationID, nil, nil, rng)
-	if err != nil {
-		return nil, err
-	}
-	page, err := queryPosts.read(ctx, r, db.PostArgs{AnalyticsArgs: aa, First: n, After: str(after)})
+	page, err := queryPosts.read(ctx, r, a)
 	if err != nil {
 		return nil, err
 	}
@@ -39,6 +35,19 @@ func (r *Resolver) posts(ctx context.Context, destinationID *int64, rng *db.Time
 		conn.Edges[i] = &model.PostEdge{Cursor: page.Cursors[i], Node: p}
 	}
 	return conn, nil
+}
+
+// postArgs canonicalises posts' arguments and checks its page.
+func (r *Resolver) postArgs(ctx context.Context, destinationID *int64, rng *db.TimeRange, first *int, after *string) (db.PostArgs, error) {
+	n, err := queryPosts.page.size(first)
+	if err != nil {
+		return db.PostArgs{}, err
+	}
+	aa, err := r.analyticsArgs(ctx, destinationID, nil, nil, rng)
+	if err != nil {
+		return db.PostArgs{}, err
+	}
+	return db.PostArgs{AnalyticsArgs: aa, First: n, After: str(after)}, nil
 }
 
 func (r *Resolver) topDestinations(ctx context.Context, limit *int, rng *db.TimeRange, city *string, category *db.Category) ([]*db.DestinationRank, error) {

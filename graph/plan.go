@@ -12,13 +12,13 @@ package graph
 //
 // It answers queries whose fields are all in planFields: Query.properties,
 // property, destinations, destination (id or slug), topDestinations,
-// sentimentSummary and trends, the connections, edges and pageInfo, every
-// scalar field of Property, Destination, DestinationRank, Trend,
-// TrendPoint and SentimentSummary, Property.destination,
-// DestinationRank.destination, Trend.destination and .series,
+// sentimentSummary, trends and posts, the connections, edges and
+// pageInfo, every scalar field of Property, Destination, DestinationRank,
+// Trend, TrendPoint, Post and SentimentSummary, the destination of a
+// Property, DestinationRank, Trend and Post, Trend.series,
 // Destination.properties, .sentiment and .trend, and __typename anywhere.
 // It hands to gqlgen, before writing a byte: mutations and subscriptions,
-// any other field (admin fields, Query.posts, introspection), any
+// any other field (the admin fields, introspection), any
 // directive but @skip/@include, any argument error, and any error while
 // loading or writing. It lives in package graph because the rows of
 // coordinate.go, the read-through and the generated argument coercion are
@@ -110,7 +110,12 @@ const (
 var planFields = map[string]map[string]string{
 	"Query": {"properties": "PropertyConnection", "property": "Property",
 		"destinations": "DestinationConnection", "destination": "Destination",
-		"topDestinations": "DestinationRank", "sentimentSummary": "SentimentSummary", "trends": "Trend"},
+		"topDestinations": "DestinationRank", "sentimentSummary": "SentimentSummary", "trends": "Trend",
+		"posts": "PostConnection"},
+	"PostConnection": {"edges": "PostEdge", "pageInfo": "PageInfo", "totalCount": ""},
+	"PostEdge":       {"cursor": "", "node": "Post"},
+	"Post": {"id": "", "source": "", "externalId": "", "author": "", "text": "", "url": "", "postedAt": "",
+		"sentimentScore": "", "sentimentLabel": "", "destination": "Destination"},
 	"DestinationRank": {"rank": "", "destination": "Destination", "mentions": "", "averageScore": ""},
 	"Trend": {"destination": "Destination", "range": "", "mentions": "", "previousMentions": "", "growth": "",
 		"averageScore": "", "series": "TrendPoint"},
@@ -426,6 +431,7 @@ type planRun struct {
 	roots      []int64                 // a single root's id (0: null), by field idx
 	windows    []rangeKey              // a sentiment field's window (sentimentKey), by field idx
 	ranks      [][]*db.DestinationRank // topDestinations' ranks, by field idx
+	postPages  []*db.PostPage          // posts' page, by field idx
 	trendLists [][]*db.Trend           // trends' trends, by field idx
 	trends     map[rangeKey]*db.Trend
 	summaries  []db.SentimentSummary // sentimentSummary's value, by field idx
@@ -454,6 +460,7 @@ func newPlanRun(ctx context.Context, p *Plan, r *Resolver, ec *executionContext,
 	run.windows = slices.Grow(run.windows[:0], c.fields)[:c.fields]
 	run.ranks = slices.Grow(run.ranks[:0], c.fields)[:c.fields]
 	run.trendLists = slices.Grow(run.trendLists[:0], c.fields)[:c.fields]
+	run.postPages = slices.Grow(run.postPages[:0], c.fields)[:c.fields]
 	run.summaries = slices.Grow(run.summaries[:0], c.fields)[:c.fields]
 	return run
 }
@@ -465,6 +472,7 @@ func (run *planRun) release() {
 	clear(run.windows)
 	clear(run.ranks)
 	clear(run.trendLists)
+	clear(run.postPages)
 	clear(run.trends)
 	clear(run.props)
 	clear(run.dests)
@@ -503,6 +511,8 @@ func (run *planRun) coerce(fields []*planField) error {
 			argf = run.ec.field_Query_sentimentSummary_args
 		case "Query.trends":
 			argf = run.ec.field_Query_trends_args
+		case "Query.posts":
+			argf = run.ec.field_Query_posts_args
 		case "Destination.trend":
 			argf = run.ec.field_Destination_trend_args
 		}
@@ -540,6 +550,10 @@ func (run *planRun) coerce(fields []*planField) error {
 			}
 		case "Query.trends":
 			if _, _, err := run.rankingArgs(queryTrends.page, args); err != nil {
+				return err
+			}
+		case "Query.posts":
+			if _, err := run.postArgs(args); err != nil {
 				return err
 			}
 		case "Query.sentimentSummary":

@@ -104,6 +104,13 @@ func (run *planRun) load(roots []*planField) error {
 				}
 			}
 			run.trendLists[f.idx] = trends
+		case "posts":
+			a, _ := run.postArgs(args)
+			page, err := queryPosts.read(ctx, r, a)
+			if err != nil {
+				return err
+			}
+			run.postPages[f.idx] = page
 		case "sentimentSummary":
 			a, _ := run.summaryArgs(args)
 			s, err := querySentimentSummary.read(ctx, r, a)
@@ -169,9 +176,43 @@ func (run *planRun) load(roots []*planField) error {
 			if err := run.loadTrends(f.children, run.trendLists[f.idx]); err != nil {
 				return err
 			}
+		case "posts":
+			if err := run.loadPosts(f, run.postPages[f.idx].Posts); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
+}
+
+// loadPosts loads the destinations of the posts of connection conn, then
+// the levels below them.
+func (run *planRun) loadPosts(conn *planField, posts []*db.Post) error {
+	for _, node := range nodes(conn) {
+		for _, f := range node {
+			if f.Name != "destination" {
+				continue
+			}
+			var ids []int64
+			for _, p := range posts {
+				if p.DestinationID != nil {
+					ids = append(ids, *p.DestinationID)
+				}
+			}
+			if err := memoLoad(run.ctx, run.r, entityDestination, run.dests, ids); err != nil {
+				return err
+			}
+			if err := run.loadDestinations(f.children, pickFrom(run.dests, ids)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// postArgs are posts' arguments as the resolver reads them.
+func (run *planRun) postArgs(args map[string]any) (db.PostArgs, error) {
+	return run.r.postArgs(run.ctx, args["destinationId"].(*int64), args["range"].(*db.TimeRange), args["first"].(*int), args["after"].(*string))
 }
 
 // loadRequired loads the levels below the destination field of fields

@@ -53,6 +53,10 @@ var planEdgeCases = []string{
 	`{ destinations(first: 3) { edges { node { id t7: trend { range mentions growth series { mentions } } t90: trend(range: LAST_90_DAYS) { averageScore destination { id } } } } } }`,
 	`query($id: ID) { destination(id: $id) { trend(range: LAST_7_DAYS) { mentions previousMentions series { date mentions averageScore } } } }`,
 	`{ trends(limit: 0) { mentions } }`,
+	`{ __typename posts(range: LAST_90_DAYS, first: 5) { __typename totalCount pageInfo { hasNextPage endCursor } edges { __typename cursor node { __typename id source externalId author text url postedAt sentimentScore sentimentLabel destination { id name sentiment { total } } } } } }`,
+	`query($id: ID, $n: Int, $after: String) { posts(destinationId: $id, first: $n, after: $after) { totalCount edges { cursor node { id destination { id } } } } }`,
+	`{ posts(first: 0) { totalCount pageInfo { hasNextPage endCursor } } posts(after: "bogus") { totalCount } }`,
+	`{ p: posts(destinationId: 999999) { totalCount edges { node { id } } } }`,
 	`{ trends(limit: 101) { mentions } }`,
 }
 

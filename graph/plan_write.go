@@ -159,7 +159,15 @@ func (run *planRun) optFloat(v *float64) {
 	run.float(*v)
 }
 
-func (run *planRun) null()             { run.buf = append(run.buf, "null"...) }
+func (run *planRun) null() { run.buf = append(run.buf, "null"...) }
+
+func (run *planRun) optStr(s *string) {
+	if s == nil {
+		run.null()
+		return
+	}
+	run.str(*s)
+}
 func (run *planRun) str(s string)      { run.buf = appendQuoted(run.buf, s) }
 func (run *planRun) typename(t string) { run.str(t) }
 
@@ -197,6 +205,8 @@ func (run *planRun) writeQuery(fields []*planField) {
 			run.buf = append(run.buf, ']')
 		case "sentimentSummary":
 			run.writeSentiment(f.children, run.summaries[f.idx])
+		case "posts":
+			run.writePosts(f.children, run.postPages[f.idx])
 		case "trends":
 			run.buf = append(run.buf, '[')
 			for j, t := range run.trendLists[f.idx] {
@@ -267,7 +277,7 @@ func (run *planRun) writeConnection(fields []*planField, typ, edgeTyp string, pa
 		case "totalCount":
 			run.buf = appendInt(run.buf, page.TotalCount)
 		case "pageInfo":
-			run.writePageInfo(f.children, page)
+			run.writePageInfo(f.children, page.HasNext, page.Cursors)
 		case "edges":
 			run.buf = append(run.buf, '[')
 			n := 0
@@ -303,7 +313,7 @@ func (run *planRun) writeEdge(fields []*planField, typ, cursor string, id int64,
 	run.buf = append(run.buf, '}')
 }
 
-func (run *planRun) writePageInfo(fields []*planField, page *db.IDPage) {
+func (run *planRun) writePageInfo(fields []*planField, hasNext bool, cursors []string) {
 	run.buf = append(run.buf, '{')
 	for i, f := range fields {
 		run.key(i, f)
@@ -311,10 +321,10 @@ func (run *planRun) writePageInfo(fields []*planField, page *db.IDPage) {
 		case "__typename":
 			run.typename("PageInfo")
 		case "hasNextPage":
-			run.buf = appendBool(run.buf, page.HasNext)
+			run.buf = appendBool(run.buf, hasNext)
 		case "endCursor":
-			if n := len(page.Cursors); n > 0 {
-				run.str(page.Cursors[n-1])
+			if n := len(cursors); n > 0 {
+				run.str(cursors[n-1])
 			} else {
 				run.null()
 			}
@@ -344,15 +354,7 @@ func (run *planRun) writeProperty(fields []*planField, p *db.Property) {
 			run.buf = appendTime(run.buf, p.UpdatedAt)
 		}
 	}, func(f *planField) { // destination
-		var d *db.Destination
-		if p.DestinationID != nil {
-			d = run.dests[*p.DestinationID]
-		}
-		if d == nil {
-			run.null()
-		} else {
-			run.writeDestination(f.children, d)
-		}
+		run.writeDestinationOf(f.children, p.DestinationID)
 	})
 }
 
@@ -405,6 +407,94 @@ func (run *planRun) writeDestination(fields []*planField, d *db.Destination) {
 			run.writeTrend(f.children, run.trends[run.sentimentKey(f, d)])
 		}
 	})
+}
+
+// writePosts writes a page of posts as a connection.
+func (run *planRun) writePosts(fields []*planField, page *db.PostPage) {
+	run.buf = append(run.buf, '{')
+	for i, f := range fields {
+		run.key(i, f)
+		switch f.Name {
+		case "__typename":
+			run.typename("PostConnection")
+		case "totalCount":
+			run.buf = appendInt(run.buf, page.TotalCount)
+		case "pageInfo":
+			run.writePageInfo(f.children, page.HasNext, page.Cursors)
+		case "edges":
+			run.buf = append(run.buf, '[')
+			for j, p := range page.Posts {
+				if j > 0 {
+					run.buf = append(run.buf, ',')
+				}
+				run.writePostEdge(f.children, page.Cursors[j], p)
+			}
+			run.buf = append(run.buf, ']')
+		}
+	}
+	run.buf = append(run.buf, '}')
+}
+
+func (run *planRun) writePostEdge(fields []*planField, cursor string, p *db.Post) {
+	run.buf = append(run.buf, '{')
+	for i, f := range fields {
+		run.key(i, f)
+		switch f.Name {
+		case "__typename":
+			run.typename("PostEdge")
+		case "cursor":
+			run.str(cursor)
+		case "node":
+			run.writePost(f.children, p)
+		}
+	}
+	run.buf = append(run.buf, '}')
+}
+
+func (run *planRun) writePost(fields []*planField, p *db.Post) {
+	run.buf = append(run.buf, '{')
+	for i, f := range fields {
+		run.key(i, f)
+		switch f.Name {
+		case "__typename":
+			run.typename("Post")
+		case "id":
+			run.buf = appendID(run.buf, p.ID)
+		case "source":
+			run.str(p.Source)
+		case "externalId":
+			run.str(p.ExternalID)
+		case "author":
+			run.optStr(p.Author)
+		case "text":
+			run.str(p.Text)
+		case "url":
+			run.optStr(p.URL)
+		case "postedAt":
+			run.buf = appendTime(run.buf, p.PostedAt)
+		case "sentimentScore":
+			run.float(p.SentimentScore)
+		case "sentimentLabel":
+			run.str(marshalNSentimentLabel2githubᚗcomᚋkedahpulseᚋkedahpulseᚋdbᚐSentimentLabel[p.SentimentLabel])
+		case "destination":
+			run.writeDestinationOf(f.children, p.DestinationID)
+		}
+	}
+	run.buf = append(run.buf, '}')
+}
+
+// writeDestinationOf writes a nullable destination reference: null when
+// there is none or it is gone, as the resolvers' destinationOf answers.
+func (run *planRun) writeDestinationOf(fields []*planField, id *int64) {
+	var d *db.Destination
+	if id != nil {
+		d = run.dests[*id]
+	}
+	if d == nil {
+		run.null()
+	} else {
+		run.writeDestination(fields, d)
+	}
 }
 
 func (run *planRun) writeTrend(fields []*planField, t *db.Trend) {
