@@ -90,9 +90,13 @@ func (r *Resolver) trends(ctx context.Context, rng *db.TimeRange, city *string, 
 		return nil, err
 	}
 	ids = ids[:min(n, len(ids))]
-	keys := mapSlice(ids, func(id int64) rangeKey { return rangeKey{DestinationID: id, Range: a.Range, End: a.End} })
-	trends, errs := r.loadersFor(ctx).trend.LoadMany(ctx, keys)
+	trends, errs := r.loadersFor(ctx).trend.LoadMany(ctx, trendKeys(a, ids))
 	return compact(trends), firstError(errs)
+}
+
+// trendKeys are the keys of the trends of a ranking's destinations ids.
+func trendKeys(a db.AnalyticsArgs, ids []int64) []rangeKey {
+	return mapSlice(ids, func(id int64) rangeKey { return rangeKey{DestinationID: id, Range: a.Range, End: a.End} })
 }
 
 // rangeKey is the key of a destination's analytics over rng at the

@@ -88,11 +88,7 @@ func (run *planRun) load(roots []*planField) error {
 			if err != nil {
 				return err
 			}
-			ids = ids[:min(n, len(ids))]
-			keys := make([]rangeKey, len(ids))
-			for i, id := range ids {
-				keys[i] = rangeKey{DestinationID: id, Range: a.Range, End: a.End}
-			}
+			keys := trendKeys(a, ids[:min(n, len(ids))])
 			if err := memoLoad(ctx, r, destinationTrend, run.trends, keys); err != nil {
 				return err
 			}
