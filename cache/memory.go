@@ -44,10 +44,13 @@ type MemoryStore struct {
 	now      func() time.Time
 
 	// The invalidation log (log.go): its id, its bumps so far, and the
-	// records of the last ones (at most LogCapacity; the last is bump logN).
+	// records of the last ones (at most 2*LogCapacity; the last is bump
+	// logN). A record is never changed once appended, and a trim copies
+	// the ones it keeps to a new array, so Observe hands out its tail
+	// shared (clipped), without a copy.
 	logID   string
 	logN    int64
-	records []string
+	records []Record
 }
 
 type memItem struct {
@@ -213,7 +216,7 @@ func (m *MemoryStore) Bump(_ context.Context, tags []string) error {
 		m.put("t:"+t, memItem{version: NewVersion(), expires: now.Add(TagTTL)})
 	}
 	m.logN++
-	m.records = append(m.records, EncodeRecord(tags))
+	m.records = append(m.records, Record{N: m.logN, Tags: slices.Clone(tags)})
 	if len(m.records) >= 2*LogCapacity {
 		m.records = slices.Clone(m.records[len(m.records)-LogCapacity:])
 	}
@@ -237,16 +240,14 @@ func (m *MemoryStore) Observe(_ context.Context, key string, since Stamp) ([]byt
 	}
 	ch := Changes{Now: Stamp{Log: m.logID, N: m.logN}}
 	if since == TailStamp {
-		tail := m.records[max(len(m.records)-MaxChanges, 0):]
-		for i, r := range tail {
-			ch.Tail = append(ch.Tail, Record{N: m.logN - int64(len(tail)-1-i), Tags: decodeRecord(r)})
-		}
+		n := len(m.records)
+		ch.Tail = m.records[max(n-MaxChanges, 0):n:n]
 		return raw, ch, nil
 	}
 	if d := m.logN - since.N; since.Log == m.logID && d >= 0 && d <= MaxChanges && d <= int64(len(m.records)) {
 		ch.Complete = true
 		for _, r := range m.records[len(m.records)-int(d):] {
-			ch.Tags = append(ch.Tags, decodeRecord(r)...)
+			ch.Tags = append(ch.Tags, r.Tags...)
 		}
 	}
 	return raw, ch, nil
