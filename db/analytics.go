@@ -108,16 +108,33 @@ func (s *Store) windowRows(ctx context.Context, r TimeRange, cond string, condAr
 	return rollupRows([][]rowSet{windowCover(r.Window(s.windowNow(ctx)))}, cond, condArgs...)
 }
 
-// sumByDestination reads the rows of from (built by rollupRows) and sums
-// them per destination here: SQLite groups rows of a compound subquery by
-// sorting them, which costs several times more than reading them. Without
-// labels only posts and score sums are read (each column read costs).
+// sumByDestination sums the rows of from (built by rollupRows) per
+// destination. PostgreSQL sums them, by hash, in the order it reads them,
+// and sends one row per destination: reading a row costs the driver more
+// than the backend's addition. SQLite groups rows of a compound subquery
+// by sorting them, which costs several times more than reading them, so
+// its rows are summed here, in the same order. Without labels only posts
+// and score sums are read (each column read costs).
 func (s *Store) sumByDestination(ctx context.Context, from string, args []any, labels bool) (map[int64]*rollupSums, error) {
-	cols := "r.destination_id, r.posts, r.score_sum"
-	if labels {
-		cols = "r.destination_id, r.posts, r.score_sum, r.positive, r.neutral, r.negative"
+	cols := []string{"posts", "score_sum", "positive", "neutral", "negative"}
+	if !labels {
+		cols = cols[:2]
 	}
-	rows, err := s.DB.NewSelect().TableExpr(from, args...).ColumnExpr(cols).Rows(ctx)
+	q := s.DB.NewSelect().TableExpr(from, args...).Column("r.destination_id")
+	for _, c := range cols {
+		switch {
+		case !s.isPG():
+			q = q.ColumnExpr("r.?", bun.Ident(c))
+		case c == "score_sum":
+			q = q.ColumnExpr("SUM(r.score_sum)")
+		default: // a SUM of bigints is numeric
+			q = q.ColumnExpr("CAST(SUM(r.?) AS BIGINT)", bun.Ident(c))
+		}
+	}
+	if s.isPG() {
+		q = q.GroupExpr("r.destination_id")
+	}
+	rows, err := q.Rows(ctx)
 	if err != nil {
 		return nil, err
 	}
