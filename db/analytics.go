@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect/pgdialect"
 )
 
 // Analytics read rollups only, never raw posts. A window's sums (aligned
@@ -264,18 +265,23 @@ func newTrendSeries(prevStart, start, end time.Time) trendSeries {
 
 // sql selects destination_id, unit, day and points of the rows of ts of
 // the destinations with ids: one range of rows of days and a few rows of
-// hours per destination, each branch read from the primary key.
-func (ts trendSeries) sql(ids []int64) (string, []any) {
+// hours per destination, each branch read from an index. On PostgreSQL
+// (pg) the ids are one array: its parser and planner take an IN list of
+// 100 constants in about twice the time.
+func (ts trendSeries) sql(ids []int64, pg bool) (string, []any) {
 	var branches []string
 	var args []any
-	const cols = "SELECT destination_id, unit, day, points FROM post_rollup_series WHERE destination_id IN (?) AND unit = ? AND "
+	cols, in := "SELECT destination_id, unit, day, points FROM post_rollup_series WHERE destination_id IN (?) AND unit = ? AND ", bun.In(ids)
+	if pg {
+		cols, in = strings.Replace(cols, "IN (?)", "= ANY(?)", 1), pgdialect.Array(ids)
+	}
 	if ts.first < ts.last {
 		branches = append(branches, cols+"day >= ? AND day < ?")
-		args = append(args, bun.In(ids), unitDay, seriesOf(ts.first), ts.last)
+		args = append(args, in, unitDay, seriesOf(ts.first), ts.last)
 	}
 	if len(ts.hourDays) > 0 {
 		branches = append(branches, cols+"day IN (?)")
-		args = append(args, bun.In(ids), unitHour, bun.In(ts.hourDays))
+		args = append(args, in, unitHour, bun.In(ts.hourDays))
 	}
 	return strings.Join(branches, " UNION ALL "), args
 }
@@ -311,19 +317,27 @@ func (s *Store) TrendsByDestinations(ctx context.Context, ids []int64, r TimeRan
 	}
 	accs := make(map[int64]*acc, len(ids))
 	out := make(map[int64]*Trend, len(ids))
-	for _, id := range ids {
-		t := &Trend{DestinationID: id, Range: r, Series: make([]TrendPoint, len(days))}
+	// Every trend, series and sum in one allocation each: with 100
+	// trends of 90 days, allocating them one by one cost as much as
+	// reading them.
+	n := len(days)
+	trends, accSlab := make([]Trend, len(ids)), make([]acc, len(ids))
+	series, daySums := make([]TrendPoint, len(ids)*n), make([]float64, len(ids)*n)
+	for k, id := range ids {
+		t := &trends[k]
+		*t = Trend{DestinationID: id, Range: r, Series: series[k*n : (k+1)*n : (k+1)*n]}
 		for i, d := range days {
 			t.Series[i].Date = d
 		}
 		out[id] = t
-		accs[id] = &acc{trend: t, daySum: make([]float64, len(days))}
+		accSlab[k] = acc{trend: t, daySum: daySums[k*n : (k+1)*n : (k+1)*n]}
+		accs[id] = &accSlab[k]
 	}
 	if len(ids) == 0 {
 		return out, nil
 	}
 	ts := newTrendSeries(prevStart, start, end)
-	query, args := ts.sql(ids)
+	query, args := ts.sql(ids, s.isPG())
 	rows, err := s.DB.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("db: trends by destinations: %w", err)
