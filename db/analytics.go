@@ -310,19 +310,12 @@ func (s *Store) TrendsByDestinations(ctx context.Context, ids []int64, r TimeRan
 	for d := start.Truncate(day); d.Before(end); d = d.Add(day) {
 		days = append(days, d)
 	}
-	type acc struct {
-		trend  *Trend
-		sum    float64
-		daySum []float64
-	}
-	accs := make(map[int64]*acc, len(ids))
 	out := make(map[int64]*Trend, len(ids))
-	// Every trend, series and sum in one allocation each: with 100
-	// trends of 90 days, allocating them one by one cost as much as
-	// reading them.
+	// Every trend and series in one allocation each: with 100 trends of
+	// 90 days, allocating them one by one cost as much as reading them.
+	// Until the end, a point's AverageScore holds its score sum.
 	n := len(days)
-	trends, accSlab := make([]Trend, len(ids)), make([]acc, len(ids))
-	series, daySums := make([]TrendPoint, len(ids)*n), make([]float64, len(ids)*n)
+	trends, series := make([]Trend, len(ids)), make([]TrendPoint, len(ids)*n)
 	for k, id := range ids {
 		t := &trends[k]
 		*t = Trend{DestinationID: id, Range: r, Series: series[k*n : (k+1)*n : (k+1)*n]}
@@ -330,8 +323,6 @@ func (s *Store) TrendsByDestinations(ctx context.Context, ids []int64, r TimeRan
 			t.Series[i].Date = d
 		}
 		out[id] = t
-		accSlab[k] = acc{trend: t, daySum: daySums[k*n : (k+1)*n : (k+1)*n]}
-		accs[id] = &accSlab[k]
 	}
 	if len(ids) == 0 {
 		return out, nil
@@ -353,8 +344,8 @@ func (s *Store) TrendsByDestinations(ctx context.Context, ids []int64, r TimeRan
 		if err := rows.Scan(dest...); err != nil {
 			return nil, fmt.Errorf("db: trends by destinations: %w", err)
 		}
-		a := accs[id]
-		if a == nil {
+		tr := out[id]
+		if tr == nil {
 			continue
 		}
 		if err := points.decode(packed); err != nil {
@@ -366,28 +357,27 @@ func (s *Store) TrendsByDestinations(ctx context.Context, ids []int64, r TimeRan
 				continue
 			}
 			if t < mid {
-				a.trend.PreviousMentions += int(pt.Posts)
+				tr.PreviousMentions += int(pt.Posts)
 				continue
 			}
-			i := int((dayOf(t) - first) / secondsPerDay)
-			a.trend.Series[i].Mentions += int(pt.Posts)
-			a.daySum[i] += pt.ScoreSum
+			p := &tr.Series[(dayOf(t)-first)/secondsPerDay]
+			p.Mentions += int(pt.Posts)
+			p.AverageScore += pt.ScoreSum
 		}
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("db: trends by destinations: %w", err)
 	}
-	for _, a := range accs {
-		t := a.trend
-		for i, pt := range t.Series {
-			t.Mentions += pt.Mentions
-			a.sum += a.daySum[i]
+	for _, t := range out {
+		var sum float64
+		for i := range t.Series {
+			p := &t.Series[i]
+			t.Mentions += p.Mentions
+			sum += p.AverageScore
+			p.AverageScore = average(p.AverageScore, int64(p.Mentions))
 		}
 		t.Growth = float64(t.Mentions-t.PreviousMentions) / float64(max(t.PreviousMentions, 1))
-		t.AverageScore = average(a.sum, int64(t.Mentions))
-		for i := range t.Series {
-			t.Series[i].AverageScore = average(a.daySum[i], int64(t.Series[i].Mentions))
-		}
+		t.AverageScore = average(sum, int64(t.Mentions))
 	}
 	return out, nil
 }
