@@ -271,10 +271,11 @@ func newTrendSeries(prevStart, start, end time.Time) trendSeries {
 func (ts trendSeries) sql(ids []int64, pg bool) (string, []any) {
 	var branches []string
 	var args []any
-	cols, in := "SELECT destination_id, unit, day, points FROM post_rollup_series WHERE destination_id IN (?) AND unit = ? AND ", bun.In(ids)
+	idsIn, in := "IN (?)", bun.In(ids)
 	if pg {
-		cols, in = strings.Replace(cols, "IN (?)", "= ANY(?)", 1), pgdialect.Array(ids)
+		idsIn, in = "= ANY(?)", pgdialect.Array(ids)
 	}
+	cols := "SELECT destination_id, unit, day, points FROM post_rollup_series WHERE destination_id " + idsIn + " AND unit = ? AND "
 	if ts.first < ts.last {
 		branches = append(branches, cols+"day >= ? AND day < ?")
 		args = append(args, in, unitDay, seriesOf(ts.first), ts.last)
