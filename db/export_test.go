@@ -79,7 +79,7 @@ func TrendRows(ctx context.Context, s *Store, ids []int64, r TimeRange) (int, er
 	now := s.windowNow(ctx)
 	start, end := r.Window(now)
 	prevStart, _ := r.PreviousWindow(now)
-	query, args := newTrendSeries(prevStart, start, end).sql(ids)
+	query, args := newTrendSeries(prevStart, start, end).sql(ids, s.isPG())
 	var n int
 	err := s.DB.NewRaw("SELECT COUNT(*) FROM ("+query+") AS r", args...).Scan(ctx, &n)
 	return n, err
