@@ -20,7 +20,9 @@ import (
 // point); it reads the others from the store as before. A Load with a key
 // lacking a copy reads them all from the store, as before: the head would
 // cost a round trip more. So a warm batch costs the shared head read
-// alone, and a cold one what it cost before. A copy never outlives the
+// alone, and a cold one what it cost before. Peek answers from the copies
+// by the same rule (fromCopies), so a dataloader need not wait for a
+// batch whose keys all have valid copies. A copy never outlives the
 // entry it copies (the TTL the store reports, or the TTL it was written
 // with), and a new or lost log (another id, or a stamp ahead of the head
 // after a restart, which the epoch check gives a new id) validates none.
