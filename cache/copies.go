@@ -20,7 +20,9 @@ import (
 // point); it reads the others from the store as before. A Load with a key
 // lacking a copy reads them all from the store, as before: the head would
 // cost a round trip more. So a warm batch costs the shared head read
-// alone, and a cold one what it cost before. A copy never outlives the
+// alone, and a cold one what it cost before. Peek answers from the copies
+// by the same rule (fromCopies), so a dataloader need not wait for a
+// batch whose keys all have valid copies. A copy never outlives the
 // entry it copies (the TTL the store reports, or the TTL it was written
 // with), and a new or lost log (another id, or a stamp ahead of the head
 // after a restart, which the epoch check gives a new id) validates none.
@@ -67,28 +69,31 @@ func (c *Cache) fromCopies(ctx context.Context, groups []group, held []*response
 	return rest, hits, head.Now, nil
 }
 
-// WithHead returns a context under which the Loads that validate copies
-// in process share one read of the log's head: the first asks the shared
-// read (sent after it asked), the others reuse its answer. For a request
-// that writes nothing (a query): each of its reads sees every Invalidate
-// that returned before the request's first read, though not those that
-// returned between its reads; it then costs one head read, not one per
-// batch.
+// WithHead returns a context under which the Loads and Peeks that
+// validate copies in process share one read of the log's head: the first
+// asks the shared read (sent after it asked), the others reuse its answer,
+// or its failure (the source then answers them without waiting on the
+// store again: a store that times out costs a request one timeout, not
+// one per batch or per peek). For a request that writes nothing (a
+// query): each of its reads sees every Invalidate that returned before
+// the request's first read, though not those that returned between its
+// reads; it then costs one head read, not one per batch.
 func WithHead(ctx context.Context) context.Context {
 	return context.WithValue(ctx, headKey{}, &requestHead{})
 }
 
 type headKey struct{}
 
-// requestHead is the head read for the Loads under one WithHead.
+// requestHead is the head read for the Loads and Peeks under one WithHead.
 type requestHead struct {
 	mu   sync.Mutex
-	read bool
+	read bool // ch and err are the read's
 	ch   Changes
+	err  error
 }
 
 // head returns the log's head and last records, read after the caller
-// asked, or after the first Load under ctx's WithHead asked.
+// asked, or after the first Load or Peek under ctx's WithHead asked.
 func (c *Cache) head(ctx context.Context) (Changes, error) {
 	rh, _ := ctx.Value(headKey{}).(*requestHead)
 	if rh == nil {
@@ -96,15 +101,11 @@ func (c *Cache) head(ctx context.Context) (Changes, error) {
 	}
 	rh.mu.Lock()
 	defer rh.mu.Unlock()
-	if rh.read {
-		return rh.ch, nil
+	if !rh.read {
+		rh.ch, rh.err = c.heads.read(ctx, c)
+		rh.read = true
 	}
-	ch, err := c.heads.read(ctx, c)
-	if err != nil {
-		return Changes{}, err
-	}
-	rh.read, rh.ch = true, ch
-	return ch, nil
+	return rh.ch, rh.err
 }
 
 // keepRead keeps copies of the groups the store just answered validly

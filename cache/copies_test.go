@@ -2,7 +2,9 @@ package cache_test
 
 import (
 	"context"
+	"errors"
 	"slices"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -158,5 +160,48 @@ func TestWithHeadLaterCopy(t *testing.T) {
 	}
 	if n := rt.Load(); n != 0 {
 		t.Fatalf("%d round trips, want 0", n)
+	}
+}
+
+// Under WithHead, a failed read of the log's head fails the request's
+// other Loads and Peeks at once: the store is asked once, Peek answers
+// nothing, and the source answers every Load, never an error.
+func TestWithHeadFailure(t *testing.T) {
+	s, _ := cachetest.NewRedisStoreCounted(t)
+	var down atomic.Bool
+	var observes atomic.Int64
+	faulty := &cachetest.Faulty{Store: s, Fail: func(_ context.Context, op string, _ []string) error {
+		if !down.Load() {
+			return nil
+		}
+		if op == "observe" {
+			observes.Add(1)
+		}
+		return errors.New("down")
+	}}
+	c := newCache(t, faulty, cache.Options{BreakerThreshold: -1})
+	src := cachetest.NewSource()
+	f := cachetest.NewFiller(src)
+	a := []cache.Lookup{{Key: "a", Tags: []string{"a"}}}
+	b := []cache.Lookup{{Key: "b", Tags: []string{"b"}}}
+	cachetest.MustLoad(t, c, context.Background(), a, f.Fill(a))
+	cachetest.MustLoad(t, c, context.Background(), b, f.Fill(b))
+
+	down.Store(true)
+	f.Reset()
+	ctx := cache.WithHead(context.Background())
+	for _, l := range [][]cache.Lookup{a, b, a} {
+		if _, hit := c.Peek(ctx, "Query.test", l); hit[0] {
+			t.Fatalf("Peek of %s hit with the store down", l[0].Key)
+		}
+		if got := cachetest.MustLoad(t, c, ctx, l, f.Fill(l)); !slices.Equal(got, []string{"0"}) {
+			t.Fatalf("Load of %s with the store down: %v", l[0].Key, got)
+		}
+	}
+	if n := observes.Load(); n != 1 {
+		t.Errorf("the head was asked %d times in one request, want 1", n)
+	}
+	if n := f.Filled("a") + f.Filled("b"); n != 3 {
+		t.Errorf("the source answered %d Loads, want 3", n)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
+	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/kedahpulse/kedahpulse/cache"
@@ -150,6 +151,7 @@ func NewHandler(r *Resolver, o Options) http.Handler {
 	if o.Introspection {
 		srv.Use(extension.Introspection{})
 	}
+	srv.AroundOperations(headPerQuery)
 	srv.AroundFields(requireAdmin)
 	srv.AroundRootFields(boundRootFields)
 	srv.SetErrorPresenter(errorPresenter(r.Log))
@@ -163,6 +165,25 @@ func NewHandler(r *Resolver, o Options) http.Handler {
 			r.withLoaders(
 				withRequestBounds(o, pricedSlots(r, o.ReservedDBConns),
 					srv))))
+}
+
+// headPerQuery runs a query under cache.WithHead, as the plan does: every
+// batch of the request, and every key a dataloader peeks at (on Redis,
+// each object's field asks on its own), is validated by one read of the
+// invalidation log's head, sent after the request's first read asked, so
+// a warm request costs one command rather than one per batch or per
+// peek. What it gives up: an Invalidate that returns between two reads of
+// the request is not seen by the later one, which is a read overlapping a
+// write (either answer is one a request could have got), and the response
+// the request stores is stamped before its first read, so the next
+// request sees that Invalidate. A mutation runs without it: its fields
+// read after its own writes (forgetLoaded), which a head read before them
+// would not see.
+func headPerQuery(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+	if graphql.GetOperationContext(ctx).Operation.Operation == ast.Query {
+		ctx = cache.WithHead(ctx)
+	}
+	return next(ctx)
 }
 
 // dialect is the resolver's database dialect, "" without a store.

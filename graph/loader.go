@@ -104,9 +104,11 @@ func perDestination[K, A comparable, V any](split func(K) (int64, A),
 }
 
 // loader is a request's dataloader for one batched coordinate, behind a
-// peek at the cache: the keys it holds in process (cache.Peek) are answered
-// at once, and only the keys that need a store or database read wait for
-// a batch (LoaderWait). Each key is read at most once per request, as the
+// peek at the cache: the keys it holds in process (cache.Peek: the
+// in-process store, or on Redis the copies the request's read of the
+// log's head validates) are answered at once, and only the keys that need
+// an entry read from the store or the database wait for a batch
+// (LoaderWait). Each key is read at most once per request, as the
 // dataloader's memo would: a peeked value is primed into it.
 type loader[K comparable, V any] struct {
 	r      *Resolver
@@ -167,7 +169,8 @@ func (l *loader[K, V]) LoadMany(ctx context.Context, keys []K) ([]V, []error) {
 // thunks peeks at the keys not asked before in this request, primes the
 // hits and queues the rest in the batch. A key is peeked once, by its
 // first asker (so it is counted once, as a batch counts it); a concurrent
-// asker waits for that peek, which does no I/O.
+// asker waits for that peek, which reads no entry (at most the log's head,
+// on Redis).
 func (l *loader[K, V]) thunks(ctx context.Context, keys []K) ([]dataloader.Thunk[V], error) {
 	var fresh []K
 	var mine chan struct{}

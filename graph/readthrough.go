@@ -82,7 +82,7 @@ func readThrough[K comparable, V any](ctx context.Context, r *Resolver, coord st
 }
 
 // peek returns the values of the keys the cache holds in process
-// (cache.Peek), hit[i] saying which: no I/O and no wait.
+// (cache.Peek), hit[i] saying which: no entry read and no wait.
 func peek[K comparable, V any](ctx context.Context, r *Resolver, coord string, keys []K,
 	lookup func(K) cache.Lookup) (vals []V, hit []bool, err error) {
 	lookups := lookupsOf(ctx, r, coord, keys, lookup)
