@@ -74,7 +74,9 @@ type Options struct {
 	// copies, since each decodes an entry once.
 	Compress bool
 	// InProcess says the store answers without I/O (the MemoryStore), so
-	// Peek reads it; on any other store Peek answers nothing.
+	// Peek reads the keys its copies did not answer from it; on any other
+	// store Peek answers only from copies (LocalBytes), when every key has
+	// one.
 	InProcess bool
 }
 
