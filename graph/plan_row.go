@@ -181,29 +181,44 @@ func (run *planRun) load(roots []*planField) error {
 	return nil
 }
 
-// loadPosts loads the destinations of the posts of connection conn, then
-// the levels below them.
+// loadPosts loads the levels below the posts of connection conn.
 func (run *planRun) loadPosts(conn *planField, posts []*db.Post) error {
 	for _, node := range nodes(conn) {
-		for _, f := range node {
-			if f.Name != "destination" {
-				continue
-			}
-			var ids []int64
-			for _, p := range posts {
-				if p.DestinationID != nil {
-					ids = append(ids, *p.DestinationID)
-				}
-			}
-			if err := memoLoad(run.ctx, run.r, entityDestination, run.dests, ids); err != nil {
-				return err
-			}
-			if err := run.loadDestinations(f.children, pickFrom(run.dests, ids)); err != nil {
-				return err
-			}
+		if err := run.loadReferences(node, func() []int64 { return references(posts, func(p *db.Post) *int64 { return p.DestinationID }) }); err != nil {
+			return err
 		}
 	}
 	return nil
+}
+
+// loadReferences loads the destinations of fields' destination field (a
+// nullable reference; ids returns the ones not null), then the levels
+// below them.
+func (run *planRun) loadReferences(fields []*planField, ids func() []int64) error {
+	for _, f := range fields {
+		if f.Name != "destination" {
+			continue
+		}
+		ids := ids()
+		if err := memoLoad(run.ctx, run.r, entityDestination, run.dests, ids); err != nil {
+			return err
+		}
+		if err := run.loadDestinations(f.children, pickFrom(run.dests, ids)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// references returns the ids objs refer to through ref, leaving out nulls.
+func references[T any](objs []*T, ref func(*T) *int64) []int64 {
+	ids := make([]int64, 0, len(objs))
+	for _, o := range objs {
+		if id := ref(o); id != nil {
+			ids = append(ids, *id)
+		}
+	}
+	return ids
 }
 
 // postArgs are posts' arguments as the resolver reads them.
@@ -286,24 +301,7 @@ func (run *planRun) loadProperties(fields []*planField, objs []*db.Property) err
 	if len(objs) == 0 {
 		return nil
 	}
-	for _, f := range fields {
-		if f.Name != "destination" {
-			continue
-		}
-		ids := make([]int64, 0, len(objs))
-		for _, p := range objs {
-			if p.DestinationID != nil {
-				ids = append(ids, *p.DestinationID)
-			}
-		}
-		if err := memoLoad(run.ctx, run.r, entityDestination, run.dests, ids); err != nil {
-			return err
-		}
-		if err := run.loadDestinations(f.children, pickFrom(run.dests, ids)); err != nil {
-			return err
-		}
-	}
-	return nil
+	return run.loadReferences(fields, func() []int64 { return references(objs, func(p *db.Property) *int64 { return p.DestinationID }) })
 }
 
 func (run *planRun) loadDestinations(fields []*planField, objs []*db.Destination) error {

@@ -161,6 +161,18 @@ func (run *planRun) optFloat(v *float64) {
 
 func (run *planRun) null() { run.buf = append(run.buf, "null"...) }
 
+// list writes a list of n values, the j-th by elem(j).
+func (run *planRun) list(n int, elem func(j int)) {
+	run.buf = append(run.buf, '[')
+	for j := range n {
+		if j > 0 {
+			run.buf = append(run.buf, ',')
+		}
+		elem(j)
+	}
+	run.buf = append(run.buf, ']')
+}
+
 func (run *planRun) optStr(s *string) {
 	if s == nil {
 		run.null()
@@ -195,27 +207,15 @@ func (run *planRun) writeQuery(fields []*planField) {
 				run.null()
 			}
 		case "topDestinations":
-			run.buf = append(run.buf, '[')
-			for j, rk := range run.ranks[f.idx] {
-				if j > 0 {
-					run.buf = append(run.buf, ',')
-				}
-				run.writeRank(f.children, rk)
-			}
-			run.buf = append(run.buf, ']')
+			ranks := run.ranks[f.idx]
+			run.list(len(ranks), func(j int) { run.writeRank(f.children, ranks[j]) })
 		case "sentimentSummary":
 			run.writeSentiment(f.children, run.summaries[f.idx])
 		case "posts":
 			run.writePosts(f.children, run.postPages[f.idx])
 		case "trends":
-			run.buf = append(run.buf, '[')
-			for j, t := range run.trendLists[f.idx] {
-				if j > 0 {
-					run.buf = append(run.buf, ',')
-				}
-				run.writeTrend(f.children, t)
-			}
-			run.buf = append(run.buf, ']')
+			trends := run.trendLists[f.idx]
+			run.list(len(trends), func(j int) { run.writeTrend(f.children, trends[j]) })
 		}
 	}
 	run.buf = append(run.buf, '}')
@@ -422,14 +422,7 @@ func (run *planRun) writePosts(fields []*planField, page *db.PostPage) {
 		case "pageInfo":
 			run.writePageInfo(f.children, page.HasNext, page.Cursors)
 		case "edges":
-			run.buf = append(run.buf, '[')
-			for j, p := range page.Posts {
-				if j > 0 {
-					run.buf = append(run.buf, ',')
-				}
-				run.writePostEdge(f.children, page.Cursors[j], p)
-			}
-			run.buf = append(run.buf, ']')
+			run.list(len(page.Posts), func(j int) { run.writePostEdge(f.children, page.Cursors[j], page.Posts[j]) })
 		}
 	}
 	run.buf = append(run.buf, '}')
@@ -517,14 +510,7 @@ func (run *planRun) writeTrend(fields []*planField, t *db.Trend) {
 		case "averageScore":
 			run.float(t.AverageScore)
 		case "series":
-			run.buf = append(run.buf, '[')
-			for j := range t.Series {
-				if j > 0 {
-					run.buf = append(run.buf, ',')
-				}
-				run.writePoint(f.children, &t.Series[j])
-			}
-			run.buf = append(run.buf, ']')
+			run.list(len(t.Series), func(j int) { run.writePoint(f.children, &t.Series[j]) })
 		}
 	}
 	run.buf = append(run.buf, '}')
