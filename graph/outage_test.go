@@ -13,10 +13,10 @@ import (
 	"github.com/kedahpulse/kedahpulse/graph"
 )
 
-// A write committed while Redis is unreachable is not lost: once the link
-// is back, the next read returns the written value, never the entry cached
-// before the cut.
-func TestWriteDuringRedisOutageIsNotLost(t *testing.T) {
+// proxiedRedis opens a Redis store through a proxy the test can cut, with
+// no retries and a short dial timeout.
+func proxiedRedis(t *testing.T) (*redisstore.Store, *cachetest.Proxy) {
+	t.Helper()
 	client, prefix, _ := cachetest.NewRedis(t)
 	p := cachetest.NewProxy(t, client.(*redis.Client).Options().Addr)
 	store, err := redisstore.Open("redis://"+p.Addr()+"/0?max_retries=-1&dial_timeout=200ms", prefix)
@@ -24,6 +24,14 @@ func TestWriteDuringRedisOutageIsNotLost(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { store.Close() })
+	return store, p
+}
+
+// A write committed while Redis is unreachable is not lost: once the link
+// is back, the next read returns the written value, never the entry cached
+// before the cut.
+func TestWriteDuringRedisOutageIsNotLost(t *testing.T) {
+	store, p := proxiedRedis(t)
 	dbStore, clock := dbtest.Open(t, "postgres")
 	e := newEnvOn(t, dbStore, clock, store, func(o *graph.Options) { o.Timeout = time.Second })
 	f := newFixture(t, e, 1)
@@ -52,6 +60,7 @@ func TestWriteDuringRedisOutageIsNotLost(t *testing.T) {
 	// (Its breaker, opened by the outage, lets a probe through after its
 	// cooldown: retry as the relay's schedule would.)
 	var n int
+	var err error
 	for range 50 {
 		if n, err = e.relay.Drain(context.Background()); err == nil {
 			break

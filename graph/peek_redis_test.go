@@ -10,10 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
-	"github.com/kedahpulse/kedahpulse/cache/cachetest"
-	"github.com/kedahpulse/kedahpulse/cache/redisstore"
 	"github.com/kedahpulse/kedahpulse/db"
 	"github.com/kedahpulse/kedahpulse/db/dbtest"
 	"github.com/kedahpulse/kedahpulse/graph"
@@ -96,13 +92,7 @@ func TestWarmRedisNeverWaits(t *testing.T) {
 // and asks Redis once (its one read of the log's head fails, and the
 // request's other batches and peeks take that answer: cache.WithHead).
 func TestWarmRedisDown(t *testing.T) {
-	client, prefix, _ := cachetest.NewRedis(t)
-	p := cachetest.NewProxy(t, client.(*redis.Client).Options().Addr)
-	store, err := redisstore.Open("redis://"+p.Addr()+"/0?max_retries=-1&dial_timeout=200ms", prefix)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
+	store, p := proxiedRedis(t)
 	dbStore, clock := dbtest.Open(t, "postgres")
 	e := newEnvOn(t, dbStore, clock, store, noResponseCache)
 	seedQ1(t, e)

@@ -39,6 +39,7 @@ import (
 	"github.com/kedahpulse/kedahpulse/cache"
 	"github.com/kedahpulse/kedahpulse/db"
 	"github.com/kedahpulse/kedahpulse/graph/gqlhttp"
+	"github.com/kedahpulse/kedahpulse/graph/limit"
 )
 
 // Plan turns the compiled read path on (Options.Plan) and counts how often
@@ -164,22 +165,6 @@ func rootLookup(f *planField, build func() cache.Lookup) cache.Lookup {
 	return l
 }
 
-// hasVariable reports whether v is or holds a variable.
-func hasVariable(v *ast.Value) bool {
-	if v == nil {
-		return false
-	}
-	if v.Kind == ast.Variable {
-		return true
-	}
-	for _, c := range v.Children {
-		if hasVariable(c.Value) {
-			return true
-		}
-	}
-	return false
-}
-
 // selects reports whether f's selection holds the field name, as the
 // resolvers' selects does for gqlgen's execution.
 func (f *planField) selects(name string) bool {
@@ -220,7 +205,7 @@ func (c *compiler) compile(typ string, set ast.SelectionSet) ([]*planField, stri
 		key.WriteByte(':')
 		f := &planField{CollectedField: cf, idx: c.n, key: key.Bytes(), typ: typ, constant: true}
 		for _, a := range cf.Arguments {
-			if hasVariable(a.Value) {
+			if limit.HasVariable(a.Value) {
 				f.constant = false
 			}
 		}

@@ -366,7 +366,7 @@ func (w *walker) arguments(f *ast.Field, def *ast.FieldDefinition) map[string]an
 	for _, ad := range def.Arguments {
 		val := ad.DefaultValue
 		if a := f.Arguments.ForName(ad.Name); a != nil && a.Value != nil {
-			if w.vars == nil && hasVariable(a.Value) {
+			if w.vars == nil && HasVariable(a.Value) {
 				continue
 			}
 			if a.Value.Kind != ast.Variable {
@@ -385,12 +385,13 @@ func (w *walker) arguments(f *ast.Field, def *ast.FieldDefinition) map[string]an
 	return args
 }
 
-func hasVariable(v *ast.Value) bool {
+// HasVariable reports whether v is or holds a variable.
+func HasVariable(v *ast.Value) bool {
 	if v.Kind == ast.Variable {
 		return true
 	}
 	for _, c := range v.Children {
-		if hasVariable(c.Value) {
+		if HasVariable(c.Value) {
 			return true
 		}
 	}
