@@ -180,8 +180,9 @@ func (f *planField) selects(name string) bool {
 // conditions, or the reason the plan does not answer it.
 type compiled struct {
 	roots    []*planField
-	fields   int    // how many planFields, for a run's per-field state
-	fallback string // "" when the plan answers
+	fields   int          // how many planFields, for a run's per-field state
+	fallback string       // "" when the plan answers
+	size     atomic.Int64 // bytes of its last answer, a run's first buffer
 }
 
 // compiler numbers a plan's fields as it collects them.
@@ -399,7 +400,12 @@ func (p *Plan) serve(ctx context.Context, r *Resolver, es graphql.ExecutableSche
 		return p.fallback(fallbackError)
 	}
 	p.executions.Add(1)
-	return bytes.Clone(run.buf)
+	// The buffer goes to the caller, who keeps the answer, instead of a
+	// copy of it: the plan's next run starts one of this answer's size.
+	out := run.buf
+	run.buf = nil
+	c.size.Store(int64(len(out)))
+	return out
 }
 
 // planRun is one request's walk over a compiled plan: its arguments and
@@ -447,6 +453,10 @@ func newPlanRun(ctx context.Context, p *Plan, r *Resolver, ec *executionContext,
 	run.trendLists = slices.Grow(run.trendLists[:0], c.fields)[:c.fields]
 	run.postPages = slices.Grow(run.postPages[:0], c.fields)[:c.fields]
 	run.summaries = slices.Grow(run.summaries[:0], c.fields)[:c.fields]
+	if run.buf == nil {
+		n := c.size.Load()
+		run.buf = make([]byte, 0, n+n/16+64)
+	}
 	return run
 }
 
