@@ -114,10 +114,25 @@ func shellCommands(page string) []string {
 // notRunHere is the reason a command is not run by TestDocsCommandsWork,
 // or "".
 func notRunHere(command string) string {
-	for prefix, reason := range docsNotRunHere {
-		if strings.HasPrefix(command, prefix) {
-			return reason
+	for _, c := range []string{command, withoutEnv(command)} {
+		for prefix, reason := range docsNotRunHere {
+			if strings.HasPrefix(c, prefix) {
+				return reason
+			}
 		}
 	}
 	return ""
+}
+
+// withoutEnv drops the VAR=value assignments a command starts with
+// ("RESPONSE_CACHE=off bash bench/wrk.sh memory" is bench/wrk.sh's).
+func withoutEnv(command string) string {
+	for {
+		word, rest, ok := strings.Cut(command, " ")
+		name, _, assign := strings.Cut(word, "=")
+		if !ok || !assign || name == "" || strings.ToUpper(name) != name {
+			return command
+		}
+		command = rest
+	}
 }
