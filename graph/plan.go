@@ -142,7 +142,7 @@ type planField struct {
 	graphql.CollectedField
 	idx      int    // this field's slot in a run's per-field state
 	key      []byte // `"alias":`, written before its value
-	typ      string // the type the field is on
+	coord    string // its schema coordinate, "Type.field"
 	object   bool   // its values are objects (or lists of them), not scalars
 	children []*planField
 	// constant says its arguments hold no variable: a root's read is then
@@ -204,7 +204,7 @@ func (c *compiler) compile(typ string, set ast.SelectionSet) ([]*planField, stri
 		var key bytes.Buffer
 		graphql.MarshalString(cf.Alias).MarshalGQL(&key)
 		key.WriteByte(':')
-		f := &planField{CollectedField: cf, idx: c.n, key: key.Bytes(), typ: typ, constant: true}
+		f := &planField{CollectedField: cf, idx: c.n, key: key.Bytes(), coord: typ + "." + cf.Name, constant: true}
 		for _, a := range cf.Arguments {
 			if limit.HasVariable(a.Value) {
 				f.constant = false
@@ -417,21 +417,27 @@ type planRun struct {
 	plan       *Plan
 	r          *Resolver
 	ec         *executionContext
-	args       []map[string]any        // coerced, by field idx
-	pages      []*db.IDPage            // a connection root's page, by field idx
-	roots      []int64                 // a single root's id (0: null), by field idx
-	windows    []rangeKey              // a sentiment field's window (sentimentKey), by field idx
-	ranks      [][]*db.DestinationRank // topDestinations' ranks, by field idx
-	postPages  []*db.PostPage          // posts' page, by field idx
-	trendLists [][]*db.Trend           // trends' trends, by field idx
+	fields     []fieldRun // by field idx
 	trends     map[rangeKey]*db.Trend
-	summaries  []db.SentimentSummary // sentimentSummary's value, by field idx
 	props      map[int64]*db.Property
 	dests      map[int64]*db.Destination
 	destProps  map[destPropsKey][]int64
 	sentiments map[rangeKey]db.SentimentSummary
 	buf        []byte
 	err        error
+}
+
+// fieldRun is what a run holds for one field of its plan: its coerced
+// arguments, and for a root what it read (the one its name reads).
+type fieldRun struct {
+	args    map[string]any
+	page    *db.IDPage            // properties, destinations
+	root    int64                 // property, destination (0: null)
+	window  rangeKey              // an analytics field's window (sentimentKey)
+	ranks   []*db.DestinationRank // topDestinations
+	trends  []*db.Trend           // trends
+	posts   *db.PostPage          // posts
+	summary db.SentimentSummary   // sentimentSummary
 }
 
 var planRuns = sync.Pool{New: func() any {
@@ -445,14 +451,7 @@ const maxPooledBuffer = 1 << 20
 func newPlanRun(ctx context.Context, p *Plan, r *Resolver, ec *executionContext, c *compiled) *planRun {
 	run := planRuns.Get().(*planRun)
 	run.ctx, run.plan, run.r, run.ec = ctx, p, r, ec
-	run.args = slices.Grow(run.args[:0], c.fields)[:c.fields]
-	run.pages = slices.Grow(run.pages[:0], c.fields)[:c.fields]
-	run.roots = slices.Grow(run.roots[:0], c.fields)[:c.fields]
-	run.windows = slices.Grow(run.windows[:0], c.fields)[:c.fields]
-	run.ranks = slices.Grow(run.ranks[:0], c.fields)[:c.fields]
-	run.trendLists = slices.Grow(run.trendLists[:0], c.fields)[:c.fields]
-	run.postPages = slices.Grow(run.postPages[:0], c.fields)[:c.fields]
-	run.summaries = slices.Grow(run.summaries[:0], c.fields)[:c.fields]
+	run.fields = slices.Grow(run.fields[:0], c.fields)[:c.fields]
 	if run.buf == nil {
 		n := c.size.Load()
 		run.buf = make([]byte, 0, n+n/16+64)
@@ -462,12 +461,7 @@ func newPlanRun(ctx context.Context, p *Plan, r *Resolver, ec *executionContext,
 
 func (run *planRun) release() {
 	run.ctx, run.argCtx, run.plan, run.r, run.ec, run.err = nil, nil, nil, nil, nil, nil
-	clear(run.args)
-	clear(run.pages)
-	clear(run.windows)
-	clear(run.ranks)
-	clear(run.trendLists)
-	clear(run.postPages)
+	clear(run.fields)
 	clear(run.trends)
 	clear(run.props)
 	clear(run.dests)
@@ -487,7 +481,7 @@ var errArgs = errors.New("graph: plan: invalid arguments")
 func (run *planRun) coerce(fields []*planField) error {
 	for _, f := range fields {
 		var argf func(context.Context, map[string]any) (map[string]any, error)
-		switch f.typ + "." + f.Name {
+		switch f.coord {
 		case "Query.properties":
 			argf = run.ec.field_Query_properties_args
 		case "Query.property":
@@ -519,10 +513,10 @@ func (run *planRun) coerce(fields []*planField) error {
 			if err != nil {
 				return err
 			}
-			run.args[f.idx] = args
+			run.fields[f.idx].args = args
 		}
-		args := run.args[f.idx]
-		switch f.typ + "." + f.Name {
+		args := run.fields[f.idx].args
+		switch f.coord {
 		case "Query.properties":
 			if _, err := propertyArgs(args["filter"].(*db.PropertyFilter), args["first"].(*int), args["after"].(*string), args["orderBy"].(*db.PropertyOrder)); err != nil {
 				return err

@@ -48,7 +48,7 @@ func (run *planRun) load(roots []*planField) error {
 	ctx, r := run.ctx, run.r
 	var propIDs, destIDs []int64
 	for _, f := range roots {
-		args := run.args[f.idx]
+		args := run.fields[f.idx].args
 		switch f.Name {
 		case "properties":
 			a, _ := propertyArgs(args["filter"].(*db.PropertyFilter), args["first"].(*int), args["after"].(*string), args["orderBy"].(*db.PropertyOrder))
@@ -57,7 +57,7 @@ func (run *planRun) load(roots []*planField) error {
 			if err != nil {
 				return err
 			}
-			run.pages[f.idx] = page
+			run.fields[f.idx].page = page
 			propIDs = append(propIDs, page.IDs...)
 		case "destinations":
 			a, _ := destinationArgs(args)
@@ -65,11 +65,11 @@ func (run *planRun) load(roots []*planField) error {
 			if err != nil {
 				return err
 			}
-			run.pages[f.idx] = page
+			run.fields[f.idx].page = page
 			destIDs = append(destIDs, page.IDs...)
 		case "property":
 			id := args["id"].(int64)
-			run.roots[f.idx] = id
+			run.fields[f.idx].root = id
 			propIDs = append(propIDs, id)
 		case "topDestinations":
 			a, n, _ := run.rankingArgs(queryTopDestinations.page, args)
@@ -78,7 +78,7 @@ func (run *planRun) load(roots []*planField) error {
 				return err
 			}
 			ranks = ranks[:min(n, len(ranks))]
-			run.ranks[f.idx] = ranks
+			run.fields[f.idx].ranks = ranks
 			for _, rk := range ranks {
 				destIDs = append(destIDs, rk.DestinationID)
 			}
@@ -99,21 +99,21 @@ func (run *planRun) load(roots []*planField) error {
 					destIDs = append(destIDs, t.DestinationID)
 				}
 			}
-			run.trendLists[f.idx] = trends
+			run.fields[f.idx].trends = trends
 		case "posts":
 			a, _ := run.postArgs(args)
 			page, err := queryPosts.read(ctx, r, a)
 			if err != nil {
 				return err
 			}
-			run.postPages[f.idx] = page
+			run.fields[f.idx].posts = page
 		case "sentimentSummary":
 			a, _ := run.summaryArgs(args)
 			s, err := querySentimentSummary.read(ctx, r, a)
 			if err != nil {
 				return err
 			}
-			run.summaries[f.idx] = *s
+			run.fields[f.idx].summary = *s
 		case "destination":
 			var id int64
 			if p := args["id"].(*int64); p != nil {
@@ -126,7 +126,7 @@ func (run *planRun) load(roots []*planField) error {
 				}
 				id = found
 			}
-			run.roots[f.idx] = id
+			run.fields[f.idx].root = id
 			if id != 0 {
 				destIDs = append(destIDs, id)
 			}
@@ -142,38 +142,38 @@ func (run *planRun) load(roots []*planField) error {
 		switch f.Name {
 		case "properties":
 			for _, node := range nodes(f) {
-				if err := run.loadProperties(node, pickFrom(run.props, run.pages[f.idx].IDs)); err != nil {
+				if err := run.loadProperties(node, pickFrom(run.props, run.fields[f.idx].page.IDs)); err != nil {
 					return err
 				}
 			}
 		case "destinations":
 			for _, node := range nodes(f) {
-				if err := run.loadDestinations(node, pickFrom(run.dests, run.pages[f.idx].IDs)); err != nil {
+				if err := run.loadDestinations(node, pickFrom(run.dests, run.fields[f.idx].page.IDs)); err != nil {
 					return err
 				}
 			}
 		case "property":
-			if err := run.loadProperties(f.children, pickFrom(run.props, []int64{run.roots[f.idx]})); err != nil {
+			if err := run.loadProperties(f.children, pickFrom(run.props, []int64{run.fields[f.idx].root})); err != nil {
 				return err
 			}
 		case "destination":
-			if err := run.loadDestinations(f.children, pickFrom(run.dests, []int64{run.roots[f.idx]})); err != nil {
+			if err := run.loadDestinations(f.children, pickFrom(run.dests, []int64{run.fields[f.idx].root})); err != nil {
 				return err
 			}
 		case "topDestinations":
-			ids := make([]int64, len(run.ranks[f.idx]))
-			for i, rk := range run.ranks[f.idx] {
+			ids := make([]int64, len(run.fields[f.idx].ranks))
+			for i, rk := range run.fields[f.idx].ranks {
 				ids[i] = rk.DestinationID
 			}
 			if err := run.loadRequired(f.children, ids); err != nil {
 				return err
 			}
 		case "trends":
-			if err := run.loadTrends(f.children, run.trendLists[f.idx]); err != nil {
+			if err := run.loadTrends(f.children, run.fields[f.idx].trends); err != nil {
 				return err
 			}
 		case "posts":
-			if err := run.loadPosts(f, run.postPages[f.idx].Posts); err != nil {
+			if err := run.loadPosts(f, run.fields[f.idx].posts.Posts); err != nil {
 				return err
 			}
 		}
@@ -359,17 +359,17 @@ func (run *planRun) loadDestinations(fields []*planField, objs []*db.Destination
 }
 
 func (run *planRun) destPropsKey(f *planField, d *db.Destination) destPropsKey {
-	n, _ := destinationProperties.page.size(run.args[f.idx]["first"].(*int))
+	n, _ := destinationProperties.page.size(run.fields[f.idx].args["first"].(*int))
 	return destPropsKey{DestinationID: d.ID, First: n}
 }
 
 // sentimentKey is rangeKey of an analytics field of d (sentiment, trend),
 // from the field's window computed once a run.
 func (run *planRun) sentimentKey(f *planField, d *db.Destination) rangeKey {
-	k := run.windows[f.idx]
+	k := run.fields[f.idx].window
 	if k.Range == "" {
-		k = run.r.rangeWindow(run.ctx, run.args[f.idx]["range"].(*db.TimeRange))
-		run.windows[f.idx] = k
+		k = run.r.rangeWindow(run.ctx, run.fields[f.idx].args["range"].(*db.TimeRange))
+		run.fields[f.idx].window = k
 	}
 	k.DestinationID = d.ID
 	return k

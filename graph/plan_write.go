@@ -191,30 +191,30 @@ func (run *planRun) writeQuery(fields []*planField) {
 		case "__typename":
 			run.typename("Query")
 		case "properties":
-			run.writeConnection(f.children, "PropertyConnection", "PropertyEdge", run.pages[f.idx], nodeProperty)
+			run.writeConnection(f.children, "PropertyConnection", "PropertyEdge", run.fields[f.idx].page, nodeProperty)
 		case "destinations":
-			run.writeConnection(f.children, "DestinationConnection", "DestinationEdge", run.pages[f.idx], nodeDestination)
+			run.writeConnection(f.children, "DestinationConnection", "DestinationEdge", run.fields[f.idx].page, nodeDestination)
 		case "property":
-			if p := run.props[run.roots[f.idx]]; p != nil {
+			if p := run.props[run.fields[f.idx].root]; p != nil {
 				run.writeProperty(f.children, p)
 			} else {
 				run.null()
 			}
 		case "destination":
-			if d := run.dests[run.roots[f.idx]]; d != nil && run.roots[f.idx] != 0 {
+			if d := run.dests[run.fields[f.idx].root]; d != nil && run.fields[f.idx].root != 0 {
 				run.writeDestination(f.children, d)
 			} else {
 				run.null()
 			}
 		case "topDestinations":
-			ranks := run.ranks[f.idx]
+			ranks := run.fields[f.idx].ranks
 			run.list(len(ranks), func(j int) { run.writeRank(f.children, ranks[j]) })
 		case "sentimentSummary":
-			run.writeSentiment(f.children, run.summaries[f.idx])
+			run.writeSentiment(f.children, run.fields[f.idx].summary)
 		case "posts":
-			run.writePosts(f.children, run.postPages[f.idx])
+			run.writePosts(f.children, run.fields[f.idx].posts)
 		case "trends":
-			trends := run.trendLists[f.idx]
+			trends := run.fields[f.idx].trends
 			run.list(len(trends), func(j int) { run.writeTrend(f.children, trends[j]) })
 		}
 	}
