@@ -71,6 +71,31 @@ func (s *Store) HourlySentiment(ctx context.Context, destinationID *int64, city 
 	return sums.summary(r), nil
 }
 
+// trendAcc sums one destination's trend in a reference read.
+type trendAcc struct {
+	trend  *Trend
+	sum    float64
+	daySum []float64
+}
+
+// newTrendAccs starts the trend over r of each of ids, with a point per
+// UTC day touched by [start, end) (days), and its sums.
+func newTrendAccs(ids []int64, r TimeRange, start, end time.Time) (accs map[int64]*trendAcc, out map[int64]*Trend, days []time.Time) {
+	for d := start.Truncate(day); d.Before(end); d = d.Add(day) {
+		days = append(days, d)
+	}
+	accs, out = make(map[int64]*trendAcc, len(ids)), make(map[int64]*Trend, len(ids))
+	for _, id := range ids {
+		t := &Trend{DestinationID: id, Range: r, Series: make([]TrendPoint, len(days))}
+		for i, d := range days {
+			t.Series[i].Date = d
+		}
+		out[id] = t
+		accs[id] = &trendAcc{trend: t, daySum: make([]float64, len(days))}
+	}
+	return accs, out, days
+}
+
 // HourlyTrendsByDestinations computes each destination's trend over r in one
 // statement reading the previous and the current window's rollups, summed
 // per destination, window and UTC day. Every requested id is a key.
@@ -81,26 +106,7 @@ func (s *Store) HourlyTrendsByDestinations(ctx context.Context, ids []int64, r T
 	now := s.windowNow(ctx)
 	start, end := r.Window(now)
 	prevStart, _ := r.PreviousWindow(now)
-	// days holds the start of every UTC day touched by [start, end).
-	var days []time.Time
-	for d := start.Truncate(day); d.Before(end); d = d.Add(day) {
-		days = append(days, d)
-	}
-	type acc struct {
-		trend  *Trend
-		sum    float64
-		daySum []float64
-	}
-	accs := make(map[int64]*acc, len(ids))
-	out := make(map[int64]*Trend, len(ids))
-	for _, id := range ids {
-		t := &Trend{DestinationID: id, Range: r, Series: make([]TrendPoint, len(days))}
-		for i, d := range days {
-			t.Series[i].Date = d
-		}
-		out[id] = t
-		accs[id] = &acc{trend: t, daySum: make([]float64, len(days))}
-	}
+	accs, out, days := newTrendAccs(ids, r, start, end)
 	if len(ids) == 0 {
 		return out, nil
 	}
@@ -221,26 +227,7 @@ func (s *Store) DailyTrendsByDestinations(ctx context.Context, ids []int64, r Ti
 	now := s.windowNow(ctx)
 	start, end := r.Window(now)
 	prevStart, prevEnd := r.PreviousWindow(now)
-	// days holds the start of every UTC day touched by [start, end).
-	var days []time.Time
-	for d := start.Truncate(day); d.Before(end); d = d.Add(day) {
-		days = append(days, d)
-	}
-	type acc struct {
-		trend  *Trend
-		sum    float64
-		daySum []float64
-	}
-	accs := make(map[int64]*acc, len(ids))
-	out := make(map[int64]*Trend, len(ids))
-	for _, id := range ids {
-		t := &Trend{DestinationID: id, Range: r, Series: make([]TrendPoint, len(days))}
-		for i, d := range days {
-			t.Series[i].Date = d
-		}
-		out[id] = t
-		accs[id] = &acc{trend: t, daySum: make([]float64, len(days))}
-	}
+	accs, out, days := newTrendAccs(ids, r, start, end)
 	if len(ids) == 0 {
 		return out, nil
 	}
